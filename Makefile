@@ -1,0 +1,35 @@
+# pathway: PGXS build, plus the developer targets README.md gives.
+#
+#   make deps    install the Debian packages the project needs (idempotent)
+#   make         build the extension (warnings are errors)
+#   make demo    deps + build + throwaway cluster + a live view updating
+#   make test    deps + build + the whole pgTAP suite on a throwaway cluster
+
+EXTENSION = pathway
+MODULE_big = pathway
+DATA = $(wildcard sql/pathway--*.sql)
+PGFILEDESC = "pathway - incremental live views inside PostgreSQL"
+
+SRCS = $(wildcard engine/*.c extension/*.c bgworker/*.c connectors/*.c)
+OBJS = $(SRCS:.c=.o)
+
+PG_CONFIG ?= $(shell command -v pg_config >/dev/null 2>&1 && pg_config --version | grep -q ' 15' && echo pg_config || echo /usr/lib/postgresql/15/bin/pg_config)
+PG_CPPFLAGS = -I$(srcdir) -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare -Wno-cast-function-type
+SHLIB_LINK = -lrdkafka -lcurl
+
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+ifneq ($(PGXS),)
+include $(PGXS)
+endif
+
+.PHONY: deps demo test check-deps
+deps:
+	@bash test/deps.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@bash test/demo.sh
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@bash test/run.sh

@@ -1,0 +1,72 @@
+/*
+ * shmem.h
+ *	  Shared state between backends, the launcher and the engine workers.
+ *
+ * One PathwayDb slot per database that has (or may have) the extension.
+ * Locking: PathwayShm->lock (an LWLock) protects every field except the
+ * atomics; readers that only need a recent value of frontier take it in
+ * shared mode.  The condition variable is broadcast after every epoch.
+ */
+#ifndef PATHWAY_SHMEM_H
+#define PATHWAY_SHMEM_H
+
+#include "postgres.h"
+
+#include "access/xlogdefs.h"
+#include "port/atomics.h"
+#include "storage/condition_variable.h"
+#include "storage/latch.h"
+#include "storage/lwlock.h"
+#include "utils/timestamp.h"
+
+#define PATHWAY_MAX_DATABASES 32
+#define PATHWAY_MAX_VIEWS 256
+
+typedef enum PathwayViewState
+{
+	PVS_STARTING = 0,
+	PVS_RUNNING,
+	PVS_FAILED
+} PathwayViewState;
+
+typedef struct PathwayViewShm
+{
+	Oid			relid;
+	PathwayViewState state;
+	int64		state_rows;
+	int64		state_bytes;
+	int64		rows_written;
+} PathwayViewShm;
+
+typedef struct PathwayDb
+{
+	Oid			dboid;			/* InvalidOid: free slot */
+	bool		want_worker;	/* the database has the extension (as far as we know) */
+	pid_t		pid;			/* engine worker, 0 if none */
+	Latch	   *latch;			/* engine worker's latch */
+	XLogRecPtr	frontier;		/* every transaction committed before it is applied */
+	int64		epochs;
+	TimestampTz last_epoch;
+	int			nviews;
+	PathwayViewShm views[PATHWAY_MAX_VIEWS];
+	pg_atomic_uint64 catalog_gen;	/* bumped when the view catalog commits a change */
+	ConditionVariable progress;
+} PathwayDb;
+
+typedef struct PathwayShm
+{
+	LWLock	   *lock;
+	Latch	   *launcher_latch;
+	PathwayDb	dbs[PATHWAY_MAX_DATABASES];
+} PathwayShm;
+
+extern PathwayShm *pathway_shm;
+
+extern void pathway_shmem_request(void);
+extern void pathway_shmem_startup(void);
+extern PathwayDb *pathway_db_find(Oid dboid);
+extern PathwayDb *pathway_db_find_or_add(Oid dboid);
+extern void pathway_wake_worker(Oid dboid);
+extern void pathway_wake_launcher(void);
+
+#endif							/* PATHWAY_SHMEM_H */

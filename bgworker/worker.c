@@ -1,0 +1,857 @@
+/*
+ * worker.c
+ *	  The engine worker's loop: adopt views, then run epochs.
+ *
+ *	  ┌──────────────── loop ────────────────────────────────────────────┐
+ *	  │ catalog changed? ─> load views, watch their tables' columns       │
+ *	  │ views to adopt?  ─> txn: snapshot S, batch-run their graphs       │
+ *	  │ decode WAL up to the flush position (no transaction open)         │
+ *	  │ txn: push each decoded transaction through every view's graph     │
+ *	  │      (an adopting view skips transactions visible in S), write    │
+ *	  │      the deltas, reconcile adopted views, record the frontier     │
+ *	  │ confirm the slot, publish the frontier, wake pathway.sync()       │
+ *	  │ wait on the latch (commits set it)                                │
+ *	  └──────────────────────────────────────────────────────────────────┘
+ *
+ * Adoption and restart are one path (DESIGN.md, "Adopting a view"): every
+ * view, at creation or after any restart, is built by a batch run under a
+ * fresh snapshot S, then joins the stream, skipping the transactions that S
+ * already holds, and its table is reconciled in the same epoch transaction
+ * that brings every other view to the same frontier.
+ *
+ * Memory: worker_cxt holds the views (each with its own context for plan,
+ * state and writer); batch_cxt holds one epoch's decoded changes and the
+ * operators' batches and is reset after every epoch.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "replication/origin.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/pg_lsn.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+
+#include "bgworker/shmem.h"
+#include "bgworker/worker.h"
+#include "connectors/table_source.h"
+#include "engine/operator.h"
+#include "extension/pathway.h"
+#include "extension/planner.h"
+#include "extension/writer.h"
+
+#define ADOPT_CHUNK_ROWS 10000
+#define MAX_REBUILDS 3
+
+typedef struct LiveView
+{
+	Oid			relid;
+	Oid			owner;
+	char	   *name;
+	char	   *query;
+	PathwayViewState state;
+	bool		seen;			/* still in the catalog at the last load */
+	MemoryContext cxt;			/* plan, state and writer; NULL when none */
+	ViewPlan   *plan;
+	ViewWriter *writer;
+
+	/* adoption: the full result under S, written by the next epoch */
+	bool		adopting;
+	ZBatch		initial;
+	bool		has_snap;
+	TransactionId snap_xmin;
+	TransactionId snap_xmax;
+	int			snap_xcnt;
+	TransactionId *snap_xip;
+	XLogRecPtr	snap_lsn;
+
+	int			rebuilds;		/* consecutive rebuilds after internal errors */
+	bool		status_dirty;	/* catalog status must be written */
+	char	   *error;
+} LiveView;
+
+static MemoryContext worker_cxt;
+static MemoryContext batch_cxt;
+static List *views = NIL;
+static PathwayDb *mydb;
+static uint64 catalog_gen_seen = UINT64_MAX;
+static XLogRecPtr frontier = InvalidXLogRecPtr;
+static char slot_name[NAMEDATALEN];
+static char origin_name[NAMEDATALEN];
+
+/* transactions decoded in the last two epochs: a new snapshot must see them */
+static TransactionId *recent_xids = NULL;
+static int	n_recent = 0;
+static int	cap_recent = 0;
+
+/* ---------- helpers ---------- */
+
+static void
+view_free_state(LiveView *v)
+{
+	if (v->cxt)
+		MemoryContextDelete(v->cxt);
+	v->cxt = NULL;
+	v->plan = NULL;
+	v->writer = NULL;
+	v->adopting = false;
+	v->has_snap = false;
+	zbatch_init(&v->initial);
+}
+
+static void
+view_fail(LiveView *v, const char *message)
+{
+	char	   *copy = MemoryContextStrdup(worker_cxt, message);
+
+	view_free_state(v);
+	v->state = PVS_FAILED;
+	if (v->error)
+		pfree(v->error);
+	v->error = copy;
+	v->status_dirty = true;
+	ereport(WARNING,
+			(errmsg("pathway: view \"%s\" failed: %s", v->name, message)));
+}
+
+/* An internal inconsistency rebuilds the view; anything else fails it. */
+static void
+view_error(LiveView *v, ErrorData *edata)
+{
+	if ((edata->sqlerrcode == ERRCODE_DATA_CORRUPTED ||
+		 edata->sqlerrcode == ERRCODE_INTERNAL_ERROR) &&
+		v->rebuilds < MAX_REBUILDS)
+	{
+		ereport(LOG,
+				(errmsg("pathway: rebuilding view \"%s\": %s", v->name, edata->message)));
+		if (v->error)
+			pfree(v->error);
+		v->error = MemoryContextStrdup(worker_cxt, edata->message);
+		view_free_state(v);
+		v->state = PVS_STARTING;
+		v->rebuilds++;
+		return;
+	}
+	view_fail(v, edata->message);
+}
+
+static bool
+view_reads(LiveView *v, Oid relid)
+{
+	return v->plan && list_member_oid(v->plan->relids, relid);
+}
+
+/* Was this transaction already in the view's adoption snapshot? */
+static bool
+in_snapshot(LiveView *v, TransactionId xid)
+{
+	int			i;
+
+	if (TransactionIdPrecedes(xid, v->snap_xmin))
+		return true;
+	if (!TransactionIdPrecedes(xid, v->snap_xmax))
+		return false;
+	for (i = 0; i < v->snap_xcnt; i++)
+		if (TransactionIdEquals(v->snap_xip[i], xid))
+			return false;
+	return true;
+}
+
+static void
+publish(void)
+{
+	ListCell   *lc;
+	int			n = 0;
+
+	LWLockAcquire(pathway_shm->lock, LW_EXCLUSIVE);
+	mydb->frontier = frontier;
+	foreach(lc, views)
+	{
+		LiveView   *v = lfirst(lc);
+		PathwayViewShm *s;
+
+		if (n >= PATHWAY_MAX_VIEWS)
+			break;
+		s = &mydb->views[n++];
+		s->relid = v->relid;
+		s->state = v->state;
+		s->state_rows = v->plan ? graph_state_rows(v->plan->root) : 0;
+		s->state_bytes = v->plan ? graph_state_bytes(v->plan->root) : 0;
+		s->rows_written = v->writer ? v->writer->written : 0;
+	}
+	mydb->nviews = n;
+	LWLockRelease(pathway_shm->lock);
+	ConditionVariableBroadcast(&mydb->progress);
+}
+
+static void
+remember_xids(List *txns)
+{
+	ListCell   *lc;
+	int			n = list_length(txns);
+
+	/* keep this batch's and the previous batch's: cheap and enough */
+	if (n_recent + n > cap_recent)
+	{
+		cap_recent = Max(64, (n_recent + n) * 2);
+		recent_xids = recent_xids ? repalloc(recent_xids, sizeof(TransactionId) * cap_recent)
+			: MemoryContextAlloc(worker_cxt, sizeof(TransactionId) * cap_recent);
+	}
+	if (n > 0)
+		n_recent = 0;
+	foreach(lc, txns)
+		recent_xids[n_recent++] = ((DecodedTxn *) lfirst(lc))->xid;
+}
+
+/* ---------- catalog ---------- */
+
+static void
+write_statuses(void)
+{
+	ListCell   *lc;
+
+	foreach(lc, views)
+	{
+		LiveView   *v = lfirst(lc);
+		Datum		args[3];
+		char		nulls[3] = {' ', ' ', ' '};
+		Oid			types[3] = {OIDOID, TEXTOID, TEXTOID};
+
+		if (!v->status_dirty)
+			continue;
+		args[0] = ObjectIdGetDatum(v->relid);
+		args[1] = CStringGetTextDatum(v->state == PVS_FAILED ? "failed" : "running");
+		if (v->state == PVS_FAILED && v->error)
+			args[2] = CStringGetTextDatum(v->error);
+		else
+			nulls[2] = 'n';
+		SPI_execute_with_args("UPDATE pathway.catalog SET status = $2, error = $3 WHERE relid = $1",
+							  3, types, args, nulls, false, 0);
+		v->status_dirty = false;
+	}
+}
+
+static bool
+extension_exists(void)
+{
+	return OidIsValid(get_extension_oid("pathway", true));
+}
+
+static void
+rewatch(void)
+{
+	ListCell   *lc;
+
+	table_source_unwatch_all();
+	foreach(lc, views)
+	{
+		LiveView   *v = lfirst(lc);
+		ListCell   *c1,
+				   *c2;
+
+		if (v->plan == NULL)
+			continue;
+		foreach(c1, v->plan->relids)
+			table_source_watch(lfirst_oid(c1), 0);
+		forboth(c1, v->plan->columns, c2, v->plan->column_attnos)
+			table_source_watch(lfirst_oid(c1), lfirst_int(c2));
+	}
+}
+
+static void
+cleanup_and_exit(void)
+{
+	ereport(LOG, (errmsg("pathway: extension dropped in this database, engine worker stops")));
+	table_source_drop_slot(slot_name);
+	replorigin_session_reset();
+	StartTransactionCommand();
+	replorigin_drop_by_name(origin_name, true, false);
+	CommitTransactionCommand();
+	LWLockAcquire(pathway_shm->lock, LW_EXCLUSIVE);
+	mydb->want_worker = false;
+	mydb->nviews = 0;
+	LWLockRelease(pathway_shm->lock);
+	proc_exit(0);
+}
+
+/* Read pathway.catalog: add new views, forget dropped ones. */
+static void
+load_catalog(void)
+{
+	uint64		i;
+	ListCell   *lc;
+	List	   *keep = NIL;
+	bool		gone;
+
+	catalog_gen_seen = pg_atomic_read_u64(&mydb->catalog_gen);
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	gone = !extension_exists();
+	if (!gone)
+	{
+		SPI_connect();
+		SPI_execute("SELECT relid, query, owner, status, relid::regclass::text FROM pathway.catalog",
+					true, 0);
+		foreach(lc, views)
+			((LiveView *) lfirst(lc))->seen = false;
+		for (i = 0; i < SPI_processed; i++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[i];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			bool		isnull;
+			Oid			relid = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
+			LiveView   *v = NULL;
+			MemoryContext old;
+
+			foreach(lc, views)
+				if (((LiveView *) lfirst(lc))->relid == relid)
+					v = lfirst(lc);
+			if (v)
+			{
+				v->seen = true;
+				continue;
+			}
+			old = MemoryContextSwitchTo(worker_cxt);
+			v = palloc0(sizeof(LiveView));
+			v->relid = relid;
+			v->query = SPI_getvalue(tup, desc, 2);
+			v->owner = DatumGetObjectId(SPI_getbinval(tup, desc, 3, &isnull));
+			v->name = SPI_getvalue(tup, desc, 5);
+			v->state = PVS_STARTING;
+			v->seen = true;
+			zbatch_init(&v->initial);
+			views = lappend(views, v);
+			MemoryContextSwitchTo(old);
+		}
+		SPI_finish();
+	}
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	if (gone)
+		cleanup_and_exit();
+
+	foreach(lc, views)
+	{
+		LiveView   *v = lfirst(lc);
+
+		if (v->seen)
+			keep = lappend(keep, v);
+		else
+			view_free_state(v);
+	}
+	views = keep;
+	rewatch();
+	publish();
+}
+
+/* ---------- adoption ---------- */
+
+/* Push what the sources hold through the graph; collect the output. */
+static void
+adopt_step(LiveView *v, MemoryContext chunk_cxt, MemoryContext keep_cxt)
+{
+	MemoryContext old = MemoryContextSwitchTo(chunk_cxt);
+	Op		   *root = v->plan->root;
+	int			i;
+
+	graph_step(root);
+	MemoryContextSwitchTo(keep_cxt);
+	for (i = 0; i < root->out.n; i++)
+		zbatch_add(&v->initial, heap_copy_minimal_tuple(root->out.rows[i].tup),
+				   root->out.rows[i].weight);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(chunk_cxt);
+}
+
+static void
+adopt_one(LiveView *v, Snapshot snap, MemoryContext chunk_cxt)
+{
+	MemoryContext old;
+	ListCell   *lc;
+
+	if (v->cxt == NULL)
+	{
+		v->cxt = AllocSetContextCreate(worker_cxt, "pathway view", ALLOCSET_DEFAULT_SIZES);
+		old = MemoryContextSwitchTo(v->cxt);
+		v->plan = plan_view(v->name, v->query);
+		v->writer = writer_create(v->cxt, v->relid, v->plan->desc,
+								  v->plan->nkeycols, v->plan->keycols);
+		MemoryContextSwitchTo(old);
+	}
+	zbatch_init(&v->initial);
+
+	foreach(lc, v->plan->sources)
+	{
+		Op		   *src = lfirst(lc);
+		Relation	rel = table_open(src->relid, AccessShareLock);
+		TableScanDesc scan = table_beginscan(rel, snap, 0, NULL);
+		TupleTableSlot *slot = table_slot_create(rel, NULL);
+		int64		n = 0;
+
+		while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+		{
+			slot_getallattrs(slot);
+			old = MemoryContextSwitchTo(chunk_cxt);
+			op_source_add(src, RelationGetDescr(rel), slot->tts_values, slot->tts_isnull, 1);
+			MemoryContextSwitchTo(old);
+			if (++n % ADOPT_CHUNK_ROWS == 0)
+			{
+				adopt_step(v, chunk_cxt, v->cxt);
+				CHECK_FOR_INTERRUPTS();
+			}
+		}
+		ExecDropSingleTupleTableSlot(slot);
+		table_endscan(scan);
+		table_close(rel, AccessShareLock);
+	}
+	adopt_step(v, chunk_cxt, v->cxt);
+
+	old = MemoryContextSwitchTo(v->cxt);
+	v->has_snap = true;
+	v->snap_xmin = snap->xmin;
+	v->snap_xmax = snap->xmax;
+	v->snap_xcnt = snap->xcnt;
+	v->snap_xip = palloc(sizeof(TransactionId) * (snap->xcnt + 1));
+	memcpy(v->snap_xip, snap->xip, sizeof(TransactionId) * snap->xcnt);
+	MemoryContextSwitchTo(old);
+	v->adopting = true;
+}
+
+/* A snapshot that sees every transaction we already decoded. */
+static Snapshot
+adoption_snapshot(void)
+{
+	for (;;)
+	{
+		Snapshot	snap = GetTransactionSnapshot();
+		bool		ok = true;
+		int			i;
+
+		for (i = 0; i < n_recent && ok; i++)
+			if (XidInMVCCSnapshot(recent_xids[i], snap))
+				ok = false;
+		if (ok)
+			return snap;
+		/* a decoded commit is not in the proc array yet: a moment */
+		(void) WaitLatch(MyLatch, WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 1, PG_WAIT_EXTENSION);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+typedef void (*ViewWork) (LiveView *v, void *arg);
+
+/*
+ * Run one view's work in a subtransaction, as the view's owner.  An error
+ * fails (or rebuilds) that view only; the others go on.  Returns success.
+ */
+static bool
+run_guarded(LiveView *v, ViewWork work, void *arg)
+{
+	MemoryContext old = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	ErrorData  *volatile edata = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(old);
+	PG_TRY();
+	{
+		Oid			save_user;
+		int			save_sec;
+
+		GetUserIdAndSecContext(&save_user, &save_sec);
+		SetUserIdAndSecContext(v->owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
+							   SECURITY_RESTRICTED_OPERATION);
+		work(v, arg);
+		SetUserIdAndSecContext(save_user, save_sec);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(old);
+		edata = CopyErrorData();
+		FlushErrorState();
+	}
+	PG_END_TRY();
+	if (edata)
+		RollbackAndReleaseCurrentSubTransaction();
+	else
+		ReleaseCurrentSubTransaction();
+	MemoryContextSwitchTo(old);
+	CurrentResourceOwner = owner;
+	if (edata)
+		view_error(v, edata);
+	return edata == NULL;
+}
+
+typedef struct AdoptArgs
+{
+	Snapshot	snap;
+	XLogRecPtr	snap_lsn;
+	MemoryContext chunk_cxt;
+} AdoptArgs;
+
+static void
+adopt_work(LiveView *v, void *arg)
+{
+	AdoptArgs  *a = (AdoptArgs *) arg;
+
+	adopt_one(v, a->snap, a->chunk_cxt);
+	v->snap_lsn = a->snap_lsn;
+}
+
+static void
+adopt_views(void)
+{
+	ListCell   *lc;
+	bool		any = false;
+	Snapshot	snap;
+	XLogRecPtr	snap_lsn;
+	MemoryContext chunk_cxt;
+	AdoptArgs	args;
+
+	foreach(lc, views)
+	{
+		LiveView   *v = lfirst(lc);
+
+		if (v->state == PVS_STARTING && !v->adopting)
+			any = true;
+	}
+	if (!any)
+		return;
+
+	pgstat_report_activity(STATE_RUNNING, "pathway: adopting views");
+	chunk_cxt = AllocSetContextCreate(batch_cxt, "pathway adoption chunk", ALLOCSET_DEFAULT_SIZES);
+	StartTransactionCommand();
+	snap = adoption_snapshot();
+	PushActiveSnapshot(snap);
+	snap = GetActiveSnapshot();
+	/* every commit visible in S is before snap_lsn, and flushed */
+	snap_lsn = GetXLogInsertRecPtr();
+	XLogFlush(snap_lsn);
+
+	args.snap = snap;
+	args.snap_lsn = snap_lsn;
+	args.chunk_cxt = chunk_cxt;
+	foreach(lc, views)
+	{
+		LiveView   *v = lfirst(lc);
+
+		if (v->state != PVS_STARTING || v->adopting)
+			continue;
+		/* a view that cannot even be built is failed, not rebuilt in a loop */
+		if (!run_guarded(v, adopt_work, &args) && v->state == PVS_STARTING)
+			view_fail(v, v->error ? v->error : "could not build the view");
+		MemoryContextReset(chunk_cxt);
+	}
+
+	if (SPI_connect() == SPI_OK_CONNECT)
+	{
+		write_statuses();
+		SPI_finish();
+	}
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	MemoryContextDelete(chunk_cxt);
+	rewatch();
+	publish();
+}
+
+/* ---------- epochs ---------- */
+
+static void
+feed_view(LiveView *v, List *txns)
+{
+	ListCell   *lt,
+			   *lc,
+			   *ls;
+
+	foreach(lt, txns)
+	{
+		DecodedTxn *t = lfirst(lt);
+
+		if (v->has_snap && in_snapshot(v, t->xid))
+			continue;
+		foreach(lc, t->changes)
+		{
+			DecodedChange *c = lfirst(lc);
+
+			if (!view_reads(v, c->relid))
+				continue;
+			foreach(ls, v->plan->sources)
+			{
+				Op		   *src = lfirst(ls);
+
+				if (src->relid == c->relid)
+					op_source_add(src, NULL, c->values, c->isnull, c->weight);
+			}
+		}
+	}
+}
+
+static void
+apply_view(LiveView *v, List *txns, XLogRecPtr upto)
+{
+	Op		   *root = v->plan->root;
+
+	feed_view(v, txns);
+	graph_step(root);
+	if (v->adopting)
+	{
+		int			i;
+
+		for (i = 0; i < root->out.n; i++)
+			zbatch_add(&v->initial, root->out.rows[i].tup, root->out.rows[i].weight);
+		writer_reconcile(v->writer, &v->initial);
+		zbatch_init(&v->initial);
+		v->adopting = false;
+		v->state = PVS_RUNNING;
+		v->status_dirty = true;
+		v->rebuilds = 0;
+	}
+	else
+	{
+		if (!writer_valid(v->writer))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("table of view \"%s\" was rewritten", v->name)));
+		writer_apply(v->writer, &root->out);
+	}
+	if (v->has_snap && upto >= v->snap_lsn)
+		v->has_snap = false;
+}
+
+typedef struct EpochArgs
+{
+	List	   *txns;
+	XLogRecPtr	upto;
+} EpochArgs;
+
+/* Runs in batch_cxt: the step's batches die with the epoch. */
+static void
+epoch_work(LiveView *v, void *arg)
+{
+	EpochArgs  *a = (EpochArgs *) arg;
+	MemoryContext old = MemoryContextSwitchTo(batch_cxt);
+
+	apply_view(v, a->txns, a->upto);
+	MemoryContextSwitchTo(old);
+}
+
+static void
+record_frontier(XLogRecPtr lsn)
+{
+	Datum		args[1];
+	Oid			types[1] = {PG_LSNOID};
+
+	args[0] = LSNGetDatum(lsn);
+	SPI_execute_with_args("UPDATE pathway.epoch SET frontier = $1, epoch = epoch + 1, committed_at = now()",
+						  1, types, args, NULL, false, 0);
+}
+
+/* One epoch.  Returns true when WAL is left to read (do not sleep). */
+static bool
+run_epoch(void)
+{
+	XLogRecPtr	upto = GetFlushRecPtr(NULL);
+	XLogRecPtr	done;
+	List	   *txns;
+	List	   *unfollowable;
+	ListCell   *lc;
+	bool		work = false;
+	EpochArgs	args;
+
+	foreach(lc, views)
+		if (((LiveView *) lfirst(lc))->adopting)
+			work = true;
+	if (upto <= frontier && !work)
+		return false;
+
+	pgstat_report_activity(STATE_RUNNING, "pathway: decoding");
+	done = table_source_read(upto, pathway_max_epoch_changes, batch_cxt, &txns, &unfollowable);
+	remember_xids(txns);
+
+	/* a table we cannot follow (TRUNCATE, no old row): rebuild its views */
+	foreach(lc, views)
+	{
+		LiveView   *v = lfirst(lc);
+		ListCell   *lr;
+
+		foreach(lr, unfollowable)
+			if (view_reads(v, lfirst_oid(lr)) && v->state != PVS_FAILED)
+			{
+				view_free_state(v);
+				v->state = PVS_STARTING;
+			}
+	}
+
+	if (txns != NIL || work)
+	{
+		pgstat_report_activity(STATE_RUNNING, "pathway: epoch");
+		StartTransactionCommand();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		args.txns = txns;
+		args.upto = done;
+		foreach(lc, views)
+		{
+			LiveView   *v = lfirst(lc);
+
+			if (v->plan == NULL || (v->state != PVS_RUNNING && !v->adopting))
+				continue;
+			(void) run_guarded(v, epoch_work, &args);
+		}
+		SPI_connect();
+		write_statuses();
+		record_frontier(done);
+		SPI_finish();
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+		LWLockAcquire(pathway_shm->lock, LW_EXCLUSIVE);
+		mydb->epochs++;
+		mydb->last_epoch = GetCurrentTimestamp();
+		LWLockRelease(pathway_shm->lock);
+	}
+
+	table_source_confirm(done);
+	frontier = done;
+	MemoryContextReset(batch_cxt);
+	publish();
+	pgstat_report_activity(STATE_IDLE, NULL);
+	return done < upto;
+}
+
+/* ---------- main ---------- */
+
+static void
+worker_exit(int code, Datum arg)
+{
+	LWLockAcquire(pathway_shm->lock, LW_EXCLUSIVE);
+	if (mydb && mydb->pid == MyProcPid)
+	{
+		mydb->pid = 0;
+		mydb->latch = NULL;
+	}
+	LWLockRelease(pathway_shm->lock);
+}
+
+static void
+setup_origin(void)
+{
+	RepOriginId id;
+
+	StartTransactionCommand();
+	id = replorigin_by_name(origin_name, true);
+	if (id == InvalidRepOriginId)
+		id = replorigin_create(origin_name);
+	CommitTransactionCommand();
+	replorigin_session_setup(id);
+	replorigin_session_origin = id;
+}
+
+/*
+ * Newer minor releases only load output plugins listed in
+ * output_plugin_libraries.  Our slot's plugin is this library, used by this
+ * worker alone: trust it in this session only, leaving the server's list as
+ * the administrator set it.
+ */
+static void
+trust_own_plugin(void)
+{
+	const char *libs = GetConfigOption("output_plugin_libraries", true, false);
+
+	if (libs == NULL || strstr(libs, PATHWAY_LIBRARY) != NULL)
+		return;
+	StartTransactionCommand();
+	SetConfigOption("output_plugin_libraries",
+					psprintf("%s%s%s", libs, *libs ? ", " : "", PATHWAY_LIBRARY),
+					PGC_SUSET, PGC_S_SESSION);
+	CommitTransactionCommand();
+}
+
+void
+pathway_worker_main(Datum arg)
+{
+	Oid			dboid = DatumGetObjectId(arg);
+	bool		has_extension;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
+	pgstat_report_appname("pathway engine");
+
+	StartTransactionCommand();
+	has_extension = extension_exists();
+	CommitTransactionCommand();
+
+	LWLockAcquire(pathway_shm->lock, LW_EXCLUSIVE);
+	mydb = pathway_db_find_or_add(dboid);
+	if (!has_extension)
+		mydb->want_worker = false;
+	else if (mydb->pid != 0 && mydb->pid != MyProcPid)
+		has_extension = false;	/* another worker already serves it */
+	else
+	{
+		mydb->pid = MyProcPid;
+		mydb->latch = MyLatch;
+	}
+	LWLockRelease(pathway_shm->lock);
+	if (!has_extension)
+		proc_exit(0);
+	before_shmem_exit(worker_exit, (Datum) 0);
+
+	worker_cxt = AllocSetContextCreate(TopMemoryContext, "pathway worker", ALLOCSET_DEFAULT_SIZES);
+	batch_cxt = AllocSetContextCreate(TopMemoryContext, "pathway epoch", ALLOCSET_DEFAULT_SIZES);
+	snprintf(slot_name, sizeof(slot_name), "pathway_%u", dboid);
+	snprintf(origin_name, sizeof(origin_name), "pathway_%u", dboid);
+	pathway_in_worker = true;
+
+	setup_origin();
+	trust_own_plugin();
+	table_source_open(slot_name);
+	ereport(LOG, (errmsg("pathway: engine worker started")));
+
+	for (;;)
+	{
+		bool		more;
+
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+		if (pg_atomic_read_u64(&mydb->catalog_gen) != catalog_gen_seen)
+			load_catalog();
+		adopt_views();
+		more = run_epoch();
+		{
+			ListCell   *lc;
+
+			foreach(lc, views)
+				if (((LiveView *) lfirst(lc))->state == PVS_STARTING &&
+					!((LiveView *) lfirst(lc))->adopting)
+					more = true;
+		}
+		if (!more)
+		{
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 pathway_naptime_ms, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+		}
+	}
+}

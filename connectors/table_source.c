@@ -1,0 +1,427 @@
+/*
+ * table_source.c
+ *	  The extension's own logical decoding output plugin, run inside the
+ *	  engine worker.
+ *
+ * The slot's plugin is this very library, so LoadOutputPlugin finds it
+ * already loaded and the callbacks below share the worker's globals: a
+ * decoded row is deformed once and its watched columns are copied straight
+ * into the worker's batch, with no text or binary round trip.
+ *
+ * Decoding runs outside any transaction of the worker (the reorder buffer
+ * starts its own to replay each transaction).  Callbacks run under a
+ * historic snapshot: they only copy data.
+ *
+ * Memory: the decoding context lives in TopMemoryContext for the worker's
+ * life; decoded changes go to the batch context the caller passes and resets.
+ */
+#include "postgres.h"
+
+#include "access/detoast.h"
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "access/xlogutils.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "replication/decode.h"
+#include "replication/logical.h"
+#include "replication/origin.h"
+#include "replication/output_plugin.h"
+#include "replication/slot.h"
+#include "utils/datum.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "connectors/table_source.h"
+#include "extension/pathway.h"
+
+typedef struct WatchedRel
+{
+	Oid			relid;			/* hash key */
+	int			natts;
+	bool		need[MaxTupleAttributeNumber + 1];
+} WatchedRel;
+
+static LogicalDecodingContext *decoding = NULL;
+static HTAB *watched = NULL;
+
+/* the read in progress (valid only inside table_source_read) */
+static bool reading = false;
+static MemoryContext read_cxt = NULL;
+static List *read_txns = NIL;
+static DecodedTxn *read_current = NULL;
+static int64 read_nchanges = 0;
+static bool read_at_boundary = true;
+static List *read_unfollowable = NIL;
+
+void		_PG_output_plugin_init(OutputPluginCallbacks *cb);
+
+/* ---------- output plugin callbacks ---------- */
+
+static void
+plugin_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, bool is_init)
+{
+	opt->output_type = OUTPUT_PLUGIN_BINARY_OUTPUT;
+	opt->receive_rewrites = false;
+}
+
+static void
+plugin_shutdown(LogicalDecodingContext *ctx)
+{
+}
+
+static void
+plugin_begin(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
+{
+	MemoryContext old;
+
+	if (!reading)
+		return;
+	old = MemoryContextSwitchTo(read_cxt);
+	read_current = palloc0(sizeof(DecodedTxn));
+	read_current->xid = txn->xid;
+	MemoryContextSwitchTo(old);
+	read_at_boundary = false;
+}
+
+static void
+plugin_commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, XLogRecPtr commit_lsn)
+{
+	if (!reading)
+		return;
+	if (read_current && read_current->changes != NIL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(read_cxt);
+
+		read_current->end_lsn = txn->end_lsn;
+		read_txns = lappend(read_txns, read_current);
+		MemoryContextSwitchTo(old);
+	}
+	read_current = NULL;
+	read_at_boundary = true;
+}
+
+static void
+note_unfollowable(Oid relid)
+{
+	MemoryContext old = MemoryContextSwitchTo(read_cxt);
+
+	read_unfollowable = list_append_unique_oid(read_unfollowable, relid);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * Copy a tuple's watched columns.  An unchanged TOASTed value of an UPDATE's
+ * new tuple is an on-disk pointer; it equals the old tuple's value.
+ */
+static bool
+copy_tuple(WatchedRel *w, TupleDesc desc, HeapTuple tup, Datum *oldvals,
+		   bool *oldnulls, DecodedChange *c)
+{
+	Datum		values[MaxTupleAttributeNumber];
+	bool		isnull[MaxTupleAttributeNumber];
+	int			i;
+
+	heap_deform_tuple(tup, desc, values, isnull);
+	c->natts = desc->natts;
+	c->values = palloc0(sizeof(Datum) * desc->natts);
+	c->isnull = palloc(sizeof(bool) * desc->natts);
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		c->isnull[i] = true;
+		if (i + 1 > w->natts || !w->need[i + 1] || isnull[i] || att->attisdropped)
+			continue;
+		c->isnull[i] = false;
+		if (att->attlen == -1 && VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(values[i])))
+		{
+			if (oldvals == NULL || oldnulls[i])
+				return false;
+			c->values[i] = oldvals[i];
+		}
+		else if (att->attlen == -1 && VARATT_IS_EXTERNAL(DatumGetPointer(values[i])))
+			c->values[i] = PointerGetDatum(detoast_attr((struct varlena *) DatumGetPointer(values[i])));
+		else
+			c->values[i] = datumCopy(values[i], att->attbyval, att->attlen);
+	}
+	return true;
+}
+
+static void
+add_change(DecodedChange *c)
+{
+	read_current->changes = lappend(read_current->changes, c);
+	read_nchanges++;
+}
+
+static void
+plugin_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+			  Relation relation, ReorderBufferChange *change)
+{
+	Oid			relid = RelationGetRelid(relation);
+	WatchedRel *w;
+	TupleDesc	desc = RelationGetDescr(relation);
+	MemoryContext old;
+	DecodedChange *oldc = NULL,
+			   *newc = NULL;
+	HeapTuple	oldtup = NULL,
+				newtup = NULL;
+
+	if (!reading || read_current == NULL)
+		return;
+	w = hash_search(watched, &relid, HASH_FIND, NULL);
+	if (w == NULL)
+		return;
+
+	switch (change->action)
+	{
+		case REORDER_BUFFER_CHANGE_INSERT:
+			newtup = change->data.tp.newtuple ? &change->data.tp.newtuple->tuple : NULL;
+			break;
+		case REORDER_BUFFER_CHANGE_UPDATE:
+			oldtup = change->data.tp.oldtuple ? &change->data.tp.oldtuple->tuple : NULL;
+			newtup = change->data.tp.newtuple ? &change->data.tp.newtuple->tuple : NULL;
+			if (oldtup == NULL)
+			{
+				note_unfollowable(relid);
+				return;
+			}
+			break;
+		case REORDER_BUFFER_CHANGE_DELETE:
+			oldtup = change->data.tp.oldtuple ? &change->data.tp.oldtuple->tuple : NULL;
+			if (oldtup == NULL)
+			{
+				note_unfollowable(relid);
+				return;
+			}
+			break;
+		default:
+			return;
+	}
+
+	old = MemoryContextSwitchTo(read_cxt);
+	if (oldtup)
+	{
+		oldc = palloc0(sizeof(DecodedChange));
+		oldc->relid = relid;
+		oldc->weight = -1;
+		if (!copy_tuple(w, desc, oldtup, NULL, NULL, oldc))
+			note_unfollowable(relid);
+		add_change(oldc);
+	}
+	if (newtup)
+	{
+		newc = palloc0(sizeof(DecodedChange));
+		newc->relid = relid;
+		newc->weight = 1;
+		if (!copy_tuple(w, desc, newtup, oldc ? oldc->values : NULL,
+						oldc ? oldc->isnull : NULL, newc))
+			note_unfollowable(relid);
+		add_change(newc);
+	}
+	MemoryContextSwitchTo(old);
+}
+
+static void
+plugin_truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, int nrelations,
+				Relation relations[], ReorderBufferChange *change)
+{
+	int			i;
+
+	if (!reading || read_current == NULL)
+		return;
+	for (i = 0; i < nrelations; i++)
+	{
+		Oid			relid = RelationGetRelid(relations[i]);
+
+		if (hash_search(watched, &relid, HASH_FIND, NULL))
+			note_unfollowable(relid);
+	}
+}
+
+static bool
+plugin_filter_origin(LogicalDecodingContext *ctx, RepOriginId origin_id)
+{
+	/* our own writes (view tables, catalog) are never sources */
+	return origin_id != InvalidRepOriginId &&
+		origin_id == replorigin_session_origin;
+}
+
+void
+_PG_output_plugin_init(OutputPluginCallbacks *cb)
+{
+	cb->startup_cb = plugin_startup;
+	cb->begin_cb = plugin_begin;
+	cb->change_cb = plugin_change;
+	cb->truncate_cb = plugin_truncate;
+	cb->commit_cb = plugin_commit;
+	cb->filter_by_origin_cb = plugin_filter_origin;
+	cb->shutdown_cb = plugin_shutdown;
+}
+
+/* ---------- the worker's side ---------- */
+
+static void
+noop_write(LogicalDecodingContext *ctx, XLogRecPtr lsn, TransactionId xid, bool last)
+{
+}
+
+/*
+ * Create the database's slot if it is missing, then acquire it and start a
+ * decoding context that stays open for the worker's life.
+ */
+void
+table_source_open(const char *slot_name)
+{
+	MemoryContext old;
+	HASHCTL		hctl;
+
+	if (SearchNamedReplicationSlot(slot_name, true) == NULL)
+	{
+		LogicalDecodingContext *ctx;
+
+		CheckLogicalDecodingRequirements();
+		ReplicationSlotCreate(slot_name, true, RS_EPHEMERAL, false);
+		StartTransactionCommand();
+		ctx = CreateInitDecodingContext(PATHWAY_LIBRARY, NIL, false, InvalidXLogRecPtr,
+										XL_ROUTINE(.page_read = read_local_xlog_page,
+												   .segment_open = wal_segment_open,
+												   .segment_close = wal_segment_close),
+										NULL, NULL, NULL);
+		DecodingContextFindStartpoint(ctx);
+		FreeDecodingContext(ctx);
+		CommitTransactionCommand();
+		ReplicationSlotPersist();
+		ReplicationSlotRelease();
+	}
+
+	ReplicationSlotAcquire(slot_name, true);
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	decoding = CreateDecodingContext(InvalidXLogRecPtr, NIL, false,
+									 XL_ROUTINE(.page_read = read_local_xlog_page,
+												.segment_open = wal_segment_open,
+												.segment_close = wal_segment_close),
+									 noop_write, noop_write, NULL);
+	XLogBeginRead(decoding->reader, MyReplicationSlot->data.restart_lsn);
+
+	memset(&hctl, 0, sizeof(hctl));
+	hctl.keysize = sizeof(Oid);
+	hctl.entrysize = sizeof(WatchedRel);
+	hctl.hcxt = TopMemoryContext;
+	watched = hash_create("pathway watched tables", 64, &hctl,
+						  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	MemoryContextSwitchTo(old);
+}
+
+void
+table_source_close(void)
+{
+	if (decoding)
+	{
+		FreeDecodingContext(decoding);
+		decoding = NULL;
+	}
+	if (MyReplicationSlot)
+		ReplicationSlotRelease();
+}
+
+void
+table_source_drop_slot(const char *slot_name)
+{
+	table_source_close();
+	if (SearchNamedReplicationSlot(slot_name, true) != NULL)
+		ReplicationSlotDrop(slot_name, true);
+}
+
+void
+table_source_watch(Oid relid, AttrNumber attno)
+{
+	bool		found;
+	WatchedRel *w = hash_search(watched, &relid, HASH_ENTER, &found);
+
+	if (!found)
+	{
+		memset(w->need, 0, sizeof(w->need));
+		w->natts = 0;
+	}
+	if (attno > 0)
+	{
+		w->need[attno] = true;
+		w->natts = Max(w->natts, attno);
+	}
+}
+
+void
+table_source_unwatch_all(void)
+{
+	HASH_SEQ_STATUS seq;
+	WatchedRel *w;
+
+	hash_seq_init(&seq, watched);
+	while ((w = hash_seq_search(&seq)) != NULL)
+		hash_search(watched, &w->relid, HASH_REMOVE, NULL);
+}
+
+/*
+ * Decode whole transactions until 'upto' (a flushed WAL position) or until
+ * max_changes were collected.  Returns the position up to which everything
+ * is decoded: every transaction committed before it is in *txns (if it
+ * touched a watched table).  Tables whose changes could not be followed
+ * (TRUNCATE, a missing old row) are listed in *unfollowable.
+ */
+XLogRecPtr
+table_source_read(XLogRecPtr upto, int max_changes, MemoryContext batchcxt,
+				  List **txns, List **unfollowable)
+{
+	XLogRecPtr	done;
+
+	reading = true;
+	read_cxt = batchcxt;
+	read_txns = NIL;
+	read_current = NULL;
+	read_nchanges = 0;
+	read_at_boundary = true;
+	read_unfollowable = NIL;
+
+	PG_TRY();
+	{
+		while (decoding->reader->EndRecPtr < upto)
+		{
+			XLogRecord *record;
+			char	   *errm = NULL;
+
+			record = XLogReadRecord(decoding->reader, &errm);
+			if (errm)
+				elog(ERROR, "pathway: could not read WAL: %s", errm);
+			if (record != NULL)
+				LogicalDecodingProcessRecord(decoding, decoding->reader);
+			CHECK_FOR_INTERRUPTS();
+			if (read_nchanges >= max_changes && read_at_boundary)
+				break;
+		}
+	}
+	PG_FINALLY();
+	{
+		reading = false;
+	}
+	PG_END_TRY();
+
+	done = decoding->reader->EndRecPtr;
+	if (done >= upto)
+		done = Max(done, upto);
+	*txns = read_txns;
+	*unfollowable = read_unfollowable;
+	read_txns = NIL;
+	read_unfollowable = NIL;
+	return done;
+}
+
+/* Everything before lsn is applied and committed: let the slot move on. */
+void
+table_source_confirm(XLogRecPtr lsn)
+{
+	LogicalConfirmReceivedLocation(lsn);
+	ReplicationSlotMarkDirty();
+}

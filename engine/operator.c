@@ -1,0 +1,258 @@
+/*
+ * operator.c
+ *	  Source, map and join operators, and the graph step.
+ *
+ * The join computes  dL x R  +  L' x dR  over two arrangements (L' is L with
+ * dL applied), which is exact for any interleaving of changes in one step.
+ * Rows whose join key has a NULL never match and are not kept.
+ *
+ * Memory: see operator.h.  Expression results live in the per-tuple memory
+ * of op->econtext, reset after each row; output rows are formed in the
+ * step's context.
+ */
+#include "postgres.h"
+
+#include "executor/executor.h"
+#include "utils/memutils.h"
+
+#include "engine/operator.h"
+
+Op *
+op_make(OpKind kind, TupleDesc desc)
+{
+	Op		   *op = palloc0(sizeof(Op));
+
+	op->kind = kind;
+	op->desc = desc;
+	op->econtext = CreateStandaloneExprContext();
+	zbatch_init(&op->out);
+	zbatch_init(&op->pending);
+	return op;
+}
+
+/* Project a table row onto the columns this source keeps. */
+void
+op_source_add(Op *op, TupleDesc tabledesc, Datum *values, bool *isnull, int64 weight)
+{
+	Datum		v[MaxTupleAttributeNumber];
+	bool		n[MaxTupleAttributeNumber];
+	int			i;
+
+	for (i = 0; i < op->nsrccols; i++)
+	{
+		AttrNumber a = op->srcattnos[i];
+
+		v[i] = values[a - 1];
+		n[i] = isnull[a - 1];
+	}
+	zbatch_add(&op->pending, row_form(op->desc, v, n), weight);
+}
+
+static void
+source_step(Op *op)
+{
+	op->out = op->pending;
+	zbatch_init(&op->pending);
+	op->rows_in += op->out.n;
+	op->rows_out += op->out.n;
+}
+
+static void
+map_step(Op *op)
+{
+	ZBatch	   *in = &op->left->out;
+	ExprContext *econtext = op->econtext;
+	Datum		values[MaxTupleAttributeNumber];
+	bool		isnull[MaxTupleAttributeNumber];
+	int			i,
+				j;
+
+	econtext->ecxt_scantuple = op->lslot;
+	for (i = 0; i < in->n; i++)
+	{
+		ZRow	   *r = &in->rows[i];
+
+		ExecStoreMinimalTuple(r->tup, op->lslot, false);
+		if (op->qual && !ExecQual(op->qual, econtext))
+		{
+			ResetExprContext(econtext);
+			continue;
+		}
+		if (op->exprs == NULL)
+			zbatch_add(&op->out, r->tup, r->weight);
+		else
+		{
+			for (j = 0; j < op->nexprs; j++)
+				values[j] = ExecEvalExprSwitchContext(op->exprs[j], econtext, &isnull[j]);
+			zbatch_add(&op->out, row_form(op->desc, values, isnull), r->weight);
+		}
+		ResetExprContext(econtext);
+	}
+	op->rows_in += in->n;
+	op->rows_out += op->out.n;
+}
+
+/* Evaluate a row's join key; false when a key is NULL (it can never match). */
+static bool
+join_key(Op *op, ExprState **keyexprs, TupleTableSlot *slot, MinimalTuple tup,
+		 Datum *values, bool *isnull, uint32 *hash)
+{
+	bool		hasnull;
+	int			i;
+
+	ExecStoreMinimalTuple(tup, slot, false);
+	op->econtext->ecxt_scantuple = slot;
+	for (i = 0; i < op->keys->nkeys; i++)
+		values[i] = ExecEvalExprSwitchContext(keyexprs[i], op->econtext, &isnull[i]);
+	*hash = key_hash(op->keys, values, isnull, &hasnull);
+	return !hasnull;
+}
+
+static MinimalTuple
+join_concat(Op *op, MinimalTuple l, MinimalTuple r)
+{
+	Datum		values[MaxTupleAttributeNumber];
+	bool		isnull[MaxTupleAttributeNumber];
+	int			nl = op->lslot->tts_tupleDescriptor->natts;
+	int			nr = op->rslot->tts_tupleDescriptor->natts;
+
+	ExecStoreMinimalTuple(l, op->lslot, false);
+	ExecStoreMinimalTuple(r, op->rslot, false);
+	slot_getallattrs(op->lslot);
+	slot_getallattrs(op->rslot);
+	memcpy(values, op->lslot->tts_values, nl * sizeof(Datum));
+	memcpy(isnull, op->lslot->tts_isnull, nl * sizeof(bool));
+	memcpy(values + nl, op->rslot->tts_values, nr * sizeof(Datum));
+	memcpy(isnull + nl, op->rslot->tts_isnull, nr * sizeof(bool));
+	return heap_form_minimal_tuple(op->desc, values, isnull);
+}
+
+/*
+ * Probe 'other' with each row of 'delta' and emit the matches; then add the
+ * delta to 'own'.  is_left says on which side the delta's rows are.
+ */
+static void
+join_half(Op *op, ZBatch *delta, bool is_left, Arrangement *own, Arrangement *other)
+{
+	Datum		kv[INDEX_MAX_KEYS];
+	bool		kn[INDEX_MAX_KEYS];
+	uint32		h;
+	int			i;
+	ExprState **keyexprs = is_left ? op->lkeys : op->rkeys;
+	TupleTableSlot *slot = is_left ? op->lslot : op->rslot;
+
+	for (i = 0; i < delta->n; i++)
+	{
+		ZRow	   *d = &delta->rows[i];
+		ArrGroup   *g;
+		ArrRow	   *m;
+
+		if (!join_key(op, keyexprs, slot, d->tup, kv, kn, &h))
+		{
+			ResetExprContext(op->econtext);
+			continue;
+		}
+		g = arrangement_lookup(other, h, kv, kn, false);
+		for (m = g ? g->rows : NULL; m; m = m->grp_next)
+		{
+			MinimalTuple t = is_left ? join_concat(op, d->tup, m->tup)
+				: join_concat(op, m->tup, d->tup);
+
+			zbatch_add(&op->out, t, d->weight * m->weight);
+		}
+		ResetExprContext(op->econtext);
+	}
+
+	for (i = 0; i < delta->n; i++)
+	{
+		ZRow	   *d = &delta->rows[i];
+		ArrGroup   *g;
+
+		if (!join_key(op, keyexprs, slot, d->tup, kv, kn, &h))
+		{
+			ResetExprContext(op->econtext);
+			continue;
+		}
+		g = arrangement_lookup(own, h, kv, kn, true);
+		arrangement_add(own, g, d->tup, d->weight);
+		if (g->rows == NULL)
+			arrangement_remove_group(own, g);
+		ResetExprContext(op->econtext);
+	}
+}
+
+static void
+join_step(Op *op)
+{
+	join_half(op, &op->left->out, true, op->larr, op->rarr);
+	join_half(op, &op->right->out, false, op->rarr, op->larr);
+	op->rows_in += op->left->out.n + op->right->out.n;
+	op->rows_out += op->out.n;
+}
+
+/*
+ * Run one step of the graph: every operator's output batch is rebuilt from
+ * its inputs' batches.  Output rows are allocated in CurrentMemoryContext.
+ */
+void
+graph_step(Op *op)
+{
+	if (op->left)
+		graph_step(op->left);
+	if (op->right)
+		graph_step(op->right);
+	zbatch_init(&op->out);
+	switch (op->kind)
+	{
+		case OP_SOURCE:
+			source_step(op);
+			break;
+		case OP_MAP:
+			map_step(op);
+			break;
+		case OP_JOIN:
+			join_step(op);
+			break;
+		case OP_REDUCE:
+			reduce_step(op);
+			break;
+	}
+}
+
+Size
+graph_state_bytes(Op *op)
+{
+	Size		s = 0;
+
+	if (op->left)
+		s += graph_state_bytes(op->left);
+	if (op->right)
+		s += graph_state_bytes(op->right);
+	if (op->larr)
+		s += arrangement_bytes(op->larr);
+	if (op->rarr)
+		s += arrangement_bytes(op->rarr);
+	if (op->arr)
+		s += arrangement_bytes(op->arr);
+	if (op->aggcxt)
+		s += MemoryContextMemAllocated(op->aggcxt, true);
+	return s;
+}
+
+int64
+graph_state_rows(Op *op)
+{
+	int64		n = 0;
+
+	if (op->left)
+		n += graph_state_rows(op->left);
+	if (op->right)
+		n += graph_state_rows(op->right);
+	if (op->larr)
+		n += op->larr->nrows;
+	if (op->rarr)
+		n += op->rarr->nrows;
+	if (op->arr)
+		n += op->arr->keep_rows ? op->arr->nrows : op->arr->ngroups;
+	return n;
+}

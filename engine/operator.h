@@ -1,0 +1,128 @@
+/*
+ * operator.h
+ *	  The dataflow graph of one view and the step that pushes a batch of
+ *	  source changes through it.
+ *
+ * A graph is a tree of operators over Z-sets.  Each step, sources receive
+ * their changes, every operator turns its inputs' output batches into its
+ * own, and the root's batch is the change to apply to the view's table.
+ * Expressions are PostgreSQL ExprStates run by the executor, so every type,
+ * operator and function works; the planner (extension/) builds them.
+ *
+ * Memory: operators, ExprStates and arrangements live in the graph's
+ * long-lived context; batches produced by a step live in the context that is
+ * current during graph_step, which the caller resets after each epoch.
+ */
+#ifndef PATHWAY_OPERATOR_H
+#define PATHWAY_OPERATOR_H
+
+#include "postgres.h"
+
+#include "executor/execExpr.h"
+#include "executor/tuptable.h"
+#include "nodes/execnodes.h"
+
+#include "engine/arrangement.h"
+#include "engine/row.h"
+
+typedef enum OpKind
+{
+	OP_SOURCE,					/* changes of one table, projected */
+	OP_MAP,						/* filter and/or projection */
+	OP_JOIN,					/* inner equi-join (no keys: cross join) */
+	OP_REDUCE					/* GROUP BY / DISTINCT / global aggregate */
+} OpKind;
+
+/* One aggregate call, described by the planner from pg_aggregate. */
+typedef struct AggSpec
+{
+	int			nargs;
+	int		   *argcols;		/* input row columns (0-based) of the args */
+	Oid			collation;
+
+	/* plain transition, used when recomputing a group from its rows */
+	FmgrInfo	transfn;
+	bool		transstrict;
+	int16		translen;
+	bool		transbyval;
+	Datum		initval;
+	bool		initnull;
+	bool		has_final;
+	FmgrInfo	finalfn;
+	int			nfinalargs;
+	bool		finalstrict;
+
+	/* moving-aggregate (invertible) transition, when pg_aggregate has one */
+	bool		moving;
+	FmgrInfo	mtransfn;
+	FmgrInfo	minvfn;
+	bool		mtransstrict;
+	int16		mtranslen;
+	bool		mtransbyval;
+	bool		mtrans_internal;
+	Datum		minitval;
+	bool		minitnull;
+	bool		has_mfinal;
+	FmgrInfo	mfinalfn;
+	int			nmfinalargs;
+	bool		mfinalstrict;
+} AggSpec;
+
+typedef struct Op
+{
+	OpKind		kind;
+	TupleDesc	desc;			/* output rows */
+	struct Op  *left;
+	struct Op  *right;
+	ZBatch		out;			/* this step's output */
+	ExprContext *econtext;
+	TupleTableSlot *lslot;		/* holds a row of left (or only) input */
+	TupleTableSlot *rslot;		/* holds a row of right input */
+	int64		rows_in;
+	int64		rows_out;
+
+	/* OP_SOURCE */
+	Oid			relid;
+	int			nsrccols;
+	AttrNumber *srcattnos;		/* table attnos kept, in output order */
+	ZBatch		pending;
+
+	/* OP_MAP */
+	ExprState  *qual;
+	int			nexprs;
+	ExprState **exprs;			/* NULL: pass rows through */
+
+	/* OP_JOIN */
+	KeySpec    *keys;
+	ExprState **lkeys;
+	ExprState **rkeys;
+	Arrangement *larr;
+	Arrangement *rarr;
+
+	/* OP_REDUCE: key is the first nkeys input columns */
+	int			nkeys;
+	bool		distinct;
+	bool		global;
+	bool		global_seen;
+	int			naggs;
+	AggSpec    *aggs;
+	bool		all_moving;
+	Arrangement *arr;
+	MemoryContext aggcxt;		/* moving states; long-lived */
+	MemoryContext scratchcxt;	/* one group's recompute */
+	struct AggState *fakeagg;	/* what transition functions see as context */
+	ExprContext *aggecxt;
+	FunctionCallInfo fcinfo;
+} Op;
+
+extern Op  *op_make(OpKind kind, TupleDesc desc);
+extern void op_init_reduce(Op *op, MemoryContext cxt);
+extern void op_source_add(Op *op, TupleDesc tabledesc, Datum *values, bool *isnull,
+						  int64 weight);
+extern void graph_step(Op *root);
+extern Size graph_state_bytes(Op *root);
+extern int64 graph_state_rows(Op *root);
+
+extern void reduce_step(Op *op);
+
+#endif							/* PATHWAY_OPERATOR_H */

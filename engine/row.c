@@ -1,0 +1,87 @@
+/*
+ * row.c
+ *	  Canonical rows and Z-set batches.
+ *
+ * Memory: row_form allocates in CurrentMemoryContext; a ZBatch grows its
+ * array in the context that was current at zbatch_init.
+ */
+#include "postgres.h"
+
+#include "access/detoast.h"
+#include "common/hashfn.h"
+#include "utils/memutils.h"
+
+#include "engine/row.h"
+
+/* Bytes of a minimal tuple that carry its value (header padding excluded). */
+#define ROW_DATA(t) ((const unsigned char *) (t) + offsetof(MinimalTupleData, t_infomask2))
+#define ROW_LEN(t) ((t)->t_len - offsetof(MinimalTupleData, t_infomask2))
+
+
+void
+zbatch_init(ZBatch *batch)
+{
+	batch->rows = NULL;
+	batch->n = 0;
+	batch->cap = 0;
+}
+
+void
+zbatch_add(ZBatch *batch, MinimalTuple tup, int64 weight)
+{
+	if (weight == 0)
+		return;
+	if (batch->n == batch->cap)
+	{
+		batch->cap = batch->cap ? batch->cap * 2 : 64;
+		if (batch->rows)
+			batch->rows = repalloc_huge(batch->rows, sizeof(ZRow) * batch->cap);
+		else
+			batch->rows = MemoryContextAllocHuge(CurrentMemoryContext,
+												 sizeof(ZRow) * batch->cap);
+	}
+	batch->rows[batch->n].tup = tup;
+	batch->rows[batch->n].weight = weight;
+	batch->n++;
+}
+
+void
+zbatch_reset(ZBatch *batch)
+{
+	zbatch_init(batch);
+}
+
+/*
+ * Form a row in canonical form.  Varlenas are flattened (external, indirect
+ * and compressed values are expanded) so equal values have equal bytes.
+ */
+MinimalTuple
+row_form(TupleDesc desc, Datum *values, bool *isnull)
+{
+	Datum		local[MaxTupleAttributeNumber];
+	int			i;
+
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		local[i] = values[i];
+		if (!isnull[i] && att->attlen == -1 &&
+			VARATT_IS_EXTENDED(DatumGetPointer(values[i])) &&
+			!VARATT_IS_SHORT(DatumGetPointer(values[i])))
+			local[i] = PointerGetDatum(detoast_attr((struct varlena *) DatumGetPointer(values[i])));
+	}
+	return heap_form_minimal_tuple(desc, local, isnull);
+}
+
+uint32
+row_hash(MinimalTuple tup)
+{
+	return hash_bytes(ROW_DATA(tup), ROW_LEN(tup));
+}
+
+bool
+row_equal(MinimalTuple a, MinimalTuple b)
+{
+	return a->t_len == b->t_len && memcmp(ROW_DATA(a), ROW_DATA(b), ROW_LEN(a)) == 0;
+}

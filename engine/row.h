@@ -1,0 +1,41 @@
+/*
+ * row.h
+ *	  Rows and Z-set batches: the unit every operator consumes and produces.
+ *
+ * A row is a MinimalTuple in canonical form: every varlena is detoasted and
+ * decompressed before the tuple is formed, so two equal rows have equal
+ * bytes.  That lets row identity (for consolidating weights) be a memcmp and
+ * a hash of the bytes, with no per-column function calls.
+ */
+#ifndef PATHWAY_ROW_H
+#define PATHWAY_ROW_H
+
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/tupdesc.h"
+
+/* A change: a row and its weight (+1 insert, -1 delete, n for n copies). */
+typedef struct ZRow
+{
+	MinimalTuple tup;
+	int64		weight;
+} ZRow;
+
+/* A batch of changes; rows and array live in the context it was made in. */
+typedef struct ZBatch
+{
+	ZRow	   *rows;
+	int			n;
+	int			cap;
+} ZBatch;
+
+extern void zbatch_init(ZBatch *batch);
+extern void zbatch_add(ZBatch *batch, MinimalTuple tup, int64 weight);
+extern void zbatch_reset(ZBatch *batch);
+
+extern MinimalTuple row_form(TupleDesc desc, Datum *values, bool *isnull);
+extern uint32 row_hash(MinimalTuple tup);
+extern bool row_equal(MinimalTuple a, MinimalTuple b);
+
+#endif							/* PATHWAY_ROW_H */

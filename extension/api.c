@@ -1,0 +1,482 @@
+/*
+ * api.c
+ *	  The SQL functions: create_view, drop_view, sync, and the helpers the
+ *	  install script wires into triggers.
+ *
+ * create_view never waits for the engine worker: it runs in the caller's
+ * transaction, which holds an XID the worker may be waiting on.  It checks
+ * the query, creates and fills the table under the caller's snapshot, and
+ * registers the view; the worker adopts it after commit (worker.c).
+ */
+#include "postgres.h"
+
+#include "access/table.h"
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "catalog/dependency.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "commands/defrem.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/condition_variable.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/pg_lsn.h"
+#include "utils/rel.h"
+#include "utils/regproc.h"
+#include "utils/timestamp.h"
+
+#include "bgworker/shmem.h"
+#include "extension/pathway.h"
+#include "extension/planner.h"
+
+PG_FUNCTION_INFO_V1(pathway_create_view);
+PG_FUNCTION_INFO_V1(pathway_drop_view);
+PG_FUNCTION_INFO_V1(pathway_sync);
+PG_FUNCTION_INFO_V1(pathway_view_state);
+PG_FUNCTION_INFO_V1(pathway_catalog_changed);
+PG_FUNCTION_INFO_V1(pathway_maintained_table);
+PG_FUNCTION_INFO_V1(pathway_extension_created);
+
+static void
+spi_exec(const char *sql)
+{
+	int			rc = SPI_execute(sql, false, 0);
+
+	if (rc < 0)
+		elog(ERROR, "pathway: SPI_execute failed (%d): %s", rc, sql);
+}
+
+static RangeVar *
+name_to_rangevar(const char *name)
+{
+	return makeRangeVarFromNameList(stringToQualifiedNameList(name));
+}
+
+static char *
+qualified_name(Oid relid)
+{
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									  get_rel_name(relid));
+}
+
+/* The catalog row of a live view, or false. */
+static bool
+catalog_lookup(Oid relid, char **status, char **error, bool *created_here)
+{
+	Datum		args[1] = {ObjectIdGetDatum(relid)};
+	Oid			types[1] = {OIDOID};
+	bool		found;
+
+	SPI_connect();
+	SPI_execute_with_args("SELECT status, error, xmin::text FROM pathway.catalog WHERE relid = $1",
+						  1, types, args, NULL, true, 1);
+	found = (SPI_processed == 1);
+	if (found)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		char	   *s = SPI_getvalue(tup, desc, 1);
+		char	   *e = SPI_getvalue(tup, desc, 2);
+		char	   *x = SPI_getvalue(tup, desc, 3);
+		TransactionId xmin = (TransactionId) strtoul(x, NULL, 10);
+
+		if (status)
+			*status = s ? MemoryContextStrdup(TopTransactionContext, s) : NULL;
+		if (error)
+			*error = e ? MemoryContextStrdup(TopTransactionContext, e) : NULL;
+		if (created_here)
+			*created_here = TransactionIdIsCurrentTransactionId(xmin);
+	}
+	SPI_finish();
+	return found;
+}
+
+/* Strip trailing blanks and semicolons so the query can be embedded. */
+static char *
+trim_query(const char *q)
+{
+	char	   *s = pstrdup(q);
+	int			n = strlen(s);
+
+	while (n > 0 && (isspace((unsigned char) s[n - 1]) || s[n - 1] == ';'))
+		s[--n] = '\0';
+	return s;
+}
+
+static void
+ensure_replica_identity(Oid relid)
+{
+	Relation	rel = table_open(relid, AccessShareLock);
+	char		ident = rel->rd_rel->relreplident;
+
+	table_close(rel, AccessShareLock);
+	if (ident == REPLICA_IDENTITY_FULL)
+		return;
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("table \"%s\" must have REPLICA IDENTITY FULL to be a source of a live view",
+						get_rel_name(relid)),
+				 errdetail("Only the table's owner can change it."),
+				 errhint("Ask its owner to run: ALTER TABLE %s REPLICA IDENTITY FULL;",
+						 qualified_name(relid))));
+	spi_exec(psprintf("ALTER TABLE %s REPLICA IDENTITY FULL", qualified_name(relid)));
+	ereport(NOTICE,
+			(errmsg("pathway: set REPLICA IDENTITY FULL on table \"%s\"", get_rel_name(relid)),
+			 errdetail("Updates and deletes must carry the old row for the view to follow them.")));
+}
+
+static bool
+btree_indexable(Oid type)
+{
+	return OidIsValid(GetDefaultOpClass(type, BTREE_AM_OID));
+}
+
+Datum
+pathway_create_view(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *query = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	RangeVar   *rv;
+	char	   *qname;
+	ViewPlan   *plan;
+	Oid			relid;
+	ListCell   *lc,
+			   *lc2;
+	ObjectAddress viewaddr;
+	Oid			save_user;
+	int			save_sec;
+	Datum		args[3];
+	Oid			types[3] = {OIDOID, TEXTOID, OIDOID};
+	int			i;
+
+	pathway_check_setup();
+	rv = name_to_rangevar(name);
+	if (OidIsValid(RangeVarGetRelid(rv, NoLock, true)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_TABLE),
+				 errmsg("relation \"%s\" already exists", name),
+				 errhint("Choose another name, or drop the existing view with pathway.drop_view().")));
+	qname = rv->schemaname ? quote_qualified_identifier(rv->schemaname, rv->relname)
+		: pstrdup(quote_identifier(rv->relname));
+
+	/* refuse what cannot be maintained before creating anything */
+	plan = plan_view(name, query);
+
+	SPI_connect();
+	foreach(lc, plan->relids)
+		ensure_replica_identity(lfirst_oid(lc));
+
+	spi_exec(psprintf("CREATE TABLE %s AS %s\nWITH DATA", qname, trim_query(query)));
+	relid = RangeVarGetRelid(rv, NoLock, false);
+
+	if (plan->nkeycols > 0)
+	{
+		StringInfoData cols;
+		bool		ok = true;
+
+		initStringInfo(&cols);
+		for (i = 0; i < plan->nkeycols; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(plan->desc, plan->keycols[i] - 1);
+
+			ok = ok && btree_indexable(att->atttypid);
+			appendStringInfo(&cols, "%s%s", i ? ", " : "",
+							 quote_identifier(NameStr(att->attname)));
+		}
+		if (ok)
+			spi_exec(psprintf("CREATE UNIQUE INDEX ON %s (%s) NULLS NOT DISTINCT", qname, cols.data));
+	}
+	spi_exec(psprintf("CREATE TRIGGER pathway_maintained BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE "
+					  "ON %s FOR EACH STATEMENT EXECUTE FUNCTION pathway._maintained_table()", qname));
+
+	/* the sources cannot be dropped or lose a column under the view */
+	ObjectAddressSet(viewaddr, RelationRelationId, relid);
+	foreach(lc, plan->relids)
+	{
+		ObjectAddress src;
+
+		ObjectAddressSet(src, RelationRelationId, lfirst_oid(lc));
+		recordDependencyOn(&viewaddr, &src, DEPENDENCY_NORMAL);
+	}
+	forboth(lc, plan->columns, lc2, plan->column_attnos)
+	{
+		ObjectAddress src;
+
+		ObjectAddressSubSet(src, RelationRelationId, lfirst_oid(lc), lfirst_int(lc2));
+		recordDependencyOn(&viewaddr, &src, DEPENDENCY_NORMAL);
+	}
+
+	/* register it: the catalog is the extension's, not the caller's */
+	args[0] = ObjectIdGetDatum(relid);
+	args[1] = CStringGetTextDatum(query);
+	args[2] = ObjectIdGetDatum(GetUserId());
+	GetUserIdAndSecContext(&save_user, &save_sec);
+	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	SPI_execute_with_args("INSERT INTO pathway.catalog (relid, query, owner) VALUES ($1, $2, $3)",
+						  3, types, args, NULL, false, 0);
+	SetUserIdAndSecContext(save_user, save_sec);
+	SPI_finish();
+
+	if (plan->ignored_order)
+		ereport(NOTICE,
+				(errmsg("pathway: ORDER BY is ignored in live view \"%s\"", name),
+				 errdetail("A live view is a table; its rows have no order."),
+				 errhint("Add ORDER BY when you select from the view.")));
+	PG_RETURN_VOID();
+}
+
+Datum
+pathway_drop_view(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	Oid			relid = RangeVarGetRelid(name_to_rangevar(name), NoLock, false);
+
+	if (!catalog_lookup(relid, NULL, NULL, NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a live view", name),
+				 errhint("Live views are listed in pathway.views.")));
+	SPI_connect();
+	spi_exec(psprintf("DROP TABLE %s", qualified_name(relid)));
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+typedef enum SyncState
+{
+	SYNC_WAIT,
+	SYNC_DONE,
+	SYNC_FAILED
+} SyncState;
+
+/*
+ * Where the wait stands.  Caller holds pathway_shm->lock.  sync() of every
+ * view skips failed ones; sync() of one failed view reports it.
+ */
+static SyncState
+sync_state(PathwayDb *db, Oid relid, XLogRecPtr target, List *relids)
+{
+	ListCell   *lc;
+	int			i;
+
+	foreach(lc, relids)
+	{
+		Oid			r = lfirst_oid(lc);
+		bool		ready = false;
+
+		for (i = 0; i < db->nviews; i++)
+		{
+			if (db->views[i].relid != r)
+				continue;
+			if (db->views[i].state == PVS_FAILED && r == relid)
+				return SYNC_FAILED;
+			ready = (db->views[i].state != PVS_STARTING);
+		}
+		if (!ready)
+			return SYNC_WAIT;
+	}
+	return db->frontier >= target ? SYNC_DONE : SYNC_WAIT;
+}
+
+static List *
+all_view_relids(void)
+{
+	List	   *relids = NIL;
+	uint64		i;
+
+	SPI_connect();
+	SPI_execute("SELECT relid FROM pathway.catalog WHERE status <> 'failed'", true, 0);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+
+		relids = lappend_oid(relids, DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+																	  SPI_tuptable->tupdesc, 1, &isnull)));
+		MemoryContextSwitchTo(old);
+	}
+	SPI_finish();
+	return relids;
+}
+
+static void
+report_failed(const char *name, Oid relid)
+{
+	char	   *status = NULL;
+	char	   *error = NULL;
+
+	(void) catalog_lookup(relid, &status, &error, NULL);
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("live view \"%s\" has failed", name),
+			 error ? errdetail("%s", error) : 0,
+			 errhint("Fix the cause, then drop and create the view again.")));
+}
+
+Datum
+pathway_sync(PG_FUNCTION_ARGS)
+{
+	char	   *name = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	Interval   *timeout = PG_ARGISNULL(1) ? NULL : PG_GETARG_INTERVAL_P(1);
+	int64		timeout_ms = 30000;
+	Oid			relid = InvalidOid;
+	List	   *relids;
+	XLogRecPtr	target;
+	TimestampTz deadline;
+	PathwayDb  *db;
+	bool		failed = false;
+
+	pathway_check_setup();
+	if (timeout)
+		timeout_ms = (timeout->time + (timeout->day * USECS_PER_DAY) +
+					  (int64) timeout->month * DAYS_PER_MONTH * USECS_PER_DAY) / 1000;
+	if (name)
+	{
+		char	   *status = NULL;
+		bool		here = false;
+
+		relid = RangeVarGetRelid(name_to_rangevar(name), NoLock, false);
+		if (!catalog_lookup(relid, &status, NULL, &here))
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("\"%s\" is not a live view", name),
+					 errhint("Live views are listed in pathway.views.")));
+		if (here)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("live view \"%s\" was created in this transaction", name),
+					 errhint("Commit first: the engine starts maintaining a view once its creation commits.")));
+		if (strcmp(status, "failed") == 0)
+			report_failed(name, relid);
+		relids = list_make1_oid(relid);
+	}
+	else
+		relids = all_view_relids();
+
+	/* everything committed before now has its commit record before target */
+	target = GetXLogInsertRecPtr();
+	XLogFlush(target);
+	pathway_wake_worker(MyDatabaseId);
+	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
+
+	LWLockAcquire(pathway_shm->lock, LW_SHARED);
+	db = pathway_db_find(MyDatabaseId);
+	LWLockRelease(pathway_shm->lock);
+	if (db == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("pathway engine is not running in this database")));
+
+	ConditionVariablePrepareToSleep(&db->progress);
+	for (;;)
+	{
+		long		remaining;
+		SyncState	state;
+		XLogRecPtr	at;
+		pid_t		pid;
+
+		LWLockAcquire(pathway_shm->lock, LW_SHARED);
+		state = sync_state(db, relid, target, relids);
+		at = db->frontier;
+		pid = db->pid;
+		LWLockRelease(pathway_shm->lock);
+		if (state != SYNC_WAIT)
+		{
+			failed = (state == SYNC_FAILED);
+			break;
+		}
+		remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
+		if (remaining <= 0)
+		{
+			ConditionVariableCancelSleep();
+			ereport(ERROR,
+					(errcode(ERRCODE_QUERY_CANCELED),
+					 errmsg("pathway.sync timed out"),
+					 pid == 0 ? errdetail("The pathway engine worker is not running in this database.")
+					 : errdetail("Applied up to %X/%X, waiting for %X/%X.",
+								 LSN_FORMAT_ARGS(at), LSN_FORMAT_ARGS(target)),
+					 errhint("Check pathway.views and the server log.")));
+		}
+		(void) ConditionVariableTimedSleep(&db->progress, Min(remaining, 1000), PG_WAIT_EXTENSION);
+	}
+	ConditionVariableCancelSleep();
+	if (failed)
+		report_failed(name, relid);
+	PG_RETURN_VOID();
+}
+
+Datum
+pathway_view_state(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	PathwayDb  *db;
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (pathway_shm == NULL)
+		PG_RETURN_VOID();
+	LWLockAcquire(pathway_shm->lock, LW_SHARED);
+	db = pathway_db_find(MyDatabaseId);
+	for (i = 0; db && i < db->nviews; i++)
+	{
+		PathwayViewShm *v = &db->views[i];
+		Datum		values[8];
+		bool		nulls[8] = {0};
+		static const char *const names[] = {"starting", "running", "failed"};
+
+		values[0] = ObjectIdGetDatum(v->relid);
+		values[1] = CStringGetTextDatum(names[v->state]);
+		values[2] = LSNGetDatum(db->frontier);
+		nulls[2] = (v->state != PVS_RUNNING);
+		values[3] = TimestampTzGetDatum(db->last_epoch);
+		nulls[3] = (db->last_epoch == 0);
+		values[4] = Int64GetDatum(db->epochs);
+		values[5] = Int64GetDatum(v->state_rows);
+		values[6] = Int64GetDatum(v->state_bytes);
+		values[7] = Int64GetDatum(v->rows_written);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	LWLockRelease(pathway_shm->lock);
+	PG_RETURN_VOID();
+}
+
+Datum
+pathway_catalog_changed(PG_FUNCTION_ARGS)
+{
+	pathway_note_catalog_change();
+	return PointerGetDatum(NULL);
+}
+
+Datum
+pathway_maintained_table(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "pathway._maintained_table() must be called as a trigger");
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("cannot modify live view \"%s\"", RelationGetRelationName(trigdata->tg_relation)),
+			 errdetail("A live view's table is written only by the pathway engine."),
+			 errhint("Write to the view's source tables instead, or drop the view with pathway.drop_view().")));
+	return PointerGetDatum(NULL);
+}
+
+Datum
+pathway_extension_created(PG_FUNCTION_ARGS)
+{
+	pathway_check_setup();
+	pathway_note_extension_created();
+	PG_RETURN_VOID();
+}

@@ -1,0 +1,153 @@
+/*
+ * pathway.c
+ *	  Module entry: settings, shared memory, the launcher's registration and
+ *	  the commit hook that wakes the engine worker.
+ *
+ * The commit hook runs in every backend.  It is kept to a few instructions
+ * unless the transaction wrote something: then it sets the engine worker's
+ * latch, so a change is picked up at once instead of after a poll.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "catalog/objectaccess.h"
+#include "catalog/pg_extension.h"
+#include "commands/extension.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "postmaster/bgworker.h"
+#include "utils/guc.h"
+
+#include "bgworker/launcher.h"
+#include "bgworker/shmem.h"
+#include "extension/pathway.h"
+
+PG_MODULE_MAGIC;
+
+int			pathway_max_epoch_changes = 100000;
+int			pathway_naptime_ms = 1000;
+bool		pathway_preloaded = false;
+bool		pathway_in_worker = false;
+
+/* what this transaction did that others must hear of at commit */
+static bool catalog_changed = false;
+static bool extension_created = false;
+static bool extension_dropped = false;
+static bool wrote = false;
+
+static object_access_hook_type prev_object_access_hook = NULL;
+
+void		_PG_init(void);
+
+void
+pathway_check_setup(void)
+{
+	if (!pathway_preloaded)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("pathway must be loaded at server start"),
+				 errhint("Add shared_preload_libraries = 'pathway' to postgresql.conf and restart the server.")));
+	if (wal_level < WAL_LEVEL_LOGICAL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("pathway needs wal_level = logical"),
+				 errhint("Set wal_level = logical in postgresql.conf and restart the server.")));
+}
+
+void
+pathway_note_catalog_change(void)
+{
+	catalog_changed = true;
+}
+
+void
+pathway_note_extension_created(void)
+{
+	extension_created = true;
+}
+
+static void
+xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+			wrote = TransactionIdIsValid(GetTopTransactionIdIfAny());
+			break;
+		case XACT_EVENT_COMMIT:
+			if (extension_created || extension_dropped)
+			{
+				LWLockAcquire(pathway_shm->lock, LW_EXCLUSIVE);
+				pathway_db_find_or_add(MyDatabaseId)->want_worker = extension_created;
+				LWLockRelease(pathway_shm->lock);
+				pathway_wake_launcher();
+			}
+			if (catalog_changed || extension_dropped)
+			{
+				PathwayDb  *db;
+
+				LWLockAcquire(pathway_shm->lock, LW_SHARED);
+				db = pathway_db_find(MyDatabaseId);
+				if (db)
+					pg_atomic_fetch_add_u64(&db->catalog_gen, 1);
+				LWLockRelease(pathway_shm->lock);
+			}
+			/* any write may touch a source table: let the worker look */
+			if (catalog_changed || extension_dropped ||
+				(wrote && !pathway_in_worker))
+				pathway_wake_worker(MyDatabaseId);
+			/* FALLTHROUGH */
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			catalog_changed = extension_created = extension_dropped = wrote = false;
+			break;
+		default:
+			break;
+	}
+}
+
+/* Notice DROP EXTENSION pathway, so the worker can clean up and stop. */
+static void
+object_access(ObjectAccessType access, Oid classId, Oid objectId, int subId,
+			  void *arg)
+{
+	if (prev_object_access_hook)
+		prev_object_access_hook(access, classId, objectId, subId, arg);
+	if (access == OAT_DROP && classId == ExtensionRelationId &&
+		objectId == get_extension_oid("pathway", true))
+		extension_dropped = true;
+}
+
+static void
+define_gucs(void)
+{
+	DefineCustomIntVariable("pathway.max_epoch_changes",
+							gettext_noop("Source changes after which an epoch stops reading and commits."),
+							gettext_noop("Epochs take whole transactions; a larger value favours throughput under load."),
+							&pathway_max_epoch_changes,
+							100000, 1000, INT_MAX,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("pathway.naptime",
+							gettext_noop("Longest time the engine worker sleeps when nothing wakes it."),
+							gettext_noop("Commits wake the worker at once; this bounds the delay for asynchronous commits."),
+							&pathway_naptime_ms,
+							1000, 10, 60000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	MarkGUCPrefixReserved("pathway");
+}
+
+void
+_PG_init(void)
+{
+	define_gucs();
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+
+	pathway_preloaded = true;
+	pathway_shmem_request();
+	pathway_launcher_register();
+	RegisterXactCallback(xact_callback, NULL);
+	prev_object_access_hook = object_access_hook;
+	object_access_hook = object_access;
+}

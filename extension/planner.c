@@ -1,0 +1,1068 @@
+/*
+ * planner.c
+ *	  From a view's SQL text to an engine graph.
+ *
+ * The text is parsed and analyzed by PostgreSQL itself; the analyzed Query is
+ * checked against what the engine maintains exactly, and anything else is
+ * refused with ERRCODE_FEATURE_NOT_SUPPORTED naming the construct.  The graph
+ * is built left-deep:
+ *
+ *	  source -> [filter] -+
+ *	                      join -> [filter] -+
+ *	  source -> [filter] -+                 join -> ... -> [map keys+args]
+ *	  source -> [filter] -------------------+           -> reduce -> map target
+ *
+ * Each source keeps only the columns of its table that the query reads, and
+ * a condition on one table is applied right after its source, so joins hold
+ * as little as possible.  Expressions keep PostgreSQL's semantics because
+ * they are PostgreSQL expressions, re-pointed at the engine's rows and run by
+ * the executor.
+ */
+#include "postgres.h"
+
+#include "access/table.h"
+#include "catalog/pg_aggregate.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "parser/analyze.h"
+#include "parser/parsetree.h"
+#include "parser/parse_agg.h"
+#include "parser/parser.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+#include "utils/typcache.h"
+
+#include "extension/planner.h"
+
+/* Where a column of a base table sits in the current row. */
+typedef struct Layout
+{
+	int			nrels;			/* range table size */
+	int		  **pos;			/* pos[rti][attno] = 0-based column or -1 */
+	int		   *natts;
+} Layout;
+
+typedef struct PlanState_
+{
+	const char *name;
+	Query	   *query;
+	Layout		layout;
+	Bitmapset  *done_rels;		/* rtis joined so far */
+	List	   *pending;		/* conjuncts not applied yet */
+} PState;
+
+static void
+refuse(const char *name, const char *what, const char *hint)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("cannot maintain view \"%s\"", name),
+			 errdetail("%s is not supported.", what),
+			 hint ? errhint("%s", hint) : 0));
+}
+
+/* ---------- checks ---------- */
+
+static bool
+time_function_checker(Oid func, void *context)
+{
+	return func == F_NOW || func == F_STATEMENT_TIMESTAMP ||
+		func == F_TRANSACTION_TIMESTAMP;
+}
+
+static bool
+volatile_checker(Oid func, void *context)
+{
+	if (func_volatile(func) == PROVOLATILE_VOLATILE)
+	{
+		*(Oid *) context = func;
+		return true;
+	}
+	return false;
+}
+
+static bool
+check_walker(Node *node, PState *ps)
+{
+	Oid			func = InvalidOid;
+
+	if (node == NULL)
+		return false;
+	if (check_functions_in_node(node, volatile_checker, &func))
+	{
+		char		detail[NAMEDATALEN + 64];
+
+		snprintf(detail, sizeof(detail), "The volatile function %s()", get_func_name(func));
+		refuse(ps->name, detail,
+			   "A live view must give the same result whenever it is recomputed; compute volatile values when rows are written instead.");
+	}
+	if (check_functions_in_node(node, time_function_checker, NULL) ||
+		IsA(node, SQLValueFunction))
+		refuse(ps->name, "A function of the current time or session (now(), CURRENT_DATE, CURRENT_USER, ...)",
+			   "A live view must not depend on when it is recomputed; store the time in a column when rows are written.");
+	if (IsA(node, NextValueExpr))
+		refuse(ps->name, "A sequence call", NULL);
+	if (IsA(node, Var))
+	{
+		Var		   *var = (Var *) node;
+
+		if (var->varlevelsup > 0)
+			refuse(ps->name, "An outer reference", NULL);
+		if (var->varattno < 0)
+			refuse(ps->name, "A system column", "Use ordinary columns; system columns such as ctid and xmin differ between a table and its view.");
+		if (var->varattno == 0)
+			refuse(ps->name, "A whole-row reference", "List the columns instead.");
+	}
+	if (IsA(node, Aggref))
+	{
+		Aggref	   *agg = (Aggref *) node;
+
+		if (agg->aggorder != NIL)
+			refuse(ps->name, "ORDER BY inside an aggregate", NULL);
+		if (agg->aggdistinct != NIL)
+			refuse(ps->name, "DISTINCT inside an aggregate", "Use a subquery with DISTINCT once subqueries are supported, or GROUP BY the distinct value.");
+		if (agg->aggfilter != NULL)
+			refuse(ps->name, "FILTER on an aggregate", "Use a CASE expression inside the aggregate for now.");
+		if (agg->aggkind != AGGKIND_NORMAL)
+			refuse(ps->name, "An ordered-set or hypothetical-set aggregate", NULL);
+		if (agg->agglevelsup > 0)
+			refuse(ps->name, "An outer-level aggregate", NULL);
+	}
+	if (IsA(node, GroupingFunc))
+		refuse(ps->name, "GROUPING()", NULL);
+	if (IsA(node, WindowFunc))
+		refuse(ps->name, "A window function", NULL);
+	if (IsA(node, SubLink))
+		refuse(ps->name, "A subquery in an expression", NULL);
+	if (IsA(node, Param))
+		refuse(ps->name, "A parameter", NULL);
+	return expression_tree_walker(node, check_walker, (void *) ps);
+}
+
+static void
+check_query(PState *ps)
+{
+	Query	   *q = ps->query;
+	ListCell   *lc;
+
+	if (q->commandType != CMD_SELECT || q->utilityStmt)
+		refuse(ps->name, "A statement other than SELECT", NULL);
+	if (q->cteList)
+		refuse(ps->name, "WITH", "Inline the common table expression into the query.");
+	if (q->setOperations)
+		refuse(ps->name, "UNION, INTERSECT and EXCEPT", "Create one live view per branch for now.");
+	if (q->hasWindowFuncs)
+		refuse(ps->name, "A window function", NULL);
+	if (q->hasTargetSRFs)
+		refuse(ps->name, "A set-returning function in the select list", NULL);
+	if (q->hasSubLinks)
+		refuse(ps->name, "A subquery in an expression", "Rewrite it as a join.");
+	if (q->hasDistinctOn)
+		refuse(ps->name, "DISTINCT ON", "Use GROUP BY with min() or max() instead.");
+	if (q->limitCount || q->limitOffset)
+		refuse(ps->name, "LIMIT and OFFSET", "Drop the LIMIT and select from the view with a LIMIT instead.");
+	if (q->rowMarks || q->hasForUpdate)
+		refuse(ps->name, "FOR UPDATE and FOR SHARE", "Remove the locking clause.");
+	if (q->groupingSets)
+		refuse(ps->name, "GROUPING SETS, ROLLUP and CUBE", "Create one live view per grouping.");
+	if (q->havingQual)
+		refuse(ps->name, "HAVING", "Filter the view's rows when you select from it.");
+	if (q->hasRecursive)
+		refuse(ps->name, "WITH RECURSIVE", NULL);
+	if (q->jointree->fromlist == NIL)
+		refuse(ps->name, "A query without FROM", "A live view must read at least one table.");
+
+	foreach(lc, q->rtable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+		switch (rte->rtekind)
+		{
+			case RTE_RELATION:
+				if (rte->tablesample)
+					refuse(ps->name, "TABLESAMPLE", NULL);
+				if (rte->relkind == RELKIND_PARTITIONED_TABLE)
+					refuse(ps->name, "A partitioned table as a source", "Create the view over a partition, or wait for partitioned sources.");
+				if (rte->relkind == RELKIND_VIEW || rte->relkind == RELKIND_MATVIEW ||
+					rte->relkind == RELKIND_FOREIGN_TABLE)
+					ereport(ERROR,
+							(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+							 errmsg("cannot maintain view \"%s\"", ps->name),
+							 errdetail("\"%s\" is not a table.", get_rel_name(rte->relid)),
+							 errhint("A live view reads ordinary tables; write the underlying query over them.")));
+				if (rte->relkind != RELKIND_RELATION)
+					ereport(ERROR,
+							(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+							 errmsg("cannot maintain view \"%s\"", ps->name),
+							 errdetail("\"%s\" is not a table.", get_rel_name(rte->relid))));
+				if (get_rel_persistence(rte->relid) != RELPERSISTENCE_PERMANENT)
+					refuse(ps->name, "A temporary or unlogged table as a source",
+						   "Changes of such tables are not written to the WAL, so they cannot be followed.");
+				if (!rte->inh && rte->relkind == RELKIND_RELATION)
+					break;
+				if (has_subclass(rte->relid))
+					refuse(ps->name, "A table with inheritance children", "Use ONLY, or create the view over each child.");
+				break;
+			case RTE_JOIN:
+				if (rte->jointype != JOIN_INNER)
+					refuse(ps->name, "An outer join", "Only inner joins are maintained so far.");
+				break;
+			case RTE_SUBQUERY:
+				refuse(ps->name, "A subquery in FROM", "Create a live view for the subquery's tables directly.");
+				break;
+			case RTE_FUNCTION:
+			case RTE_TABLEFUNC:
+				refuse(ps->name, "A function in FROM", NULL);
+				break;
+			case RTE_VALUES:
+				refuse(ps->name, "VALUES in FROM", NULL);
+				break;
+			default:
+				refuse(ps->name, "This kind of FROM item", NULL);
+		}
+	}
+	(void) query_tree_walker(q, check_walker, (void *) ps, 0);
+}
+
+/* ---------- layout and expression re-pointing ---------- */
+
+static void
+layout_init(Layout *l, Query *q)
+{
+	int			i;
+
+	l->nrels = list_length(q->rtable);
+	l->pos = palloc0(sizeof(int *) * (l->nrels + 1));
+	l->natts = palloc0(sizeof(int) * (l->nrels + 1));
+	for (i = 1; i <= l->nrels; i++)
+	{
+		RangeTblEntry *rte = rt_fetch(i, q->rtable);
+
+		if (rte->rtekind == RTE_RELATION)
+		{
+			Relation	rel = table_open(rte->relid, AccessShareLock);
+			int			n = RelationGetNumberOfAttributes(rel);
+
+			table_close(rel, AccessShareLock);
+
+			l->natts[i] = n;
+			l->pos[i] = palloc(sizeof(int) * (n + 1));
+			memset(l->pos[i], -1, sizeof(int) * (n + 1));
+		}
+	}
+}
+
+typedef struct RepointCtx
+{
+	Layout	   *layout;
+	List	   *exprs;			/* replace these (equal()) by Var k+1 */
+} RepointCtx;
+
+static Node *
+repoint_mutator(Node *node, RepointCtx *ctx)
+{
+	if (node == NULL)
+		return NULL;
+	if (ctx->exprs)
+	{
+		ListCell   *lc;
+
+		foreach(lc, ctx->exprs)
+		{
+			if (equal(node, lfirst(lc)))
+			{
+				Expr	   *e = (Expr *) node;
+
+				return (Node *) makeVar(1, foreach_current_index(lc) + 1, exprType((Node *) e),
+										exprTypmod((Node *) e), exprCollation((Node *) e), 0);
+			}
+		}
+	}
+	if (IsA(node, Var))
+	{
+		Var		   *var = (Var *) node;
+		Var		   *nv;
+		int			p;
+
+		if (ctx->layout == NULL)
+			elog(ERROR, "pathway: column reference outside of the grouping keys");
+		p = ctx->layout->pos[var->varno][var->varattno];
+		if (p < 0)
+			elog(ERROR, "pathway: column %d of range entry %d is not in the row",
+				 var->varattno, var->varno);
+		nv = (Var *) copyObject(var);
+		nv->varno = 1;
+		nv->varattno = p + 1;
+		nv->varnosyn = 0;
+		nv->varattnosyn = 0;
+		return (Node *) nv;
+	}
+	return expression_tree_mutator(node, repoint_mutator, (void *) ctx);
+}
+
+static ExprState *
+compile_expr(Expr *expr, Layout *layout, List *replace)
+{
+	RepointCtx	ctx;
+	Expr	   *e;
+
+	ctx.layout = layout;
+	ctx.exprs = replace;
+	e = (Expr *) repoint_mutator((Node *) expr, &ctx);
+	e = expression_planner(e);
+	return ExecInitExpr(e, NULL);
+}
+
+static ExprState *
+compile_qual(List *conjuncts, Layout *layout)
+{
+	RepointCtx	ctx;
+	List	   *q;
+
+	ctx.layout = layout;
+	ctx.exprs = NIL;
+	q = (List *) repoint_mutator((Node *) conjuncts, &ctx);
+	q = (List *) expression_planner((Expr *) q);
+	return ExecInitQual(q, NULL);
+}
+
+static TupleDesc
+desc_for_exprs(List *exprs)
+{
+	TupleDesc	desc = CreateTemplateTupleDesc(list_length(exprs));
+	ListCell   *lc;
+
+	foreach(lc, exprs)
+	{
+		Node	   *e = lfirst(lc);
+		int			i = foreach_current_index(lc) + 1;
+
+		TupleDescInitEntry(desc, i, NULL, exprType(e), exprTypmod(e), 0);
+		TupleDescInitEntryCollation(desc, i, exprCollation(e));
+	}
+	return desc;
+}
+
+static void
+op_slots(Op *op)
+{
+	if (op->left)
+		op->lslot = MakeSingleTupleTableSlot(op->left->desc, &TTSOpsMinimalTuple);
+	if (op->right)
+		op->rslot = MakeSingleTupleTableSlot(op->right->desc, &TTSOpsMinimalTuple);
+}
+
+/* ---------- sources, filters, joins ---------- */
+
+static void
+collect_rels(Node *jt, List **rtis, List **quals)
+{
+	if (IsA(jt, RangeTblRef))
+		*rtis = lappend_int(*rtis, ((RangeTblRef *) jt)->rtindex);
+	else if (IsA(jt, FromExpr))
+	{
+		FromExpr   *f = (FromExpr *) jt;
+		ListCell   *lc;
+
+		foreach(lc, f->fromlist)
+			collect_rels(lfirst(lc), rtis, quals);
+		if (f->quals)
+			*quals = list_concat(*quals, make_ands_implicit((Expr *) f->quals));
+	}
+	else if (IsA(jt, JoinExpr))
+	{
+		JoinExpr   *j = (JoinExpr *) jt;
+
+		collect_rels(j->larg, rtis, quals);
+		collect_rels(j->rarg, rtis, quals);
+		if (j->quals)
+			*quals = list_concat(*quals, make_ands_implicit((Expr *) j->quals));
+	}
+	else
+		elog(ERROR, "pathway: unexpected node in FROM: %d", (int) nodeTag(jt));
+}
+
+static Op *
+make_source(PState *ps, int rti, List *vars, ViewPlan *plan)
+{
+	RangeTblEntry *rte = rt_fetch(rti, ps->query->rtable);
+	Relation	rel = table_open(rte->relid, AccessShareLock);
+	TupleDesc	tdesc = RelationGetDescr(rel);
+	Bitmapset  *atts = NULL;
+	ListCell   *lc;
+	Op		   *op;
+	int			n = 0,
+				a;
+
+	foreach(lc, vars)
+	{
+		Var		   *v = lfirst_node(Var, lc);
+
+		if (v->varno == rti)
+			atts = bms_add_member(atts, v->varattno);
+	}
+	op = op_make(OP_SOURCE, CreateTemplateTupleDesc(bms_num_members(atts)));
+	op->relid = rte->relid;
+	op->nsrccols = bms_num_members(atts);
+	op->srcattnos = palloc(sizeof(AttrNumber) * (op->nsrccols + 1));
+	a = -1;
+	while ((a = bms_next_member(atts, a)) >= 0)
+	{
+		TupleDescCopyEntry(op->desc, n + 1, tdesc, a);
+		op->srcattnos[n] = a;
+		ps->layout.pos[rti][a] = n;
+		plan->columns = lappend_oid(plan->columns, rte->relid);
+		plan->column_attnos = lappend_int(plan->column_attnos, a);
+		n++;
+	}
+	table_close(rel, AccessShareLock);
+	plan->sources = lappend(plan->sources, op);
+	if (!list_member_oid(plan->relids, rte->relid))
+		plan->relids = lappend_oid(plan->relids, rte->relid);
+	return op;
+}
+
+/* Wrap op in a filter for the pending conjuncts that only read 'rels'. */
+static Op *
+apply_ready_quals(PState *ps, Op *op, Bitmapset *rels)
+{
+	List	   *ready = NIL;
+	List	   *rest = NIL;
+	ListCell   *lc;
+	Op		   *f;
+
+	foreach(lc, ps->pending)
+	{
+		Node	   *qual = lfirst(lc);
+
+		if (bms_is_subset(pull_varnos(NULL, qual), rels))
+			ready = lappend(ready, qual);
+		else
+			rest = lappend(rest, qual);
+	}
+	ps->pending = rest;
+	if (ready == NIL)
+		return op;
+	f = op_make(OP_MAP, op->desc);
+	f->left = op;
+	f->qual = compile_qual(ready, &ps->layout);
+	op_slots(f);
+	return f;
+}
+
+/*
+ * Split off the equality conjuncts usable as hash keys between the rows
+ * joined so far and table rti.  Returns the key expressions of each side.
+ */
+static void
+find_join_keys(PState *ps, int rti, List **lkeys, List **rkeys, List **ops)
+{
+	Bitmapset  *right = bms_make_singleton(rti);
+	List	   *rest = NIL;
+	ListCell   *lc;
+
+	foreach(lc, ps->pending)
+	{
+		Node	   *qual = lfirst(lc);
+		OpExpr	   *op;
+		Node	   *a,
+				   *b;
+		Bitmapset  *ra,
+				   *rb;
+
+		if (IsA(qual, OpExpr) && list_length(((OpExpr *) qual)->args) == 2)
+		{
+			op = (OpExpr *) qual;
+			a = linitial(op->args);
+			b = lsecond(op->args);
+			ra = pull_varnos(NULL, a);
+			rb = pull_varnos(NULL, b);
+			if (exprType(a) == exprType(b) &&
+				op_hashjoinable(op->opno, exprType(a)) &&
+				!bms_is_empty(ra) && !bms_is_empty(rb))
+			{
+				if (bms_is_subset(ra, ps->done_rels) && bms_equal(rb, right))
+				{
+					*lkeys = lappend(*lkeys, a);
+					*rkeys = lappend(*rkeys, b);
+					*ops = lappend(*ops, op);
+					continue;
+				}
+				if (bms_is_subset(rb, ps->done_rels) && bms_equal(ra, right))
+				{
+					*lkeys = lappend(*lkeys, b);
+					*rkeys = lappend(*rkeys, a);
+					*ops = lappend(*ops, op);
+					continue;
+				}
+			}
+		}
+		rest = lappend(rest, qual);
+	}
+	ps->pending = rest;
+}
+
+static bool
+connects(PState *ps, int rti)
+{
+	ListCell   *lc;
+
+	foreach(lc, ps->pending)
+	{
+		Bitmapset  *r = pull_varnos(NULL, lfirst(lc));
+
+		if (bms_is_member(rti, r) && bms_overlap(r, ps->done_rels))
+			return true;
+	}
+	return false;
+}
+
+static KeySpec *
+keyspec_for_ops(List *exprs, List *eqops)
+{
+	KeySpec    *ks = palloc0(sizeof(KeySpec));
+	ListCell   *lc;
+	int			n = list_length(exprs);
+
+	ks->nkeys = n;
+	ks->keydesc = desc_for_exprs(exprs);
+	ks->hashfn = palloc0(sizeof(FmgrInfo) * (n + 1));
+	ks->eqfn = palloc0(sizeof(FmgrInfo) * (n + 1));
+	ks->collations = palloc0(sizeof(Oid) * (n + 1));
+	foreach(lc, exprs)
+	{
+		int			i = foreach_current_index(lc);
+		Oid			eqop = list_nth_oid(eqops, i);
+		Oid			lhs,
+					rhs;
+
+		if (!get_op_hash_functions(eqop, &lhs, &rhs))
+			elog(ERROR, "pathway: no hash function for operator %u", eqop);
+		fmgr_info(lhs, &ks->hashfn[i]);
+		fmgr_info(get_opcode(eqop), &ks->eqfn[i]);
+		ks->collations[i] = exprCollation(lfirst(lc));
+	}
+	return ks;
+}
+
+static Op *
+build_joins(PState *ps, List *rtis, List *vars, ViewPlan *plan)
+{
+	Op		   *cur = NULL;
+	List	   *todo = list_copy(rtis);
+
+	while (todo != NIL)
+	{
+		int			rti = linitial_int(todo);
+		ListCell   *lc;
+		Op		   *src;
+
+		/* prefer a table that joins on a condition to what we have */
+		if (cur)
+		{
+			foreach(lc, todo)
+			{
+				if (connects(ps, lfirst_int(lc)))
+				{
+					rti = lfirst_int(lc);
+					break;
+				}
+			}
+		}
+		todo = list_delete_int(todo, rti);
+
+		src = make_source(ps, rti, vars, plan);
+		src = apply_ready_quals(ps, src, bms_make_singleton(rti));
+		if (cur == NULL)
+		{
+			cur = src;
+			ps->done_rels = bms_make_singleton(rti);
+		}
+		else
+		{
+			List	   *lkeys = NIL,
+					   *rkeys = NIL,
+					   *ops = NIL,
+					   *eqops = NIL;
+			Op		   *join;
+			int			nl = cur->desc->natts,
+						i,
+						k;
+			TupleDesc	desc;
+			Layout		rlayout;
+
+			find_join_keys(ps, rti, &lkeys, &rkeys, &ops);
+			foreach(lc, ops)
+				eqops = lappend_oid(eqops, ((OpExpr *) lfirst(lc))->opno);
+
+			desc = CreateTemplateTupleDesc(nl + src->desc->natts);
+			for (i = 0; i < nl; i++)
+				TupleDescCopyEntry(desc, i + 1, cur->desc, i + 1);
+			for (i = 0; i < src->desc->natts; i++)
+				TupleDescCopyEntry(desc, nl + i + 1, src->desc, i + 1);
+			join = op_make(OP_JOIN, desc);
+			join->left = cur;
+			join->right = src;
+			op_slots(join);
+			join->keys = keyspec_for_ops(lkeys, eqops);
+			join->keys->nulls_match = false;
+			join->lkeys = palloc0(sizeof(ExprState *) * (list_length(lkeys) + 1));
+			join->rkeys = palloc0(sizeof(ExprState *) * (list_length(rkeys) + 1));
+			/* the right side's keys are evaluated on its own rows */
+			rlayout = ps->layout;
+			foreach(lc, lkeys)
+				join->lkeys[foreach_current_index(lc)] = compile_expr(lfirst(lc), &ps->layout, NIL);
+			foreach(lc, rkeys)
+				join->rkeys[foreach_current_index(lc)] = compile_expr(lfirst(lc), &rlayout, NIL);
+			join->larr = arrangement_create(CurrentMemoryContext, "pathway join left", join->keys, true);
+			join->rarr = arrangement_create(CurrentMemoryContext, "pathway join right", join->keys, true);
+
+			/* the right table's columns now follow the left's */
+			for (k = 0; k <= ps->layout.natts[rti]; k++)
+				if (ps->layout.pos[rti][k] >= 0)
+					ps->layout.pos[rti][k] += nl;
+			ps->done_rels = bms_add_member(ps->done_rels, rti);
+			cur = apply_ready_quals(ps, join, ps->done_rels);
+		}
+	}
+	return cur;
+}
+
+/* ---------- aggregation ---------- */
+
+static bool
+collect_aggrefs(Node *node, List **aggs)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Aggref))
+	{
+		if (!list_member(*aggs, node))
+			*aggs = lappend(*aggs, node);
+		return false;
+	}
+	return expression_tree_walker(node, collect_aggrefs, (void *) aggs);
+}
+
+static Datum
+aggregate_initval(HeapTuple tup, AttrNumber attno, Oid transtype, bool *isnull)
+{
+	Datum		d = SysCacheGetAttr(AGGFNOID, tup, attno, isnull);
+	Oid			input,
+				ioparam;
+	char	   *str;
+
+	if (*isnull)
+		return (Datum) 0;
+	getTypeInputInfo(transtype, &input, &ioparam);
+	str = TextDatumGetCString(d);
+	return OidInputFunctionCall(input, str, ioparam, -1);
+}
+
+static void
+set_fn(FmgrInfo *fi, Oid fn, Expr *expr)
+{
+	fmgr_info(fn, fi);
+	fmgr_info_set_expr((Node *) expr, fi);
+}
+
+static void
+aggspec_fill(PState *ps, AggSpec *spec, Aggref *aggref, int firstcol)
+{
+	HeapTuple	tup = SearchSysCache1(AGGFNOID, ObjectIdGetDatum(aggref->aggfnoid));
+	Form_pg_aggregate agg;
+	Oid			inputTypes[FUNC_MAX_ARGS];
+	int			nargs = list_length(aggref->args);
+	Oid			transtype;
+	Expr	   *transexpr,
+			   *invexpr,
+			   *finalexpr;
+	ListCell   *lc;
+	int			i;
+	AclResult	aclresult;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for aggregate %u", aggref->aggfnoid);
+	agg = (Form_pg_aggregate) GETSTRUCT(tup);
+
+	aclresult = pg_proc_aclcheck(aggref->aggfnoid, GetUserId(), ACL_EXECUTE);
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_AGGREGATE, get_func_name(aggref->aggfnoid));
+
+	spec->nargs = nargs;
+	spec->argcols = palloc(sizeof(int) * (nargs + 1));
+	foreach(lc, aggref->args)
+	{
+		TargetEntry *tle = lfirst_node(TargetEntry, lc);
+
+		i = foreach_current_index(lc);
+		inputTypes[i] = exprType((Node *) tle->expr);
+		spec->argcols[i] = firstcol + i;
+	}
+	spec->collation = aggref->inputcollid;
+
+	/* plain transition */
+	transtype = resolve_aggregate_transtype(aggref->aggfnoid, agg->aggtranstype,
+											inputTypes, nargs);
+	build_aggregate_transfn_expr(inputTypes, nargs, 0, aggref->aggvariadic,
+								 transtype, aggref->inputcollid,
+								 agg->aggtransfn, InvalidOid, &transexpr, &invexpr);
+	set_fn(&spec->transfn, agg->aggtransfn, transexpr);
+	spec->transstrict = func_strict(agg->aggtransfn);
+	get_typlenbyval(transtype, &spec->translen, &spec->transbyval);
+	spec->initval = aggregate_initval(tup, Anum_pg_aggregate_agginitval, transtype, &spec->initnull);
+	if (OidIsValid(agg->aggfinalfn))
+	{
+		spec->has_final = true;
+		spec->nfinalargs = agg->aggfinalextra ? nargs + 1 : 1;
+		build_aggregate_finalfn_expr(inputTypes, spec->nfinalargs, transtype,
+									 aggref->aggtype, aggref->inputcollid,
+									 agg->aggfinalfn, &finalexpr);
+		set_fn(&spec->finalfn, agg->aggfinalfn, finalexpr);
+		spec->finalstrict = func_strict(agg->aggfinalfn);
+	}
+
+	/* moving (invertible) transition */
+	if (OidIsValid(agg->aggmtransfn) && OidIsValid(agg->aggminvtransfn) &&
+		agg->aggmfinalmodify == AGGMODIFY_READ_ONLY)
+	{
+		Oid			mtranstype = resolve_aggregate_transtype(aggref->aggfnoid, agg->aggmtranstype,
+															 inputTypes, nargs);
+
+		spec->moving = true;
+		build_aggregate_transfn_expr(inputTypes, nargs, 0, aggref->aggvariadic,
+									 mtranstype, aggref->inputcollid,
+									 agg->aggmtransfn, agg->aggminvtransfn,
+									 &transexpr, &invexpr);
+		set_fn(&spec->mtransfn, agg->aggmtransfn, transexpr);
+		set_fn(&spec->minvfn, agg->aggminvtransfn, invexpr);
+		spec->mtransstrict = func_strict(agg->aggmtransfn);
+		get_typlenbyval(mtranstype, &spec->mtranslen, &spec->mtransbyval);
+		spec->mtrans_internal = (mtranstype == INTERNALOID);
+		spec->minitval = aggregate_initval(tup, Anum_pg_aggregate_aggminitval, mtranstype, &spec->minitnull);
+		if (OidIsValid(agg->aggmfinalfn))
+		{
+			spec->has_mfinal = true;
+			spec->nmfinalargs = agg->aggmfinalextra ? nargs + 1 : 1;
+			build_aggregate_finalfn_expr(inputTypes, spec->nmfinalargs, mtranstype,
+										 aggref->aggtype, aggref->inputcollid,
+										 agg->aggmfinalfn, &finalexpr);
+			set_fn(&spec->mfinalfn, agg->aggmfinalfn, finalexpr);
+			spec->mfinalstrict = func_strict(agg->aggmfinalfn);
+		}
+	}
+	ReleaseSysCache(tup);
+}
+
+/* Hash and equality for grouping or DISTINCT on these expressions. */
+static KeySpec *
+grouping_keyspec(PState *ps, List *exprs, List *eqops)
+{
+	ListCell   *lc;
+
+	foreach(lc, exprs)
+	{
+		Oid			eqop = list_nth_oid(eqops, foreach_current_index(lc));
+		Oid			lhs,
+					rhs;
+
+		if (!OidIsValid(eqop) || !get_op_hash_functions(eqop, &lhs, &rhs))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot maintain view \"%s\"", ps->name),
+					 errdetail("Type %s has no hashable equality, so it cannot be a grouping key.",
+							   format_type_be(exprType(lfirst(lc)))),
+					 errhint("Cast the column to a type with equality, for example json to jsonb or point to text.")));
+	}
+	return keyspec_for_ops(exprs, eqops);
+}
+
+static Op *
+build_reduce(PState *ps, Op *input, List *keyexprs, List *eqops, List *aggrefs,
+			 bool distinct)
+{
+	List	   *preexprs = list_copy(keyexprs);
+	ListCell   *lc;
+	Op		   *pre,
+			   *red;
+	TupleDesc	desc;
+	int			nkeys = list_length(keyexprs);
+	int			i;
+
+	foreach(lc, aggrefs)
+	{
+		Aggref	   *a = lfirst_node(Aggref, lc);
+		ListCell   *lc2;
+
+		foreach(lc2, a->args)
+			preexprs = lappend(preexprs, lfirst_node(TargetEntry, lc2)->expr);
+	}
+
+	/* map to (keys..., aggregate arguments...) */
+	pre = op_make(OP_MAP, desc_for_exprs(preexprs));
+	pre->left = input;
+	pre->nexprs = list_length(preexprs);
+	pre->exprs = palloc0(sizeof(ExprState *) * (pre->nexprs + 1));
+	foreach(lc, preexprs)
+		pre->exprs[foreach_current_index(lc)] = compile_expr(lfirst(lc), &ps->layout, NIL);
+	op_slots(pre);
+
+	desc = CreateTemplateTupleDesc(nkeys + list_length(aggrefs));
+	for (i = 0; i < nkeys; i++)
+		TupleDescCopyEntry(desc, i + 1, pre->desc, i + 1);
+	foreach(lc, aggrefs)
+	{
+		Aggref	   *a = lfirst_node(Aggref, lc);
+
+		TupleDescInitEntry(desc, nkeys + foreach_current_index(lc) + 1, NULL,
+						   a->aggtype, -1, 0);
+		TupleDescInitEntryCollation(desc, nkeys + foreach_current_index(lc) + 1,
+									a->aggcollid);
+	}
+
+	red = op_make(OP_REDUCE, desc);
+	red->left = pre;
+	op_slots(red);
+	red->nkeys = nkeys;
+	red->distinct = distinct;
+	red->global = (nkeys == 0);
+	red->naggs = list_length(aggrefs);
+	red->aggs = palloc0(sizeof(AggSpec) * (red->naggs + 1));
+	red->all_moving = true;
+	i = nkeys;
+	foreach(lc, aggrefs)
+	{
+		Aggref	   *a = lfirst_node(Aggref, lc);
+		AggSpec    *spec = &red->aggs[foreach_current_index(lc)];
+
+		aggspec_fill(ps, spec, a, i);
+		i += spec->nargs;
+		if (!spec->moving)
+			red->all_moving = false;
+	}
+	red->arr = arrangement_create(CurrentMemoryContext, "pathway groups",
+								  grouping_keyspec(ps, keyexprs, eqops), !red->all_moving);
+	red->arr->keys->nulls_match = true;
+	red->arr->track_touched = true;
+	op_init_reduce(red, CurrentMemoryContext);
+	return red;
+}
+
+/* ---------- entry point ---------- */
+
+static bool
+has_join_rtes(Query *q)
+{
+	ListCell   *lc;
+
+	foreach(lc, q->rtable)
+		if (lfirst_node(RangeTblEntry, lc)->rtekind == RTE_JOIN)
+			return true;
+	return false;
+}
+
+ViewPlan *
+plan_view(const char *name, const char *query)
+{
+	List	   *raw;
+	RawStmt    *stmt;
+	Query	   *q;
+	PState		ps;
+	ViewPlan   *plan = palloc0(sizeof(ViewPlan));
+	List	   *rtis = NIL;
+	List	   *quals = NIL;
+	List	   *vars;
+	List	   *outexprs = NIL;
+	List	   *outnames = NIL;
+	ListCell   *lc;
+	Op		   *cur;
+	int			i;
+
+	raw = raw_parser(query, RAW_PARSE_DEFAULT);
+	if (list_length(raw) != 1 || !IsA(((RawStmt *) linitial(raw))->stmt, SelectStmt))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("query of view \"%s\" must be a single SELECT statement", name)));
+	stmt = linitial_node(RawStmt, raw);
+	q = parse_analyze_fixedparams(stmt, query, NULL, 0, NULL);
+	(void) ExecCheckRTPerms(q->rtable, true);
+
+	memset(&ps, 0, sizeof(ps));
+	ps.name = name;
+	ps.query = q;
+	check_query(&ps);
+	if (has_join_rtes(q))
+	{
+		q->targetList = (List *) flatten_join_alias_vars(q, (Node *) q->targetList);
+		q->jointree = (FromExpr *) flatten_join_alias_vars(q, (Node *) q->jointree);
+	}
+	plan->ignored_order = (q->sortClause != NIL);
+
+	layout_init(&ps.layout, q);
+	collect_rels((Node *) q->jointree, &rtis, &quals);
+	ps.pending = quals;
+	vars = pull_var_clause((Node *) list_make2(q->targetList, quals),
+						   PVC_RECURSE_AGGREGATES);
+	cur = build_joins(&ps, rtis, vars, plan);
+	if (ps.pending != NIL)
+		cur = apply_ready_quals(&ps, cur, ps.done_rels);
+	Assert(ps.pending == NIL);
+
+	foreach(lc, q->targetList)
+	{
+		TargetEntry *tle = lfirst_node(TargetEntry, lc);
+
+		if (tle->resjunk)
+			continue;
+		outexprs = lappend(outexprs, tle->expr);
+		outnames = lappend(outnames, tle->resname ? tle->resname : "?column?");
+	}
+
+	if (q->hasAggs || q->groupClause)
+	{
+		List	   *keyexprs = NIL;
+		List	   *eqops = NIL;
+		List	   *aggrefs = NIL;
+		List	   *replace;
+		Op		   *red,
+				   *post;
+
+		foreach(lc, q->groupClause)
+		{
+			SortGroupClause *sgc = lfirst_node(SortGroupClause, lc);
+
+			keyexprs = lappend(keyexprs, get_sortgroupclause_expr(sgc, q->targetList));
+			eqops = lappend_oid(eqops, sgc->hashable ? sgc->eqop : InvalidOid);
+		}
+		collect_aggrefs((Node *) outexprs, &aggrefs);
+		red = build_reduce(&ps, cur, keyexprs, eqops, aggrefs, false);
+
+		/* the target list over (keys..., aggregates...) */
+		replace = list_concat(list_copy(keyexprs), aggrefs);
+		post = op_make(OP_MAP, desc_for_exprs(outexprs));
+		post->left = red;
+		post->nexprs = list_length(outexprs);
+		post->exprs = palloc0(sizeof(ExprState *) * (post->nexprs + 1));
+		foreach(lc, outexprs)
+		{
+			Node	   *e = lfirst(lc);
+
+			/* a column outside of the grouping keys, allowed by a primary key */
+			if (pull_var_clause((Node *) e, PVC_RECURSE_AGGREGATES) != NIL &&
+				!list_member(replace, e))
+			{
+				List	   *vs = pull_var_clause(e, PVC_INCLUDE_AGGREGATES);
+				ListCell   *lv;
+
+				foreach(lv, vs)
+				{
+					bool		found = false;
+					ListCell   *lk;
+
+					if (!IsA(lfirst(lv), Var))
+						continue;
+
+					foreach(lk, keyexprs)
+						if (equal(lfirst(lk), lfirst(lv)) ||
+							list_member(pull_var_clause(lfirst(lk), 0), lfirst(lv)))
+							found = true;
+					if (!found)
+						refuse(name, "A column that is functionally dependent on the GROUP BY key but not in it",
+							   "Add the column to GROUP BY.");
+				}
+			}
+			post->exprs[foreach_current_index(lc)] = compile_expr((Expr *) e, NULL, replace);
+		}
+		op_slots(post);
+		cur = post;
+
+		/* the view's key: every grouping expression is an output column */
+		if (keyexprs != NIL)
+		{
+			plan->keycols = palloc0(sizeof(AttrNumber) * list_length(keyexprs));
+			foreach(lc, keyexprs)
+			{
+				int			pos = -1;
+				ListCell   *lo;
+
+				foreach(lo, outexprs)
+					if (equal(lfirst(lo), lfirst(lc)))
+					{
+						pos = foreach_current_index(lo);
+						break;
+					}
+				if (pos < 0)
+				{
+					plan->nkeycols = 0;
+					break;
+				}
+				plan->keycols[plan->nkeycols++] = pos + 1;
+			}
+		}
+	}
+	else
+	{
+		Op		   *map = op_make(OP_MAP, desc_for_exprs(outexprs));
+
+		map->left = cur;
+		map->nexprs = list_length(outexprs);
+		map->exprs = palloc0(sizeof(ExprState *) * (map->nexprs + 1));
+		foreach(lc, outexprs)
+			map->exprs[foreach_current_index(lc)] = compile_expr(lfirst(lc), &ps.layout, NIL);
+		op_slots(map);
+		cur = map;
+	}
+
+	if (q->distinctClause)
+	{
+		List	   *cols = NIL;
+		List	   *eqops = NIL;
+		Layout		identity;
+		Op		   *red;
+
+		/* DISTINCT: group the output rows on all their columns */
+		foreach(lc, outexprs)
+		{
+			Node	   *e = lfirst(lc);
+			TypeCacheEntry *tce = lookup_type_cache(exprType(e), TYPECACHE_EQ_OPR);
+
+			cols = lappend(cols, makeVar(1, foreach_current_index(lc) + 1, exprType(e),
+										 exprTypmod(e), exprCollation(e), 0));
+			eqops = lappend_oid(eqops, tce->eq_opr);
+		}
+		identity.nrels = 1;
+		identity.natts = palloc0(sizeof(int) * 2);
+		identity.pos = palloc0(sizeof(int *) * 2);
+		identity.natts[1] = list_length(cols);
+		identity.pos[1] = palloc(sizeof(int) * (list_length(cols) + 1));
+		for (i = 0; i <= list_length(cols); i++)
+			identity.pos[1][i] = i - 1;
+		ps.layout = identity;
+		red = build_reduce(&ps, cur, cols, eqops, NIL, true);
+		red->global = false;
+		cur = red;
+		plan->nkeycols = list_length(cols);
+		plan->keycols = palloc0(sizeof(AttrNumber) * (plan->nkeycols + 1));
+		for (i = 0; i < plan->nkeycols; i++)
+			plan->keycols[i] = i + 1;
+	}
+
+	/* name the view's columns as the query does */
+	plan->desc = CreateTupleDescCopy(cur->desc);
+	foreach(lc, outnames)
+		namestrcpy(&TupleDescAttr(plan->desc, foreach_current_index(lc))->attname,
+				   (char *) lfirst(lc));
+	plan->root = cur;
+	return plan;
+}

@@ -1,0 +1,32 @@
+/*
+ * planner.h
+ *	  Compile a view's SQL into an engine graph, or refuse it.
+ */
+#ifndef PATHWAY_PLANNER_H
+#define PATHWAY_PLANNER_H
+
+#include "postgres.h"
+
+#include "engine/operator.h"
+
+typedef struct ViewPlan
+{
+	Op		   *root;
+	TupleDesc	desc;			/* the view's columns */
+	List	   *sources;		/* Op * of kind OP_SOURCE */
+	List	   *relids;			/* distinct source tables (OIDs) */
+	List	   *columns;		/* (relid, attno) pairs read, as two int lists */
+	List	   *column_attnos;
+	int			nkeycols;		/* unique key of the view, 0 if none */
+	AttrNumber *keycols;		/* 1-based view columns */
+	bool		ignored_order;	/* ORDER BY without LIMIT was dropped */
+} ViewPlan;
+
+/*
+ * Check the query and build its graph in CurrentMemoryContext.  Errors with
+ * ERRCODE_FEATURE_NOT_SUPPORTED (and others) name the construct refused.
+ * Runs with the privileges of the current user.
+ */
+extern ViewPlan *plan_view(const char *name, const char *query);
+
+#endif							/* PATHWAY_PLANNER_H */
