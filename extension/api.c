@@ -78,8 +78,9 @@ catalog_lookup(Oid relid, char **status, char **error, bool *created_here)
 	bool		found;
 
 	SPI_connect();
+	/* not read-only: a fresh snapshot sees a failure the worker just committed */
 	SPI_execute_with_args("SELECT status, error, xmin::text FROM pathway.catalog WHERE relid = $1",
-						  1, types, args, NULL, true, 1);
+						  1, types, args, NULL, false, 1);
 	found = (SPI_processed == 1);
 	if (found)
 	{

@@ -34,6 +34,8 @@
 #include "parser/analyze.h"
 #include "parser/parsetree.h"
 #include "parser/parse_agg.h"
+#include "parser/parse_coerce.h"
+#include "parser/parse_node.h"
 #include "parser/parser.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -462,11 +464,41 @@ apply_ready_quals(PState *ps, Op *op, Bitmapset *rels)
 }
 
 /*
+ * The hashable equality operator that decides "a = b" on one type, or
+ * InvalidOid.  A cross-type equality (int4 = int8) is rewritten over the
+ * common type, which both sides convert to exactly.
+ */
+static Oid
+same_type_equality(OpExpr *op, Node **a, Node **b)
+{
+	Oid			ta = exprType(*a),
+				tb = exprType(*b),
+				common,
+				eqop;
+	ParseState *pstate;
+
+	if (ta == tb)
+		return op_hashjoinable(op->opno, ta) ? op->opno : InvalidOid;
+	if (!op_hashjoinable(op->opno, ta) && !op_mergejoinable(op->opno, ta))
+		return InvalidOid;
+	pstate = make_parsestate(NULL);
+	common = select_common_type(pstate, list_make2(*a, *b), NULL, NULL);
+	if (!OidIsValid(common))
+		return InvalidOid;
+	eqop = lookup_type_cache(common, TYPECACHE_EQ_OPR)->eq_opr;
+	if (!OidIsValid(eqop) || !op_hashjoinable(eqop, common))
+		return InvalidOid;
+	*a = coerce_to_common_type(pstate, *a, common, "JOIN");
+	*b = coerce_to_common_type(pstate, *b, common, "JOIN");
+	return eqop;
+}
+
+/*
  * Split off the equality conjuncts usable as hash keys between the rows
  * joined so far and table rti.  Returns the key expressions of each side.
  */
 static void
-find_join_keys(PState *ps, int rti, List **lkeys, List **rkeys, List **ops)
+find_join_keys(PState *ps, int rti, List **lkeys, List **rkeys, List **eqops)
 {
 	Bitmapset  *right = bms_make_singleton(rti);
 	List	   *rest = NIL;
@@ -480,6 +512,7 @@ find_join_keys(PState *ps, int rti, List **lkeys, List **rkeys, List **ops)
 				   *b;
 		Bitmapset  *ra,
 				   *rb;
+		Oid			eqop;
 
 		if (IsA(qual, OpExpr) && list_length(((OpExpr *) qual)->args) == 2)
 		{
@@ -488,22 +521,21 @@ find_join_keys(PState *ps, int rti, List **lkeys, List **rkeys, List **ops)
 			b = lsecond(op->args);
 			ra = pull_varnos(NULL, a);
 			rb = pull_varnos(NULL, b);
-			if (exprType(a) == exprType(b) &&
-				op_hashjoinable(op->opno, exprType(a)) &&
-				!bms_is_empty(ra) && !bms_is_empty(rb))
+			eqop = same_type_equality(op, &a, &b);
+			if (OidIsValid(eqop) && !bms_is_empty(ra) && !bms_is_empty(rb))
 			{
 				if (bms_is_subset(ra, ps->done_rels) && bms_equal(rb, right))
 				{
 					*lkeys = lappend(*lkeys, a);
 					*rkeys = lappend(*rkeys, b);
-					*ops = lappend(*ops, op);
+					*eqops = lappend_oid(*eqops, eqop);
 					continue;
 				}
 				if (bms_is_subset(rb, ps->done_rels) && bms_equal(ra, right))
 				{
 					*lkeys = lappend(*lkeys, b);
 					*rkeys = lappend(*rkeys, a);
-					*ops = lappend(*ops, op);
+					*eqops = lappend_oid(*eqops, eqop);
 					continue;
 				}
 			}
@@ -593,7 +625,6 @@ build_joins(PState *ps, List *rtis, List *vars, ViewPlan *plan)
 		{
 			List	   *lkeys = NIL,
 					   *rkeys = NIL,
-					   *ops = NIL,
 					   *eqops = NIL;
 			Op		   *join;
 			int			nl = cur->desc->natts,
@@ -602,9 +633,7 @@ build_joins(PState *ps, List *rtis, List *vars, ViewPlan *plan)
 			TupleDesc	desc;
 			Layout		rlayout;
 
-			find_join_keys(ps, rti, &lkeys, &rkeys, &ops);
-			foreach(lc, ops)
-				eqops = lappend_oid(eqops, ((OpExpr *) lfirst(lc))->opno);
+			find_join_keys(ps, rti, &lkeys, &rkeys, &eqops);
 
 			desc = CreateTemplateTupleDesc(nl + src->desc->natts);
 			for (i = 0; i < nl; i++)
