@@ -33,6 +33,7 @@
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "nodes/readfuncs.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
@@ -64,7 +65,7 @@ typedef struct LiveView
 	Oid			relid;
 	Oid			owner;
 	char	   *name;
-	char	   *query;
+	char	   *tree;			/* analyzed query, nodeToString form */
 	PathwayViewState state;
 	bool		seen;			/* still in the catalog at the last load */
 	MemoryContext cxt;			/* plan, state and writer; NULL when none */
@@ -279,6 +280,7 @@ cleanup_and_exit(void)
 {
 	ereport(LOG, (errmsg("pathway: extension dropped in this database, engine worker stops")));
 	table_source_drop_slot(slot_name);
+	replorigin_session_origin = InvalidRepOriginId;
 	replorigin_session_reset();
 	StartTransactionCommand();
 	replorigin_drop_by_name(origin_name, true, false);
@@ -306,7 +308,7 @@ load_catalog(void)
 	if (!gone)
 	{
 		SPI_connect();
-		SPI_execute("SELECT relid, query, owner, status, relid::regclass::text FROM pathway.catalog",
+		SPI_execute("SELECT relid, tree, owner, status, relid::regclass::text FROM pathway.catalog",
 					true, 0);
 		foreach(lc, views)
 			((LiveView *) lfirst(lc))->seen = false;
@@ -330,7 +332,7 @@ load_catalog(void)
 			old = MemoryContextSwitchTo(worker_cxt);
 			v = palloc0(sizeof(LiveView));
 			v->relid = relid;
-			v->query = SPI_getvalue(tup, desc, 2);
+			v->tree = SPI_getvalue(tup, desc, 2);
 			v->owner = DatumGetObjectId(SPI_getbinval(tup, desc, 3, &isnull));
 			v->name = SPI_getvalue(tup, desc, 5);
 			v->state = PVS_STARTING;
@@ -389,7 +391,7 @@ adopt_one(LiveView *v, Snapshot snap, MemoryContext chunk_cxt)
 	{
 		v->cxt = AllocSetContextCreate(worker_cxt, "pathway view", ALLOCSET_DEFAULT_SIZES);
 		old = MemoryContextSwitchTo(v->cxt);
-		v->plan = plan_view(v->name, v->query);
+		v->plan = plan_view(v->name, (Query *) stringToNode(v->tree));
 		v->writer = writer_create(v->cxt, v->relid, v->plan->desc,
 								  v->plan->nkeycols, v->plan->keycols);
 		MemoryContextSwitchTo(old);

@@ -18,6 +18,8 @@
 #include "catalog/pg_am.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_extension.h"
+#include "commands/extension.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "commands/trigger.h"
@@ -151,14 +153,15 @@ pathway_create_view(PG_FUNCTION_ARGS)
 	RangeVar   *rv;
 	char	   *qname;
 	ViewPlan   *plan;
+	Query	   *tree;
 	Oid			relid;
-	ListCell   *lc,
-			   *lc2;
-	ObjectAddress viewaddr;
+	ListCell   *lc;
+	ObjectAddress viewaddr,
+				extaddr;
 	Oid			save_user;
 	int			save_sec;
-	Datum		args[3];
-	Oid			types[3] = {OIDOID, TEXTOID, OIDOID};
+	Datum		args[4];
+	Oid			types[4] = {OIDOID, TEXTOID, OIDOID, TEXTOID};
 	int			i;
 
 	pathway_check_setup();
@@ -172,7 +175,8 @@ pathway_create_view(PG_FUNCTION_ARGS)
 		: pstrdup(quote_identifier(rv->relname));
 
 	/* refuse what cannot be maintained before creating anything */
-	plan = plan_view(name, query);
+	tree = analyze_view(name, query);
+	plan = plan_view(name, tree);
 
 	SPI_connect();
 	foreach(lc, plan->relids)
@@ -201,31 +205,22 @@ pathway_create_view(PG_FUNCTION_ARGS)
 	spi_exec(psprintf("CREATE TRIGGER pathway_maintained BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE "
 					  "ON %s FOR EACH STATEMENT EXECUTE FUNCTION pathway._maintained_table()", qname));
 
-	/* the sources cannot be dropped or lose a column under the view */
+	/* the view depends on what its query uses, as a PostgreSQL view does */
 	ObjectAddressSet(viewaddr, RelationRelationId, relid);
-	foreach(lc, plan->relids)
-	{
-		ObjectAddress src;
-
-		ObjectAddressSet(src, RelationRelationId, lfirst_oid(lc));
-		recordDependencyOn(&viewaddr, &src, DEPENDENCY_NORMAL);
-	}
-	forboth(lc, plan->columns, lc2, plan->column_attnos)
-	{
-		ObjectAddress src;
-
-		ObjectAddressSubSet(src, RelationRelationId, lfirst_oid(lc), lfirst_int(lc2));
-		recordDependencyOn(&viewaddr, &src, DEPENDENCY_NORMAL);
-	}
+	recordDependencyOnExpr(&viewaddr, (Node *) tree, NIL, DEPENDENCY_NORMAL);
+	/* and on the extension: DROP EXTENSION ... CASCADE drops live views */
+	ObjectAddressSet(extaddr, ExtensionRelationId, get_extension_oid("pathway", false));
+	recordDependencyOn(&viewaddr, &extaddr, DEPENDENCY_NORMAL);
 
 	/* register it: the catalog is the extension's, not the caller's */
 	args[0] = ObjectIdGetDatum(relid);
 	args[1] = CStringGetTextDatum(query);
 	args[2] = ObjectIdGetDatum(GetUserId());
+	args[3] = CStringGetTextDatum(nodeToString(tree));
 	GetUserIdAndSecContext(&save_user, &save_sec);
 	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	SPI_execute_with_args("INSERT INTO pathway.catalog (relid, query, owner) VALUES ($1, $2, $3)",
-						  3, types, args, NULL, false, 0);
+	SPI_execute_with_args("INSERT INTO pathway.catalog (relid, query, owner, tree) VALUES ($1, $2, $3, $4)",
+						  4, types, args, NULL, false, 0);
 	SetUserIdAndSecContext(save_user, save_sec);
 	SPI_finish();
 

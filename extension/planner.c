@@ -901,12 +901,27 @@ has_join_rtes(Query *q)
 	return false;
 }
 
-ViewPlan *
-plan_view(const char *name, const char *query)
+/*
+ * Parse and analyze a view's text.  The analyzed tree is what is stored: it
+ * names objects by OID, so renames and search_path cannot change its meaning.
+ */
+Query *
+analyze_view(const char *name, const char *query)
 {
 	List	   *raw;
-	RawStmt    *stmt;
-	Query	   *q;
+
+	raw = raw_parser(query, RAW_PARSE_DEFAULT);
+	if (list_length(raw) != 1 || !IsA(((RawStmt *) linitial(raw))->stmt, SelectStmt))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("query of view \"%s\" must be a single SELECT statement", name)));
+	return parse_analyze_fixedparams(linitial_node(RawStmt, raw), query, NULL, 0, NULL);
+}
+
+ViewPlan *
+plan_view(const char *name, Query *query)
+{
+	Query	   *q = copyObject(query);
 	PState		ps;
 	ViewPlan   *plan = palloc0(sizeof(ViewPlan));
 	List	   *rtis = NIL;
@@ -918,13 +933,6 @@ plan_view(const char *name, const char *query)
 	Op		   *cur;
 	int			i;
 
-	raw = raw_parser(query, RAW_PARSE_DEFAULT);
-	if (list_length(raw) != 1 || !IsA(((RawStmt *) linitial(raw))->stmt, SelectStmt))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("query of view \"%s\" must be a single SELECT statement", name)));
-	stmt = linitial_node(RawStmt, raw);
-	q = parse_analyze_fixedparams(stmt, query, NULL, 0, NULL);
 	(void) ExecCheckRTPerms(q->rtable, true);
 
 	memset(&ps, 0, sizeof(ps));

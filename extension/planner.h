@@ -8,6 +8,7 @@
 #include "postgres.h"
 
 #include "engine/operator.h"
+#include "nodes/parsenodes.h"
 
 typedef struct ViewPlan
 {
@@ -22,11 +23,13 @@ typedef struct ViewPlan
 	bool		ignored_order;	/* ORDER BY without LIMIT was dropped */
 } ViewPlan;
 
+extern Query *analyze_view(const char *name, const char *query);
+
 /*
- * Check the query and build its graph in CurrentMemoryContext.  Errors with
- * ERRCODE_FEATURE_NOT_SUPPORTED (and others) name the construct refused.
- * Runs with the privileges of the current user.
+ * Check an analyzed query and build its graph in CurrentMemoryContext.
+ * Errors with ERRCODE_FEATURE_NOT_SUPPORTED (and others) name the construct
+ * refused.  Runs with the privileges of the current user.
  */
-extern ViewPlan *plan_view(const char *name, const char *query);
+extern ViewPlan *plan_view(const char *name, Query *query);
 
 #endif							/* PATHWAY_PLANNER_H */

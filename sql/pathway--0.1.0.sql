@@ -5,7 +5,8 @@
 -- the drop trigger below) and by the engine worker (status, error).
 CREATE TABLE pathway.catalog (
     relid       oid PRIMARY KEY,
-    query       text NOT NULL,
+    query       text NOT NULL,      -- as the user wrote it
+    tree        text NOT NULL,      -- the analyzed query (objects by OID)
     owner       oid NOT NULL,
     status      text NOT NULL DEFAULT 'starting',
     error       text,
