@@ -99,6 +99,7 @@ static char origin_name[NAMEDATALEN];
 /* transactions decoded in the last two epochs: a new snapshot must see them */
 static TransactionId *recent_xids = NULL;
 static int	n_recent = 0;
+static int	n_prev = 0;			/* of which, from the older batch */
 static int	cap_recent = 0;
 
 /* ---------- helpers ---------- */
@@ -201,23 +202,30 @@ publish(void)
 	ConditionVariableBroadcast(&mydb->progress);
 }
 
+/*
+ * Keep the xids decoded by this batch and the one before: an adoption
+ * snapshot must see all of them (see adoption_snapshot).
+ */
 static void
-remember_xids(List *txns)
+remember_xids(TransactionId *xids, int n)
 {
-	ListCell   *lc;
-	int			n = list_length(txns);
-
-	/* keep this batch's and the previous batch's: cheap and enough */
+	if (n == 0)
+		return;
 	if (n_recent + n > cap_recent)
 	{
-		cap_recent = Max(64, (n_recent + n) * 2);
+		cap_recent = Max(256, (n_recent + n) * 2);
 		recent_xids = recent_xids ? repalloc(recent_xids, sizeof(TransactionId) * cap_recent)
 			: MemoryContextAlloc(worker_cxt, sizeof(TransactionId) * cap_recent);
 	}
-	if (n > 0)
-		n_recent = 0;
-	foreach(lc, txns)
-		recent_xids[n_recent++] = ((DecodedTxn *) lfirst(lc))->xid;
+	/* drop the batch before the previous one */
+	if (n_prev > 0)
+	{
+		memmove(recent_xids, recent_xids + n_prev, sizeof(TransactionId) * (n_recent - n_prev));
+		n_recent -= n_prev;
+	}
+	memcpy(recent_xids + n_recent, xids, sizeof(TransactionId) * n);
+	n_prev = n_recent;
+	n_recent += n;
 }
 
 /* ---------- catalog ---------- */
@@ -676,6 +684,8 @@ run_epoch(void)
 	ListCell   *lc;
 	bool		work = false;
 	EpochArgs	args;
+	TransactionId *xids;
+	int			nxids;
 
 	foreach(lc, views)
 		if (((LiveView *) lfirst(lc))->adopting)
@@ -684,8 +694,9 @@ run_epoch(void)
 		return false;
 
 	pgstat_report_activity(STATE_RUNNING, "pathway: decoding");
-	done = table_source_read(upto, pathway_max_epoch_changes, batch_cxt, &txns, &unfollowable);
-	remember_xids(txns);
+	done = table_source_read(upto, pathway_max_epoch_changes, batch_cxt, &txns, &unfollowable,
+							 &xids, &nxids);
+	remember_xids(xids, nxids);
 
 	/* a table we cannot follow (TRUNCATE, no old row): rebuild its views */
 	foreach(lc, views)

@@ -54,6 +54,9 @@ static DecodedTxn *read_current = NULL;
 static int64 read_nchanges = 0;
 static bool read_at_boundary = true;
 static List *read_unfollowable = NIL;
+static TransactionId *read_xids = NULL;
+static int	read_nxids = 0;
+static int	read_capxids = 0;
 
 void		_PG_output_plugin_init(OutputPluginCallbacks *cb);
 
@@ -90,6 +93,14 @@ plugin_commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, XLogRecPtr com
 {
 	if (!reading)
 		return;
+	/* every committed transaction, watched or not: see table_source_read */
+	if (read_nxids == read_capxids)
+	{
+		read_capxids = read_capxids ? read_capxids * 2 : 256;
+		read_xids = read_xids ? repalloc(read_xids, sizeof(TransactionId) * read_capxids)
+			: MemoryContextAlloc(read_cxt, sizeof(TransactionId) * read_capxids);
+	}
+	read_xids[read_nxids++] = txn->xid;
 	if (read_current && read_current->changes != NIL)
 	{
 		MemoryContext old = MemoryContextSwitchTo(read_cxt);
@@ -369,11 +380,13 @@ table_source_unwatch_all(void)
  * max_changes were collected.  Returns the position up to which everything
  * is decoded: every transaction committed before it is in *txns (if it
  * touched a watched table).  Tables whose changes could not be followed
- * (TRUNCATE, a missing old row) are listed in *unfollowable.
+ * (TRUNCATE, a missing old row) are listed in *unfollowable.  *xids lists
+ * every transaction decoded, watched or not: a view adopted next must see
+ * them all in its snapshot, since none of them will be decoded again.
  */
 XLogRecPtr
 table_source_read(XLogRecPtr upto, int max_changes, MemoryContext batchcxt,
-				  List **txns, List **unfollowable)
+				  List **txns, List **unfollowable, TransactionId **xids, int *nxids)
 {
 	XLogRecPtr	done;
 
@@ -384,6 +397,8 @@ table_source_read(XLogRecPtr upto, int max_changes, MemoryContext batchcxt,
 	read_nchanges = 0;
 	read_at_boundary = true;
 	read_unfollowable = NIL;
+	read_xids = NULL;
+	read_nxids = read_capxids = 0;
 
 	PG_TRY();
 	{
@@ -409,9 +424,9 @@ table_source_read(XLogRecPtr upto, int max_changes, MemoryContext batchcxt,
 	PG_END_TRY();
 
 	done = decoding->reader->EndRecPtr;
-	if (done >= upto)
-		done = Max(done, upto);
 	*txns = read_txns;
+	*xids = read_xids;
+	*nxids = read_nxids;
 	*unfollowable = read_unfollowable;
 	read_txns = NIL;
 	read_unfollowable = NIL;

@@ -36,7 +36,8 @@ extern void table_source_watch(Oid relid, AttrNumber attno);
 extern void table_source_unwatch_all(void);
 extern XLogRecPtr table_source_read(XLogRecPtr upto, int max_changes,
 									MemoryContext batchcxt, List **txns,
-									List **unfollowable);
+									List **unfollowable, TransactionId **xids,
+									int *nxids);
 extern void table_source_confirm(XLogRecPtr lsn);
 
 #endif							/* PATHWAY_TABLE_SOURCE_H */

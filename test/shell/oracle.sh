@@ -213,11 +213,15 @@ SQL
 
 pgbench_bin=$TAP_PGBIN/pgbench
 [[ -x $pgbench_bin ]] || pgbench_bin=pgbench
+# PATHWAY_ORACLE_SCRIPTS="insert move" runs only those kinds (debugging).
+scripts=()
+for s in insert@5 move@4 delete@2 both@3 keys@2 rollback@1 savepoint@1 toast@1; do
+  if [[ -z ${PATHWAY_ORACLE_SCRIPTS:-} || " $PATHWAY_ORACLE_SCRIPTS " == *" ${s%@*} "* ]]; then
+    scripts+=(-f "$work/${s%@*}.sql@${s#*@}")
+  fi
+done
 "$pgbench_bin" -n -c "$clients" -j 2 -t "$per_client" --random-seed="$seed" --max-tries=20 \
-  -f "$work/insert.sql@5" -f "$work/move.sql@4" -f "$work/delete.sql@2" \
-  -f "$work/both.sql@3" -f "$work/keys.sql@2" -f "$work/rollback.sql@1" \
-  -f "$work/savepoint.sql@1" -f "$work/toast.sql@1" \
-  "$db" >"$work/pgbench.out" 2>"$work/pgbench.err" &
+  "${scripts[@]}" "$db" >"$work/pgbench.out" 2>"$work/pgbench.err" &
 pgbench_pid=$!
 
 # Create one more view while the writers run.
