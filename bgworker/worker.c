@@ -31,6 +31,7 @@
 #include "access/tableam.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "nodes/readfuncs.h"
@@ -418,7 +419,7 @@ adopt_one(LiveView *v, Snapshot snap, MemoryContext chunk_cxt)
 		{
 			slot_getallattrs(slot);
 			old = MemoryContextSwitchTo(chunk_cxt);
-			op_source_add(src, RelationGetDescr(rel), slot->tts_values, slot->tts_isnull, 1);
+			op_source_add(src, slot->tts_tupleDescriptor->natts, slot->tts_values, slot->tts_isnull, 1);
 			MemoryContextSwitchTo(old);
 			if (++n % ADOPT_CHUNK_ROWS == 0)
 			{
@@ -602,12 +603,13 @@ feed_view(LiveView *v, List *txns)
 
 			if (!view_reads(v, c->relid))
 				continue;
+			/* (a column added after this change was decoded reads as NULL) */
 			foreach(ls, v->plan->sources)
 			{
 				Op		   *src = lfirst(ls);
 
 				if (src->relid == c->relid)
-					op_source_add(src, NULL, c->values, c->isnull, c->weight);
+					op_source_add(src, c->natts, c->values, c->isnull, c->weight);
 			}
 		}
 	}
@@ -618,6 +620,8 @@ apply_view(LiveView *v, List *txns, XLogRecPtr upto)
 {
 	Op		   *root = v->plan->root;
 
+	/* the owner may have lost the right to read a source since */
+	(void) ExecCheckRTPerms(v->plan->rtable, true);
 	feed_view(v, txns);
 	graph_step(root);
 	if (v->adopting)

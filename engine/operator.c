@@ -32,7 +32,7 @@ op_make(OpKind kind, TupleDesc desc)
 
 /* Project a table row onto the columns this source keeps. */
 void
-op_source_add(Op *op, TupleDesc tabledesc, Datum *values, bool *isnull, int64 weight)
+op_source_add(Op *op, int natts, Datum *values, bool *isnull, int64 weight)
 {
 	Datum		v[MaxTupleAttributeNumber];
 	bool		n[MaxTupleAttributeNumber];
@@ -40,10 +40,10 @@ op_source_add(Op *op, TupleDesc tabledesc, Datum *values, bool *isnull, int64 we
 
 	for (i = 0; i < op->nsrccols; i++)
 	{
-		AttrNumber a = op->srcattnos[i];
+		AttrNumber	a = op->srcattnos[i];
 
-		v[i] = values[a - 1];
-		n[i] = isnull[a - 1];
+		v[i] = a <= natts ? values[a - 1] : (Datum) 0;
+		n[i] = a <= natts ? isnull[a - 1] : true;
 	}
 	zbatch_add(&op->pending, row_form(op->desc, v, n), weight);
 }

@@ -117,7 +117,7 @@ typedef struct Op
 
 extern Op  *op_make(OpKind kind, TupleDesc desc);
 extern void op_init_reduce(Op *op, MemoryContext cxt);
-extern void op_source_add(Op *op, TupleDesc tabledesc, Datum *values, bool *isnull,
+extern void op_source_add(Op *op, int natts, Datum *values, bool *isnull,
 						  int64 weight);
 extern void graph_step(Op *root);
 extern Size graph_state_bytes(Op *root);

@@ -77,6 +77,19 @@ refuse(const char *name, const char *what, const char *hint)
 /* ---------- checks ---------- */
 
 static bool
+has_row_security(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	bool		rls;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	rls = ((Form_pg_class) GETSTRUCT(tup))->relrowsecurity;
+	ReleaseSysCache(tup);
+	return rls;
+}
+
+static bool
 time_function_checker(Oid func, void *context)
 {
 	return func == F_NOW || func == F_STATEMENT_TIMESTAMP ||
@@ -208,6 +221,9 @@ check_query(PState *ps)
 							(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 							 errmsg("cannot maintain view \"%s\"", ps->name),
 							 errdetail("\"%s\" is not a table.", get_rel_name(rte->relid))));
+				if (has_row_security(rte->relid))
+					refuse(ps->name, "A table with row-level security as a source",
+						   "A live view is computed as its owner and would not apply the policies; select from the table through an ordinary view instead.");
 				if (get_rel_persistence(rte->relid) != RELPERSISTENCE_PERMANENT)
 					refuse(ps->name, "A temporary or unlogged table as a source",
 						   "Changes of such tables are not written to the WAL, so they cannot be followed.");
@@ -934,6 +950,7 @@ plan_view(const char *name, Query *query)
 	int			i;
 
 	(void) ExecCheckRTPerms(q->rtable, true);
+	plan->rtable = q->rtable;
 
 	memset(&ps, 0, sizeof(ps));
 	ps.name = name;

@@ -16,6 +16,7 @@ typedef struct ViewPlan
 	TupleDesc	desc;			/* the view's columns */
 	List	   *sources;		/* Op * of kind OP_SOURCE */
 	List	   *relids;			/* distinct source tables (OIDs) */
+	List	   *rtable;			/* for the owner's privilege check each epoch */
 	List	   *columns;		/* (relid, attno) pairs read, as two int lists */
 	List	   *column_attnos;
 	int			nkeycols;		/* unique key of the view, 0 if none */

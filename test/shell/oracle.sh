@@ -17,6 +17,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
 seed=${PATHWAY_ORACLE_SEED:-20251125}
 per_client=${PATHWAY_ORACLE_TXNS:-350}
 clients=4
+rate=${PATHWAY_ORACLE_RATE:-300}   # transactions per second, all clients together
 db=pathway_oracle_$$
 work=$(mktemp -d)
 pgbench_pid=
@@ -220,12 +221,14 @@ for s in insert@5 move@4 delete@2 both@3 keys@2 rollback@1 savepoint@1 toast@1; 
     scripts+=(-f "$work/${s%@*}.sql@${s#*@}")
   fi
 done
-"$pgbench_bin" -n -c "$clients" -j 2 -t "$per_client" --random-seed="$seed" --max-tries=20 \
+# -R spreads the transactions over a few seconds, so that the view created
+# below is created while the writers run.
+"$pgbench_bin" -n -c "$clients" -j 2 -t "$per_client" -R "$rate" --random-seed="$seed" --max-tries=20 \
   "${scripts[@]}" "$db" >"$work/pgbench.out" 2>"$work/pgbench.err" &
 pgbench_pid=$!
 
 # Create one more view while the writers run.
-sleep 2
+sleep 1.5
 running_before=1
 kill -0 "$pgbench_pid" 2>/dev/null && running_before=0
 created=0
