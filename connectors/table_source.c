@@ -21,6 +21,7 @@
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "access/xlog_internal.h"
 #include "access/xlogutils.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -375,6 +376,25 @@ table_source_unwatch_all(void)
 		hash_search(watched, &w->relid, HASH_REMOVE, NULL);
 }
 
+static void
+decode_until(XLogRecPtr last, int max_changes)
+{
+	while (decoding->reader->EndRecPtr < last)
+	{
+		XLogRecord *record;
+		char	   *errm = NULL;
+
+		record = XLogReadRecord(decoding->reader, &errm);
+		if (errm)
+			elog(ERROR, "pathway: could not read WAL: %s", errm);
+		if (record != NULL)
+			LogicalDecodingProcessRecord(decoding, decoding->reader);
+		CHECK_FOR_INTERRUPTS();
+		if (read_nchanges >= max_changes && read_at_boundary)
+			break;
+	}
+}
+
 /*
  * Decode whole transactions until 'upto' (a flushed WAL position) or until
  * max_changes were collected.  Returns the position up to which everything
@@ -389,6 +409,17 @@ table_source_read(XLogRecPtr upto, int max_changes, MemoryContext batchcxt,
 				  List **txns, List **unfollowable, TransactionId **xids, int *nxids)
 {
 	XLogRecPtr	done;
+	XLogRecPtr	last = upto;
+
+	/*
+	 * A position just past a page header has no record at it: records end at
+	 * the page boundary before it.  Reading on from there would wait for WAL
+	 * that nobody is writing.
+	 */
+	if (XLogSegmentOffset(upto, wal_segment_size) == SizeOfXLogLongPHD)
+		last = upto - SizeOfXLogLongPHD;
+	else if (upto % XLOG_BLCKSZ == SizeOfXLogShortPHD)
+		last = upto - SizeOfXLogShortPHD;
 
 	reading = true;
 	read_cxt = batchcxt;
@@ -402,20 +433,7 @@ table_source_read(XLogRecPtr upto, int max_changes, MemoryContext batchcxt,
 
 	PG_TRY();
 	{
-		while (decoding->reader->EndRecPtr < upto)
-		{
-			XLogRecord *record;
-			char	   *errm = NULL;
-
-			record = XLogReadRecord(decoding->reader, &errm);
-			if (errm)
-				elog(ERROR, "pathway: could not read WAL: %s", errm);
-			if (record != NULL)
-				LogicalDecodingProcessRecord(decoding, decoding->reader);
-			CHECK_FOR_INTERRUPTS();
-			if (read_nchanges >= max_changes && read_at_boundary)
-				break;
-		}
+		decode_until(last, max_changes);
 	}
 	PG_FINALLY();
 	{
@@ -424,6 +442,8 @@ table_source_read(XLogRecPtr upto, int max_changes, MemoryContext batchcxt,
 	PG_END_TRY();
 
 	done = decoding->reader->EndRecPtr;
+	if (done >= last)
+		done = Max(done, upto);
 	*txns = read_txns;
 	*xids = read_xids;
 	*nxids = read_nxids;
