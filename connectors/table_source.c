@@ -376,6 +376,21 @@ table_source_unwatch_all(void)
 		hash_search(watched, &w->relid, HASH_REMOVE, NULL);
 }
 
+/*
+ * A position just past a page header has no record at it: records end at
+ * the page boundary before it.  Reading on from there would wait for WAL
+ * that nobody is writing.
+ */
+static XLogRecPtr
+records_end(XLogRecPtr upto)
+{
+	if (XLogSegmentOffset(upto, wal_segment_size) == SizeOfXLogLongPHD)
+		return upto - SizeOfXLogLongPHD;
+	if (upto % XLOG_BLCKSZ == SizeOfXLogShortPHD)
+		return upto - SizeOfXLogShortPHD;
+	return upto;
+}
+
 static void
 decode_until(XLogRecPtr last, int max_changes)
 {
@@ -409,17 +424,7 @@ table_source_read(XLogRecPtr upto, int max_changes, MemoryContext batchcxt,
 				  List **txns, List **unfollowable, TransactionId **xids, int *nxids)
 {
 	XLogRecPtr	done;
-	XLogRecPtr	last = upto;
-
-	/*
-	 * A position just past a page header has no record at it: records end at
-	 * the page boundary before it.  Reading on from there would wait for WAL
-	 * that nobody is writing.
-	 */
-	if (XLogSegmentOffset(upto, wal_segment_size) == SizeOfXLogLongPHD)
-		last = upto - SizeOfXLogLongPHD;
-	else if (upto % XLOG_BLCKSZ == SizeOfXLogShortPHD)
-		last = upto - SizeOfXLogShortPHD;
+	const XLogRecPtr last = records_end(upto);
 
 	reading = true;
 	read_cxt = batchcxt;
