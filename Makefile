@@ -22,6 +22,9 @@ ifneq ($(PGXS),)
 include $(PGXS)
 endif
 
+# PGXS tracks no header dependencies: rebuild everything when one changes.
+$(OBJS) $(OBJS:.o=.bc): $(wildcard */*.h)
+
 .PHONY: deps demo test check-deps
 deps:
 	@bash test/deps.sh

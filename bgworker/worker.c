@@ -43,6 +43,7 @@
 #include "storage/latch.h"
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -67,6 +68,9 @@ typedef struct LiveView
 	Oid			owner;
 	char	   *name;
 	char	   *tree;			/* analyzed query, nodeToString form */
+	int			nsettings;		/* the creator's settings, applied while we work */
+	char	  **setting_names;
+	char	  **setting_values;
 	PathwayViewState state;
 	bool		seen;			/* still in the catalog at the last load */
 	MemoryContext cxt;			/* plan, state and writer; NULL when none */
@@ -257,6 +261,33 @@ write_statuses(void)
 	}
 }
 
+/* Split the catalog's name=value settings (in worker_cxt). */
+static void
+load_settings(LiveView *v, Datum arr)
+{
+	Datum	   *items;
+	bool	   *nulls;
+	int			n,
+				i;
+
+	deconstruct_array(DatumGetArrayTypeP(arr), TEXTOID, -1, false, TYPALIGN_INT,
+					  &items, &nulls, &n);
+	v->nsettings = n;
+	v->setting_names = palloc(sizeof(char *) * (n + 1));
+	v->setting_values = palloc(sizeof(char *) * (n + 1));
+	for (i = 0; i < n; i++)
+	{
+		char	   *s = TextDatumGetCString(items[i]);
+		char	   *eq = strchr(s, '=');
+
+		if (eq == NULL)
+			elog(ERROR, "pathway: malformed setting \"%s\"", s);
+		*eq = '\0';
+		v->setting_names[i] = s;
+		v->setting_values[i] = eq + 1;
+	}
+}
+
 static bool
 extension_exists(void)
 {
@@ -317,7 +348,7 @@ load_catalog(void)
 	if (!gone)
 	{
 		SPI_connect();
-		SPI_execute("SELECT relid, tree, owner, status, relid::regclass::text FROM pathway.catalog",
+		SPI_execute("SELECT relid, tree, owner, status, relid::regclass::text, settings FROM pathway.catalog",
 					true, 0);
 		foreach(lc, views)
 			((LiveView *) lfirst(lc))->seen = false;
@@ -344,6 +375,7 @@ load_catalog(void)
 			v->tree = SPI_getvalue(tup, desc, 2);
 			v->owner = DatumGetObjectId(SPI_getbinval(tup, desc, 3, &isnull));
 			v->name = SPI_getvalue(tup, desc, 5);
+			load_settings(v, SPI_getbinval(tup, desc, 6, &isnull));
 			v->state = PVS_STARTING;
 			v->seen = true;
 			zbatch_init(&v->initial);
@@ -485,11 +517,21 @@ run_guarded(LiveView *v, ViewWork work, void *arg)
 		Oid			save_user;
 		int			save_sec;
 
+		int			nest = NewGUCNestLevel();
+		int			i;
+
+		/* compute as the view's creator did: same settings, same role */
+		for (i = 0; i < v->nsettings; i++)
+			(void) set_config_option(v->setting_names[i], v->setting_values[i],
+									 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+									 true, 0, false);
 		GetUserIdAndSecContext(&save_user, &save_sec);
 		SetUserIdAndSecContext(v->owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
 							   SECURITY_RESTRICTED_OPERATION);
 		work(v, arg);
 		SetUserIdAndSecContext(save_user, save_sec);
+		/* and never let them leak into the worker's own statements */
+		AtEOXact_GUC(true, nest);
 	}
 	PG_CATCH();
 	{
@@ -552,8 +594,7 @@ adopt_views(void)
 	PushActiveSnapshot(snap);
 	snap = GetActiveSnapshot();
 	/* every commit visible in S is before snap_lsn, and flushed */
-	snap_lsn = GetXLogInsertRecPtr();
-	XLogFlush(snap_lsn);
+	snap_lsn = wal_flush_written();
 
 	args.snap = snap;
 	args.snap_lsn = snap_lsn;
@@ -673,7 +714,7 @@ record_frontier(XLogRecPtr lsn)
 	Oid			types[1] = {PG_LSNOID};
 
 	args[0] = LSNGetDatum(lsn);
-	SPI_execute_with_args("UPDATE pathway.epoch SET frontier = $1, epoch = epoch + 1, committed_at = now()",
+	SPI_execute_with_args("UPDATE pathway.epoch SET frontier = $1, epoch = epoch + 1, committed_at = pg_catalog.now()",
 						  1, types, args, NULL, false, 0);
 }
 

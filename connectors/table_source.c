@@ -381,8 +381,8 @@ table_source_unwatch_all(void)
  * the page boundary before it.  Reading on from there would wait for WAL
  * that nobody is writing.
  */
-static XLogRecPtr
-records_end(XLogRecPtr upto)
+XLogRecPtr
+wal_records_end(XLogRecPtr upto)
 {
 	if (XLogSegmentOffset(upto, wal_segment_size) == SizeOfXLogLongPHD)
 		return upto - SizeOfXLogLongPHD;
@@ -424,7 +424,7 @@ table_source_read(XLogRecPtr upto, int max_changes, MemoryContext batchcxt,
 				  List **txns, List **unfollowable, TransactionId **xids, int *nxids)
 {
 	XLogRecPtr	done;
-	const XLogRecPtr last = records_end(upto);
+	const XLogRecPtr last = wal_records_end(upto);
 
 	reading = true;
 	read_cxt = batchcxt;
@@ -464,4 +464,17 @@ table_source_confirm(XLogRecPtr lsn)
 {
 	LogicalConfirmReceivedLocation(lsn);
 	ReplicationSlotMarkDirty();
+}
+
+/*
+ * Flush every record inserted so far and return where they end: a commit
+ * that happened before this call has its record before the result.
+ */
+XLogRecPtr
+wal_flush_written(void)
+{
+	XLogRecPtr	end = wal_records_end(GetXLogInsertRecPtr());
+
+	XLogFlush(end);
+	return end;
 }

@@ -39,5 +39,7 @@ extern XLogRecPtr table_source_read(XLogRecPtr upto, int max_changes,
 									List **unfollowable, TransactionId **xids,
 									int *nxids);
 extern void table_source_confirm(XLogRecPtr lsn);
+extern XLogRecPtr wal_records_end(XLogRecPtr pos);
+extern XLogRecPtr wal_flush_written(void);
 
 #endif							/* PATHWAY_TABLE_SOURCE_H */

@@ -11,7 +11,9 @@
  *  - when all of a view's aggregates have moving-aggregate support
  *    (aggmtransfn/aggminvtransfn, as count, sum and avg have), a group keeps
  *    one running state per aggregate and retractions run the inverse
- *    transition; rows are not kept at all;
+ *    transition; rows are not kept, except for aggregates with an internal
+ *    state (numeric's sum and avg), whose inverse may give up: the group is
+ *    then reseeded from its rows;
  *  - otherwise the group keeps its rows (consolidated, with weights) and
  *    each touched group is recomputed from them with the plain transition.
  * Transition functions see a minimal AggState as their context, which is what
@@ -37,6 +39,7 @@ typedef struct ReduceGroup
 	Datum	   *states;			/* moving aggregates only */
 	bool	   *nulls;
 	int64	   *ntrans;			/* non-NULL inputs held in the state */
+	bool		reseed;			/* an inverse gave up: rebuild states from rows */
 } ReduceGroup;
 
 void
@@ -157,9 +160,11 @@ moving_reset(Op *op, AggSpec *agg, ReduceGroup *gs, int a)
 
 /*
  * Apply one input row (sign +1 or -1) to a group's running states.  Calls
- * run in the scratch context; store_state keeps what survives.
+ * run in the scratch context; store_state keeps what survives.  Returns
+ * false when an inverse transition cannot remove the value (numeric's can
+ * lose track of the display scale); the group must then be reseeded.
  */
-static void
+static bool
 moving_apply(Op *op, ReduceGroup *gs, TupleTableSlot *slot, int sign)
 {
 	MemoryContext old = MemoryContextSwitchTo(op->scratchcxt);
@@ -199,16 +204,47 @@ moving_apply(Op *op, ReduceGroup *gs, TupleTableSlot *slot, int sign)
 			v = call_trans(op, agg, &agg->minvfn, gs->states[a], gs->nulls[a],
 						   slot, &isnull);
 			if (isnull)
-				ereport(ERROR,
-						(errcode(ERRCODE_INTERNAL_ERROR),
-						 errmsg("pathway: inverse transition could not remove a value"),
-						 errdetail("The view will be rebuilt from its sources.")));
+			{
+				MemoryContextSwitchTo(old);
+				MemoryContextReset(op->scratchcxt);
+				if (!op->arr->keep_rows)
+					ereport(ERROR,
+							(errcode(ERRCODE_INTERNAL_ERROR),
+							 errmsg("pathway: inverse transition could not remove a value"),
+							 errdetail("The view will be rebuilt from its sources.")));
+				return false;
+			}
 			store_state(agg, gs, a, v, isnull, op->aggcxt);
 			gs->ntrans[a]--;
 		}
 	}
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(op->scratchcxt);
+	return true;
+}
+
+/* Rebuild a group's running states from its rows. */
+static void
+reseed(Op *op, ReduceGroup *gs, ArrGroup *g)
+{
+	ArrRow	   *r;
+	int			a;
+
+	for (a = 0; a < op->naggs; a++)
+		moving_reset(op, &op->aggs[a], gs, a);
+	for (r = g->rows; r; r = r->grp_next)
+	{
+		int64		k;
+
+		if (r->weight < 0)
+			inconsistent();
+		ExecStoreMinimalTuple(r->tup, op->lslot, false);
+		slot_getallattrs(op->lslot);
+		for (k = 0; k < r->weight; k++)
+			if (!moving_apply(op, gs, op->lslot, 1))
+				inconsistent();
+	}
+	gs->reseed = false;
 }
 
 static ReduceGroup *
@@ -364,12 +400,12 @@ reduce_step(Op *op)
 		g = arrangement_lookup(op->arr, h, slot->tts_values, slot->tts_isnull, true);
 		gs = group_state(op, g);
 		arrangement_add(op->arr, g, r->tup, r->weight);
-		if (op->all_moving && op->naggs > 0)
+		if (op->all_moving && op->naggs > 0 && !gs->reseed)
 		{
 			int64		k;
 
-			for (k = 0; k < (r->weight > 0 ? r->weight : -r->weight); k++)
-				moving_apply(op, gs, slot, r->weight > 0 ? 1 : -1);
+			for (k = 0; k < (r->weight > 0 ? r->weight : -r->weight) && !gs->reseed; k++)
+				gs->reseed = !moving_apply(op, gs, slot, r->weight > 0 ? 1 : -1);
 		}
 	}
 
@@ -387,7 +423,11 @@ reduce_step(Op *op)
 	for (g = op->arr->touched; g; g = g->touched_next)
 	{
 		ReduceGroup *gs = group_state(op, g);
-		MinimalTuple newrow = group_output(op, g, gs);
+		MinimalTuple newrow;
+
+		if (gs->reseed)
+			reseed(op, gs, g);
+		newrow = group_output(op, g, gs);
 
 		if (gs->output && newrow && row_equal(gs->output, newrow))
 			continue;

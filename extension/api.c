@@ -29,7 +29,9 @@
 #include "pgstat.h"
 #include "storage/condition_variable.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/pg_lsn.h"
@@ -38,6 +40,7 @@
 #include "utils/timestamp.h"
 
 #include "bgworker/shmem.h"
+#include "connectors/table_source.h"
 #include "extension/pathway.h"
 #include "extension/planner.h"
 
@@ -139,6 +142,29 @@ ensure_replica_identity(Oid relid)
 			 errdetail("Updates and deletes must carry the old row for the view to follow them.")));
 }
 
+/*
+ * Settings that change what an expression computes.  The view is filled
+ * under the caller's values, so the worker must compute with the same ones.
+ */
+static const char *const captured_settings[] = {
+	"TimeZone", "DateStyle", "IntervalStyle", "extra_float_digits", "bytea_output",
+	"lc_monetary", "lc_numeric", "lc_time", "default_text_search_config",
+	"search_path", "xmlbinary", "xmloption"
+};
+
+static Datum
+capture_settings(void)
+{
+	int			n = lengthof(captured_settings);
+	Datum	   *items = palloc(sizeof(Datum) * n);
+	int			i;
+
+	for (i = 0; i < n; i++)
+		items[i] = CStringGetTextDatum(psprintf("%s=%s", captured_settings[i],
+												GetConfigOptionByName(captured_settings[i], NULL, false)));
+	return PointerGetDatum(construct_array(items, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
 static bool
 btree_indexable(Oid type)
 {
@@ -160,8 +186,8 @@ pathway_create_view(PG_FUNCTION_ARGS)
 				extaddr;
 	Oid			save_user;
 	int			save_sec;
-	Datum		args[4];
-	Oid			types[4] = {OIDOID, TEXTOID, OIDOID, TEXTOID};
+	Datum		args[5];
+	Oid			types[5] = {OIDOID, TEXTOID, OIDOID, TEXTOID, TEXTARRAYOID};
 	int			i;
 
 	pathway_check_setup();
@@ -177,6 +203,18 @@ pathway_create_view(PG_FUNCTION_ARGS)
 	/* refuse what cannot be maintained before creating anything */
 	tree = analyze_view(name, query);
 	plan = plan_view(name, tree);
+
+	foreach(lc, plan->relids)
+	{
+		if (catalog_lookup(lfirst_oid(lc), NULL, NULL, NULL))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot maintain view \"%s\"", name),
+					 errdetail("A live view (\"%s\") as a source is not supported.",
+							   get_rel_name(lfirst_oid(lc))),
+					 errhint("Write the view over the source tables of \"%s\" directly.",
+							 get_rel_name(lfirst_oid(lc)))));
+	}
 
 	SPI_connect();
 	foreach(lc, plan->relids)
@@ -217,10 +255,12 @@ pathway_create_view(PG_FUNCTION_ARGS)
 	args[1] = CStringGetTextDatum(query);
 	args[2] = ObjectIdGetDatum(GetUserId());
 	args[3] = CStringGetTextDatum(nodeToString(tree));
+	args[4] = capture_settings();
 	GetUserIdAndSecContext(&save_user, &save_sec);
 	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	SPI_execute_with_args("INSERT INTO pathway.catalog (relid, query, owner, tree) VALUES ($1, $2, $3, $4)",
-						  4, types, args, NULL, false, 0);
+	SPI_execute_with_args("INSERT INTO pathway.catalog (relid, query, owner, tree, settings) "
+						  "VALUES ($1, $2, $3, $4, $5)",
+						  5, types, args, NULL, false, 0);
 	SetUserIdAndSecContext(save_user, save_sec);
 	SPI_finish();
 
@@ -285,6 +325,7 @@ sync_state(PathwayDb *db, Oid relid, XLogRecPtr target, List *relids)
 	return db->frontier >= target ? SYNC_DONE : SYNC_WAIT;
 }
 
+/* Every live view that is not failed; one created by this transaction is an error. */
 static List *
 all_view_relids(void)
 {
@@ -292,14 +333,24 @@ all_view_relids(void)
 	uint64		i;
 
 	SPI_connect();
-	SPI_execute("SELECT relid FROM pathway.catalog WHERE status <> 'failed'", true, 0);
+	SPI_execute("SELECT relid, xmin::text, relid::regclass::text FROM pathway.catalog WHERE status <> 'failed'",
+				false, 0);
 	for (i = 0; i < SPI_processed; i++)
 	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
 		bool		isnull;
-		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+		TransactionId xmin = (TransactionId) strtoul(SPI_getvalue(tup, desc, 2), NULL, 10);
+		MemoryContext old;
 
-		relids = lappend_oid(relids, DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
-																	  SPI_tuptable->tupdesc, 1, &isnull)));
+		if (TransactionIdIsCurrentTransactionId(xmin))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("live view \"%s\" was created in this transaction",
+							SPI_getvalue(tup, desc, 3)),
+					 errhint("Commit first: the engine starts maintaining a view once its creation commits.")));
+		old = MemoryContextSwitchTo(TopTransactionContext);
+		relids = lappend_oid(relids, DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull)));
 		MemoryContextSwitchTo(old);
 	}
 	SPI_finish();
@@ -361,8 +412,7 @@ pathway_sync(PG_FUNCTION_ARGS)
 		relids = all_view_relids();
 
 	/* everything committed before now has its commit record before target */
-	target = GetXLogInsertRecPtr();
-	XLogFlush(target);
+	target = wal_flush_written();
 	pathway_wake_worker(MyDatabaseId);
 	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
 

@@ -844,6 +844,7 @@ build_reduce(PState *ps, Op *input, List *keyexprs, List *eqops, List *aggrefs,
 	TupleDesc	desc;
 	int			nkeys = list_length(keyexprs);
 	int			i;
+	bool		any_internal = false;
 
 	foreach(lc, aggrefs)
 	{
@@ -895,9 +896,12 @@ build_reduce(PState *ps, Op *input, List *keyexprs, List *eqops, List *aggrefs,
 		i += spec->nargs;
 		if (!spec->moving)
 			red->all_moving = false;
+		if (spec->mtrans_internal)
+			any_internal = true;
 	}
 	red->arr = arrangement_create(CurrentMemoryContext, "pathway groups",
-								  grouping_keyspec(ps, keyexprs, eqops), !red->all_moving);
+								  grouping_keyspec(ps, keyexprs, eqops),
+								  !red->all_moving || any_internal);
 	red->arr->keys->nulls_match = true;
 	red->arr->track_touched = true;
 	op_init_reduce(red, CurrentMemoryContext);

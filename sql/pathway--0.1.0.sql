@@ -1,6 +1,8 @@
 -- pathway 0.1.0: live views over ordinary tables
 \echo Use "CREATE EXTENSION pathway" to load this file. \quit
 
+GRANT USAGE ON SCHEMA pathway TO PUBLIC;
+
 -- The live views of this database.  Written by create_view/drop_view (and
 -- the drop trigger below) and by the engine worker (status, error).
 CREATE TABLE pathway.catalog (
@@ -8,6 +10,7 @@ CREATE TABLE pathway.catalog (
     query       text NOT NULL,      -- as the user wrote it
     tree        text NOT NULL,      -- the analyzed query (objects by OID)
     owner       oid NOT NULL,
+    settings    text[] NOT NULL,    -- name=value of the creator's settings that expressions read
     status      text NOT NULL DEFAULT 'starting',
     error       text,
     created_at  timestamptz NOT NULL DEFAULT now()

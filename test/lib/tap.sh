@@ -17,6 +17,7 @@
 #   check_view DB VIEW QUERY   rows of VIEW minus QUERY and QUERY minus VIEW
 #                              (EXCEPT ALL), printed as "extra missing"
 #   wait_no_worker DB SECS     until no 'pathway engine worker' for DB
+#   wait_pid PID SECS          wait for a child; kill it after SECS; its status
 
 TAP_PLANNED=0
 TAP_N=0
@@ -85,12 +86,32 @@ wait_until() {
   done
 }
 
+wait_pid() {
+  local pid=$1 deadline=$((SECONDS + $2)) rc=0
+  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+  if kill -0 "$pid" 2>/dev/null; then
+    tap_diag "process $pid still running after $2 s: killing it"
+    kill "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" || rc=$?
+  return "$rc"
+}
+
 port_free() {
   ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
 OWN_DIR=
 OWN_PORT=
+
+# Run a server binary as the postgres user when we are root (as cluster.sh does).
+as_pg() {
+  if ((EUID == 0)); then
+    (cd / && runuser -u postgres -- "$@")
+  else
+    (cd / && "$@")
+  fi
+}
 
 own_cluster_start() {
   local name=$1 p

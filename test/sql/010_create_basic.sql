@@ -10,7 +10,7 @@ CREATE EXTENSION IF NOT EXISTS pathway;
 DROP SCHEMA IF EXISTS t010_s CASCADE;
 DROP TABLE IF EXISTS t010_v, t010_src CASCADE;
 
-SELECT plan(37);
+SELECT plan(43);
 
 CREATE TABLE t010_src (id int, x int, name text);
 INSERT INTO t010_src VALUES (1, 10, 'a'), (2, 20, 'b'), (3, 5, 'c'), (4, NULL, 'd'), (5, 30, NULL);
@@ -58,6 +58,9 @@ SELECT ok((SELECT frontier IS NOT NULL FROM pathway.views WHERE name = 't010_v')
           'frontier is set after sync');
 SELECT ok((SELECT error IS NULL FROM pathway.views WHERE name = 't010_v'),
           'no error on a running view');
+SELECT ok((SELECT last_epoch IS NOT NULL AND lag >= 0 AND state_rows >= 0 AND state_bytes >= 0 AND rows_written >= 0
+             FROM pathway.views WHERE name = 't010_v'),
+          'pathway.views reports last_epoch, lag, state_rows, state_bytes and rows_written');
 
 -- separate statements, each its own transaction
 INSERT INTO t010_src VALUES (6, 15, 'f');            -- in
@@ -94,6 +97,20 @@ SELECT is((SELECT count(*) FROM (
   0::bigint, 't010_v equals its query after multi-row statements');
 SELECT ok((SELECT rows_written > 0 FROM pathway.views WHERE name = 't010_v'),
           'rows_written counts the engine''s writes');
+
+-- TRUNCATE of the source, alone and followed by an insert in one transaction
+TRUNCATE t010_src;
+SELECT lives_ok($$SELECT pathway.sync('t010_v')$$, 'sync after TRUNCATE of the source');
+SELECT is((SELECT count(*) FROM t010_v), 0::bigint, 'TRUNCATE of the source empties the view');
+INSERT INTO t010_src VALUES (1, 10, 'a'), (2, 2, 'b');
+BEGIN;
+TRUNCATE t010_src;
+INSERT INTO t010_src VALUES (3, 30, 'c'), (4, 4, 'd');
+COMMIT;
+SELECT lives_ok($$SELECT pathway.sync('t010_v')$$, 'sync after TRUNCATE + INSERT in one transaction');
+SELECT results_eq('SELECT id, x2, uname FROM t010_v ORDER BY id', $$VALUES (3, 60, 'C')$$,
+  'only the rows inserted after the TRUNCATE are in the view');
+SELECT is((SELECT status FROM pathway.views WHERE name = 't010_v'), 'running', 'still running after TRUNCATE');
 
 -- schema-qualified view over a schema-qualified source
 CREATE SCHEMA t010_s;

@@ -8,7 +8,7 @@ CREATE EXTENSION IF NOT EXISTS pathway;
 -- leftovers of an interrupted run
 DROP TABLE IF EXISTS t020_a, t020_b, t020_c, t020_d, t020_x, t020_y CASCADE;
 
-SELECT plan(53);
+SELECT plan(62);
 
 CREATE TABLE t020_a (id int, k int, v int);
 CREATE TABLE t020_b (k int, w int, tag text);
@@ -41,6 +41,9 @@ SELECT lives_ok($$SELECT pathway.create_view('t020_cross',
 SELECT lives_ok($$SELECT pathway.create_view('t020_self',
   'SELECT p.id AS pid, q.id AS qid FROM t020_a p JOIN t020_a q ON p.k = q.k AND p.id < q.id')$$,
   'create self-join');
+SELECT lives_ok($$SELECT pathway.create_view('t020_selfall',
+  'SELECT p.id AS pid, q.id AS qid FROM t020_a p JOIN t020_a q ON p.k = q.k')$$,
+  'create self-join where every row matches itself');
 SELECT lives_ok($$SELECT pathway.create_view('t020_mixed',
   'SELECT a.id, d.z FROM t020_a a JOIN t020_d d ON a.k = d.k')$$,
   'create join on int = bigint');
@@ -62,6 +65,8 @@ SELECT results_eq('SELECT pid, qid FROM t020_self ORDER BY pid, qid',
   $$VALUES (1, 8)$$, 'self-join: initial rows');
 SELECT results_eq('SELECT id, z FROM t020_mixed ORDER BY id',
   $$VALUES (2, 'two')$$, 'int = bigint join: initial rows');
+SELECT results_eq('SELECT pid, qid FROM t020_selfall ORDER BY pid, qid',
+  $$VALUES (1, 1), (1, 8), (2, 2), (4, 4), (8, 1), (8, 8)$$, 'self-join without inequality: initial rows');
 
 -- 1. NULL keys never match, including after an UPDATE to NULL
 INSERT INTO t020_a VALUES (5, NULL, 1);
@@ -133,6 +138,33 @@ SELECT lives_ok($$SELECT pathway.sync()$$, 'sync all after deletes');
 SELECT results_eq('SELECT id, k, w FROM t020_on ORDER BY id',
   $$SELECT 1, 1, 1 WHERE false$$, 'ON join: empty after deleting every partner');
 
+-- 5. one transaction changing both sides of the joins
+BEGIN;
+INSERT INTO t020_a VALUES (10, 50, 1);
+INSERT INTO t020_b VALUES (50, 500, 'x');
+UPDATE t020_a SET k = 50 WHERE id = 2;
+INSERT INTO t020_b VALUES (1, 16, 'y');
+UPDATE t020_a SET k = 1 WHERE id = 1;
+COMMIT;
+SELECT lives_ok($$SELECT pathway.sync()$$, 'sync after one transaction changing both sides');
+SELECT results_eq('SELECT id, k, w FROM t020_on ORDER BY id, w',
+  $$VALUES (1, 1, 15), (1, 1, 16), (2, 50, 500), (10, 50, 500)$$,
+  'ON join: inserts and updates on both sides in one transaction');
+BEGIN;
+DELETE FROM t020_b WHERE k = 50;
+DELETE FROM t020_a WHERE id = 10;
+INSERT INTO t020_a VALUES (11, 1, 5);
+COMMIT;
+SELECT lives_ok($$SELECT pathway.sync()$$, 'sync after one transaction deleting from both sides');
+SELECT results_eq('SELECT id, k, w FROM t020_on ORDER BY id, w',
+  $$VALUES (1, 1, 15), (1, 1, 16), (11, 1, 15), (11, 1, 16)$$,
+  'ON join: deletes on both sides and an insert in one transaction');
+SELECT results_eq('SELECT id, w, label FROM t020_three_on ORDER BY id, w',
+  $$VALUES (1, 15, 'XX'), (1, 16, 'Y'), (11, 15, 'XX'), (11, 16, 'Y')$$,
+  '3-table ON join after the two transactions');
+SELECT results_eq('SELECT pid, qid FROM t020_selfall ORDER BY pid, qid',
+  $$VALUES (1, 1), (1, 11), (2, 2), (4, 4), (11, 1), (11, 11)$$, 'self-join without inequality after the two transactions');
+
 -- cross join of two tiny tables
 INSERT INTO t020_x VALUES (3);
 DELETE FROM t020_y WHERE y = 'a';
@@ -182,6 +214,11 @@ SELECT is((SELECT count(*) FROM (
     ((SELECT p.id AS pid, q.id AS qid FROM t020_a p JOIN t020_a q ON p.k = q.k AND p.id < q.id) EXCEPT ALL TABLE t020_self)) d),
   0::bigint, 't020_self equals its query');
 SELECT is((SELECT count(*) FROM (
+    (TABLE t020_selfall EXCEPT ALL (SELECT p.id AS pid, q.id AS qid FROM t020_a p JOIN t020_a q ON p.k = q.k))
+    UNION ALL
+    ((SELECT p.id AS pid, q.id AS qid FROM t020_a p JOIN t020_a q ON p.k = q.k) EXCEPT ALL TABLE t020_selfall)) d),
+  0::bigint, 't020_selfall equals its query');
+SELECT is((SELECT count(*) FROM (
     (TABLE t020_mixed EXCEPT ALL (SELECT a.id, d.z FROM t020_a a JOIN t020_d d ON a.k = d.k))
     UNION ALL
     ((SELECT a.id, d.z FROM t020_a a JOIN t020_d d ON a.k = d.k) EXCEPT ALL TABLE t020_mixed)) d),
@@ -189,7 +226,7 @@ SELECT is((SELECT count(*) FROM (
 
 -- cleanup
 SELECT pathway.drop_view(v) FROM unnest(ARRAY['t020_on', 't020_using', 't020_three_on', 't020_three_comma',
-                                              't020_nonequi', 't020_cross', 't020_self', 't020_mixed']) v;
+                                              't020_nonequi', 't020_cross', 't020_self', 't020_selfall', 't020_mixed']) v;
 DROP TABLE t020_a, t020_b, t020_c, t020_d, t020_x, t020_y;
 
 SELECT * FROM finish();
