@@ -74,6 +74,8 @@ probe_databases(void)
 	Relation	rel;
 	TableScanDesc scan;
 	HeapTuple	tup;
+	PathwayDb  *db;
+	bool		full = false;
 
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
@@ -86,22 +88,23 @@ probe_databases(void)
 
 		if (!d->datallowconn || d->datistemplate)
 			continue;
-		PG_TRY();
+		db = pathway_db_find_or_add(d->oid);
+		if (db == NULL)
 		{
-			pathway_db_find_or_add(d->oid)->want_worker = true;
+			full = true;
+			break;
 		}
-		PG_CATCH();
-		{
-			LWLockRelease(pathway_shm->lock);
-			PG_RE_THROW();
-		}
-		PG_END_TRY();
+		db->want_worker = true;
 	}
 	LWLockRelease(pathway_shm->lock);
 	table_endscan(scan);
 	table_close(rel, AccessShareLock);
 	PopActiveSnapshot();
 	CommitTransactionCommand();
+	if (full)
+		ereport(WARNING,
+				(errmsg("pathway: more than %d databases; some were not checked for the extension",
+						PATHWAY_MAX_DATABASES)));
 }
 
 static BackgroundWorkerHandle *

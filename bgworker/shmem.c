@@ -72,7 +72,10 @@ pathway_db_find(Oid dboid)
 	return NULL;
 }
 
-/* Caller holds pathway_shm->lock exclusively. */
+/*
+ * Caller holds pathway_shm->lock exclusively.  Returns NULL when every slot
+ * is taken: callers on a commit path must not raise errors.
+ */
 PathwayDb *
 pathway_db_find_or_add(Oid dboid)
 {
@@ -88,6 +91,7 @@ pathway_db_find_or_add(Oid dboid)
 		{
 			db->dboid = dboid;
 			db->want_worker = false;
+			db->created = false;
 			db->pid = 0;
 			db->latch = NULL;
 			db->frontier = InvalidXLogRecPtr;
@@ -97,9 +101,6 @@ pathway_db_find_or_add(Oid dboid)
 			return db;
 		}
 	}
-	ereport(ERROR,
-			(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-			 errmsg("pathway supports at most %d databases per cluster", PATHWAY_MAX_DATABASES)));
 	return NULL;
 }
 

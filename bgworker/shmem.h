@@ -42,6 +42,7 @@ typedef struct PathwayDb
 {
 	Oid			dboid;			/* InvalidOid: free slot */
 	bool		want_worker;	/* the database has the extension (as far as we know) */
+	bool		created;		/* a committed CREATE EXTENSION said so (not a probe) */
 	pid_t		pid;			/* engine worker, 0 if none */
 	Latch	   *latch;			/* engine worker's latch */
 	XLogRecPtr	frontier;		/* every transaction committed before it is applied */

@@ -327,6 +327,7 @@ cleanup_and_exit(void)
 	CommitTransactionCommand();
 	LWLockAcquire(pathway_shm->lock, LW_EXCLUSIVE);
 	mydb->want_worker = false;
+	mydb->created = false;
 	mydb->nviews = 0;
 	LWLockRelease(pathway_shm->lock);
 	proc_exit(0);
@@ -858,8 +859,16 @@ pathway_worker_main(Datum arg)
 
 	LWLockAcquire(pathway_shm->lock, LW_EXCLUSIVE);
 	mydb = pathway_db_find_or_add(dboid);
-	if (!has_extension)
-		mydb->want_worker = false;
+	if (mydb == NULL)
+		has_extension = false;
+	else if (!has_extension)
+	{
+		/* a probe found nothing: give the slot back, unless a CREATE
+		 * EXTENSION committed since we looked (then a new worker follows) */
+		if (!mydb->created)
+			mydb->dboid = InvalidOid;
+		mydb = NULL;
+	}
 	else if (mydb->pid != 0 && mydb->pid != MyProcPid)
 		has_extension = false;	/* another worker already serves it */
 	else

@@ -30,6 +30,8 @@
 #include "replication/origin.h"
 #include "replication/output_plugin.h"
 #include "replication/slot.h"
+#include "storage/proc.h"
+#include "storage/procarray.h"
 #include "utils/datum.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -60,6 +62,7 @@ static int	read_nxids = 0;
 static int	read_capxids = 0;
 
 void		_PG_output_plugin_init(OutputPluginCallbacks *cb);
+static void set_decoding_mark(bool on);
 
 /* ---------- output plugin callbacks ---------- */
 
@@ -317,6 +320,7 @@ table_source_open(const char *slot_name)
 												.segment_close = wal_segment_close),
 									 noop_write, noop_write, NULL);
 	XLogBeginRead(decoding->reader, MyReplicationSlot->data.restart_lsn);
+	set_decoding_mark(false);
 
 	memset(&hctl, 0, sizeof(hctl));
 	hctl.keysize = sizeof(Oid);
@@ -391,6 +395,24 @@ wal_records_end(XLogRecPtr upto)
 	return upto;
 }
 
+/*
+ * CreateDecodingContext marks the process as decoding, which makes other
+ * snapshots ignore its xid.  That is right while decoding (no transaction is
+ * open) and disastrous while the worker writes: readers would take its
+ * in-progress rows for aborted ones.  So the mark is set only around reads.
+ */
+static void
+set_decoding_mark(bool on)
+{
+	LWLockAcquire(ProcArrayLock, LW_EXCLUSIVE);
+	if (on)
+		MyProc->statusFlags |= PROC_IN_LOGICAL_DECODING;
+	else
+		MyProc->statusFlags &= ~PROC_IN_LOGICAL_DECODING;
+	ProcGlobal->statusFlags[MyProc->pgxactoff] = MyProc->statusFlags;
+	LWLockRelease(ProcArrayLock);
+}
+
 static void
 decode_until(XLogRecPtr last, int max_changes)
 {
@@ -436,6 +458,8 @@ table_source_read(XLogRecPtr upto, int max_changes, MemoryContext batchcxt,
 	read_xids = NULL;
 	read_nxids = read_capxids = 0;
 
+	Assert(!IsTransactionOrTransactionBlock());
+	set_decoding_mark(true);
 	PG_TRY();
 	{
 		decode_until(last, max_changes);
@@ -443,6 +467,7 @@ table_source_read(XLogRecPtr upto, int max_changes, MemoryContext batchcxt,
 	PG_FINALLY();
 	{
 		reading = false;
+		set_decoding_mark(false);
 	}
 	PG_END_TRY();
 

@@ -67,8 +67,8 @@ row_form(TupleDesc desc, Datum *values, bool *isnull)
 
 		local[i] = values[i];
 		if (!isnull[i] && att->attlen == -1 &&
-			VARATT_IS_EXTENDED(DatumGetPointer(values[i])) &&
-			!VARATT_IS_SHORT(DatumGetPointer(values[i])))
+			(VARATT_IS_EXTERNAL(DatumGetPointer(values[i])) ||
+			 VARATT_IS_COMPRESSED(DatumGetPointer(values[i]))))
 			local[i] = PointerGetDatum(detoast_attr((struct varlena *) DatumGetPointer(values[i])));
 	}
 	return heap_form_minimal_tuple(desc, local, isnull);

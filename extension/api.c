@@ -297,11 +297,11 @@ typedef enum SyncState
 } SyncState;
 
 /*
- * Where the wait stands.  Caller holds pathway_shm->lock.  sync() of every
- * view skips failed ones; sync() of one failed view reports it.
+ * Where the wait stands.  Caller holds pathway_shm->lock.  A failed view
+ * (any of them, for sync() of every view) is reported in *failed.
  */
 static SyncState
-sync_state(PathwayDb *db, Oid relid, XLogRecPtr target, List *relids)
+sync_state(PathwayDb *db, XLogRecPtr target, List *relids, Oid *failed)
 {
 	ListCell   *lc;
 	int			i;
@@ -315,8 +315,11 @@ sync_state(PathwayDb *db, Oid relid, XLogRecPtr target, List *relids)
 		{
 			if (db->views[i].relid != r)
 				continue;
-			if (db->views[i].state == PVS_FAILED && r == relid)
+			if (db->views[i].state == PVS_FAILED)
+			{
+				*failed = r;
 				return SYNC_FAILED;
+			}
 			ready = (db->views[i].state != PVS_STARTING);
 		}
 		if (!ready)
@@ -325,7 +328,7 @@ sync_state(PathwayDb *db, Oid relid, XLogRecPtr target, List *relids)
 	return db->frontier >= target ? SYNC_DONE : SYNC_WAIT;
 }
 
-/* Every live view that is not failed; one created by this transaction is an error. */
+/* Every live view; one created by this transaction is an error. */
 static List *
 all_view_relids(void)
 {
@@ -333,7 +336,7 @@ all_view_relids(void)
 	uint64		i;
 
 	SPI_connect();
-	SPI_execute("SELECT relid, xmin::text, relid::regclass::text FROM pathway.catalog WHERE status <> 'failed'",
+	SPI_execute("SELECT relid, xmin::text, relid::regclass::text FROM pathway.catalog",
 				false, 0);
 	for (i = 0; i < SPI_processed; i++)
 	{
@@ -383,6 +386,7 @@ pathway_sync(PG_FUNCTION_ARGS)
 	TimestampTz deadline;
 	PathwayDb  *db;
 	bool		failed = false;
+	Oid			failed_relid = InvalidOid;
 
 	pathway_check_setup();
 	if (timeout)
@@ -405,7 +409,7 @@ pathway_sync(PG_FUNCTION_ARGS)
 					 errmsg("live view \"%s\" was created in this transaction", name),
 					 errhint("Commit first: the engine starts maintaining a view once its creation commits.")));
 		if (strcmp(status, "failed") == 0)
-			report_failed(name, relid);
+			report_failed(get_rel_name(relid), relid);
 		relids = list_make1_oid(relid);
 	}
 	else
@@ -433,7 +437,7 @@ pathway_sync(PG_FUNCTION_ARGS)
 		pid_t		pid;
 
 		LWLockAcquire(pathway_shm->lock, LW_SHARED);
-		state = sync_state(db, relid, target, relids);
+		state = sync_state(db, target, relids, &failed_relid);
 		at = db->frontier;
 		pid = db->pid;
 		LWLockRelease(pathway_shm->lock);
@@ -458,7 +462,7 @@ pathway_sync(PG_FUNCTION_ARGS)
 	}
 	ConditionVariableCancelSleep();
 	if (failed)
-		report_failed(name, relid);
+		report_failed(get_rel_name(failed_relid), failed_relid);
 	PG_RETURN_VOID();
 }
 

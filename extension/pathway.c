@@ -61,9 +61,20 @@ pathway_note_catalog_change(void)
 	catalog_changed = true;
 }
 
+/* Reserve the database's slot now, while an error can still abort. */
 void
 pathway_note_extension_created(void)
 {
+	PathwayDb  *db;
+
+	LWLockAcquire(pathway_shm->lock, LW_EXCLUSIVE);
+	db = pathway_db_find_or_add(MyDatabaseId);
+	LWLockRelease(pathway_shm->lock);
+	if (db == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("pathway supports at most %d databases per cluster", PATHWAY_MAX_DATABASES),
+				 errhint("Drop the extension in a database that does not need it.")));
 	extension_created = true;
 }
 
@@ -78,8 +89,13 @@ xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_COMMIT:
 			if (extension_created || extension_dropped)
 			{
+				PathwayDb  *db;
+
+				/* the slot was reserved before commit: this cannot fail */
 				LWLockAcquire(pathway_shm->lock, LW_EXCLUSIVE);
-				pathway_db_find_or_add(MyDatabaseId)->want_worker = extension_created;
+				db = pathway_db_find_or_add(MyDatabaseId);
+				if (db)
+					db->want_worker = db->created = extension_created;
 				LWLockRelease(pathway_shm->lock);
 				pathway_wake_launcher();
 			}

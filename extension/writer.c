@@ -58,7 +58,8 @@ writer_create(MemoryContext parent, Oid relid, TupleDesc desc, int nkeycols,
 {
 	MemoryContext cxt = AllocSetContextCreate(parent, "pathway view rows",
 											  ALLOCSET_DEFAULT_SIZES);
-	ViewWriter *w = MemoryContextAllocZero(cxt, sizeof(ViewWriter));
+	/* not in cxt: reconciling resets cxt */
+	ViewWriter *w = MemoryContextAllocZero(parent, sizeof(ViewWriter));
 
 	w->cxt = cxt;
 	w->relid = relid;
@@ -479,6 +480,7 @@ writer_reconcile(ViewWriter *w, ZBatch *target)
 		do_insert(&a, w, missing.rows[i].tup, row_hash(missing.rows[i].tup));
 	apply_end(&a, w);
 	MemoryContextDelete(actual->cxt);
+	pfree(actual);
 }
 
 /* False when the table was rewritten since we learned its TIDs. */

@@ -76,7 +76,8 @@ server_up() {
 
 engine_pid() {
   sql -d postgres -c "SELECT pid FROM pg_stat_activity
-                       WHERE backend_type = 'pathway engine worker' AND datname = '$CRASH_DB'" 2>/dev/null
+                       WHERE backend_type = 'pathway engine worker' AND datname = '$CRASH_DB'
+                       ORDER BY backend_start LIMIT 1" 2>/dev/null
 }
 
 has_engine() { [[ -n $(engine_pid) ]]; }
@@ -93,7 +94,8 @@ crash_sync() {
   return 1
 }
 
-# Six checks: views running, each view against its query, the invariant.
+# Seven checks: views running, each view against its query, the invariant,
+# and a server log free of engine rebuilds and failed views.
 crash_checks() {
   local v extra missing
   tap_is "$(sql -d "$CRASH_DB" -c "SELECT string_agg(name || ': ' || status || coalesce(' (' || error || ')', ''), ', ')
@@ -117,4 +119,6 @@ crash_checks() {
   view_events=$(sql -d "$CRASH_DB" -c "SELECT sum(n) FROM v_by_grp")
   tap_is "$view_events $view_sum" "$events $events" \
     "events counted by the views equal the committed transactions ($events)"
+  tap_is "$(grep -E 'pathway: rebuilding view|pathway: view ".*" failed|PANIC' "$OWN_DIR/log" || true)" "" \
+    "no failed view or rebuild after an internal inconsistency in the server log"
 }

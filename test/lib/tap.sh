@@ -4,7 +4,7 @@
 #   tap_plan N                 print "1..N"
 #   tap_ok COND DESC           COND is 0 (pass) or anything else (fail)
 #   tap_is GOT WANT DESC       string equality, with diagnostics on failure
-#   tap_diag TEXT...           "# TEXT" on stderr (prove shows it)
+#   tap_diag TEXT...           "# line" on stderr for every line (prove shows it)
 #   tap_bail TEXT              "Bail out!" and exit 1
 #   tap_done                   exit status: 0 only if every planned test passed
 #
@@ -14,10 +14,19 @@
 #                              55470-55479; sets OWN_DIR, OWN_PORT and exports
 #                              PGHOST/PGPORT/PGUSER to point at it
 #   own_cluster_stop           stop and remove it (safe to call twice)
+#   own_cluster_log [N]        its log's last N lines as diagnostics
+#   as_pg CMD...               run a server binary as the postgres user
 #   check_view DB VIEW QUERY   rows of VIEW minus QUERY and QUERY minus VIEW
 #                              (EXCEPT ALL), printed as "extra missing"
-#   wait_no_worker DB SECS     until no 'pathway engine worker' for DB
+#   show_view_diff DB VIEW QUERY   a few differing rows, as diagnostics
+#   worker_count DB, has_worker DB, has_no_worker DB, wait_no_worker DB SECS
+#                              the 'pathway engine worker' rows of DB in
+#                              pg_stat_activity
+#   drop_pathway_db DB         DROP EXTENSION, wait for the worker, DROP DATABASE
 #   wait_pid PID SECS          wait for a child; kill it after SECS; its status
+#   log_mark FILE              the size of a server log now (0 if unreadable)
+#   log_since FILE MARK        what the log got since log_mark
+#   engine_log_problems TEXT   its crash / rebuild / failed-view lines
 
 TAP_PLANNED=0
 TAP_N=0
@@ -32,9 +41,9 @@ tap_plan() {
 
 tap_diag() {
   local line
-  while IFS= read -r line; do
+  printf '%s\n' "$@" | while IFS= read -r line; do
     printf '# %s\n' "$line" >&2
-  done <<<"$*"
+  done
 }
 
 tap_ok() {
@@ -95,6 +104,21 @@ wait_pid() {
   fi
   wait "$pid" || rc=$?
   return "$rc"
+}
+
+log_mark() {
+  if [[ -r $1 ]]; then stat -c %s "$1"; else echo 0; fi
+}
+
+log_since() {
+  [[ -r $1 ]] || return 0
+  tail -c "+$(($2 + 1))" "$1"
+}
+
+# engine_log_problems LOGTEXT: crashes, rebuilds after an internal
+# inconsistency, and failed views, one line each (empty: none).
+engine_log_problems() {
+  grep -E 'terminated by signal|pathway: rebuilding view|pathway: view ".*" failed|PANIC' <<<"$1" || true
 }
 
 port_free() {

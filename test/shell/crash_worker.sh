@@ -31,7 +31,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-tap_plan 14
+tap_plan 15
 own_cluster_start worker
 echo "# own cluster $OWN_DIR on port $OWN_PORT"
 crash_setup

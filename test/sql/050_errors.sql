@@ -15,7 +15,7 @@ DROP MATERIALIZED VIEW IF EXISTS t050_mv;
 DROP TABLE IF EXISTS t050_bad, t050_same, t050_same2, t050_v, t050_fail, t050_src, t050_src2, t050_f,
   t050_unl, t050_part, t050_par CASCADE;
 
-SELECT plan(141);
+SELECT plan(142);
 
 CREATE TABLE t050_src (id int, x int, t text);
 CREATE TABLE t050_src2 (id int, y int);
@@ -280,7 +280,9 @@ SELECT throws_ok($$SELECT pathway.sync('t050_fail')$$, '55000', 'live view "t050
   'sync of a failed view: 55000');
 SELECT results_eq($$SELECT status, error FROM pathway.views WHERE name = 't050_fail'$$,
   $$VALUES ('failed', 'division by zero')$$, 'pathway.views shows the failure and its error');
-SELECT lives_ok($$SELECT pathway.sync()$$, 'sync(NULL) skips the failed view');
+SELECT throws_ok($$SELECT pathway.sync()$$, '55000', 'live view "t050_fail" has failed',
+  'sync(NULL) reports a failed view too');
+SELECT lives_ok($$SELECT pathway.sync('t050_v')$$, 'sync of another view still works');
 SELECT results_eq('SELECT id, x FROM t050_v ORDER BY id', $$VALUES (1, 0), (2, 2), (3, 3)$$,
   'another view is still maintained');
 SELECT is((SELECT status FROM pathway.views WHERE name = 't050_v'), 'running', 'the other view is still running');
