@@ -779,6 +779,7 @@ run_epoch(void)
 		SPI_finish();
 		PopActiveSnapshot();
 		CommitTransactionCommand();
+		pgstat_report_stat(false);
 		LWLockAcquire(pathway_shm->lock, LW_EXCLUSIVE);
 		mydb->epochs++;
 		mydb->last_epoch = GetCurrentTimestamp();

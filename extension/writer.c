@@ -22,6 +22,7 @@
 #include "access/relscan.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "commands/trigger.h"
 #include "common/hashfn.h"
 #include "executor/executor.h"
 #include "nodes/makefuncs.h"
@@ -178,6 +179,8 @@ apply_begin(Apply *a, ViewWriter *w)
 	a->estate->es_snapshot = GetActiveSnapshot();
 	ExecOpenIndices(a->rri, false);
 	EvalPlanQualInit(&a->epq, a->estate, NULL, NIL, -1);
+	/* users may put AFTER row triggers on a view's table */
+	AfterTriggerBeginQuery();
 	a->newslot = MakeSingleTupleTableSlot(RelationGetDescr(a->rel), &TTSOpsMinimalTuple);
 	a->oldslot = table_slot_create(a->rel, NULL);
 	if (RelationGetDescr(a->rel)->natts != w->desc->natts)
@@ -191,6 +194,7 @@ apply_begin(Apply *a, ViewWriter *w)
 static void
 apply_end(Apply *a, ViewWriter *w)
 {
+	AfterTriggerEndQuery(a->estate);
 	ExecDropSingleTupleTableSlot(a->newslot);
 	ExecDropSingleTupleTableSlot(a->oldslot);
 	EvalPlanQualEnd(&a->epq);
