@@ -21,6 +21,8 @@
 
 #define PATHWAY_MAX_DATABASES 32
 #define PATHWAY_MAX_VIEWS 256
+#define PATHWAY_MAX_OPS 12
+#define PATHWAY_OP_LABEL 40
 
 typedef enum PathwayViewState
 {
@@ -29,6 +31,15 @@ typedef enum PathwayViewState
 	PVS_FAILED
 } PathwayViewState;
 
+typedef struct PathwayOpShm
+{
+	char		label[PATHWAY_OP_LABEL];	/* "3 join", "1 source orders" */
+	int64		rows_in;
+	int64		rows_out;
+	int64		state_rows;
+	int64		state_bytes;
+} PathwayOpShm;
+
 typedef struct PathwayViewShm
 {
 	Oid			relid;
@@ -36,6 +47,14 @@ typedef struct PathwayViewShm
 	int64		state_rows;
 	int64		state_bytes;
 	int64		rows_written;
+	int64		epochs;			/* epochs that changed the view */
+	double		last_ms;		/* time of the view's own work in those */
+	double		total_ms;
+	double		max_ms;
+	int64		build_done;		/* source rows read by the running build */
+	int64		build_total;	/* estimate of all of them */
+	int			nops;
+	PathwayOpShm ops[PATHWAY_MAX_OPS];
 } PathwayViewShm;
 
 typedef struct PathwayDb
@@ -48,6 +67,10 @@ typedef struct PathwayDb
 	XLogRecPtr	frontier;		/* every transaction committed before it is applied */
 	int64		epochs;
 	TimestampTz last_epoch;
+	double		epoch_last_ms;
+	double		epoch_total_ms;
+	double		epoch_max_ms;
+	bool		reset_requested;	/* pathway.stats_reset() */
 	int			nviews;
 	PathwayViewShm views[PATHWAY_MAX_VIEWS];
 	pg_atomic_uint64 catalog_gen;	/* bumped when the view catalog commits a change */

@@ -36,6 +36,7 @@
 #include "miscadmin.h"
 #include "nodes/readfuncs.h"
 #include "pgstat.h"
+#include "portability/instr_time.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
 #include "replication/origin.h"
@@ -46,6 +47,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/pg_lsn.h"
 #include "utils/rel.h"
@@ -88,6 +90,17 @@ typedef struct LiveView
 	XLogRecPtr	snap_lsn;
 
 	int			rebuilds;		/* consecutive rebuilds after internal errors */
+
+	/* statistics (pathway.stats) */
+	int			nops;
+	Op		   *ops[PATHWAY_MAX_OPS];
+	char	  **op_labels;
+	int64		epochs;
+	double		last_ms;
+	double		total_ms;
+	double		max_ms;
+	int64		build_done;
+	int64		build_total;
 	bool		status_dirty;	/* catalog status must be written */
 	char	   *error;
 } LiveView;
@@ -115,6 +128,8 @@ view_free_state(LiveView *v)
 	if (v->cxt)
 		MemoryContextDelete(v->cxt);
 	v->cxt = NULL;
+	v->nops = 0;
+	v->op_labels = NULL;
 	v->plan = NULL;
 	v->writer = NULL;
 	v->adopting = false;
@@ -181,30 +196,113 @@ in_snapshot(LiveView *v, TransactionId xid)
 }
 
 static void
+reset_stats(void)
+{
+	ListCell   *lc;
+
+	foreach(lc, views)
+	{
+		LiveView   *v = lfirst(lc);
+		int			i;
+
+		for (i = 0; i < v->nops; i++)
+			v->ops[i]->rows_in = v->ops[i]->rows_out = 0;
+		if (v->writer)
+			v->writer->written = 0;
+		v->epochs = 0;
+		v->last_ms = v->total_ms = v->max_ms = 0;
+	}
+	mydb->epochs = 0;
+	mydb->epoch_last_ms = mydb->epoch_total_ms = mydb->epoch_max_ms = 0;
+	mydb->reset_requested = false;
+}
+
+/* Caller holds the lock. */
+static void
+publish_view(LiveView *v, PathwayViewShm *s)
+{
+	int			i;
+
+	s->relid = v->relid;
+	s->state = v->state;
+	s->state_rows = v->plan ? graph_state_rows(v->plan->root) : 0;
+	s->state_bytes = v->plan ? graph_state_bytes(v->plan->root) : 0;
+	s->rows_written = v->writer ? v->writer->written : 0;
+	s->epochs = v->epochs;
+	s->last_ms = v->last_ms;
+	s->total_ms = v->total_ms;
+	s->max_ms = v->max_ms;
+	s->build_done = v->build_done;
+	s->build_total = v->build_total;
+	s->nops = v->nops;
+	for (i = 0; i < v->nops; i++)
+	{
+		Op		   *op = v->ops[i];
+		PathwayOpShm *o = &s->ops[i];
+
+		strlcpy(o->label, v->op_labels[i], PATHWAY_OP_LABEL);
+		o->rows_in = op->rows_in;
+		o->rows_out = op->rows_out;
+		o->state_rows = op_state_rows(op);
+		o->state_bytes = op_state_bytes(op);
+	}
+}
+
+/* Share the frontier and every view's state and statistics; wake sync(). */
+/*
+ * Decoding filter: a change is needed unless every view that reads its table
+ * already holds its transaction (in the snapshot it was built under).
+ */
+static bool
+change_wanted(Oid relid, TransactionId xid)
+{
+	ListCell   *lc;
+
+	foreach(lc, views)
+	{
+		LiveView   *v = lfirst(lc);
+
+		if (view_reads(v, relid) && (!v->has_snap || !in_snapshot(v, xid)))
+			return true;
+	}
+	return false;
+}
+
+static void
 publish(void)
 {
 	ListCell   *lc;
 	int			n = 0;
 
 	LWLockAcquire(pathway_shm->lock, LW_EXCLUSIVE);
+	if (mydb->reset_requested)
+		reset_stats();
 	mydb->frontier = frontier;
 	foreach(lc, views)
 	{
-		LiveView   *v = lfirst(lc);
-		PathwayViewShm *s;
-
 		if (n >= PATHWAY_MAX_VIEWS)
 			break;
-		s = &mydb->views[n++];
-		s->relid = v->relid;
-		s->state = v->state;
-		s->state_rows = v->plan ? graph_state_rows(v->plan->root) : 0;
-		s->state_bytes = v->plan ? graph_state_bytes(v->plan->root) : 0;
-		s->rows_written = v->writer ? v->writer->written : 0;
+		publish_view(lfirst(lc), &mydb->views[n++]);
 	}
 	mydb->nviews = n;
 	LWLockRelease(pathway_shm->lock);
 	ConditionVariableBroadcast(&mydb->progress);
+}
+
+/* The progress of a view's build, while it runs. */
+static void
+publish_progress(LiveView *v)
+{
+	int			i;
+
+	LWLockAcquire(pathway_shm->lock, LW_EXCLUSIVE);
+	for (i = 0; i < mydb->nviews; i++)
+		if (mydb->views[i].relid == v->relid)
+		{
+			mydb->views[i].build_done = v->build_done;
+			mydb->views[i].build_total = v->build_total;
+		}
+	LWLockRelease(pathway_shm->lock);
 }
 
 /*
@@ -423,6 +521,25 @@ adopt_step(LiveView *v, MemoryContext chunk_cxt, MemoryContext keep_cxt)
 	MemoryContextReset(chunk_cxt);
 }
 
+/* "1 source orders", "3 join", ...: for pathway.stats.  In v->cxt. */
+static void
+name_operators(LiveView *v)
+{
+	int			i;
+
+	v->nops = graph_operators(v->plan->root, v->ops, PATHWAY_MAX_OPS);
+	v->op_labels = palloc(sizeof(char *) * v->nops);
+	for (i = 0; i < v->nops; i++)
+	{
+		Op		   *op = v->ops[i];
+
+		if (op->kind == OP_SOURCE)
+			v->op_labels[i] = psprintf("%d source %s", i + 1, get_rel_name(op->relid));
+		else
+			v->op_labels[i] = psprintf("%d %s", i + 1, op_kind_name(op));
+	}
+}
+
 static void
 adopt_one(LiveView *v, Snapshot snap, MemoryContext chunk_cxt)
 {
@@ -436,9 +553,20 @@ adopt_one(LiveView *v, Snapshot snap, MemoryContext chunk_cxt)
 		v->plan = plan_view(v->name, (Query *) stringToNode(v->tree));
 		v->writer = writer_create(v->cxt, v->relid, v->plan->desc,
 								  v->plan->nkeycols, v->plan->keycols);
+		name_operators(v);
 		MemoryContextSwitchTo(old);
 	}
 	zbatch_init(&v->initial);
+	v->build_done = 0;
+	v->build_total = 0;
+	foreach(lc, v->plan->sources)
+	{
+		Relation	rel = table_open(((Op *) lfirst(lc))->relid, AccessShareLock);
+
+		v->build_total += Max(rel->rd_rel->reltuples, 0);
+		table_close(rel, AccessShareLock);
+	}
+	publish_progress(v);
 
 	foreach(lc, v->plan->sources)
 	{
@@ -457,14 +585,19 @@ adopt_one(LiveView *v, Snapshot snap, MemoryContext chunk_cxt)
 			if (++n % ADOPT_CHUNK_ROWS == 0)
 			{
 				adopt_step(v, chunk_cxt, v->cxt);
+				v->build_done += ADOPT_CHUNK_ROWS;
+				publish_progress(v);
 				CHECK_FOR_INTERRUPTS();
 			}
 		}
 		ExecDropSingleTupleTableSlot(slot);
 		table_endscan(scan);
 		table_close(rel, AccessShareLock);
+		v->build_done += n % ADOPT_CHUNK_ROWS;
 	}
 	adopt_step(v, chunk_cxt, v->cxt);
+	v->build_total = Max(v->build_total, v->build_done);
+	publish_progress(v);
 
 	old = MemoryContextSwitchTo(v->cxt);
 	v->has_snap = true;
@@ -703,8 +836,28 @@ epoch_work(LiveView *v, void *arg)
 {
 	EpochArgs  *a = (EpochArgs *) arg;
 	MemoryContext old = MemoryContextSwitchTo(batch_cxt);
+	instr_time	start,
+				took;
+	int64		before = v->writer->written;
+	bool		adopting = v->adopting;
+	int64		fed = 0;
+	ListCell   *lc;
 
+	INSTR_TIME_SET_CURRENT(start);
 	apply_view(v, a->txns, a->upto);
+	INSTR_TIME_SET_CURRENT(took);
+	INSTR_TIME_SUBTRACT(took, start);
+	foreach(lc, v->plan->sources)
+		fed += ((Op *) lfirst(lc))->out.n;
+	if (adopting || fed > 0 || v->writer->written != before)
+	{
+		double		ms = INSTR_TIME_GET_MILLISEC(took);
+
+		v->epochs++;
+		v->last_ms = ms;
+		v->total_ms += ms;
+		v->max_ms = Max(v->max_ms, ms);
+	}
 	MemoryContextSwitchTo(old);
 }
 
@@ -732,6 +885,9 @@ run_epoch(void)
 	EpochArgs	args;
 	TransactionId *xids;
 	int			nxids;
+	instr_time	start,
+				took;
+	double		ms;
 
 	foreach(lc, views)
 		if (((LiveView *) lfirst(lc))->adopting)
@@ -739,6 +895,7 @@ run_epoch(void)
 	if (upto <= frontier && !work)
 		return false;
 
+	INSTR_TIME_SET_CURRENT(start);
 	pgstat_report_activity(STATE_RUNNING, "pathway: decoding");
 	done = table_source_read(upto, pathway_max_epoch_changes, batch_cxt, &txns, &unfollowable,
 							 &xids, &nxids);
@@ -780,9 +937,15 @@ run_epoch(void)
 		PopActiveSnapshot();
 		CommitTransactionCommand();
 		pgstat_report_stat(false);
+		INSTR_TIME_SET_CURRENT(took);
+		INSTR_TIME_SUBTRACT(took, start);
+		ms = INSTR_TIME_GET_MILLISEC(took);
 		LWLockAcquire(pathway_shm->lock, LW_EXCLUSIVE);
 		mydb->epochs++;
 		mydb->last_epoch = GetCurrentTimestamp();
+		mydb->epoch_last_ms = ms;
+		mydb->epoch_total_ms += ms;
+		mydb->epoch_max_ms = Max(mydb->epoch_max_ms, ms);
 		LWLockRelease(pathway_shm->lock);
 	}
 
@@ -891,6 +1054,7 @@ pathway_worker_main(Datum arg)
 	setup_origin();
 	trust_own_plugin();
 	table_source_open(slot_name);
+	table_source_set_filter(change_wanted);
 	ereport(LOG, (errmsg("pathway: engine worker started")));
 
 	for (;;)
@@ -907,6 +1071,8 @@ pathway_worker_main(Datum arg)
 			load_catalog();
 		adopt_views();
 		more = run_epoch();
+		if (mydb->reset_requested)
+			publish();
 		{
 			ListCell   *lc;
 

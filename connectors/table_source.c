@@ -48,6 +48,7 @@ typedef struct WatchedRel
 
 static LogicalDecodingContext *decoding = NULL;
 static HTAB *watched = NULL;
+static TableSourceWants wants_change = NULL;
 
 /* the read in progress (valid only inside table_source_read) */
 static bool reading = false;
@@ -188,6 +189,9 @@ plugin_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 		return;
 	w = hash_search(watched, &relid, HASH_FIND, NULL);
 	if (w == NULL)
+		return;
+	/* e.g. a transaction that every view reading the table already holds */
+	if (wants_change && !wants_change(relid, txn->xid))
 		return;
 
 	switch (change->action)
@@ -349,6 +353,12 @@ table_source_drop_slot(const char *slot_name)
 	table_source_close();
 	if (SearchNamedReplicationSlot(slot_name, true) != NULL)
 		ReplicationSlotDrop(slot_name, true);
+}
+
+void
+table_source_set_filter(TableSourceWants wants)
+{
+	wants_change = wants;
 }
 
 void

@@ -32,6 +32,10 @@ typedef struct DecodedTxn
 extern void table_source_open(const char *slot_name);
 extern void table_source_close(void);
 extern void table_source_drop_slot(const char *slot_name);
+/* Does any consumer still need this change?  (false: skip copying it) */
+typedef bool (*TableSourceWants) (Oid relid, TransactionId xid);
+
+extern void table_source_set_filter(TableSourceWants wants);
 extern void table_source_watch(Oid relid, AttrNumber attno);
 extern void table_source_unwatch_all(void);
 extern XLogRecPtr table_source_read(XLogRecPtr upto, int max_changes,

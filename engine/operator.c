@@ -219,15 +219,12 @@ graph_step(Op *op)
 	}
 }
 
+/* State held by one operator: its arrangements and aggregate states. */
 Size
-graph_state_bytes(Op *op)
+op_state_bytes(Op *op)
 {
 	Size		s = 0;
 
-	if (op->left)
-		s += graph_state_bytes(op->left);
-	if (op->right)
-		s += graph_state_bytes(op->right);
 	if (op->larr)
 		s += arrangement_bytes(op->larr);
 	if (op->rarr)
@@ -240,14 +237,10 @@ graph_state_bytes(Op *op)
 }
 
 int64
-graph_state_rows(Op *op)
+op_state_rows(Op *op)
 {
 	int64		n = 0;
 
-	if (op->left)
-		n += graph_state_rows(op->left);
-	if (op->right)
-		n += graph_state_rows(op->right);
 	if (op->larr)
 		n += op->larr->nrows;
 	if (op->rarr)
@@ -255,4 +248,52 @@ graph_state_rows(Op *op)
 	if (op->arr)
 		n += op->arr->keep_rows ? op->arr->nrows : op->arr->ngroups;
 	return n;
+}
+
+Size
+graph_state_bytes(Op *op)
+{
+	return op_state_bytes(op) +
+		(op->left ? graph_state_bytes(op->left) : 0) +
+		(op->right ? graph_state_bytes(op->right) : 0);
+}
+
+int64
+graph_state_rows(Op *op)
+{
+	return op_state_rows(op) +
+		(op->left ? graph_state_rows(op->left) : 0) +
+		(op->right ? graph_state_rows(op->right) : 0);
+}
+
+/* The operators of a graph, sources first (post-order); at most max. */
+int
+graph_operators(Op *op, Op **ops, int max)
+{
+	int			n = 0;
+
+	if (op->left)
+		n += graph_operators(op->left, ops + n, max - n);
+	if (op->right && n < max)
+		n += graph_operators(op->right, ops + n, max - n);
+	if (n < max)
+		ops[n++] = op;
+	return n;
+}
+
+const char *
+op_kind_name(Op *op)
+{
+	switch (op->kind)
+	{
+		case OP_SOURCE:
+			return "source";
+		case OP_MAP:
+			return op->exprs ? "project" : "filter";
+		case OP_JOIN:
+			return op->keys->nkeys > 0 ? "join" : "cross join";
+		case OP_REDUCE:
+			return op->distinct ? "distinct" : op->global ? "aggregate" : "group by";
+	}
+	return "?";
 }

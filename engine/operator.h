@@ -122,6 +122,10 @@ extern void op_source_add(Op *op, int natts, Datum *values, bool *isnull,
 extern void graph_step(Op *root);
 extern Size graph_state_bytes(Op *root);
 extern int64 graph_state_rows(Op *root);
+extern int	graph_operators(Op *root, Op **ops, int max);
+extern Size op_state_bytes(Op *op);
+extern int64 op_state_rows(Op *op);
+extern const char *op_kind_name(Op *op);
 
 extern void reduce_step(Op *op);
 

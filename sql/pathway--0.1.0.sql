@@ -65,8 +65,18 @@ COMMENT ON FUNCTION pathway.sync(text, interval) IS
 
 CREATE FUNCTION pathway._view_state(
     OUT relid oid, OUT state text, OUT frontier pg_lsn, OUT last_epoch timestamptz,
-    OUT epochs bigint, OUT state_rows bigint, OUT state_bytes bigint, OUT rows_written bigint)
+    OUT epochs bigint, OUT state_rows bigint, OUT state_bytes bigint, OUT rows_written bigint,
+    OUT last_epoch_ms float8, OUT avg_epoch_ms float8, OUT max_epoch_ms float8,
+    OUT build_rows_done bigint, OUT build_rows_total bigint, OUT db_epochs bigint)
     RETURNS SETOF record LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_view_state';
+CREATE FUNCTION pathway._op_state(
+    OUT relid oid, OUT ordinal int, OUT operator text, OUT rows_in bigint, OUT rows_out bigint,
+    OUT state_rows bigint, OUT state_bytes bigint)
+    RETURNS SETOF record LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_op_state';
+CREATE FUNCTION pathway._epoch_state(
+    OUT epochs bigint, OUT last_epoch_ms float8, OUT avg_epoch_ms float8, OUT max_epoch_ms float8,
+    OUT frontier pg_lsn, OUT pid int)
+    RETURNS SETOF record LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_epoch_state';
 
 CREATE VIEW pathway.views AS
 SELECT c.relid::regclass::text AS name,
@@ -82,10 +92,101 @@ SELECT c.relid::regclass::text AS name,
        END AS lag,
        s.state_rows,
        s.state_bytes,
-       s.rows_written
+       s.rows_written,
+       s.build_rows_done,
+       s.build_rows_total
   FROM pathway.catalog c
   LEFT JOIN pathway._view_state() s ON s.relid = c.relid;
 GRANT SELECT ON pathway.views TO PUBLIC;
+
+-- Per view (operator 'view') and per operator of its graph, in the style of
+-- pg_stat_*: counters since the last pathway.stats_reset().
+CREATE VIEW pathway.stats AS
+SELECT c.relid::regclass::text AS view,
+       0 AS ordinal,
+       'view'::text AS operator,
+       NULL::bigint AS rows_in,
+       NULL::bigint AS rows_out,
+       s.state_rows,
+       s.state_bytes,
+       s.epochs,
+       s.last_epoch_ms,
+       s.avg_epoch_ms,
+       s.max_epoch_ms,
+       s.rows_written,
+       CASE WHEN s.state = 'running'
+            THEN greatest(pg_wal_lsn_diff(pg_current_wal_flush_lsn(), s.frontier), 0)::bigint
+       END AS backlog_bytes
+  FROM pathway.catalog c JOIN pathway._view_state() s ON s.relid = c.relid
+UNION ALL
+SELECT o.relid::regclass::text, o.ordinal, o.operator, o.rows_in, o.rows_out,
+       o.state_rows, o.state_bytes, NULL, NULL, NULL, NULL, NULL, NULL
+  FROM pathway.catalog c JOIN pathway._op_state() o ON o.relid = c.relid;
+GRANT SELECT ON pathway.stats TO PUBLIC;
+
+CREATE FUNCTION pathway.stats_reset() RETURNS void
+    LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_stats_reset';
+COMMENT ON FUNCTION pathway.stats_reset() IS 'zero the counters of pathway.stats in this database';
+REVOKE ALL ON FUNCTION pathway.stats_reset() FROM PUBLIC;
+
+-- A Prometheus label value: backslash, double quote and newline escaped.
+CREATE FUNCTION pathway._prom_label(v text) RETURNS text
+    LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $$
+SELECT replace(replace(replace(v, chr(92), chr(92) || chr(92)), '"', chr(92) || '"'), chr(10), chr(92) || 'n')
+$$;
+
+-- The same figures in Prometheus' text exposition format.
+CREATE FUNCTION pathway.metrics() RETURNS text
+    LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
+WITH lbl AS (
+    SELECT s.*,
+           format('database="%s",view="%s"',
+                  pathway._prom_label(current_database()),
+                  pathway._prom_label(s.view)) AS l,
+           format(',operator="%s"', pathway._prom_label(s.operator)) AS ol
+      FROM pathway.stats s
+), e AS (SELECT * FROM pathway._epoch_state()),
+m(name, type, help, line, ord) AS (
+    SELECT 'pathway_epochs_total', 'counter', 'Epochs committed by the engine worker.',
+           format('pathway_epochs_total{database="%s"} %s', pathway._prom_label(current_database()), e.epochs), 1 FROM e
+    UNION ALL
+    SELECT 'pathway_epoch_seconds_last', 'gauge', 'Duration of the last epoch.',
+           format('pathway_epoch_seconds_last{database="%s"} %s', pathway._prom_label(current_database()), e.last_epoch_ms / 1000), 2 FROM e
+    UNION ALL
+    SELECT 'pathway_epoch_seconds_max', 'gauge', 'Longest epoch since the last reset.',
+           format('pathway_epoch_seconds_max{database="%s"} %s', pathway._prom_label(current_database()), e.max_epoch_ms / 1000), 3 FROM e
+    UNION ALL
+    SELECT 'pathway_view_rows_written_total', 'counter', 'Rows inserted, updated or deleted in the view''s table.',
+           format('pathway_view_rows_written_total{%s} %s', l, rows_written), 4 FROM lbl WHERE ordinal = 0
+    UNION ALL
+    SELECT 'pathway_view_epochs_total', 'counter', 'Epochs that changed the view.',
+           format('pathway_view_epochs_total{%s} %s', l, epochs), 5 FROM lbl WHERE ordinal = 0
+    UNION ALL
+    SELECT 'pathway_view_backlog_bytes', 'gauge', 'Bytes of flushed WAL not yet applied to the view.',
+           format('pathway_view_backlog_bytes{%s} %s', l, coalesce(backlog_bytes, 0)), 6 FROM lbl WHERE ordinal = 0
+    UNION ALL
+    SELECT 'pathway_view_state_bytes', 'gauge', 'Engine memory held for the view.',
+           format('pathway_view_state_bytes{%s} %s', l, state_bytes), 7 FROM lbl WHERE ordinal = 0
+    UNION ALL
+    SELECT 'pathway_operator_rows_in_total', 'counter', 'Rows an operator consumed.',
+           format('pathway_operator_rows_in_total{%s%s} %s', l, ol, rows_in), 8 FROM lbl WHERE ordinal > 0
+    UNION ALL
+    SELECT 'pathway_operator_rows_out_total', 'counter', 'Rows an operator produced.',
+           format('pathway_operator_rows_out_total{%s%s} %s', l, ol, rows_out), 9 FROM lbl WHERE ordinal > 0
+    UNION ALL
+    SELECT 'pathway_operator_state_rows', 'gauge', 'Rows (or groups) an operator holds.',
+           format('pathway_operator_state_rows{%s%s} %s', l, ol, state_rows), 10 FROM lbl WHERE ordinal > 0
+    UNION ALL
+    SELECT 'pathway_operator_state_bytes', 'gauge', 'Memory an operator holds.',
+           format('pathway_operator_state_bytes{%s%s} %s', l, ol, state_bytes), 11 FROM lbl WHERE ordinal > 0
+)
+SELECT coalesce(string_agg(block, '' ORDER BY ord), '') FROM (
+    SELECT format(E'# HELP %s %s\n# TYPE %s %s\n', name, help, name, type)
+           || string_agg(line || E'\n', '' ORDER BY line) AS block, min(ord) AS ord
+      FROM m GROUP BY name, type, help
+) b
+$$;
+COMMENT ON FUNCTION pathway.metrics() IS 'pathway.stats in Prometheus text exposition format';
 
 -- Checks the server's setup and asks the launcher for an engine worker once
 -- this transaction commits.
