@@ -38,6 +38,7 @@ typedef struct AggSpec
 {
 	int			nargs;
 	int		   *argcols;		/* input row columns (0-based) of the args */
+	int			filtercol;		/* FILTER (WHERE ...) column, -1 if none */
 	Oid			collation;
 
 	/* plain transition, used when recomputing a group from its rows */

@@ -116,6 +116,14 @@ call_final(Op *op, AggSpec *agg, FmgrInfo *fn, int nargs, bool strict,
 	return result;
 }
 
+/* FILTER (WHERE ...): a row counts only where the condition is true. */
+static bool
+filtered_out(AggSpec *agg, TupleTableSlot *slot)
+{
+	return agg->filtercol >= 0 &&
+		(slot->tts_isnull[agg->filtercol] || !DatumGetBool(slot->tts_values[agg->filtercol]));
+}
+
 static bool
 args_have_null(AggSpec *agg, TupleTableSlot *slot)
 {
@@ -176,7 +184,7 @@ moving_apply(Op *op, ReduceGroup *gs, TupleTableSlot *slot, int sign)
 		Datum		v;
 		bool		isnull;
 
-		if (agg->mtransstrict && args_have_null(agg, slot))
+		if (filtered_out(agg, slot) || (agg->mtransstrict && args_have_null(agg, slot)))
 			continue;
 		if (sign > 0)
 		{
@@ -295,7 +303,7 @@ recompute(Op *op, ArrGroup *g, Datum *values, bool *isnull)
 				inconsistent();
 			ExecStoreMinimalTuple(r->tup, slot, false);
 			slot_getallattrs(slot);
-			if (agg->transstrict && args_have_null(agg, slot))
+			if (filtered_out(agg, slot) || (agg->transstrict && args_have_null(agg, slot)))
 				continue;
 			for (k = 0; k < r->weight; k++)
 			{

@@ -147,8 +147,6 @@ check_walker(Node *node, PState *ps)
 			refuse(ps->name, "ORDER BY inside an aggregate", NULL);
 		if (agg->aggdistinct != NIL)
 			refuse(ps->name, "DISTINCT inside an aggregate", "Use a subquery with DISTINCT once subqueries are supported, or GROUP BY the distinct value.");
-		if (agg->aggfilter != NULL)
-			refuse(ps->name, "FILTER on an aggregate", "Use a CASE expression inside the aggregate for now.");
 		if (agg->aggkind != AGGKIND_NORMAL)
 			refuse(ps->name, "An ordered-set or hypothetical-set aggregate", NULL);
 		if (agg->agglevelsup > 0)
@@ -191,8 +189,6 @@ check_query(PState *ps)
 		refuse(ps->name, "FOR UPDATE and FOR SHARE", "Remove the locking clause.");
 	if (q->groupingSets)
 		refuse(ps->name, "GROUPING SETS, ROLLUP and CUBE", "Create one live view per grouping.");
-	if (q->havingQual)
-		refuse(ps->name, "HAVING", "Filter the view's rows when you select from it.");
 	if (q->hasRecursive)
 		refuse(ps->name, "WITH RECURSIVE", NULL);
 	if (q->jointree->fromlist == NIL)
@@ -343,13 +339,13 @@ compile_expr(Expr *expr, Layout *layout, List *replace)
 }
 
 static ExprState *
-compile_qual(List *conjuncts, Layout *layout)
+compile_qual(List *conjuncts, Layout *layout, List *replace)
 {
 	RepointCtx	ctx;
 	List	   *q;
 
 	ctx.layout = layout;
-	ctx.exprs = NIL;
+	ctx.exprs = replace;
 	q = (List *) repoint_mutator((Node *) conjuncts, &ctx);
 	q = (List *) expression_planner((Expr *) q);
 	return ExecInitQual(q, NULL);
@@ -474,7 +470,7 @@ apply_ready_quals(PState *ps, Op *op, Bitmapset *rels)
 		return op;
 	f = op_make(OP_MAP, op->desc);
 	f->left = op;
-	f->qual = compile_qual(ready, &ps->layout);
+	f->qual = compile_qual(ready, &ps->layout, NIL);
 	op_slots(f);
 	return f;
 }
@@ -853,6 +849,8 @@ build_reduce(PState *ps, Op *input, List *keyexprs, List *eqops, List *aggrefs,
 
 		foreach(lc2, a->args)
 			preexprs = lappend(preexprs, lfirst_node(TargetEntry, lc2)->expr);
+		if (a->aggfilter)
+			preexprs = lappend(preexprs, a->aggfilter);
 	}
 
 	/* map to (keys..., aggregate arguments...) */
@@ -894,6 +892,7 @@ build_reduce(PState *ps, Op *input, List *keyexprs, List *eqops, List *aggrefs,
 
 		aggspec_fill(ps, spec, a, i);
 		i += spec->nargs;
+		spec->filtercol = a->aggfilter ? i++ : -1;
 		if (!spec->moving)
 			red->all_moving = false;
 		if (spec->mtrans_internal)
@@ -970,7 +969,7 @@ plan_view(const char *name, Query *query)
 	layout_init(&ps.layout, q);
 	collect_rels((Node *) q->jointree, &rtis, &quals);
 	ps.pending = quals;
-	vars = pull_var_clause((Node *) list_make2(q->targetList, quals),
+	vars = pull_var_clause((Node *) list_make3(q->targetList, quals, q->havingQual),
 						   PVC_RECURSE_AGGREGATES);
 	cur = build_joins(&ps, rtis, vars, plan);
 	if (ps.pending != NIL)
@@ -1004,6 +1003,7 @@ plan_view(const char *name, Query *query)
 			eqops = lappend_oid(eqops, sgc->hashable ? sgc->eqop : InvalidOid);
 		}
 		collect_aggrefs((Node *) outexprs, &aggrefs);
+		collect_aggrefs(q->havingQual, &aggrefs);
 		red = build_reduce(&ps, cur, keyexprs, eqops, aggrefs, false);
 
 		/* the target list over (keys..., aggregates...) */
@@ -1042,6 +1042,8 @@ plan_view(const char *name, Query *query)
 			}
 			post->exprs[foreach_current_index(lc)] = compile_expr((Expr *) e, NULL, replace);
 		}
+		if (q->havingQual)
+			post->qual = compile_qual(make_ands_implicit((Expr *) q->havingQual), NULL, replace);
 		op_slots(post);
 		cur = post;
 

@@ -128,9 +128,9 @@ SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.cata
 SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT id FROM t050_src OFFSET 1')$$,
   '0A000', 'cannot maintain view "t050_bad"', 'OFFSET: 0A000');
 SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after OFFSET');
-SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT x, count(*) AS c FROM t050_src GROUP BY x HAVING count(*) > 1')$$,
-  '0A000', 'cannot maintain view "t050_bad"', 'HAVING: 0A000');
-SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after HAVING');
+SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT x, count(*) AS c FROM t050_src GROUP BY ROLLUP (x)')$$,
+  '0A000', 'cannot maintain view "t050_bad"', 'ROLLUP: 0A000');
+SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after ROLLUP');
 SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT DISTINCT ON (x) x, id FROM t050_src')$$,
   '0A000', 'cannot maintain view "t050_bad"', 'DISTINCT ON: 0A000');
 SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after DISTINCT ON');
@@ -167,9 +167,9 @@ SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.cata
 SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT string_agg(t, '','' ORDER BY t) AS s FROM t050_src')$$,
   '0A000', 'cannot maintain view "t050_bad"', 'aggregate with ORDER BY: 0A000');
 SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after an ordered aggregate');
-SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT count(*) FILTER (WHERE x > 0) AS c FROM t050_src')$$,
-  '0A000', 'cannot maintain view "t050_bad"', 'aggregate with FILTER: 0A000');
-SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after FILTER');
+SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT count(DISTINCT x) AS c FROM t050_src')$$,
+  '0A000', 'cannot maintain view "t050_bad"', 'aggregate with DISTINCT: 0A000');
+SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after a DISTINCT aggregate');
 SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) AS p FROM t050_src')$$,
   '0A000', 'cannot maintain view "t050_bad"', 'ordered-set aggregate: 0A000');
 SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after an ordered-set aggregate');
