@@ -146,6 +146,7 @@ touch(Arrangement *arr, ArrGroup *g)
 	if (arr->track_touched && !g->touched)
 	{
 		g->touched = true;
+		g->was_empty = (g->rows == NULL && g->weight == 0);
 		g->touched_next = arr->touched;
 		arr->touched = g;
 	}

@@ -49,6 +49,7 @@ typedef struct ArrGroup
 	int64		nrows;			/* distinct rows held */
 	int64		weight;			/* sum of weights of all rows */
 	bool		touched;		/* changed in the current step */
+	bool		was_empty;		/* had no rows when first touched in this step */
 	struct ArrGroup *touched_next;
 	void	   *payload;		/* owned by the operator */
 } ArrGroup;

@@ -127,9 +127,50 @@ join_concat(Op *op, MinimalTuple l, MinimalTuple r)
 	return heap_form_minimal_tuple(op->desc, values, isnull);
 }
 
+/* A row of one side with NULLs for the other side's columns. */
+static MinimalTuple
+join_pad(Op *op, MinimalTuple tup, bool is_left)
+{
+	Datum		values[MaxTupleAttributeNumber];
+	bool		isnull[MaxTupleAttributeNumber];
+	int			nl = op->lslot->tts_tupleDescriptor->natts;
+	int			nr = op->rslot->tts_tupleDescriptor->natts;
+	TupleTableSlot *slot = is_left ? op->lslot : op->rslot;
+	int			at = is_left ? 0 : nl;
+
+	memset(isnull, true, sizeof(bool) * (nl + nr));
+	ExecStoreMinimalTuple(tup, slot, false);
+	slot_getallattrs(slot);
+	memcpy(values + at, slot->tts_values, sizeof(Datum) * (is_left ? nl : nr));
+	memcpy(isnull + at, slot->tts_isnull, sizeof(bool) * (is_left ? nl : nr));
+	return heap_form_minimal_tuple(op->desc, values, isnull);
+}
+
+/* The rows of 'arr' whose key is that of group g (of the other side). */
+static ArrGroup *
+join_partner(Op *op, Arrangement *arr, ArrGroup *g)
+{
+	Datum		kv[INDEX_MAX_KEYS];
+	bool		kn[INDEX_MAX_KEYS];
+	HeapTupleData htup;
+	int			i;
+
+	htup.t_len = g->key->t_len + MINIMAL_TUPLE_OFFSET;
+	htup.t_data = (HeapTupleHeader) ((char *) g->key - MINIMAL_TUPLE_OFFSET);
+	for (i = 0; i < op->keys->nkeys; i++)
+		kv[i] = heap_getattr(&htup, i + 1, op->keys->keydesc, &kn[i]);
+	return arrangement_lookup(arr, g->keyhash, kv, kn, false);
+}
+
 /*
  * Probe 'other' with each row of 'delta' and emit the matches; then add the
  * delta to 'own'.  is_left says on which side the delta's rows are.
+ *
+ * Outer joins add the padded rows of the preserved side(s).  A delta row of
+ * a preserved side with no partner is emitted padded.  And when a key of
+ * this side goes from no rows to some (or back), the padded rows of the
+ * other side's partners, if that side is preserved, are retracted (or
+ * emitted): the difference of the anti-join, exactly.
  */
 static void
 join_half(Op *op, ZBatch *delta, bool is_left, Arrangement *own, Arrangement *other)
@@ -140,15 +181,22 @@ join_half(Op *op, ZBatch *delta, bool is_left, Arrangement *own, Arrangement *ot
 	int			i;
 	ExprState **keyexprs = is_left ? op->lkeys : op->rkeys;
 	TupleTableSlot *slot = is_left ? op->lslot : op->rslot;
+	bool		pad_own = is_left ? op->pad_left : op->pad_right;
+	bool		pad_other = is_left ? op->pad_right : op->pad_left;
+	ArrGroup   *g;
+	List	   *empty = NIL;
+	ListCell   *lc;
 
 	for (i = 0; i < delta->n; i++)
 	{
 		ZRow	   *d = &delta->rows[i];
-		ArrGroup   *g;
 		ArrRow	   *m;
 
 		if (!join_key(op, keyexprs, slot, d->tup, kv, kn, &h))
 		{
+			/* a NULL key matches nothing */
+			if (pad_own)
+				zbatch_add(&op->out, join_pad(op, d->tup, is_left), d->weight);
 			ResetExprContext(op->econtext);
 			continue;
 		}
@@ -160,13 +208,14 @@ join_half(Op *op, ZBatch *delta, bool is_left, Arrangement *own, Arrangement *ot
 
 			zbatch_add(&op->out, t, d->weight * m->weight);
 		}
+		if (pad_own && (g == NULL || g->rows == NULL))
+			zbatch_add(&op->out, join_pad(op, d->tup, is_left), d->weight);
 		ResetExprContext(op->econtext);
 	}
 
 	for (i = 0; i < delta->n; i++)
 	{
 		ZRow	   *d = &delta->rows[i];
-		ArrGroup   *g;
 
 		if (!join_key(op, keyexprs, slot, d->tup, kv, kn, &h))
 		{
@@ -175,10 +224,34 @@ join_half(Op *op, ZBatch *delta, bool is_left, Arrangement *own, Arrangement *ot
 		}
 		g = arrangement_lookup(own, h, kv, kn, true);
 		arrangement_add(own, g, d->tup, d->weight);
-		if (g->rows == NULL)
+		if (!own->track_touched && g->rows == NULL)
 			arrangement_remove_group(own, g);
 		ResetExprContext(op->econtext);
 	}
+	if (!own->track_touched)
+		return;
+
+	/* keys of this side that appeared or vanished flip the other's padding */
+	for (g = own->touched; g; g = g->touched_next)
+	{
+		bool		now_empty = (g->rows == NULL);
+
+		if (pad_other && g->was_empty != now_empty)
+		{
+			ArrGroup   *p = join_partner(op, other, g);
+			ArrRow	   *m;
+
+			for (m = p ? p->rows : NULL; m; m = m->grp_next)
+				zbatch_add(&op->out, join_pad(op, m->tup, !is_left),
+						   now_empty ? m->weight : -m->weight);
+		}
+		if (now_empty)
+			empty = lappend(empty, g);
+	}
+	arrangement_clear_touched(own);
+	foreach(lc, empty)
+		arrangement_remove_group(own, (ArrGroup *) lfirst(lc));
+	list_free(empty);
 }
 
 static void

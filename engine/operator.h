@@ -94,6 +94,8 @@ typedef struct Op
 	ExprState **exprs;			/* NULL: pass rows through */
 
 	/* OP_JOIN */
+	bool		pad_left;		/* LEFT/FULL: left rows without a match, NULL-padded */
+	bool		pad_right;		/* FULL: right rows without a match */
 	KeySpec    *keys;
 	ExprState **lkeys;
 	ExprState **rkeys;

@@ -229,8 +229,6 @@ check_query(PState *ps)
 					refuse(ps->name, "A table with inheritance children", "Use ONLY, or create the view over each child.");
 				break;
 			case RTE_JOIN:
-				if (rte->jointype != JOIN_INNER)
-					refuse(ps->name, "An outer join", "Only inner joins are maintained so far.");
 				break;
 			case RTE_SUBQUERY:
 				refuse(ps->name, "A subquery in FROM", "Create a live view for the subquery's tables directly.");
@@ -379,34 +377,6 @@ op_slots(Op *op)
 
 /* ---------- sources, filters, joins ---------- */
 
-static void
-collect_rels(Node *jt, List **rtis, List **quals)
-{
-	if (IsA(jt, RangeTblRef))
-		*rtis = lappend_int(*rtis, ((RangeTblRef *) jt)->rtindex);
-	else if (IsA(jt, FromExpr))
-	{
-		FromExpr   *f = (FromExpr *) jt;
-		ListCell   *lc;
-
-		foreach(lc, f->fromlist)
-			collect_rels(lfirst(lc), rtis, quals);
-		if (f->quals)
-			*quals = list_concat(*quals, make_ands_implicit((Expr *) f->quals));
-	}
-	else if (IsA(jt, JoinExpr))
-	{
-		JoinExpr   *j = (JoinExpr *) jt;
-
-		collect_rels(j->larg, rtis, quals);
-		collect_rels(j->rarg, rtis, quals);
-		if (j->quals)
-			*quals = list_concat(*quals, make_ands_implicit((Expr *) j->quals));
-	}
-	else
-		elog(ERROR, "pathway: unexpected node in FROM: %d", (int) nodeTag(jt));
-}
-
 static Op *
 make_source(PState *ps, int rti, List *vars, ViewPlan *plan)
 {
@@ -510,9 +480,8 @@ same_type_equality(OpExpr *op, Node **a, Node **b)
  * joined so far and table rti.  Returns the key expressions of each side.
  */
 static void
-find_join_keys(PState *ps, int rti, List **lkeys, List **rkeys, List **eqops)
+find_join_keys(PState *ps, Bitmapset *right, List **lkeys, List **rkeys, List **eqops)
 {
-	Bitmapset  *right = bms_make_singleton(rti);
 	List	   *rest = NIL;
 	ListCell   *lc;
 
@@ -536,14 +505,14 @@ find_join_keys(PState *ps, int rti, List **lkeys, List **rkeys, List **eqops)
 			eqop = same_type_equality(op, &a, &b);
 			if (OidIsValid(eqop) && !bms_is_empty(ra) && !bms_is_empty(rb))
 			{
-				if (bms_is_subset(ra, ps->done_rels) && bms_equal(rb, right))
+				if (bms_is_subset(ra, ps->done_rels) && bms_is_subset(rb, right))
 				{
 					*lkeys = lappend(*lkeys, a);
 					*rkeys = lappend(*rkeys, b);
 					*eqops = lappend_oid(*eqops, eqop);
 					continue;
 				}
-				if (bms_is_subset(rb, ps->done_rels) && bms_equal(ra, right))
+				if (bms_is_subset(rb, ps->done_rels) && bms_is_subset(ra, right))
 				{
 					*lkeys = lappend(*lkeys, b);
 					*rkeys = lappend(*rkeys, a);
@@ -558,7 +527,7 @@ find_join_keys(PState *ps, int rti, List **lkeys, List **rkeys, List **eqops)
 }
 
 static bool
-connects(PState *ps, int rti)
+connects(PState *ps, Bitmapset *rels)
 {
 	ListCell   *lc;
 
@@ -566,7 +535,7 @@ connects(PState *ps, int rti)
 	{
 		Bitmapset  *r = pull_varnos(NULL, lfirst(lc));
 
-		if (bms_is_member(rti, r) && bms_overlap(r, ps->done_rels))
+		if (bms_overlap(rels, r) && bms_overlap(r, ps->done_rels))
 			return true;
 	}
 	return false;
@@ -600,83 +569,290 @@ keyspec_for_ops(List *exprs, List *eqops)
 	return ks;
 }
 
+/*
+ * Join 'left' (the rows of ps->done_rels) and 'right' (the rows of 'rrels',
+ * laid out from column 0) on the given keys; the right rows' columns move
+ * after the left's.  pad_left/pad_right: LEFT/RIGHT/FULL outer joins.
+ */
 static Op *
-build_joins(PState *ps, List *rtis, List *vars, ViewPlan *plan)
+make_join(PState *ps, Op *left, Op *right, Bitmapset *rrels, List *lkeys,
+		  List *rkeys, List *eqops, bool pad_left, bool pad_right)
 {
-	Op		   *cur = NULL;
-	List	   *todo = list_copy(rtis);
+	int			nl = left->desc->natts,
+				i,
+				k,
+				rti;
+	TupleDesc	desc = CreateTemplateTupleDesc(nl + right->desc->natts);
+	Op		   *join;
+	ListCell   *lc;
 
-	while (todo != NIL)
+	for (i = 0; i < nl; i++)
+		TupleDescCopyEntry(desc, i + 1, left->desc, i + 1);
+	for (i = 0; i < right->desc->natts; i++)
 	{
-		int			rti = linitial_int(todo);
-		ListCell   *lc;
-		Op		   *src;
+		TupleDescCopyEntry(desc, nl + i + 1, right->desc, i + 1);
+		/* a padded side's columns can be NULL whatever the table says */
+		TupleDescAttr(desc, nl + i)->attnotnull = false;
+	}
+	join = op_make(OP_JOIN, desc);
+	join->left = left;
+	join->right = right;
+	join->pad_left = pad_left;
+	join->pad_right = pad_right;
+	op_slots(join);
+	join->keys = keyspec_for_ops(lkeys, eqops);
+	join->keys->nulls_match = false;
+	join->lkeys = palloc0(sizeof(ExprState *) * (list_length(lkeys) + 1));
+	join->rkeys = palloc0(sizeof(ExprState *) * (list_length(rkeys) + 1));
+	/* both sides' keys are compiled before the right side's columns move */
+	foreach(lc, lkeys)
+		join->lkeys[foreach_current_index(lc)] = compile_expr(lfirst(lc), &ps->layout, NIL);
+	foreach(lc, rkeys)
+		join->rkeys[foreach_current_index(lc)] = compile_expr(lfirst(lc), &ps->layout, NIL);
+	join->larr = arrangement_create(CurrentMemoryContext, "pathway join left", join->keys, true);
+	join->rarr = arrangement_create(CurrentMemoryContext, "pathway join right", join->keys, true);
+	join->larr->track_touched = join->rarr->track_touched = (pad_left || pad_right);
 
-		/* prefer a table that joins on a condition to what we have */
+	rti = -1;
+	while ((rti = bms_next_member(rrels, rti)) >= 0)
+		for (k = 0; k <= ps->layout.natts[rti]; k++)
+			if (ps->layout.pos[rti][k] >= 0)
+				ps->layout.pos[rti][k] += nl;
+	return join;
+}
+
+/* An item of a join scope: a table, or an outer join built as a unit. */
+typedef struct JoinItem
+{
+	int			rti;
+	JoinExpr   *outer;
+	Bitmapset  *rels;
+} JoinItem;
+
+static Bitmapset *
+jointree_rels(Node *jt)
+{
+	Bitmapset  *rels = NULL;
+	ListCell   *lc;
+
+	if (IsA(jt, RangeTblRef))
+		return bms_make_singleton(((RangeTblRef *) jt)->rtindex);
+	if (IsA(jt, FromExpr))
+		foreach(lc, ((FromExpr *) jt)->fromlist)
+			rels = bms_join(rels, jointree_rels(lfirst(lc)));
+	else if (IsA(jt, JoinExpr))
+		rels = bms_join(jointree_rels(((JoinExpr *) jt)->larg),
+						jointree_rels(((JoinExpr *) jt)->rarg));
+	return rels;
+}
+
+/* Inner joins and FROM lists flatten into one scope; outer joins do not. */
+static void
+flatten_scope(Node *jt, List **items, List **quals)
+{
+	JoinItem   *it;
+
+	if (IsA(jt, RangeTblRef))
+	{
+		it = palloc0(sizeof(JoinItem));
+		it->rti = ((RangeTblRef *) jt)->rtindex;
+		it->rels = bms_make_singleton(it->rti);
+		*items = lappend(*items, it);
+	}
+	else if (IsA(jt, FromExpr))
+	{
+		FromExpr   *f = (FromExpr *) jt;
+		ListCell   *lc;
+
+		foreach(lc, f->fromlist)
+			flatten_scope(lfirst(lc), items, quals);
+		if (f->quals)
+			*quals = list_concat(*quals, make_ands_implicit((Expr *) f->quals));
+	}
+	else if (IsA(jt, JoinExpr) && ((JoinExpr *) jt)->jointype == JOIN_INNER)
+	{
+		JoinExpr   *j = (JoinExpr *) jt;
+
+		flatten_scope(j->larg, items, quals);
+		flatten_scope(j->rarg, items, quals);
+		if (j->quals)
+			*quals = list_concat(*quals, make_ands_implicit((Expr *) j->quals));
+	}
+	else if (IsA(jt, JoinExpr))
+	{
+		it = palloc0(sizeof(JoinItem));
+		it->outer = (JoinExpr *) jt;
+		it->rels = jointree_rels(jt);
+		*items = lappend(*items, it);
+	}
+	else
+		elog(ERROR, "pathway: unexpected node in FROM: %d", (int) nodeTag(jt));
+}
+
+static Op  *build_scope(PState *ps, Node *jt, List *extra_quals, List *vars,
+						ViewPlan *plan, Bitmapset **rels);
+
+/*
+ * LEFT, RIGHT and FULL joins.  The ON clause may hold equalities between the
+ * two sides (the keys) and, for LEFT/RIGHT, conditions on the nullable side
+ * alone (they filter that side before the join); anything else would change
+ * which rows are padded and is refused.
+ */
+static Op *
+build_outer(PState *ps, JoinExpr *j, List *vars, ViewPlan *plan)
+{
+	Node	   *larg = j->larg,
+			   *rarg = j->rarg;
+	bool		full = (j->jointype == JOIN_FULL);
+	Bitmapset  *lrels,
+			   *rrels,
+			   *save_done = ps->done_rels;
+	List	   *save_pending = ps->pending;
+	List	   *rquals = NIL,
+			   *lkeys = NIL,
+			   *rkeys = NIL,
+			   *eqops = NIL;
+	ListCell   *lc;
+	Op		   *left,
+			   *right,
+			   *join;
+
+	if (j->jointype == JOIN_RIGHT)
+	{
+		larg = j->rarg;
+		rarg = j->larg;
+	}
+	else if (j->jointype != JOIN_LEFT && !full)
+		refuse(ps->name, "This kind of join", NULL);
+	lrels = jointree_rels(larg);
+	rrels = jointree_rels(rarg);
+
+	foreach(lc, j->quals ? make_ands_implicit((Expr *) j->quals) : NIL)
+	{
+		Node	   *c = lfirst(lc);
+		Bitmapset  *r = pull_varnos(NULL, c);
+
+		if (!full && bms_is_subset(r, rrels))
+		{
+			rquals = lappend(rquals, c);
+			continue;
+		}
+		if (IsA(c, OpExpr) && list_length(((OpExpr *) c)->args) == 2)
+		{
+			OpExpr	   *op = (OpExpr *) c;
+			Node	   *a = linitial(op->args);
+			Node	   *b = lsecond(op->args);
+			Bitmapset  *ra = pull_varnos(NULL, a);
+			Bitmapset  *rb = pull_varnos(NULL, b);
+			Oid			eqop = same_type_equality(op, &a, &b);
+
+			if (OidIsValid(eqop) && !bms_is_empty(ra) && !bms_is_empty(rb))
+			{
+				if (bms_is_subset(ra, lrels) && bms_is_subset(rb, rrels))
+				{
+					lkeys = lappend(lkeys, a);
+					rkeys = lappend(rkeys, b);
+					eqops = lappend_oid(eqops, eqop);
+					continue;
+				}
+				if (bms_is_subset(rb, lrels) && bms_is_subset(ra, rrels))
+				{
+					lkeys = lappend(lkeys, b);
+					rkeys = lappend(rkeys, a);
+					eqops = lappend_oid(eqops, eqop);
+					continue;
+				}
+			}
+		}
+		refuse(ps->name, full ? "A FULL JOIN condition other than equalities between its two sides"
+			   : "An outer join condition other than equalities between its sides or conditions on its nullable side",
+			   "Move a condition on the preserved side to WHERE, or rewrite the join.");
+	}
+
+	left = build_scope(ps, larg, NIL, vars, plan, &lrels);
+	right = build_scope(ps, rarg, rquals, vars, plan, &rrels);
+	ps->done_rels = lrels;
+	join = make_join(ps, left, right, rrels, lkeys, rkeys, eqops, true, full);
+	ps->done_rels = save_done;
+	ps->pending = save_pending;
+	return join;
+}
+
+/*
+ * Build the rows of one join scope: its items joined left-deep, preferring
+ * at each step an item that has a join condition with what is built, with
+ * every condition applied as soon as the rows it reads are there.
+ */
+static Op *
+build_scope(PState *ps, Node *jt, List *extra_quals, List *vars, ViewPlan *plan,
+			Bitmapset **rels)
+{
+	List	   *items = NIL,
+			   *quals = NIL;
+	List	   *save_pending = ps->pending;
+	Bitmapset  *save_done = ps->done_rels;
+	Op		   *cur = NULL;
+
+	flatten_scope(jt, &items, &quals);
+	ps->pending = list_concat(quals, extra_quals);
+	ps->done_rels = NULL;
+
+	while (items != NIL)
+	{
+		JoinItem   *it = linitial(items);
+		ListCell   *lc;
+		Op		   *op;
+
 		if (cur)
 		{
-			foreach(lc, todo)
+			foreach(lc, items)
 			{
-				if (connects(ps, lfirst_int(lc)))
+				if (connects(ps, ((JoinItem *) lfirst(lc))->rels))
 				{
-					rti = lfirst_int(lc);
+					it = lfirst(lc);
 					break;
 				}
 			}
 		}
-		todo = list_delete_int(todo, rti);
+		items = list_delete_ptr(items, it);
 
-		src = make_source(ps, rti, vars, plan);
-		src = apply_ready_quals(ps, src, bms_make_singleton(rti));
+		if (it->outer)
+		{
+			List	   *pending = ps->pending;
+			Bitmapset  *done = ps->done_rels;
+
+			op = build_outer(ps, it->outer, vars, plan);
+			ps->pending = pending;
+			ps->done_rels = done;
+		}
+		else
+			op = make_source(ps, it->rti, vars, plan);
+		op = apply_ready_quals(ps, op, it->rels);
+
 		if (cur == NULL)
 		{
-			cur = src;
-			ps->done_rels = bms_make_singleton(rti);
+			cur = op;
+			ps->done_rels = bms_copy(it->rels);
 		}
 		else
 		{
 			List	   *lkeys = NIL,
 					   *rkeys = NIL,
 					   *eqops = NIL;
-			Op		   *join;
-			int			nl = cur->desc->natts,
-						i,
-						k;
-			TupleDesc	desc;
-			Layout		rlayout;
 
-			find_join_keys(ps, rti, &lkeys, &rkeys, &eqops);
-
-			desc = CreateTemplateTupleDesc(nl + src->desc->natts);
-			for (i = 0; i < nl; i++)
-				TupleDescCopyEntry(desc, i + 1, cur->desc, i + 1);
-			for (i = 0; i < src->desc->natts; i++)
-				TupleDescCopyEntry(desc, nl + i + 1, src->desc, i + 1);
-			join = op_make(OP_JOIN, desc);
-			join->left = cur;
-			join->right = src;
-			op_slots(join);
-			join->keys = keyspec_for_ops(lkeys, eqops);
-			join->keys->nulls_match = false;
-			join->lkeys = palloc0(sizeof(ExprState *) * (list_length(lkeys) + 1));
-			join->rkeys = palloc0(sizeof(ExprState *) * (list_length(rkeys) + 1));
-			/* the right side's keys are evaluated on its own rows */
-			rlayout = ps->layout;
-			foreach(lc, lkeys)
-				join->lkeys[foreach_current_index(lc)] = compile_expr(lfirst(lc), &ps->layout, NIL);
-			foreach(lc, rkeys)
-				join->rkeys[foreach_current_index(lc)] = compile_expr(lfirst(lc), &rlayout, NIL);
-			join->larr = arrangement_create(CurrentMemoryContext, "pathway join left", join->keys, true);
-			join->rarr = arrangement_create(CurrentMemoryContext, "pathway join right", join->keys, true);
-
-			/* the right table's columns now follow the left's */
-			for (k = 0; k <= ps->layout.natts[rti]; k++)
-				if (ps->layout.pos[rti][k] >= 0)
-					ps->layout.pos[rti][k] += nl;
-			ps->done_rels = bms_add_member(ps->done_rels, rti);
-			cur = apply_ready_quals(ps, join, ps->done_rels);
+			find_join_keys(ps, it->rels, &lkeys, &rkeys, &eqops);
+			cur = make_join(ps, cur, op, it->rels, lkeys, rkeys, eqops, false, false);
+			ps->done_rels = bms_join(ps->done_rels, bms_copy(it->rels));
+			cur = apply_ready_quals(ps, cur, ps->done_rels);
 		}
 	}
+	if (ps->pending != NIL)
+		cur = apply_ready_quals(ps, cur, ps->done_rels);
+	if (ps->pending != NIL)
+		elog(ERROR, "pathway: a condition reads tables outside of its join");
+	*rels = ps->done_rels;
+	ps->pending = save_pending;
+	ps->done_rels = save_done;
 	return cur;
 }
 
@@ -943,8 +1119,6 @@ plan_view(const char *name, Query *query)
 	Query	   *q = copyObject(query);
 	PState		ps;
 	ViewPlan   *plan = palloc0(sizeof(ViewPlan));
-	List	   *rtis = NIL;
-	List	   *quals = NIL;
 	List	   *vars;
 	List	   *outexprs = NIL;
 	List	   *outnames = NIL;
@@ -967,14 +1141,9 @@ plan_view(const char *name, Query *query)
 	plan->ignored_order = (q->sortClause != NIL);
 
 	layout_init(&ps.layout, q);
-	collect_rels((Node *) q->jointree, &rtis, &quals);
-	ps.pending = quals;
-	vars = pull_var_clause((Node *) list_make3(q->targetList, quals, q->havingQual),
+	vars = pull_var_clause((Node *) list_make3(q->targetList, q->jointree, q->havingQual),
 						   PVC_RECURSE_AGGREGATES);
-	cur = build_joins(&ps, rtis, vars, plan);
-	if (ps.pending != NIL)
-		cur = apply_ready_quals(&ps, cur, ps.done_rels);
-	Assert(ps.pending == NIL);
+	cur = build_scope(&ps, (Node *) q->jointree, NIL, vars, plan, &ps.done_rels);
 
 	foreach(lc, q->targetList)
 	{

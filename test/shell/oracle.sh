@@ -61,7 +61,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-tap_plan 18
+tap_plan 20
 echo "# seed: $seed, $clients clients x $per_client transactions, database $db"
 
 log=${PATHWAY_TEST_DIR:-}/log
@@ -107,7 +107,7 @@ SQL
 
 # The views and their queries (the check runs the same text).
 declare -A query
-views=(v_filter v_join v_group v_totals v_group_live v_join_live)
+views=(v_filter v_join v_group v_totals v_outer v_full v_group_live v_join_live)
 query[v_filter]="SELECT o.id, o.customer_id, o.product_id, o.qty, o.note
   FROM orders o
  WHERE o.qty > 3 AND (o.note IS NULL OR o.note NOT LIKE 'hold%') AND o.note IS DISTINCT FROM ''"
@@ -126,16 +126,24 @@ query[v_group]="SELECT c.region, p.category, count(*) AS n, sum(o.qty * p.price)
 query[v_totals]="SELECT count(*) AS n, count(o.qty) AS n_qty, sum(o.qty) AS qty,
        sum(p.price) AS price_sum, avg(p.price) AS avg_price
   FROM orders o JOIN products p ON p.id = o.product_id"
+# outer joins: customers without orders, orders without products
+query[v_outer]="SELECT c.region, count(o.id) AS orders, sum(o.qty) AS qty, count(p.id) AS priced
+  FROM customers c
+  LEFT JOIN orders o ON o.customer_id = c.id
+  LEFT JOIN products p ON p.id = o.product_id AND p.price > 20
+ GROUP BY c.region"
+query[v_full]="SELECT o.id AS order_id, o.qty, p.id AS product_id, p.category
+  FROM orders o FULL JOIN products p ON p.id = o.product_id"
 query[v_group_live]=${query[v_group]}
 query[v_join_live]=${query[v_join]}
 
-for v in v_filter v_join v_group v_totals; do
+for v in v_filter v_join v_group v_totals v_outer v_full; do
   sql -c "SELECT pathway.create_view('$v', \$q\$${query[$v]}\$q\$)" >/dev/null 2>"$work/create.err" ||
     { cat "$work/create.err" >&2; tap_bail "create_view $v failed"; }
 done
 sql -c "SELECT pathway.sync(NULL, '60s')" >/dev/null
 initial_ok=0
-for v in v_filter v_join v_group v_totals; do
+for v in v_filter v_join v_group v_totals v_outer v_full; do
   read -r extra missing < <(check_view "$db" "$v" "${query[$v]}")
   if [[ $extra != 0 || $missing != 0 ]]; then
     initial_ok=1
@@ -383,7 +391,7 @@ tap_is "$(sql -F ' ' -c "
   "the views hold duplicate rows, a NULL group, the slow session's rows, TOASTed notes"
 
 # the views created during the writes are registered like the others
-tap_is "$(sql -c "SELECT count(*) FROM pathway.views")" 6 "pathway.views lists the six views"
+tap_is "$(sql -c "SELECT count(*) FROM pathway.views")" "${#views[@]}" "pathway.views lists every view"
 
 # The engine never had to repair itself: a rebuild after an internal
 # inconsistency means its state had drifted from its sources.
