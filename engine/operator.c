@@ -263,6 +263,98 @@ join_step(Op *op)
 	op->rows_out += op->out.n;
 }
 
+static void
+union_step(Op *op)
+{
+	int			i;
+
+	for (i = 0; i < op->left->out.n; i++)
+		zbatch_add(&op->out, op->left->out.rows[i].tup, op->left->out.rows[i].weight);
+	for (i = 0; i < op->right->out.n; i++)
+		zbatch_add(&op->out, op->right->out.rows[i].tup, op->right->out.rows[i].weight);
+	op->rows_in += op->left->out.n + op->right->out.n;
+	op->rows_out += op->out.n;
+}
+
+/* How many copies of a row INTERSECT/EXCEPT [ALL] give for l and r copies. */
+static int64
+setop_count(Op *op, int64 l, int64 r)
+{
+	if (l < 0 || r < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("pathway: row count became negative"),
+				 errdetail("The view's state no longer matches its sources; it will be rebuilt.")));
+	if (op->setop == SETOP_INTERSECT)
+		return op->setop_all ? Min(l, r) : (l > 0 && r > 0);
+	return op->setop_all ? Max(l - r, 0) : (l > 0 && r == 0);
+}
+
+typedef struct SetopCounts
+{
+	int64		l;
+	int64		r;
+	int64		emitted;
+} SetopCounts;
+
+static void
+setop_add(Op *op, ZBatch *in, TupleTableSlot *slot, bool is_left)
+{
+	int			i;
+
+	for (i = 0; i < in->n; i++)
+	{
+		bool		hasnull;
+		uint32		h;
+		ArrGroup   *g;
+		SetopCounts *c;
+
+		ExecStoreMinimalTuple(in->rows[i].tup, slot, false);
+		slot_getallattrs(slot);
+		h = key_hash(op->arr->keys, slot->tts_values, slot->tts_isnull, &hasnull);
+		g = arrangement_lookup(op->arr, h, slot->tts_values, slot->tts_isnull, true);
+		if (g->payload == NULL)
+			g->payload = MemoryContextAllocZero(op->arr->cxt, sizeof(SetopCounts));
+		c = (SetopCounts *) g->payload;
+		if (is_left)
+			c->l += in->rows[i].weight;
+		else
+			c->r += in->rows[i].weight;
+		arrangement_add(op->arr, g, in->rows[i].tup, 0);
+	}
+}
+
+static void
+setop_step(Op *op)
+{
+	ArrGroup   *g;
+	List	   *empty = NIL;
+	ListCell   *lc;
+
+	setop_add(op, &op->left->out, op->lslot, true);
+	setop_add(op, &op->right->out, op->rslot, false);
+	for (g = op->arr->touched; g; g = g->touched_next)
+	{
+		SetopCounts *c = (SetopCounts *) g->payload;
+		int64		want = setop_count(op, c->l, c->r);
+
+		if (want != c->emitted)
+			zbatch_add(&op->out, heap_copy_minimal_tuple(g->key), want - c->emitted);
+		c->emitted = want;
+		if (c->l == 0 && c->r == 0)
+			empty = lappend(empty, g);
+	}
+	arrangement_clear_touched(op->arr);
+	foreach(lc, empty)
+	{
+		g = (ArrGroup *) lfirst(lc);
+		pfree(g->payload);
+		arrangement_remove_group(op->arr, g);
+	}
+	op->rows_in += op->left->out.n + op->right->out.n;
+	op->rows_out += op->out.n;
+}
+
 /*
  * Run one step of the graph: every operator's output batch is rebuilt from
  * its inputs' batches.  Output rows are allocated in CurrentMemoryContext.
@@ -288,6 +380,12 @@ graph_step(Op *op)
 			break;
 		case OP_REDUCE:
 			reduce_step(op);
+			break;
+		case OP_UNION:
+			union_step(op);
+			break;
+		case OP_SETOP:
+			setop_step(op);
 			break;
 	}
 }
@@ -367,6 +465,11 @@ op_kind_name(Op *op)
 			return op->keys->nkeys > 0 ? "join" : "cross join";
 		case OP_REDUCE:
 			return op->distinct ? "distinct" : op->global ? "aggregate" : "group by";
+		case OP_UNION:
+			return "union all";
+		case OP_SETOP:
+			return op->setop == SETOP_INTERSECT ? (op->setop_all ? "intersect all" : "intersect")
+				: (op->setop_all ? "except all" : "except");
 	}
 	return "?";
 }

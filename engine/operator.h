@@ -21,6 +21,7 @@
 #include "executor/execExpr.h"
 #include "executor/tuptable.h"
 #include "nodes/execnodes.h"
+#include "nodes/parsenodes.h"
 
 #include "engine/arrangement.h"
 #include "engine/row.h"
@@ -30,7 +31,9 @@ typedef enum OpKind
 	OP_SOURCE,					/* changes of one table, projected */
 	OP_MAP,						/* filter and/or projection */
 	OP_JOIN,					/* inner equi-join (no keys: cross join) */
-	OP_REDUCE					/* GROUP BY / DISTINCT / global aggregate */
+	OP_REDUCE,					/* GROUP BY / DISTINCT / global aggregate */
+	OP_UNION,					/* UNION ALL */
+	OP_SETOP					/* INTERSECT [ALL], EXCEPT [ALL] */
 } OpKind;
 
 /* One aggregate call, described by the planner from pg_aggregate. */
@@ -101,6 +104,10 @@ typedef struct Op
 	ExprState **rkeys;
 	Arrangement *larr;
 	Arrangement *rarr;
+
+	/* OP_SETOP: counts of each row on both sides, in arr */
+	SetOperation setop;
+	bool		setop_all;
 
 	/* OP_REDUCE: key is the first nkeys input columns */
 	int			nkeys;

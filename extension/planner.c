@@ -33,6 +33,7 @@
 #include "optimizer/optimizer.h"
 #include "parser/analyze.h"
 #include "parser/parsetree.h"
+#include "rewrite/rewriteManip.h"
 #include "parser/parse_agg.h"
 #include "parser/parse_coerce.h"
 #include "parser/parse_node.h"
@@ -62,6 +63,7 @@ typedef struct PlanState_
 	Layout		layout;
 	Bitmapset  *done_rels;		/* rtis joined so far */
 	List	   *pending;		/* conjuncts not applied yet */
+	struct ViewPlan *plan;
 } PState;
 
 static void
@@ -171,10 +173,6 @@ check_query(PState *ps)
 
 	if (q->commandType != CMD_SELECT || q->utilityStmt)
 		refuse(ps->name, "A statement other than SELECT", NULL);
-	if (q->cteList)
-		refuse(ps->name, "WITH", "Inline the common table expression into the query.");
-	if (q->setOperations)
-		refuse(ps->name, "UNION, INTERSECT and EXCEPT", "Create one live view per branch for now.");
 	if (q->hasWindowFuncs)
 		refuse(ps->name, "A window function", NULL);
 	if (q->hasTargetSRFs)
@@ -191,7 +189,7 @@ check_query(PState *ps)
 		refuse(ps->name, "GROUPING SETS, ROLLUP and CUBE", "Create one live view per grouping.");
 	if (q->hasRecursive)
 		refuse(ps->name, "WITH RECURSIVE", NULL);
-	if (q->jointree->fromlist == NIL)
+	if (q->jointree->fromlist == NIL && q->setOperations == NULL)
 		refuse(ps->name, "A query without FROM", "A live view must read at least one table.");
 
 	foreach(lc, q->rtable)
@@ -231,7 +229,8 @@ check_query(PState *ps)
 			case RTE_JOIN:
 				break;
 			case RTE_SUBQUERY:
-				refuse(ps->name, "A subquery in FROM", "Create a live view for the subquery's tables directly.");
+				if (rte->lateral)
+					refuse(ps->name, "LATERAL", NULL);
 				break;
 			case RTE_FUNCTION:
 			case RTE_TABLEFUNC:
@@ -244,7 +243,8 @@ check_query(PState *ps)
 				refuse(ps->name, "This kind of FROM item", NULL);
 		}
 	}
-	(void) query_tree_walker(q, check_walker, (void *) ps, 0);
+	/* subqueries in FROM are checked when their own level is planned */
+	(void) query_tree_walker(q, check_walker, (void *) ps, QTW_IGNORE_RT_SUBQUERIES);
 }
 
 /* ---------- layout and expression re-pointing ---------- */
@@ -267,6 +267,14 @@ layout_init(Layout *l, Query *q)
 			int			n = RelationGetNumberOfAttributes(rel);
 
 			table_close(rel, AccessShareLock);
+
+			l->natts[i] = n;
+			l->pos[i] = palloc(sizeof(int) * (n + 1));
+			memset(l->pos[i], -1, sizeof(int) * (n + 1));
+		}
+		else if (rte->rtekind == RTE_SUBQUERY)
+		{
+			int			n = list_length(rte->subquery->targetList);
 
 			l->natts[i] = n;
 			l->pos[i] = palloc(sizeof(int) * (n + 1));
@@ -691,6 +699,10 @@ flatten_scope(Node *jt, List **items, List **quals)
 
 static Op  *build_scope(PState *ps, Node *jt, List *extra_quals, List *vars,
 						ViewPlan *plan, Bitmapset **rels);
+static Op  *make_subquery(PState *ps, int rti);
+static Op  *plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names);
+static Op  *build_setop(PState *ps, Node *node);
+static Op  *distinct_rows(PState *ps, Op *input);
 
 /*
  * LEFT, RIGHT and FULL joins.  The ON clause may hold equalities between the
@@ -825,6 +837,8 @@ build_scope(PState *ps, Node *jt, List *extra_quals, List *vars, ViewPlan *plan,
 			ps->pending = pending;
 			ps->done_rels = done;
 		}
+		else if (rt_fetch(it->rti, ps->query->rtable)->rtekind == RTE_SUBQUERY)
+			op = make_subquery(ps, it->rti);
 		else
 			op = make_source(ps, it->rti, vars, plan);
 		op = apply_ready_quals(ps, op, it->rels);
@@ -1083,6 +1097,150 @@ build_reduce(PState *ps, Op *input, List *keyexprs, List *eqops, List *aggrefs,
 	return red;
 }
 
+/* ---------- subqueries, WITH, set operations ---------- */
+
+/* DISTINCT over a row: group on all its columns. */
+static Op *
+distinct_rows(PState *ps, Op *input)
+{
+	List	   *cols = NIL;
+	List	   *eqops = NIL;
+	Layout		identity;
+	Layout		saved = ps->layout;
+	Op		   *red;
+	int			n = input->desc->natts,
+				i;
+
+	for (i = 0; i < n; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(input->desc, i);
+
+		cols = lappend(cols, makeVar(1, i + 1, att->atttypid, att->atttypmod,
+									 att->attcollation, 0));
+		eqops = lappend_oid(eqops, lookup_type_cache(att->atttypid, TYPECACHE_EQ_OPR)->eq_opr);
+	}
+	identity.nrels = 1;
+	identity.natts = palloc0(sizeof(int) * 2);
+	identity.pos = palloc0(sizeof(int *) * 2);
+	identity.natts[1] = n;
+	identity.pos[1] = palloc(sizeof(int) * (n + 1));
+	for (i = 0; i <= n; i++)
+		identity.pos[1][i] = i - 1;
+	ps->layout = identity;
+	red = build_reduce(ps, input, cols, eqops, NIL, true);
+	red->global = false;
+	ps->layout = saved;
+	return red;
+}
+
+/*
+ * Non-recursive WITH queries become subqueries in FROM, as PostgreSQL's own
+ * planner inlines them.  'stack' holds the WITH lists of the enclosing
+ * levels, innermost first.
+ */
+static void
+inline_ctes(const char *name, Query *q, List *stack)
+{
+	List	   *mystack = lcons(q->cteList, stack);
+	ListCell   *lc;
+
+	if (q->hasRecursive)
+		refuse(name, "WITH RECURSIVE", NULL);
+	foreach(lc, q->rtable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+		if (rte->rtekind == RTE_CTE)
+		{
+			List	   *ctes = (rte->ctelevelsup < list_length(mystack))
+				? (List *) list_nth(mystack, rte->ctelevelsup) : NIL;
+			CommonTableExpr *found = NULL;
+			ListCell   *lc2;
+
+			foreach(lc2, ctes)
+				if (strcmp(lfirst_node(CommonTableExpr, lc2)->ctename, rte->ctename) == 0)
+					found = lfirst(lc2);
+			if (found == NULL || found->cterecursive)
+				refuse(name, "WITH RECURSIVE", NULL);
+			if (!IsA(found->ctequery, Query) ||
+				((Query *) found->ctequery)->commandType != CMD_SELECT)
+				refuse(name, "A data-modifying statement in WITH", NULL);
+			rte->rtekind = RTE_SUBQUERY;
+			rte->subquery = copyObject((Query *) found->ctequery);
+			/* its references to outer WITH lists now start from here */
+			if (rte->ctelevelsup > 0)
+				IncrementVarSublevelsUp((Node *) rte->subquery, rte->ctelevelsup, 1);
+			rte->ctename = NULL;
+			rte->ctelevelsup = 0;
+			rte->self_reference = false;
+		}
+		if (rte->rtekind == RTE_SUBQUERY)
+			inline_ctes(name, rte->subquery, mystack);
+	}
+	q->cteList = NIL;
+}
+
+/* A subquery in FROM: its graph, its columns laid out from column 0. */
+static Op *
+make_subquery(PState *ps, int rti)
+{
+	RangeTblEntry *rte = rt_fetch(rti, ps->query->rtable);
+	Op		   *op;
+	int			k;
+
+	if (rte->lateral)
+		refuse(ps->name, "LATERAL", NULL);
+	op = plan_query(ps->name, rte->subquery, ps->plan, false, NULL);
+	for (k = 1; k <= op->desc->natts && k <= ps->layout.natts[rti]; k++)
+		ps->layout.pos[rti][k] = k - 1;
+	return op;
+}
+
+/* A tree of UNION / INTERSECT / EXCEPT over subqueries. */
+static Op *
+build_setop(PState *ps, Node *node)
+{
+	SetOperationStmt *s;
+	Op		   *left,
+			   *right,
+			   *op;
+
+	if (IsA(node, RangeTblRef))
+		return make_subquery(ps, ((RangeTblRef *) node)->rtindex);
+	s = castNode(SetOperationStmt, node);
+	left = build_setop(ps, s->larg);
+	right = build_setop(ps, s->rarg);
+	op = op_make(s->op == SETOP_UNION ? OP_UNION : OP_SETOP, CreateTupleDescCopy(left->desc));
+	op->left = left;
+	op->right = right;
+	op->setop = s->op;
+	op->setop_all = s->all;
+	op_slots(op);
+	if (op->kind == OP_SETOP)
+	{
+		List	   *cols = NIL;
+		List	   *eqops = NIL;
+		int			i;
+
+		for (i = 0; i < op->desc->natts; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(op->desc, i);
+
+			cols = lappend(cols, makeVar(1, i + 1, att->atttypid, att->atttypmod,
+										 att->attcollation, 0));
+			eqops = lappend_oid(eqops, lookup_type_cache(att->atttypid, TYPECACHE_EQ_OPR)->eq_opr);
+		}
+		op->arr = arrangement_create(CurrentMemoryContext, "pathway set operation",
+									 grouping_keyspec(ps, cols, eqops), false);
+		op->arr->keys->nulls_match = true;
+		op->arr->track_touched = true;
+	}
+	if (s->op == SETOP_UNION && !s->all)
+		op = distinct_rows(ps, op);
+	/* the query's target list reads the leftmost branch's columns */
+	return op;
+}
+
 /* ---------- entry point ---------- */
 
 static bool
@@ -1113,12 +1271,15 @@ analyze_view(const char *name, const char *query)
 	return parse_analyze_fixedparams(linitial_node(RawStmt, raw), query, NULL, 0, NULL);
 }
 
-ViewPlan *
-plan_view(const char *name, Query *query)
+/*
+ * The graph of one query level: the view's query, a subquery in FROM, an
+ * inlined WITH query or a branch of a set operation.  Its rows are the
+ * level's non-junk target list.  Only the top level sets the view's key.
+ */
+static Op *
+plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
 {
-	Query	   *q = copyObject(query);
 	PState		ps;
-	ViewPlan   *plan = palloc0(sizeof(ViewPlan));
 	List	   *vars;
 	List	   *outexprs = NIL;
 	List	   *outnames = NIL;
@@ -1127,7 +1288,7 @@ plan_view(const char *name, Query *query)
 	int			i;
 
 	(void) ExecCheckRTPerms(q->rtable, true);
-	plan->rtable = q->rtable;
+	plan->rtable = list_concat(plan->rtable, q->rtable);
 
 	memset(&ps, 0, sizeof(ps));
 	ps.name = name;
@@ -1138,12 +1299,21 @@ plan_view(const char *name, Query *query)
 		q->targetList = (List *) flatten_join_alias_vars(q, (Node *) q->targetList);
 		q->jointree = (FromExpr *) flatten_join_alias_vars(q, (Node *) q->jointree);
 	}
-	plan->ignored_order = (q->sortClause != NIL);
+	if (top)
+		plan->ignored_order = (q->sortClause != NIL);
+	else if (q->sortClause != NIL && !q->setOperations)
+		refuse(name, "ORDER BY in a subquery", "Drop it: a subquery's rows have no order here.");
 
 	layout_init(&ps.layout, q);
-	vars = pull_var_clause((Node *) list_make3(q->targetList, q->jointree, q->havingQual),
-						   PVC_RECURSE_AGGREGATES);
-	cur = build_scope(&ps, (Node *) q->jointree, NIL, vars, plan, &ps.done_rels);
+	ps.plan = plan;
+	if (q->setOperations)
+		cur = build_setop(&ps, q->setOperations);
+	else
+	{
+		vars = pull_var_clause((Node *) list_make3(q->targetList, q->jointree, q->havingQual),
+							   PVC_RECURSE_AGGREGATES);
+		cur = build_scope(&ps, (Node *) q->jointree, NIL, vars, plan, &ps.done_rels);
+	}
 
 	foreach(lc, q->targetList)
 	{
@@ -1217,7 +1387,7 @@ plan_view(const char *name, Query *query)
 		cur = post;
 
 		/* the view's key: every grouping expression is an output column */
-		if (keyexprs != NIL)
+		if (keyexprs != NIL && top)
 		{
 			plan->keycols = palloc0(sizeof(AttrNumber) * list_length(keyexprs));
 			foreach(lc, keyexprs)
@@ -1255,43 +1425,35 @@ plan_view(const char *name, Query *query)
 
 	if (q->distinctClause)
 	{
-		List	   *cols = NIL;
-		List	   *eqops = NIL;
-		Layout		identity;
-		Op		   *red;
-
-		/* DISTINCT: group the output rows on all their columns */
-		foreach(lc, outexprs)
+		cur = distinct_rows(&ps, cur);
+		if (top)
 		{
-			Node	   *e = lfirst(lc);
-			TypeCacheEntry *tce = lookup_type_cache(exprType(e), TYPECACHE_EQ_OPR);
-
-			cols = lappend(cols, makeVar(1, foreach_current_index(lc) + 1, exprType(e),
-										 exprTypmod(e), exprCollation(e), 0));
-			eqops = lappend_oid(eqops, tce->eq_opr);
+			plan->nkeycols = cur->desc->natts;
+			plan->keycols = palloc0(sizeof(AttrNumber) * (plan->nkeycols + 1));
+			for (i = 0; i < plan->nkeycols; i++)
+				plan->keycols[i] = i + 1;
 		}
-		identity.nrels = 1;
-		identity.natts = palloc0(sizeof(int) * 2);
-		identity.pos = palloc0(sizeof(int *) * 2);
-		identity.natts[1] = list_length(cols);
-		identity.pos[1] = palloc(sizeof(int) * (list_length(cols) + 1));
-		for (i = 0; i <= list_length(cols); i++)
-			identity.pos[1][i] = i - 1;
-		ps.layout = identity;
-		red = build_reduce(&ps, cur, cols, eqops, NIL, true);
-		red->global = false;
-		cur = red;
-		plan->nkeycols = list_length(cols);
-		plan->keycols = palloc0(sizeof(AttrNumber) * (plan->nkeycols + 1));
-		for (i = 0; i < plan->nkeycols; i++)
-			plan->keycols[i] = i + 1;
 	}
+	if (names)
+		*names = outnames;
+	return cur;
+}
+
+ViewPlan *
+plan_view(const char *name, Query *query)
+{
+	Query	   *q = copyObject(query);
+	ViewPlan   *plan = palloc0(sizeof(ViewPlan));
+	List	   *names;
+	ListCell   *lc;
+
+	inline_ctes(name, q, NIL);
+	plan->root = plan_query(name, q, plan, true, &names);
 
 	/* name the view's columns as the query does */
-	plan->desc = CreateTupleDescCopy(cur->desc);
-	foreach(lc, outnames)
+	plan->desc = CreateTupleDescCopy(plan->root->desc);
+	foreach(lc, names)
 		namestrcpy(&TupleDescAttr(plan->desc, foreach_current_index(lc))->attname,
 				   (char *) lfirst(lc));
-	plan->root = cur;
 	return plan;
 }
