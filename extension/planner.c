@@ -33,6 +33,7 @@
 #include "optimizer/optimizer.h"
 #include "parser/analyze.h"
 #include "parser/parsetree.h"
+#include "rewrite/rewriteHandler.h"
 #include "rewrite/rewriteManip.h"
 #include "parser/parse_agg.h"
 #include "parser/parse_coerce.h"
@@ -199,12 +200,14 @@ check_query(PState *ps)
 		switch (rte->rtekind)
 		{
 			case RTE_RELATION:
+				/* an expanded view stays in the range table for privileges only */
+				if (rte->relkind == RELKIND_VIEW && !rte->inFromCl)
+					break;
 				if (rte->tablesample)
 					refuse(ps->name, "TABLESAMPLE", NULL);
 				if (rte->relkind == RELKIND_PARTITIONED_TABLE)
 					refuse(ps->name, "A partitioned table as a source", "Create the view over a partition, or wait for partitioned sources.");
-				if (rte->relkind == RELKIND_VIEW || rte->relkind == RELKIND_MATVIEW ||
-					rte->relkind == RELKIND_FOREIGN_TABLE)
+				if (rte->relkind == RELKIND_MATVIEW || rte->relkind == RELKIND_FOREIGN_TABLE)
 					ereport(ERROR,
 							(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 							 errmsg("cannot maintain view \"%s\"", ps->name),
@@ -1255,20 +1258,29 @@ has_join_rtes(Query *q)
 }
 
 /*
- * Parse and analyze a view's text.  The analyzed tree is what is stored: it
- * names objects by OID, so renames and search_path cannot change its meaning.
+ * Parse and analyze a view's text, and expand the ordinary views it reads
+ * (PostgreSQL's rewriter).  The result is what is stored: it names objects
+ * by OID, so renames, search_path and later changes to those views cannot
+ * change its meaning.
  */
 Query *
 analyze_view(const char *name, const char *query)
 {
 	List	   *raw;
+	Query	   *q;
+	List	   *rewritten;
 
 	raw = raw_parser(query, RAW_PARSE_DEFAULT);
 	if (list_length(raw) != 1 || !IsA(((RawStmt *) linitial(raw))->stmt, SelectStmt))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("query of view \"%s\" must be a single SELECT statement", name)));
-	return parse_analyze_fixedparams(linitial_node(RawStmt, raw), query, NULL, 0, NULL);
+	q = parse_analyze_fixedparams(linitial_node(RawStmt, raw), query, NULL, 0, NULL);
+	AcquireRewriteLocks(q, true, false);
+	rewritten = QueryRewrite(q);
+	if (list_length(rewritten) != 1)
+		refuse(name, "A query that rules rewrite into several", NULL);
+	return linitial_node(Query, rewritten);
 }
 
 /*

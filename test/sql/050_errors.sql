@@ -10,6 +10,7 @@ CREATE EXTENSION IF NOT EXISTS pathway;
 
 -- leftovers of an interrupted run
 DROP VIEW IF EXISTS t050_pgview;
+DROP SEQUENCE IF EXISTS t050_seq;
 DROP FUNCTION IF EXISTS t050_sqlstate(text);
 DROP MATERIALIZED VIEW IF EXISTS t050_mv;
 DROP TABLE IF EXISTS t050_bad, t050_same, t050_same2, t050_v, t050_fail, t050_src, t050_src2, t050_f,
@@ -24,6 +25,7 @@ INSERT INTO t050_src VALUES (1, 0, 'a'), (2, 2, 'b');
 INSERT INTO t050_src2 VALUES (1, 10);
 INSERT INTO t050_f VALUES (1), (2);
 CREATE VIEW t050_pgview AS SELECT id, x FROM t050_src;
+CREATE SEQUENCE t050_seq;
 CREATE MATERIALIZED VIEW t050_mv AS SELECT id, x FROM t050_src;
 CREATE TEMP TABLE t050_tmp (id int);
 CREATE UNLOGGED TABLE t050_unl (id int);
@@ -79,10 +81,10 @@ SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.cata
   'nothing left after an unknown table');
 
 -- source is not a table: 42809
-SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT id FROM t050_pgview')$$,
-  '42809', 'cannot maintain view "t050_bad"', 'a view as source: 42809');
+SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT last_value FROM t050_seq')$$,
+  '42809', 'cannot maintain view "t050_bad"', 'a sequence as source: 42809');
 SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base,
-  'nothing left after a view as source');
+  'nothing left after a sequence as source');
 SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT id FROM t050_mv')$$,
   '42809', 'cannot maintain view "t050_bad"', 'a materialized view as source: 42809');
 SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base,
@@ -319,6 +321,7 @@ SELECT is((SELECT count(*) FROM pathway.catalog), :t050_base::bigint, 'catalog b
 DROP EXTENSION dblink;
 DROP FUNCTION t050_sqlstate(text);
 DROP VIEW t050_pgview;
+DROP SEQUENCE t050_seq;
 DROP MATERIALIZED VIEW t050_mv;
 DROP TABLE t050_src, t050_src2, t050_f, t050_tmp, t050_unl, t050_part, t050_chi, t050_par;
 
