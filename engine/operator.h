@@ -42,6 +42,10 @@ typedef struct AggSpec
 	int			nargs;
 	int		   *argcols;		/* input row columns (0-based) of the args */
 	int			filtercol;		/* FILTER (WHERE ...) column, -1 if none */
+	int			nsort;			/* ORDER BY / DISTINCT inside the call */
+	int		   *sortcols;
+	struct SortSupportData *sortkeys;
+	bool		distinct;		/* skip inputs equal on every sort key */
 	Oid			collation;
 
 	/* plain transition, used when recomputing a group from its rows */

@@ -30,6 +30,7 @@
 #include "nodes/execnodes.h"
 #include "utils/datum.h"
 #include "utils/memutils.h"
+#include "utils/sortsupport.h"
 
 #include "engine/operator.h"
 
@@ -279,6 +280,83 @@ group_state(Op *op, ArrGroup *g)
 	return gs;
 }
 
+/* One input of a sorted aggregate: a row and its sort keys. */
+typedef struct SortedInput
+{
+	MinimalTuple tup;
+	Datum	   *keys;
+	bool	   *nulls;
+} SortedInput;
+
+static int
+compare_inputs(const void *a, const void *b, void *arg)
+{
+	const SortedInput *x = (const SortedInput *) a;
+	const SortedInput *y = (const SortedInput *) b;
+	AggSpec    *agg = (AggSpec *) arg;
+	int			i;
+
+	for (i = 0; i < agg->nsort; i++)
+	{
+		int			c = ApplySortComparator(x->keys[i], x->nulls[i], y->keys[i], y->nulls[i],
+											&agg->sortkeys[i]);
+
+		if (c != 0)
+			return c;
+	}
+	return 0;
+}
+
+/*
+ * A group's rows (each as often as its weight), sorted on the aggregate's
+ * ORDER BY or DISTINCT keys.  In the current (scratch) context.
+ */
+static SortedInput *
+sorted_inputs(Op *op, AggSpec *agg, ArrGroup *g, int64 *n)
+{
+	TupleTableSlot *slot = op->lslot;
+	SortedInput *in = palloc(sizeof(SortedInput) * Max(g->weight, 1));
+	ArrRow	   *r;
+	int64		m = 0;
+
+	for (r = g->rows; r; r = r->grp_next)
+	{
+		int64		k;
+		int			i;
+
+		if (r->weight < 0 || m + r->weight > g->weight)
+			inconsistent();
+		ExecStoreMinimalTuple(r->tup, slot, false);
+		slot_getallattrs(slot);
+		for (k = 0; k < r->weight; k++, m++)
+		{
+			in[m].tup = r->tup;
+			in[m].keys = palloc(sizeof(Datum) * agg->nsort);
+			in[m].nulls = palloc(sizeof(bool) * agg->nsort);
+			for (i = 0; i < agg->nsort; i++)
+			{
+				in[m].keys[i] = slot->tts_values[agg->sortcols[i]];
+				in[m].nulls[i] = slot->tts_isnull[agg->sortcols[i]];
+			}
+		}
+	}
+	qsort_arg(in, m, sizeof(SortedInput), compare_inputs, agg);
+	*n = m;
+	return in;
+}
+
+/* Feed one input to a recomputed aggregate. */
+static Datum
+recompute_one(Op *op, AggSpec *agg, TupleTableSlot *slot, Datum state, bool *snull)
+{
+	if (agg->transstrict && *snull)
+	{
+		*snull = false;
+		return datumCopy(slot->tts_values[agg->argcols[0]], agg->transbyval, agg->translen);
+	}
+	return call_trans(op, agg, &agg->transfn, state, *snull, slot, snull);
+}
+
 /* Recompute a group's aggregates from its rows into values[]. */
 static void
 recompute(Op *op, ArrGroup *g, Datum *values, bool *isnull)
@@ -293,28 +371,42 @@ recompute(Op *op, ArrGroup *g, Datum *values, bool *isnull)
 		Datum		state = agg->initnull ? (Datum) 0 :
 			datumCopy(agg->initval, agg->transbyval, agg->translen);
 		bool		snull = agg->initnull;
-		ArrRow	   *r;
 
-		for (r = g->rows; r; r = r->grp_next)
+		if (agg->nsort > 0)
 		{
-			int64		k;
+			int64		n,
+						i;
+			SortedInput *in = sorted_inputs(op, agg, g, &n);
+			SortedInput *prev = NULL;
 
-			if (r->weight < 0)
-				inconsistent();
-			ExecStoreMinimalTuple(r->tup, slot, false);
-			slot_getallattrs(slot);
-			if (filtered_out(agg, slot) || (agg->transstrict && args_have_null(agg, slot)))
-				continue;
-			for (k = 0; k < r->weight; k++)
+			for (i = 0; i < n; i++)
 			{
-				if (agg->transstrict && snull)
-				{
-					state = datumCopy(slot->tts_values[agg->argcols[0]],
-									  agg->transbyval, agg->translen);
-					snull = false;
-				}
-				else
-					state = call_trans(op, agg, &agg->transfn, state, snull, slot, &snull);
+				ExecStoreMinimalTuple(in[i].tup, slot, false);
+				slot_getallattrs(slot);
+				if (filtered_out(agg, slot) || (agg->transstrict && args_have_null(agg, slot)))
+					continue;
+				if (agg->distinct && prev && compare_inputs(prev, &in[i], agg) == 0)
+					continue;
+				prev = &in[i];
+				state = recompute_one(op, agg, slot, state, &snull);
+			}
+		}
+		else
+		{
+			ArrRow	   *r;
+
+			for (r = g->rows; r; r = r->grp_next)
+			{
+				int64		k;
+
+				if (r->weight < 0)
+					inconsistent();
+				ExecStoreMinimalTuple(r->tup, slot, false);
+				slot_getallattrs(slot);
+				if (filtered_out(agg, slot) || (agg->transstrict && args_have_null(agg, slot)))
+					continue;
+				for (k = 0; k < r->weight; k++)
+					state = recompute_one(op, agg, slot, state, &snull);
 			}
 		}
 		if (agg->has_final)

@@ -45,6 +45,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
+#include "utils/sortsupport.h"
 #include "utils/typcache.h"
 
 #include "extension/planner.h"
@@ -146,10 +147,6 @@ check_walker(Node *node, PState *ps)
 	{
 		Aggref	   *agg = (Aggref *) node;
 
-		if (agg->aggorder != NIL)
-			refuse(ps->name, "ORDER BY inside an aggregate", NULL);
-		if (agg->aggdistinct != NIL)
-			refuse(ps->name, "DISTINCT inside an aggregate", "Use a subquery with DISTINCT once subqueries are supported, or GROUP BY the distinct value.");
 		if (agg->aggkind != AGGKIND_NORMAL)
 			refuse(ps->name, "An ordered-set or hypothetical-set aggregate", NULL);
 		if (agg->agglevelsup > 0)
@@ -875,6 +872,8 @@ build_scope(PState *ps, Node *jt, List *extra_quals, List *vars, ViewPlan *plan,
 
 /* ---------- aggregation ---------- */
 
+static int	list_index_of_tle(List *tlist, TargetEntry *tle);
+
 static bool
 collect_aggrefs(Node *node, List **aggs)
 {
@@ -918,12 +917,12 @@ aggspec_fill(PState *ps, AggSpec *spec, Aggref *aggref, int firstcol)
 	Form_pg_aggregate agg;
 	Oid			inputTypes[FUNC_MAX_ARGS];
 	int			nargs = list_length(aggref->args);
+	List	   *sortclauses;
 	Oid			transtype;
 	Expr	   *transexpr,
 			   *invexpr,
 			   *finalexpr;
 	ListCell   *lc;
-	int			i;
 	AclResult	aclresult;
 
 	if (!HeapTupleIsValid(tup))
@@ -934,15 +933,39 @@ aggspec_fill(PState *ps, AggSpec *spec, Aggref *aggref, int firstcol)
 	if (aclresult != ACLCHECK_OK)
 		aclcheck_error(aclresult, OBJECT_AGGREGATE, get_func_name(aggref->aggfnoid));
 
-	spec->nargs = nargs;
+	/* args holds the inputs, then any ORDER BY-only expressions (resjunk) */
 	spec->argcols = palloc(sizeof(int) * (nargs + 1));
+	nargs = 0;
 	foreach(lc, aggref->args)
 	{
 		TargetEntry *tle = lfirst_node(TargetEntry, lc);
 
-		i = foreach_current_index(lc);
-		inputTypes[i] = exprType((Node *) tle->expr);
-		spec->argcols[i] = firstcol + i;
+		if (tle->resjunk)
+			continue;
+		inputTypes[nargs] = exprType((Node *) tle->expr);
+		spec->argcols[nargs++] = firstcol + foreach_current_index(lc);
+	}
+	spec->nargs = nargs;
+
+	/* ORDER BY and DISTINCT inside the call: sort a group's inputs first */
+	sortclauses = aggref->aggdistinct ? aggref->aggdistinct : aggref->aggorder;
+	spec->distinct = (aggref->aggdistinct != NIL);
+	spec->nsort = list_length(sortclauses);
+	spec->sortcols = palloc0(sizeof(int) * (spec->nsort + 1));
+	spec->sortkeys = palloc0(sizeof(SortSupportData) * (spec->nsort + 1));
+	foreach(lc, sortclauses)
+	{
+		SortGroupClause *sgc = lfirst_node(SortGroupClause, lc);
+		TargetEntry *tle = get_sortgroupclause_tle(sgc, aggref->args);
+		SortSupport ssup = &spec->sortkeys[foreach_current_index(lc)];
+
+		spec->sortcols[foreach_current_index(lc)] = firstcol + list_index_of_tle(aggref->args, tle);
+		ssup->ssup_cxt = CurrentMemoryContext;
+		ssup->ssup_collation = exprCollation((Node *) tle->expr);
+		ssup->ssup_nulls_first = sgc->nulls_first;
+		if (!OidIsValid(sgc->sortop))
+			refuse(ps->name, "DISTINCT or ORDER BY inside an aggregate on a type without ordering", NULL);
+		PrepareSortSupportFromOrderingOp(sgc->sortop, ssup);
 	}
 	spec->collation = aggref->inputcollid;
 
@@ -967,9 +990,9 @@ aggspec_fill(PState *ps, AggSpec *spec, Aggref *aggref, int firstcol)
 		spec->finalstrict = func_strict(agg->aggfinalfn);
 	}
 
-	/* moving (invertible) transition */
+	/* moving (invertible) transition; not for sorted or DISTINCT inputs */
 	if (OidIsValid(agg->aggmtransfn) && OidIsValid(agg->aggminvtransfn) &&
-		agg->aggmfinalmodify == AGGMODIFY_READ_ONLY)
+		agg->aggmfinalmodify == AGGMODIFY_READ_ONLY && spec->nsort == 0)
 	{
 		Oid			mtranstype = resolve_aggregate_transtype(aggref->aggfnoid, agg->aggmtranstype,
 															 inputTypes, nargs);
@@ -997,6 +1020,18 @@ aggspec_fill(PState *ps, AggSpec *spec, Aggref *aggref, int firstcol)
 		}
 	}
 	ReleaseSysCache(tup);
+}
+
+static int
+list_index_of_tle(List *tlist, TargetEntry *tle)
+{
+	ListCell   *lc;
+
+	foreach(lc, tlist)
+		if (lfirst(lc) == tle)
+			return foreach_current_index(lc);
+	elog(ERROR, "pathway: ORDER BY entry of an aggregate not found");
+	return -1;
 }
 
 /* Hash and equality for grouping or DISTINCT on these expressions. */
@@ -1084,7 +1119,7 @@ build_reduce(PState *ps, Op *input, List *keyexprs, List *eqops, List *aggrefs,
 		AggSpec    *spec = &red->aggs[foreach_current_index(lc)];
 
 		aggspec_fill(ps, spec, a, i);
-		i += spec->nargs;
+		i += list_length(a->args);
 		spec->filtercol = a->aggfilter ? i++ : -1;
 		if (!spec->moving)
 			red->all_moving = false;
