@@ -188,6 +188,44 @@ SELECT coalesce(string_agg(block, '' ORDER BY ord), '') FROM (
 $$;
 COMMENT ON FUNCTION pathway.metrics() IS 'pathway.stats in Prometheus text exposition format';
 
+-- The rows by which a live view differs from a fresh run of its query, both
+-- ways (EXCEPT ALL): empty when the view is correct.  Run it after
+-- pathway.sync() with no concurrent writes.  The query runs with the
+-- search_path the view was created with.
+CREATE FUNCTION pathway.check_view(name text)
+    RETURNS TABLE (side text, row_data jsonb)
+    LANGUAGE plpgsql AS $$
+DECLARE
+    rel regclass := name::regclass;
+    q text;
+    sp text;
+    saved text := current_setting('search_path');
+BEGIN
+    SELECT rtrim(c.query, E'; \n\t'),
+           (SELECT substr(x, length('search_path=') + 1) FROM unnest(c.settings) x
+             WHERE x LIKE 'search_path=%')
+      INTO q, sp
+      FROM pathway.catalog c WHERE c.relid = rel;
+    IF q IS NULL THEN
+        RAISE EXCEPTION '"%" is not a live view', name
+            USING ERRCODE = 'wrong_object_type', HINT = 'Live views are listed in pathway.views.';
+    END IF;
+    PERFORM set_config('search_path', coalesce(sp, saved), true);
+    BEGIN
+        RETURN QUERY EXECUTE format(
+            'SELECT ''only in view''::text, to_jsonb(d) FROM (TABLE %1$s EXCEPT ALL (%2$s)) d
+             UNION ALL
+             SELECT ''only in query''::text, to_jsonb(d) FROM ((%2$s) EXCEPT ALL TABLE %1$s) d',
+            rel, q);
+    EXCEPTION WHEN OTHERS THEN
+        PERFORM set_config('search_path', saved, true);
+        RAISE;
+    END;
+    PERFORM set_config('search_path', saved, true);
+END $$;
+COMMENT ON FUNCTION pathway.check_view(text) IS
+    'rows by which a live view differs from its query (empty when correct)';
+
 -- Checks the server's setup and asks the launcher for an engine worker once
 -- this transaction commits.
 CREATE FUNCTION pathway._extension_created() RETURNS void
