@@ -254,9 +254,85 @@ join_half(Op *op, ZBatch *delta, bool is_left, Arrangement *own, Arrangement *ot
 	list_free(empty);
 }
 
+/*
+ * Semi- and anti-join: the left rows that have (or lack) a partner on the
+ * right.  A left change is emitted if its key has (lacks) right rows; a key
+ * whose right rows appear or vanish emits or retracts its left rows.
+ */
+static void
+semi_step(Op *op)
+{
+	ZBatch	   *dl = &op->left->out;
+	ZBatch	   *dr = &op->right->out;
+	Datum		kv[INDEX_MAX_KEYS];
+	bool		kn[INDEX_MAX_KEYS];
+	uint32		h;
+	int			i;
+	ArrGroup   *g;
+	List	   *empty = NIL;
+	ListCell   *lc;
+
+	for (i = 0; i < dl->n; i++)
+	{
+		ZRow	   *d = &dl->rows[i];
+		bool		matched = false;
+
+		if (join_key(op, op->lkeys, op->lslot, d->tup, kv, kn, &h))
+		{
+			g = arrangement_lookup(op->rarr, h, kv, kn, false);
+			matched = (g != NULL && g->rows != NULL);
+			g = arrangement_lookup(op->larr, h, kv, kn, true);
+			arrangement_add(op->larr, g, d->tup, d->weight);
+			if (g->rows == NULL)
+				arrangement_remove_group(op->larr, g);
+		}
+		if (matched == op->semi)
+			zbatch_add(&op->out, d->tup, d->weight);
+		ResetExprContext(op->econtext);
+	}
+
+	for (i = 0; i < dr->n; i++)
+	{
+		ZRow	   *d = &dr->rows[i];
+
+		if (join_key(op, op->rkeys, op->rslot, d->tup, kv, kn, &h))
+		{
+			g = arrangement_lookup(op->rarr, h, kv, kn, true);
+			arrangement_add(op->rarr, g, d->tup, d->weight);
+		}
+		ResetExprContext(op->econtext);
+	}
+	for (g = op->rarr->touched; g; g = g->touched_next)
+	{
+		bool		now_empty = (g->rows == NULL);
+
+		if (g->was_empty != now_empty)
+		{
+			ArrGroup   *p = join_partner(op, op->larr, g);
+			ArrRow	   *m;
+			int64		sign = (now_empty == op->semi) ? -1 : 1;
+
+			for (m = p ? p->rows : NULL; m; m = m->grp_next)
+				zbatch_add(&op->out, m->tup, sign * m->weight);
+		}
+		if (now_empty)
+			empty = lappend(empty, g);
+	}
+	arrangement_clear_touched(op->rarr);
+	foreach(lc, empty)
+		arrangement_remove_group(op->rarr, (ArrGroup *) lfirst(lc));
+	op->rows_in += dl->n + dr->n;
+	op->rows_out += op->out.n;
+}
+
 static void
 join_step(Op *op)
 {
+	if (op->semi || op->anti)
+	{
+		semi_step(op);
+		return;
+	}
 	join_half(op, &op->left->out, true, op->larr, op->rarr);
 	join_half(op, &op->right->out, false, op->rarr, op->larr);
 	op->rows_in += op->left->out.n + op->right->out.n;
@@ -462,6 +538,10 @@ op_kind_name(Op *op)
 		case OP_MAP:
 			return op->exprs ? "project" : "filter";
 		case OP_JOIN:
+			if (op->semi)
+				return "semi join";
+			if (op->anti)
+				return "anti join";
 			return op->keys->nkeys > 0 ? "join" : "cross join";
 		case OP_REDUCE:
 			return op->distinct ? "distinct" : op->global ? "aggregate" : "group by";

@@ -103,6 +103,8 @@ typedef struct Op
 	/* OP_JOIN */
 	bool		pad_left;		/* LEFT/FULL: left rows without a match, NULL-padded */
 	bool		pad_right;		/* FULL: right rows without a match */
+	bool		semi;			/* EXISTS / IN: left rows that have a match */
+	bool		anti;			/* NOT EXISTS: left rows that have none */
 	KeySpec    *keys;
 	ExprState **lkeys;
 	ExprState **rkeys;

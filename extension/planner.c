@@ -31,6 +31,7 @@
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
+#include "catalog/pg_operator.h"
 #include "parser/analyze.h"
 #include "parser/parsetree.h"
 #include "rewrite/rewriteHandler.h"
@@ -1135,6 +1136,217 @@ build_reduce(PState *ps, Op *input, List *keyexprs, List *eqops, List *aggrefs,
 	return red;
 }
 
+/* ---------- EXISTS and IN: semi- and anti-joins ---------- */
+
+typedef struct SemiJoin
+{
+	SubLink    *sublink;
+	bool		negated;
+	List	   *lkeys;			/* outer expressions, at this query level */
+	List	   *eqops;
+	Query	   *sub;			/* its target list: the inner keys */
+} SemiJoin;
+
+static bool
+only_outer_vars(Node *n)
+{
+	return contain_vars_of_level(n, 1) && !contain_vars_of_level(n, 0);
+}
+
+/*
+ * Take a WHERE conjunct of the form [NOT] EXISTS (subquery) or x IN
+ * (subquery) apart: the subquery's correlated equalities and the IN test
+ * become join keys; what is left of the subquery is planned on its own.
+ */
+static SemiJoin *
+make_semi(PState *ps, Node *conj)
+{
+	SemiJoin   *sj = palloc0(sizeof(SemiJoin));
+	SubLink    *sl;
+	Query	   *sub;
+	List	   *keep = NIL,
+			   *rkeys = NIL;
+	ListCell   *lc;
+	bool		correlated = false;
+
+	if (is_notclause(conj))
+	{
+		sj->negated = true;
+		conj = (Node *) get_notclausearg((Expr *) conj);
+	}
+	sl = (SubLink *) conj;
+	sj->sublink = sl;
+	if (sl->subLinkType == ANY_SUBLINK && sj->negated)
+		refuse(ps->name, "NOT IN (subquery)", "Use NOT EXISTS, which does not depend on NULLs in the subquery.");
+	if (sl->subLinkType != EXISTS_SUBLINK && sl->subLinkType != ANY_SUBLINK)
+		refuse(ps->name, "A subquery in an expression other than [NOT] EXISTS or IN in WHERE", NULL);
+	sub = copyObject((Query *) sl->subselect);
+	if (sub->cteList)
+		refuse(ps->name, "WITH inside a subquery in WHERE", NULL);
+
+	/* IN: the tested expressions against the subquery's columns */
+	if (sl->subLinkType == ANY_SUBLINK)
+	{
+		List	   *tests = (is_andclause(sl->testexpr))
+			? ((BoolExpr *) sl->testexpr)->args : list_make1(sl->testexpr);
+
+		foreach(lc, tests)
+		{
+			OpExpr	   *op = (OpExpr *) lfirst(lc);
+			Node	   *outer,
+					   *inner;
+			Param	   *param;
+			OpExpr		test;
+			Oid			eqop;
+
+			if (!IsA(op, OpExpr) || list_length(op->args) != 2 || !IsA(lsecond(op->args), Param))
+				refuse(ps->name, "This form of IN (subquery)", NULL);
+			outer = linitial(op->args);
+			param = (Param *) lsecond(op->args);
+			inner = (Node *) list_nth_node(TargetEntry, sub->targetList, param->paramid - 1)->expr;
+			test = *op;
+			eqop = same_type_equality(&test, &outer, &inner);
+			if (!OidIsValid(eqop))
+				refuse(ps->name, "IN (subquery) with an operator other than a hashable equality", NULL);
+			sj->lkeys = lappend(sj->lkeys, outer);
+			sj->eqops = lappend_oid(sj->eqops, eqop);
+			rkeys = lappend(rkeys, inner);
+		}
+	}
+
+	/* correlated equalities in the subquery's WHERE become keys too */
+	foreach(lc, sub->jointree->quals ? make_ands_implicit((Expr *) sub->jointree->quals) : NIL)
+	{
+		Node	   *c = lfirst(lc);
+
+		if (!contain_vars_of_level(c, 1))
+		{
+			keep = lappend(keep, c);
+			continue;
+		}
+		correlated = true;
+		if (IsA(c, OpExpr) && list_length(((OpExpr *) c)->args) == 2)
+		{
+			OpExpr	   *op = (OpExpr *) c;
+			Node	   *a = linitial(op->args);
+			Node	   *b = lsecond(op->args);
+			Node	   *outer = NULL,
+					   *inner = NULL;
+			Oid			eqop;
+
+			if (only_outer_vars(a) && !contain_vars_of_level(b, 1))
+				outer = a, inner = b;
+			else if (only_outer_vars(b) && !contain_vars_of_level(a, 1))
+				outer = b, inner = a;
+			if (outer && (eqop = same_type_equality(op, &outer, &inner)) != InvalidOid &&
+				op == (OpExpr *) c)
+			{
+				outer = copyObject(outer);
+				IncrementVarSublevelsUp(outer, -1, 1);
+				sj->lkeys = lappend(sj->lkeys, outer);
+				sj->eqops = lappend_oid(sj->eqops, eqop);
+				rkeys = lappend(rkeys, inner);
+				continue;
+			}
+		}
+		refuse(ps->name, "A correlated condition in a subquery other than an equality with the outer query",
+			   "Correlate the subquery through equalities only.");
+	}
+	if (correlated && (sub->hasAggs || sub->groupClause || sub->havingQual ||
+					   sub->setOperations || sub->limitCount || sub->limitOffset))
+		refuse(ps->name, "A correlated subquery with aggregates, set operations or LIMIT", NULL);
+	sub->jointree->quals = (Node *) make_ands_explicit(keep);
+	if (contain_vars_of_level((Node *) sub, 1))
+		refuse(ps->name, "An outer reference in a subquery other than in its WHERE", NULL);
+
+	/* the subquery now yields its side of the keys (EXISTS: only those) */
+	if (sj->lkeys == NIL)
+	{
+		/* uncorrelated EXISTS: one constant key on both sides */
+		Const	   *one = makeConst(INT4OID, -1, InvalidOid, 4, Int32GetDatum(1), false, true);
+
+		sj->lkeys = list_make1(one);
+		sj->eqops = list_make1_oid(Int4EqualOperator);
+		rkeys = list_make1(copyObject(one));
+	}
+	if (!sub->hasAggs && !sub->groupClause && !sub->setOperations)
+	{
+		List	   *tl = NIL;
+
+		foreach(lc, rkeys)
+			tl = lappend(tl, makeTargetEntry(lfirst(lc), foreach_current_index(lc) + 1, NULL, false));
+		sub->targetList = tl;
+		sub->sortClause = NIL;
+		sub->distinctClause = NIL;
+		sub->hasDistinctOn = false;
+	}
+	else if (sl->subLinkType != ANY_SUBLINK)
+		refuse(ps->name, "EXISTS over a subquery with aggregates or set operations", NULL);
+	sj->sub = sub;
+	return sj;
+}
+
+/* Keep the rows of 'cur' that have (EXISTS, IN) or lack (NOT EXISTS) a partner. */
+static Op *
+apply_semi(PState *ps, Op *cur, SemiJoin *sj)
+{
+	Op		   *right = plan_query(ps->name, sj->sub, ps->plan, false, NULL);
+	Op		   *op = op_make(OP_JOIN, CreateTupleDescCopy(cur->desc));
+	ListCell   *lc;
+	int			n = list_length(sj->lkeys);
+
+	if (right->desc->natts < n)
+		elog(ERROR, "pathway: subquery yields fewer columns than its keys");
+	op->left = cur;
+	op->right = right;
+	op->semi = !sj->negated;
+	op->anti = sj->negated;
+	op_slots(op);
+	op->keys = keyspec_for_ops(sj->lkeys, sj->eqops);
+	op->keys->nulls_match = false;
+	op->lkeys = palloc0(sizeof(ExprState *) * (n + 1));
+	op->rkeys = palloc0(sizeof(ExprState *) * (n + 1));
+	foreach(lc, sj->lkeys)
+	{
+		int			i = foreach_current_index(lc);
+		Form_pg_attribute att = TupleDescAttr(right->desc, i);
+
+		op->lkeys[i] = compile_expr(lfirst(lc), &ps->layout, NIL);
+		op->rkeys[i] = ExecInitExpr((Expr *) makeVar(1, i + 1, att->atttypid, att->atttypmod,
+													 att->attcollation, 0), NULL);
+	}
+	op->larr = arrangement_create(CurrentMemoryContext, "pathway semi join left", op->keys, true);
+	op->rarr = arrangement_create(CurrentMemoryContext, "pathway semi join right", op->keys, true);
+	op->rarr->track_touched = true;
+	return op;
+}
+
+/* Split the WHERE clause: [NOT] EXISTS / IN conjuncts out, the rest stays. */
+static List *
+extract_semis(PState *ps, Query *q)
+{
+	List	   *semis = NIL,
+			   *keep = NIL;
+	ListCell   *lc;
+
+	if (!q->hasSubLinks || q->jointree->quals == NULL)
+		return NIL;
+	foreach(lc, make_ands_implicit((Expr *) q->jointree->quals))
+	{
+		Node	   *c = lfirst(lc);
+		Node	   *inner = is_notclause(c) ? (Node *) get_notclausearg((Expr *) c) : c;
+
+		if (IsA(inner, SubLink))
+			semis = lappend(semis, make_semi(ps, c));
+		else
+			keep = lappend(keep, c);
+	}
+	q->jointree->quals = (Node *) make_ands_explicit(keep);
+	q->hasSubLinks = checkExprHasSubLink((Node *) q->targetList) ||
+		checkExprHasSubLink(q->jointree->quals) || checkExprHasSubLink(q->havingQual);
+	return semis;
+}
+
 /* ---------- subqueries, WITH, set operations ---------- */
 
 /* DISTINCT over a row: group on all its columns. */
@@ -1327,6 +1539,7 @@ static Op *
 plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
 {
 	PState		ps;
+	List	   *semis;
 	List	   *vars;
 	List	   *outexprs = NIL;
 	List	   *outnames = NIL;
@@ -1340,6 +1553,8 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
 	memset(&ps, 0, sizeof(ps));
 	ps.name = name;
 	ps.query = q;
+	ps.plan = plan;
+	semis = extract_semis(&ps, q);
 	check_query(&ps);
 	if (has_join_rtes(q))
 	{
@@ -1357,9 +1572,15 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
 		cur = build_setop(&ps, q->setOperations);
 	else
 	{
-		vars = pull_var_clause((Node *) list_make3(q->targetList, q->jointree, q->havingQual),
+		List	   *semikeys = NIL;
+
+		foreach(lc, semis)
+			semikeys = list_concat(semikeys, ((SemiJoin *) lfirst(lc))->lkeys);
+		vars = pull_var_clause((Node *) list_make4(q->targetList, q->jointree, q->havingQual, semikeys),
 							   PVC_RECURSE_AGGREGATES);
 		cur = build_scope(&ps, (Node *) q->jointree, NIL, vars, plan, &ps.done_rels);
+		foreach(lc, semis)
+			cur = apply_semi(&ps, cur, lfirst(lc));
 	}
 
 	foreach(lc, q->targetList)

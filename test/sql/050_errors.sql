@@ -109,11 +109,11 @@ SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.cata
 SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT id FROM t050_src EXCEPT SELECT id FROM t050_src2 TABLESAMPLE SYSTEM (50)')$$,
   '0A000', 'cannot maintain view "t050_bad"', 'EXCEPT with a sampled branch: 0A000');
 SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after EXCEPT');
-SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT id FROM t050_src WHERE id IN (SELECT id FROM t050_src2)')$$,
-  '0A000', 'cannot maintain view "t050_bad"', 'IN (subquery): 0A000');
+SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT id FROM t050_src WHERE id NOT IN (SELECT id FROM t050_src2)')$$,
+  '0A000', 'cannot maintain view "t050_bad"', 'NOT IN (subquery): 0A000');
 SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after IN (subquery)');
-SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT id FROM t050_src s WHERE EXISTS (SELECT 1 FROM t050_src2 b WHERE b.id = s.id)')$$,
-  '0A000', 'cannot maintain view "t050_bad"', 'EXISTS: 0A000');
+SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT id FROM t050_src s WHERE EXISTS (SELECT 1 FROM t050_src2 b WHERE b.id < s.id)')$$,
+  '0A000', 'cannot maintain view "t050_bad"', 'EXISTS correlated by a non-equality: 0A000');
 SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after EXISTS');
 SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT id, (SELECT max(y) FROM t050_src2) AS m FROM t050_src')$$,
   '0A000', 'cannot maintain view "t050_bad"', 'scalar subquery: 0A000');
@@ -169,8 +169,8 @@ SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.cata
 SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT mode() WITHIN GROUP (ORDER BY t) AS s FROM t050_src')$$,
   '0A000', 'cannot maintain view "t050_bad"', 'mode() WITHIN GROUP: 0A000');
 SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after mode()');
-SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT x FROM t050_src WHERE x IN (SELECT id FROM t050_src2)')$$,
-  '0A000', 'cannot maintain view "t050_bad"', 'IN (subquery): 0A000');
+SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT x FROM t050_src WHERE x > 0 OR x IN (SELECT id FROM t050_src2)')$$,
+  '0A000', 'cannot maintain view "t050_bad"', 'IN (subquery) under OR: 0A000');
 SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after IN (subquery)');
 SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) AS p FROM t050_src')$$,
   '0A000', 'cannot maintain view "t050_bad"', 'ordered-set aggregate: 0A000');
