@@ -463,6 +463,9 @@ graph_step(Op *op)
 		case OP_SETOP:
 			setop_step(op);
 			break;
+		case OP_FIRST:
+			first_step(op);
+			break;
 	}
 }
 
@@ -547,6 +550,8 @@ op_kind_name(Op *op)
 			return op->distinct ? "distinct" : op->global ? "aggregate" : "group by";
 		case OP_UNION:
 			return "union all";
+		case OP_FIRST:
+			return "distinct on";
 		case OP_SETOP:
 			return op->setop == SETOP_INTERSECT ? (op->setop_all ? "intersect all" : "intersect")
 				: (op->setop_all ? "except all" : "except");

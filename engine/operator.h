@@ -33,7 +33,8 @@ typedef enum OpKind
 	OP_JOIN,					/* inner equi-join (no keys: cross join) */
 	OP_REDUCE,					/* GROUP BY / DISTINCT / global aggregate */
 	OP_UNION,					/* UNION ALL */
-	OP_SETOP					/* INTERSECT [ALL], EXCEPT [ALL] */
+	OP_SETOP,					/* INTERSECT [ALL], EXCEPT [ALL] */
+	OP_FIRST					/* DISTINCT ON: the first row of each group */
 } OpKind;
 
 /* One aggregate call, described by the planner from pg_aggregate. */
@@ -111,6 +112,12 @@ typedef struct Op
 	Arrangement *larr;
 	Arrangement *rarr;
 
+	/* OP_FIRST: groups on keycols, first row by the sort keys, in arr */
+	int		   *keycols;
+	int			nsort;
+	int		   *sortcols;
+	struct SortSupportData *sortkeys;
+
 	/* OP_SETOP: counts of each row on both sides, in arr */
 	SetOperation setop;
 	bool		setop_all;
@@ -144,5 +151,6 @@ extern int64 op_state_rows(Op *op);
 extern const char *op_kind_name(Op *op);
 
 extern void reduce_step(Op *op);
+extern void first_step(Op *op);
 
 #endif							/* PATHWAY_OPERATOR_H */

@@ -573,3 +573,102 @@ reduce_step(Op *op)
 	op->rows_in += in->n;
 	op->rows_out += op->out.n;
 }
+
+/* ---------- DISTINCT ON ---------- */
+
+/* Compare two rows on the sort keys; slots hold them deformed. */
+static int
+first_compare(Op *op, TupleTableSlot *a, TupleTableSlot *b)
+{
+	int			i;
+
+	for (i = 0; i < op->nsort; i++)
+	{
+		int			c = ApplySortComparator(a->tts_values[op->sortcols[i]], a->tts_isnull[op->sortcols[i]],
+											b->tts_values[op->sortcols[i]], b->tts_isnull[op->sortcols[i]],
+											&op->sortkeys[i]);
+
+		if (c != 0)
+			return c;
+	}
+	return 0;
+}
+
+/*
+ * DISTINCT ON: per group (keycols), the row that sorts first.  A touched
+ * group is rescanned for its first row; the group's output row is kept so
+ * that a step emits -old +new only when it changed.
+ */
+void
+first_step(Op *op)
+{
+	ZBatch	   *in = &op->left->out;
+	TupleTableSlot *slot = op->lslot;
+	TupleTableSlot *best = op->rslot;	/* a second slot of the input's type */
+	Datum		kv[INDEX_MAX_KEYS];
+	bool		kn[INDEX_MAX_KEYS];
+	ArrGroup   *g;
+	List	   *empty = NIL;
+	ListCell   *lc;
+	int			i,
+				k;
+
+	for (i = 0; i < in->n; i++)
+	{
+		bool		hasnull;
+		uint32		h;
+
+		ExecStoreMinimalTuple(in->rows[i].tup, slot, false);
+		slot_getallattrs(slot);
+		for (k = 0; k < op->arr->keys->nkeys; k++)
+		{
+			kv[k] = slot->tts_values[op->keycols[k]];
+			kn[k] = slot->tts_isnull[op->keycols[k]];
+		}
+		h = key_hash(op->arr->keys, kv, kn, &hasnull);
+		g = arrangement_lookup(op->arr, h, kv, kn, true);
+		arrangement_add(op->arr, g, in->rows[i].tup, in->rows[i].weight);
+	}
+
+	for (g = op->arr->touched; g; g = g->touched_next)
+	{
+		ArrRow	   *r,
+				   *first = NULL;
+		MinimalTuple old = (MinimalTuple) g->payload;
+
+		for (r = g->rows; r; r = r->grp_next)
+		{
+			if (r->weight < 0)
+				inconsistent();
+			ExecStoreMinimalTuple(r->tup, slot, false);
+			slot_getallattrs(slot);
+			if (first == NULL || first_compare(op, slot, best) < 0)
+			{
+				first = r;
+				ExecStoreMinimalTuple(r->tup, best, false);
+				slot_getallattrs(best);
+			}
+		}
+		if (old && first && row_equal(old, first->tup))
+			continue;
+		if (old)
+		{
+			zbatch_add(&op->out, heap_copy_minimal_tuple(old), -1);
+			pfree(old);
+			g->payload = NULL;
+		}
+		if (first)
+		{
+			zbatch_add(&op->out, heap_copy_minimal_tuple(first->tup), 1);
+			g->payload = MemoryContextAlloc(op->arr->cxt, first->tup->t_len);
+			memcpy(g->payload, first->tup, first->tup->t_len);
+		}
+		else
+			empty = lappend(empty, g);
+	}
+	arrangement_clear_touched(op->arr);
+	foreach(lc, empty)
+		arrangement_remove_group(op->arr, (ArrGroup *) lfirst(lc));
+	op->rows_in += in->n;
+	op->rows_out += op->out.n;
+}

@@ -178,8 +178,6 @@ check_query(PState *ps)
 		refuse(ps->name, "A set-returning function in the select list", NULL);
 	if (q->hasSubLinks)
 		refuse(ps->name, "A subquery in an expression", "Rewrite it as a join.");
-	if (q->hasDistinctOn)
-		refuse(ps->name, "DISTINCT ON", "Use GROUP BY with min() or max() instead.");
 	if (q->limitCount || q->limitOffset)
 		refuse(ps->name, "LIMIT and OFFSET", "Drop the LIMIT and select from the view with a LIMIT instead.");
 	if (q->rowMarks || q->hasForUpdate)
@@ -704,6 +702,7 @@ static Op  *make_subquery(PState *ps, int rti);
 static Op  *plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names);
 static Op  *build_setop(PState *ps, Node *node);
 static Op  *distinct_rows(PState *ps, Op *input);
+static Op  *distinct_on(PState *ps, Op *input, Query *q, bool top);
 
 /*
  * LEFT, RIGHT and FULL joins.  The ON clause may hold equalities between the
@@ -1347,6 +1346,106 @@ extract_semis(PState *ps, Query *q)
 	return semis;
 }
 
+/*
+ * DISTINCT ON (keys) ... ORDER BY: per key, the row that sorts first.  The
+ * input holds every target list entry (sort-only ones too); the result keeps
+ * the selected ones.
+ */
+static Op *
+distinct_on(PState *ps, Op *input, Query *q, bool top)
+{
+	Op		   *first = op_make(OP_FIRST, input->desc);
+	Op		   *proj;
+	List	   *keyexprs = NIL,
+			   *eqops = NIL;
+	ListCell   *lc;
+	int			n = 0,
+				i;
+
+	first->left = input;
+	op_slots(first);
+	first->rslot = MakeSingleTupleTableSlot(input->desc, &TTSOpsMinimalTuple);
+	first->keycols = palloc0(sizeof(int) * (list_length(q->distinctClause) + 1));
+	foreach(lc, q->distinctClause)
+	{
+		SortGroupClause *sgc = lfirst_node(SortGroupClause, lc);
+		TargetEntry *tle = get_sortgroupclause_tle(sgc, q->targetList);
+
+		first->keycols[foreach_current_index(lc)] = tle->resno - 1;
+		keyexprs = lappend(keyexprs, tle->expr);
+		eqops = lappend_oid(eqops, sgc->hashable ? sgc->eqop : InvalidOid);
+	}
+	first->nsort = list_length(q->sortClause);
+	first->sortcols = palloc0(sizeof(int) * (first->nsort + 1));
+	first->sortkeys = palloc0(sizeof(SortSupportData) * (first->nsort + 1));
+	foreach(lc, q->sortClause)
+	{
+		SortGroupClause *sgc = lfirst_node(SortGroupClause, lc);
+		TargetEntry *tle = get_sortgroupclause_tle(sgc, q->targetList);
+		SortSupport ssup = &first->sortkeys[foreach_current_index(lc)];
+
+		first->sortcols[foreach_current_index(lc)] = tle->resno - 1;
+		ssup->ssup_cxt = CurrentMemoryContext;
+		ssup->ssup_collation = exprCollation((Node *) tle->expr);
+		ssup->ssup_nulls_first = sgc->nulls_first;
+		PrepareSortSupportFromOrderingOp(sgc->sortop, ssup);
+	}
+	first->arr = arrangement_create(CurrentMemoryContext, "pathway distinct on",
+									grouping_keyspec(ps, keyexprs, eqops), true);
+	first->arr->keys->nulls_match = true;
+	first->arr->track_touched = true;
+
+	/* keep the selected columns */
+	foreach(lc, q->targetList)
+		if (!lfirst_node(TargetEntry, lc)->resjunk)
+			n++;
+	proj = op_make(OP_MAP, CreateTemplateTupleDesc(n));
+	proj->left = first;
+	proj->nexprs = n;
+	proj->exprs = palloc0(sizeof(ExprState *) * (n + 1));
+	i = 0;
+	foreach(lc, q->targetList)
+	{
+		TargetEntry *tle = lfirst_node(TargetEntry, lc);
+		Form_pg_attribute att = TupleDescAttr(input->desc, tle->resno - 1);
+
+		if (tle->resjunk)
+			continue;
+		TupleDescCopyEntry(proj->desc, i + 1, input->desc, tle->resno);
+		proj->exprs[i++] = ExecInitExpr((Expr *) makeVar(1, tle->resno, att->atttypid, att->atttypmod,
+														 att->attcollation, 0), NULL);
+	}
+	op_slots(proj);
+
+	/* the view's key: the DISTINCT ON expressions, if all are selected */
+	if (top)
+	{
+		ps->plan->keycols = palloc0(sizeof(AttrNumber) * (list_length(keyexprs) + 1));
+		ps->plan->nkeycols = 0;
+		foreach(lc, q->distinctClause)
+		{
+			TargetEntry *tle = get_sortgroupclause_tle(lfirst_node(SortGroupClause, lc), q->targetList);
+			int			pos = 0;
+			ListCell   *lt;
+
+			if (tle->resjunk)
+			{
+				ps->plan->nkeycols = 0;
+				break;
+			}
+			foreach(lt, q->targetList)
+			{
+				if (lfirst(lt) == tle)
+					break;
+				if (!lfirst_node(TargetEntry, lt)->resjunk)
+					pos++;
+			}
+			ps->plan->keycols[ps->plan->nkeycols++] = pos + 1;
+		}
+	}
+	return proj;
+}
+
 /* ---------- subqueries, WITH, set operations ---------- */
 
 /* DISTINCT over a row: group on all its columns. */
@@ -1542,6 +1641,7 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
 	List	   *semis;
 	List	   *vars;
 	List	   *outexprs = NIL;
+	List	   *mapexprs = NIL;
 	List	   *outnames = NIL;
 	ListCell   *lc;
 	Op		   *cur;
@@ -1562,8 +1662,8 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
 		q->jointree = (FromExpr *) flatten_join_alias_vars(q, (Node *) q->jointree);
 	}
 	if (top)
-		plan->ignored_order = (q->sortClause != NIL);
-	else if (q->sortClause != NIL && !q->setOperations)
+		plan->ignored_order = (q->sortClause != NIL && !q->hasDistinctOn);
+	else if (q->sortClause != NIL && !q->setOperations && !q->hasDistinctOn)
 		refuse(name, "ORDER BY in a subquery", "Drop it: a subquery's rows have no order here.");
 
 	layout_init(&ps.layout, q);
@@ -1587,11 +1687,16 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
 	{
 		TargetEntry *tle = lfirst_node(TargetEntry, lc);
 
+		/* DISTINCT ON sorts on columns that need not be selected */
+		if (q->hasDistinctOn)
+			mapexprs = lappend(mapexprs, tle->expr);
 		if (tle->resjunk)
 			continue;
 		outexprs = lappend(outexprs, tle->expr);
 		outnames = lappend(outnames, tle->resname ? tle->resname : "?column?");
 	}
+	if (!q->hasDistinctOn)
+		mapexprs = outexprs;
 
 	if (q->hasAggs || q->groupClause)
 	{
@@ -1609,17 +1714,17 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
 			keyexprs = lappend(keyexprs, get_sortgroupclause_expr(sgc, q->targetList));
 			eqops = lappend_oid(eqops, sgc->hashable ? sgc->eqop : InvalidOid);
 		}
-		collect_aggrefs((Node *) outexprs, &aggrefs);
+		collect_aggrefs((Node *) mapexprs, &aggrefs);
 		collect_aggrefs(q->havingQual, &aggrefs);
 		red = build_reduce(&ps, cur, keyexprs, eqops, aggrefs, false);
 
 		/* the target list over (keys..., aggregates...) */
 		replace = list_concat(list_copy(keyexprs), aggrefs);
-		post = op_make(OP_MAP, desc_for_exprs(outexprs));
+		post = op_make(OP_MAP, desc_for_exprs(mapexprs));
 		post->left = red;
-		post->nexprs = list_length(outexprs);
+		post->nexprs = list_length(mapexprs);
 		post->exprs = palloc0(sizeof(ExprState *) * (post->nexprs + 1));
-		foreach(lc, outexprs)
+		foreach(lc, mapexprs)
 		{
 			Node	   *e = lfirst(lc);
 
@@ -1680,18 +1785,20 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
 	}
 	else
 	{
-		Op		   *map = op_make(OP_MAP, desc_for_exprs(outexprs));
+		Op		   *map = op_make(OP_MAP, desc_for_exprs(mapexprs));
 
 		map->left = cur;
-		map->nexprs = list_length(outexprs);
+		map->nexprs = list_length(mapexprs);
 		map->exprs = palloc0(sizeof(ExprState *) * (map->nexprs + 1));
-		foreach(lc, outexprs)
+		foreach(lc, mapexprs)
 			map->exprs[foreach_current_index(lc)] = compile_expr(lfirst(lc), &ps.layout, NIL);
 		op_slots(map);
 		cur = map;
 	}
 
-	if (q->distinctClause)
+	if (q->hasDistinctOn)
+		cur = distinct_on(&ps, cur, q, top);
+	else if (q->distinctClause)
 	{
 		cur = distinct_rows(&ps, cur);
 		if (top)
