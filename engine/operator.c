@@ -14,6 +14,7 @@
 
 #include "executor/executor.h"
 #include "utils/memutils.h"
+#include "utils/tuplestore.h"
 
 #include "engine/operator.h"
 
@@ -339,6 +340,49 @@ join_step(Op *op)
 	op->rows_out += op->out.n;
 }
 
+/*
+ * A function in FROM that reads the row's columns (unnest(tags),
+ * jsonb_array_elements(doc)): each input row becomes one row per result,
+ * with the input's weight.  The function is not volatile, so a retraction
+ * yields exactly the rows its insertion did.
+ */
+static void
+flatmap_step(Op *op)
+{
+	ZBatch	   *in = &op->left->out;
+	Datum		values[MaxTupleAttributeNumber];
+	bool		isnull[MaxTupleAttributeNumber];
+	int			nl = op->left->desc->natts;
+	int			i;
+
+	for (i = 0; i < in->n; i++)
+	{
+		Tuplestorestate *ts;
+
+		ExecStoreMinimalTuple(in->rows[i].tup, op->lslot, false);
+		slot_getallattrs(op->lslot);
+		op->econtext->ecxt_scantuple = op->lslot;
+		ts = ExecMakeTableFunctionResult(op->srf, op->econtext, op->argcxt, op->fdesc, false);
+		if (ts)
+		{
+			while (tuplestore_gettupleslot(ts, true, false, op->fslot))
+			{
+				slot_getallattrs(op->fslot);
+				memcpy(values, op->lslot->tts_values, sizeof(Datum) * nl);
+				memcpy(isnull, op->lslot->tts_isnull, sizeof(bool) * nl);
+				memcpy(values + nl, op->fslot->tts_values, sizeof(Datum) * op->fdesc->natts);
+				memcpy(isnull + nl, op->fslot->tts_isnull, sizeof(bool) * op->fdesc->natts);
+				zbatch_add(&op->out, row_form(op->desc, values, isnull), in->rows[i].weight);
+			}
+			tuplestore_end(ts);
+		}
+		ResetExprContext(op->econtext);
+		MemoryContextReset(op->argcxt);
+	}
+	op->rows_in += in->n;
+	op->rows_out += op->out.n;
+}
+
 static void
 union_step(Op *op)
 {
@@ -466,6 +510,9 @@ graph_step(Op *op)
 		case OP_FIRST:
 			first_step(op);
 			break;
+		case OP_FLATMAP:
+			flatmap_step(op);
+			break;
 	}
 }
 
@@ -552,6 +599,8 @@ op_kind_name(Op *op)
 			return "union all";
 		case OP_FIRST:
 			return "distinct on";
+		case OP_FLATMAP:
+			return "function";
 		case OP_SETOP:
 			return op->setop == SETOP_INTERSECT ? (op->setop_all ? "intersect all" : "intersect")
 				: (op->setop_all ? "except all" : "except");

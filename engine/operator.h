@@ -34,7 +34,8 @@ typedef enum OpKind
 	OP_REDUCE,					/* GROUP BY / DISTINCT / global aggregate */
 	OP_UNION,					/* UNION ALL */
 	OP_SETOP,					/* INTERSECT [ALL], EXCEPT [ALL] */
-	OP_FIRST					/* DISTINCT ON: the first row of each group */
+	OP_FIRST,					/* DISTINCT ON: the first row of each group */
+	OP_FLATMAP					/* a function in FROM over each row (LATERAL) */
 } OpKind;
 
 /* One aggregate call, described by the planner from pg_aggregate. */
@@ -111,6 +112,12 @@ typedef struct Op
 	ExprState **rkeys;
 	Arrangement *larr;
 	Arrangement *rarr;
+
+	/* OP_FLATMAP: the input row, then each row the function returns for it */
+	struct SetExprState *srf;
+	TupleDesc	fdesc;
+	TupleTableSlot *fslot;
+	MemoryContext argcxt;
 
 	/* OP_FIRST: groups on keycols, first row by the sort keys, in arr */
 	int		   *keycols;

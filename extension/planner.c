@@ -27,6 +27,7 @@
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
@@ -232,8 +233,21 @@ check_query(PState *ps)
 					refuse(ps->name, "LATERAL", NULL);
 				break;
 			case RTE_FUNCTION:
+				{
+					RangeTblFunction *rtf;
+
+					if (list_length(rte->functions) != 1 || rte->funcordinality)
+						refuse(ps->name, "ROWS FROM and WITH ORDINALITY", NULL);
+					rtf = linitial_node(RangeTblFunction, rte->functions);
+					if (rtf->funccolnames != NIL)
+						refuse(ps->name, "A function in FROM with a column definition list", NULL);
+					if (!contain_vars_of_level(rtf->funcexpr, 0))
+						refuse(ps->name, "A function in FROM that reads no table",
+							   "Put its rows in a table, or call it over a table's columns (LATERAL).");
+				}
+				break;
 			case RTE_TABLEFUNC:
-				refuse(ps->name, "A function in FROM", NULL);
+				refuse(ps->name, "A table function (XMLTABLE, JSON_TABLE) in FROM", NULL);
 				break;
 			case RTE_VALUES:
 				refuse(ps->name, "VALUES in FROM", NULL);
@@ -271,9 +285,10 @@ layout_init(Layout *l, Query *q)
 			l->pos[i] = palloc(sizeof(int) * (n + 1));
 			memset(l->pos[i], -1, sizeof(int) * (n + 1));
 		}
-		else if (rte->rtekind == RTE_SUBQUERY)
+		else if (rte->rtekind == RTE_SUBQUERY || rte->rtekind == RTE_FUNCTION)
 		{
-			int			n = list_length(rte->subquery->targetList);
+			int			n = rte->rtekind == RTE_SUBQUERY ? list_length(rte->subquery->targetList)
+				: list_length(rte->eref->colnames);
 
 			l->natts[i] = n;
 			l->pos[i] = palloc(sizeof(int) * (n + 1));
@@ -628,6 +643,66 @@ make_join(PState *ps, Op *left, Op *right, Bitmapset *rrels, List *lkeys,
 	return join;
 }
 
+/* The tables a function in FROM reads. */
+static Bitmapset *
+function_rels(PState *ps, int rti)
+{
+	RangeTblEntry *rte = rt_fetch(rti, ps->query->rtable);
+
+	return pull_varnos(NULL, linitial_node(RangeTblFunction, rte->functions)->funcexpr);
+}
+
+/* Each row of 'cur', extended by each row the function returns for it. */
+static Op *
+make_flatmap(PState *ps, Op *cur, int rti)
+{
+	RangeTblEntry *rte = rt_fetch(rti, ps->query->rtable);
+	Node	   *fexpr = linitial_node(RangeTblFunction, rte->functions)->funcexpr;
+	TupleDesc	fdesc;
+	TupleDesc	desc;
+	Oid			rettype;
+	RepointCtx	ctx;
+	Expr	   *e;
+	Op		   *op;
+	int			nl = cur->desc->natts,
+				i;
+
+	switch (get_expr_result_type(fexpr, &rettype, &fdesc))
+	{
+		case TYPEFUNC_COMPOSITE:
+			fdesc = CreateTupleDescCopy(fdesc);
+			break;
+		case TYPEFUNC_SCALAR:
+			fdesc = CreateTemplateTupleDesc(1);
+			TupleDescInitEntry(fdesc, 1, NULL, exprType(fexpr), exprTypmod(fexpr), 0);
+			TupleDescInitEntryCollation(fdesc, 1, exprCollation(fexpr));
+			break;
+		default:
+			refuse(ps->name, "A function in FROM returning record", NULL);
+	}
+	desc = CreateTemplateTupleDesc(nl + fdesc->natts);
+	for (i = 0; i < nl; i++)
+		TupleDescCopyEntry(desc, i + 1, cur->desc, i + 1);
+	for (i = 0; i < fdesc->natts; i++)
+		TupleDescCopyEntry(desc, nl + i + 1, fdesc, i + 1);
+
+	op = op_make(OP_FLATMAP, desc);
+	op->left = cur;
+	op_slots(op);
+	op->fdesc = fdesc;
+	op->fslot = MakeSingleTupleTableSlot(fdesc, &TTSOpsMinimalTuple);
+	op->argcxt = AllocSetContextCreate(CurrentMemoryContext, "pathway function arguments",
+									   ALLOCSET_SMALL_SIZES);
+	ctx.layout = &ps->layout;
+	ctx.exprs = NIL;
+	e = expression_planner((Expr *) repoint_mutator(fexpr, &ctx));
+	op->srf = ExecInitTableFunctionResult(e, op->econtext, NULL);
+
+	for (i = 1; i <= fdesc->natts && i <= ps->layout.natts[rti]; i++)
+		ps->layout.pos[rti][i] = nl + i - 1;
+	return op;
+}
+
 /* An item of a join scope: a table, or an outer join built as a unit. */
 typedef struct JoinItem
 {
@@ -811,20 +886,47 @@ build_scope(PState *ps, Node *jt, List *extra_quals, List *vars, ViewPlan *plan,
 
 	while (items != NIL)
 	{
-		JoinItem   *it = linitial(items);
+		JoinItem   *it = NULL;
 		ListCell   *lc;
 		Op		   *op;
+		bool		took_function = false;
 
-		if (cur)
+		/* a function over other tables' columns comes as soon as they are here */
+		foreach(lc, items)
 		{
-			foreach(lc, items)
+			JoinItem   *f = lfirst(lc);
+
+			if (f->outer == NULL && rt_fetch(f->rti, ps->query->rtable)->rtekind == RTE_FUNCTION &&
+				cur && bms_is_subset(function_rels(ps, f->rti), ps->done_rels))
 			{
-				if (connects(ps, ((JoinItem *) lfirst(lc))->rels))
-				{
-					it = lfirst(lc);
-					break;
-				}
+				items = list_delete_ptr(items, f);
+				cur = make_flatmap(ps, cur, f->rti);
+				ps->done_rels = bms_add_member(ps->done_rels, f->rti);
+				cur = apply_ready_quals(ps, cur, ps->done_rels);
+				took_function = true;
+				break;
 			}
+		}
+		if (items == NIL)
+			break;
+		foreach(lc, items)
+		{
+			JoinItem   *c = lfirst(lc);
+
+			if (c->outer == NULL && rt_fetch(c->rti, ps->query->rtable)->rtekind == RTE_FUNCTION)
+				continue;
+			if (it == NULL || (cur && connects(ps, c->rels)))
+			{
+				it = c;
+				if (cur == NULL || connects(ps, c->rels))
+					break;
+			}
+		}
+		if (it == NULL)
+		{
+			if (cur != NULL && took_function)
+				continue;		/* more functions may now be ready */
+			refuse(ps->name, "A function in FROM over tables of another join scope", NULL);
 		}
 		items = list_delete_ptr(items, it);
 
@@ -1676,6 +1778,11 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
 
 		foreach(lc, semis)
 			semikeys = list_concat(semikeys, ((SemiJoin *) lfirst(lc))->lkeys);
+		/* and the columns that functions in FROM read */
+		foreach(lc, q->rtable)
+			if (lfirst_node(RangeTblEntry, lc)->rtekind == RTE_FUNCTION)
+				semikeys = lappend(semikeys,
+								   linitial_node(RangeTblFunction, lfirst_node(RangeTblEntry, lc)->functions)->funcexpr);
 		vars = pull_var_clause((Node *) list_make4(q->targetList, q->jointree, q->havingQual, semikeys),
 							   PVC_RECURSE_AGGREGATES);
 		cur = build_scope(&ps, (Node *) q->jointree, NIL, vars, plan, &ps.done_rels);
