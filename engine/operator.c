@@ -479,13 +479,17 @@ setop_step(Op *op)
  * Run one step of the graph: every operator's output batch is rebuilt from
  * its inputs' batches.  Output rows are allocated in CurrentMemoryContext.
  */
-void
-graph_step(Op *op)
+static void
+op_step(Op *op, uint64 step)
 {
+	/* an operator read by several others (grouping sets) runs once */
+	if (op->last_step == step)
+		return;
+	op->last_step = step;
 	if (op->left)
-		graph_step(op->left);
+		op_step(op->left, step);
 	if (op->right)
-		graph_step(op->right);
+		op_step(op->right, step);
 	zbatch_init(&op->out);
 	switch (op->kind)
 	{
@@ -514,6 +518,14 @@ graph_step(Op *op)
 			flatmap_step(op);
 			break;
 	}
+}
+
+void
+graph_step(Op *root)
+{
+	static uint64 steps = 0;
+
+	op_step(root, ++steps);
 }
 
 /* State held by one operator: its arrangements and aggregate states. */
@@ -547,35 +559,56 @@ op_state_rows(Op *op)
 	return n;
 }
 
+#define MAX_GRAPH_OPS 1024
+
 Size
-graph_state_bytes(Op *op)
+graph_state_bytes(Op *root)
 {
-	return op_state_bytes(op) +
-		(op->left ? graph_state_bytes(op->left) : 0) +
-		(op->right ? graph_state_bytes(op->right) : 0);
+	Op		   *ops[MAX_GRAPH_OPS];
+	int			n = graph_operators(root, ops, MAX_GRAPH_OPS);
+	Size		s = 0;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		s += op_state_bytes(ops[i]);
+	return s;
 }
 
 int64
-graph_state_rows(Op *op)
+graph_state_rows(Op *root)
 {
-	return op_state_rows(op) +
-		(op->left ? graph_state_rows(op->left) : 0) +
-		(op->right ? graph_state_rows(op->right) : 0);
+	Op		   *ops[MAX_GRAPH_OPS];
+	int			n = graph_operators(root, ops, MAX_GRAPH_OPS);
+	int64		rows = 0;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		rows += op_state_rows(ops[i]);
+	return rows;
 }
 
 /* The operators of a graph, sources first (post-order); at most max. */
-int
-graph_operators(Op *op, Op **ops, int max)
+static int
+collect_operators(Op *op, Op **ops, int n, int max)
 {
-	int			n = 0;
+	int			i;
 
+	for (i = 0; i < n; i++)
+		if (ops[i] == op)
+			return n;			/* shared: listed once */
 	if (op->left)
-		n += graph_operators(op->left, ops + n, max - n);
-	if (op->right && n < max)
-		n += graph_operators(op->right, ops + n, max - n);
+		n = collect_operators(op->left, ops, n, max);
+	if (op->right)
+		n = collect_operators(op->right, ops, n, max);
 	if (n < max)
 		ops[n++] = op;
 	return n;
+}
+
+int
+graph_operators(Op *op, Op **ops, int max)
+{
+	return collect_operators(op, ops, 0, max);
 }
 
 const char *

@@ -90,6 +90,7 @@ typedef struct Op
 	TupleTableSlot *rslot;		/* holds a row of right input */
 	int64		rows_in;
 	int64		rows_out;
+	uint64		last_step;		/* the graph step that last ran it */
 
 	/* OP_SOURCE */
 	Oid			relid;

@@ -154,8 +154,6 @@ check_walker(Node *node, PState *ps)
 		if (agg->agglevelsup > 0)
 			refuse(ps->name, "An outer-level aggregate", NULL);
 	}
-	if (IsA(node, GroupingFunc))
-		refuse(ps->name, "GROUPING()", NULL);
 	if (IsA(node, WindowFunc))
 		refuse(ps->name, "A window function", NULL);
 	if (IsA(node, SubLink))
@@ -183,8 +181,6 @@ check_query(PState *ps)
 		refuse(ps->name, "LIMIT and OFFSET", "Drop the LIMIT and select from the view with a LIMIT instead.");
 	if (q->rowMarks || q->hasForUpdate)
 		refuse(ps->name, "FOR UPDATE and FOR SHARE", "Remove the locking clause.");
-	if (q->groupingSets)
-		refuse(ps->name, "GROUPING SETS, ROLLUP and CUBE", "Create one live view per grouping.");
 	if (q->hasRecursive)
 		refuse(ps->name, "WITH RECURSIVE", NULL);
 	if (q->jointree->fromlist == NIL && q->setOperations == NULL)
@@ -778,6 +774,8 @@ static Op  *plan_query(const char *name, Query *q, ViewPlan *plan, bool top, Lis
 static Op  *build_setop(PState *ps, Node *node);
 static Op  *distinct_rows(PState *ps, Op *input);
 static Op  *distinct_on(PState *ps, Op *input, Query *q, bool top);
+static Op  *plan_grouping_set(PState *ps, Op *input, Query *q, List *set, List *aggrefs,
+							  List *mapexprs);
 
 /*
  * LEFT, RIGHT and FULL joins.  The ON clause may hold equalities between the
@@ -1548,6 +1546,112 @@ distinct_on(PState *ps, Op *input, Query *q, bool top)
 	return proj;
 }
 
+/* ---------- grouping sets ---------- */
+
+typedef struct GroupingSetCtx
+{
+	List	   *set;			/* sortgrouprefs grouped on in this set */
+	List	   *absent;			/* grouping expressions that are not */
+	List	   *allrefs;
+} GroupingSetCtx;
+
+/*
+ * Within one grouping set, a grouping expression it does not group on is
+ * NULL, and GROUPING(...) is a constant.
+ */
+static Node *
+grouping_set_mutator(Node *node, GroupingSetCtx *ctx)
+{
+	ListCell   *lc;
+
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Aggref))
+		return node;
+	if (IsA(node, GroupingFunc))
+	{
+		GroupingFunc *gf = (GroupingFunc *) node;
+		int32		bits = 0;
+
+		foreach(lc, gf->refs)
+			bits = (bits << 1) | (list_member_int(ctx->set, lfirst_int(lc)) ? 0 : 1);
+		return (Node *) makeConst(INT4OID, -1, InvalidOid, 4, Int32GetDatum(bits), false, true);
+	}
+	foreach(lc, ctx->absent)
+		if (equal(node, lfirst(lc)))
+			return (Node *) makeNullConst(exprType(node), exprTypmod(node), exprCollation(node));
+	return expression_tree_mutator(node, grouping_set_mutator, (void *) ctx);
+}
+
+/* The rows of one grouping set: a reduce on its keys, then the target list. */
+static Op *
+plan_grouping_set(PState *ps, Op *input, Query *q, List *set, List *aggrefs, List *mapexprs)
+{
+	List	   *keyexprs = NIL,
+			   *eqops = NIL,
+			   *replace,
+			   *exprs;
+	GroupingSetCtx ctx;
+	ListCell   *lc;
+	Op		   *red,
+			   *post;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.set = set;
+	foreach(lc, q->groupClause)
+	{
+		SortGroupClause *sgc = lfirst_node(SortGroupClause, lc);
+		Node	   *e = get_sortgroupclause_expr(sgc, q->targetList);
+
+		if (list_member_int(set, sgc->tleSortGroupRef))
+		{
+			if (!list_member(keyexprs, e))
+			{
+				keyexprs = lappend(keyexprs, e);
+				eqops = lappend_oid(eqops, sgc->hashable ? sgc->eqop : InvalidOid);
+			}
+		}
+		else
+			ctx.absent = lappend(ctx.absent, e);
+	}
+	red = build_reduce(ps, input, keyexprs, eqops, aggrefs, false);
+
+	/* the target list over (keys..., aggregates...) */
+	replace = list_concat(list_copy(keyexprs), aggrefs);
+	exprs = (List *) grouping_set_mutator((Node *) mapexprs, &ctx);
+	post = op_make(OP_MAP, desc_for_exprs(mapexprs));
+	post->left = red;
+	post->nexprs = list_length(exprs);
+	post->exprs = palloc0(sizeof(ExprState *) * (post->nexprs + 1));
+	foreach(lc, exprs)
+	{
+		Node	   *e = lfirst(lc);
+		List	   *vs = pull_var_clause(e, PVC_INCLUDE_AGGREGATES);
+		ListCell   *lv;
+
+		/* a column outside of the grouping keys, allowed by a primary key */
+		foreach(lv, vs)
+		{
+			bool		found = !IsA(lfirst(lv), Var);
+			ListCell   *lk;
+
+			foreach(lk, keyexprs)
+				if (equal(lfirst(lk), lfirst(lv)) ||
+					list_member(pull_var_clause(lfirst(lk), PVC_INCLUDE_AGGREGATES), lfirst(lv)))
+					found = true;
+			if (!found && !list_member(replace, e))
+				refuse(ps->name, "A column that is functionally dependent on the GROUP BY key but not in it",
+					   "Add the column to GROUP BY.");
+		}
+		post->exprs[foreach_current_index(lc)] = compile_expr((Expr *) e, NULL, replace);
+	}
+	if (q->havingQual)
+		post->qual = compile_qual(make_ands_implicit((Expr *) grouping_set_mutator(q->havingQual, &ctx)),
+								  NULL, replace);
+	op_slots(post);
+	return post;
+}
+
 /* ---------- subqueries, WITH, set operations ---------- */
 
 /* DISTINCT over a row: group on all its columns. */
@@ -1807,76 +1911,50 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
 
 	if (q->hasAggs || q->groupClause)
 	{
-		List	   *keyexprs = NIL;
-		List	   *eqops = NIL;
 		List	   *aggrefs = NIL;
-		List	   *replace;
-		Op		   *red,
-				   *post;
+		List	   *sets;
+		List	   *allrefs = NIL;
+		Op		   *input = cur;
+		ListCell   *ls;
 
+		/* plain GROUP BY is the one grouping set of all its keys */
 		foreach(lc, q->groupClause)
-		{
-			SortGroupClause *sgc = lfirst_node(SortGroupClause, lc);
-
-			keyexprs = lappend(keyexprs, get_sortgroupclause_expr(sgc, q->targetList));
-			eqops = lappend_oid(eqops, sgc->hashable ? sgc->eqop : InvalidOid);
-		}
+			allrefs = lappend_int(allrefs, lfirst_node(SortGroupClause, lc)->tleSortGroupRef);
+		sets = q->groupingSets ? expand_grouping_sets(q->groupingSets, q->groupDistinct, 4096)
+			: list_make1(allrefs);
 		collect_aggrefs((Node *) mapexprs, &aggrefs);
 		collect_aggrefs(q->havingQual, &aggrefs);
-		red = build_reduce(&ps, cur, keyexprs, eqops, aggrefs, false);
 
-		/* the target list over (keys..., aggregates...) */
-		replace = list_concat(list_copy(keyexprs), aggrefs);
-		post = op_make(OP_MAP, desc_for_exprs(mapexprs));
-		post->left = red;
-		post->nexprs = list_length(mapexprs);
-		post->exprs = palloc0(sizeof(ExprState *) * (post->nexprs + 1));
-		foreach(lc, mapexprs)
+		cur = NULL;
+		foreach(ls, sets)
 		{
-			Node	   *e = lfirst(lc);
+			Op		   *post = plan_grouping_set(&ps, input, q, lfirst(ls), aggrefs, mapexprs);
 
-			/* a column outside of the grouping keys, allowed by a primary key */
-			if (pull_var_clause((Node *) e, PVC_RECURSE_AGGREGATES) != NIL &&
-				!list_member(replace, e))
+			if (cur == NULL)
+				cur = post;
+			else
 			{
-				List	   *vs = pull_var_clause(e, PVC_INCLUDE_AGGREGATES);
-				ListCell   *lv;
+				Op		   *u = op_make(OP_UNION, CreateTupleDescCopy(cur->desc));
 
-				foreach(lv, vs)
-				{
-					bool		found = false;
-					ListCell   *lk;
-
-					if (!IsA(lfirst(lv), Var))
-						continue;
-
-					foreach(lk, keyexprs)
-						if (equal(lfirst(lk), lfirst(lv)) ||
-							list_member(pull_var_clause(lfirst(lk), 0), lfirst(lv)))
-							found = true;
-					if (!found)
-						refuse(name, "A column that is functionally dependent on the GROUP BY key but not in it",
-							   "Add the column to GROUP BY.");
-				}
+				u->left = cur;
+				u->right = post;
+				op_slots(u);
+				cur = u;
 			}
-			post->exprs[foreach_current_index(lc)] = compile_expr((Expr *) e, NULL, replace);
 		}
-		if (q->havingQual)
-			post->qual = compile_qual(make_ands_implicit((Expr *) q->havingQual), NULL, replace);
-		op_slots(post);
-		cur = post;
 
 		/* the view's key: every grouping expression is an output column */
-		if (keyexprs != NIL && top)
+		if (q->groupClause != NIL && q->groupingSets == NIL && top)
 		{
-			plan->keycols = palloc0(sizeof(AttrNumber) * list_length(keyexprs));
-			foreach(lc, keyexprs)
+			plan->keycols = palloc0(sizeof(AttrNumber) * list_length(q->groupClause));
+			foreach(lc, q->groupClause)
 			{
+				Node	   *key = get_sortgroupclause_expr(lfirst(lc), q->targetList);
 				int			pos = -1;
 				ListCell   *lo;
 
 				foreach(lo, outexprs)
-					if (equal(lfirst(lo), lfirst(lc)))
+					if (equal(lfirst(lo), key))
 					{
 						pos = foreach_current_index(lo);
 						break;

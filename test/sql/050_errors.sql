@@ -130,23 +130,23 @@ SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.cata
 SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT id FROM t050_src OFFSET 1')$$,
   '0A000', 'cannot maintain view "t050_bad"', 'OFFSET: 0A000');
 SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after OFFSET');
-SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT x, count(*) AS c FROM t050_src GROUP BY ROLLUP (x)')$$,
-  '0A000', 'cannot maintain view "t050_bad"', 'ROLLUP: 0A000');
-SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after ROLLUP');
+SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT x, rank() OVER (PARTITION BY t ORDER BY x) AS r FROM t050_src')$$,
+  '0A000', 'cannot maintain view "t050_bad"', 'rank() OVER: 0A000');
+SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after rank()');
 SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT x, id FROM t050_src ORDER BY id FETCH FIRST 2 ROWS WITH TIES')$$,
   '0A000', 'cannot maintain view "t050_bad"', 'FETCH FIRST WITH TIES: 0A000');
 SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after FETCH FIRST');
 SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'WITH RECURSIVE w(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM w WHERE n < 3) SELECT n FROM w')$$,
   '0A000', 'cannot maintain view "t050_bad"', 'WITH RECURSIVE: 0A000');
 SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after WITH');
-SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT x, t, count(*) AS c FROM t050_src GROUP BY GROUPING SETS ((x), (t))')$$,
-  '0A000', 'cannot maintain view "t050_bad"', 'GROUPING SETS: 0A000');
-SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after GROUPING SETS');
-SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT x, count(*) AS c FROM t050_src GROUP BY ROLLUP (x)')$$,
-  '0A000', 'cannot maintain view "t050_bad"', 'ROLLUP: 0A000');
-SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after ROLLUP');
-SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT x, count(*) AS c FROM t050_src GROUP BY CUBE (x)')$$,
-  '0A000', 'cannot maintain view "t050_bad"', 'CUBE: 0A000');
+SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT x, unnest(ARRAY[1, 2]) AS u FROM t050_src')$$,
+  '0A000', 'cannot maintain view "t050_bad"', 'a set-returning function in the select list: 0A000');
+SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after a select-list SRF');
+SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT x, lag(x) OVER (ORDER BY id) AS l FROM t050_src')$$,
+  '0A000', 'cannot maintain view "t050_bad"', 'lag() OVER: 0A000');
+SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after lag()');
+SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT x FROM t050_src, generate_series(1, 2) g')$$,
+  '0A000', 'cannot maintain view "t050_bad"', 'a function in FROM that reads no table: 0A000');
 SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after CUBE');
 SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT id FROM t050_src FOR UPDATE')$$,
   '0A000', 'cannot maintain view "t050_bad"', 'FOR UPDATE: 0A000');
