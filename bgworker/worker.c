@@ -61,7 +61,7 @@
 #include "extension/planner.h"
 #include "extension/writer.h"
 
-#define ADOPT_CHUNK_ROWS 10000
+#define ADOPT_CHUNK_ROWS 100000
 #define MAX_REBUILDS 3
 
 typedef struct LiveView
@@ -81,7 +81,7 @@ typedef struct LiveView
 
 	/* adoption: the full result under S, written by the next epoch */
 	bool		adopting;
-	ZBatch		initial;
+	Arrangement *initial;		/* consolidated: a group's -old +new cancel */
 	bool		has_snap;
 	TransactionId snap_xmin;
 	TransactionId snap_xmax;
@@ -134,7 +134,7 @@ view_free_state(LiveView *v)
 	v->writer = NULL;
 	v->adopting = false;
 	v->has_snap = false;
-	zbatch_init(&v->initial);
+	v->initial = NULL;
 }
 
 static void
@@ -477,7 +477,6 @@ load_catalog(void)
 			load_settings(v, SPI_getbinval(tup, desc, 6, &isnull));
 			v->state = PVS_STARTING;
 			v->seen = true;
-			zbatch_init(&v->initial);
 			views = lappend(views, v);
 			MemoryContextSwitchTo(old);
 		}
@@ -504,19 +503,59 @@ load_catalog(void)
 
 /* ---------- adoption ---------- */
 
+/*
+ * The result being built, consolidated as it grows: a build in chunks emits
+ * -old +new for a group at every chunk, and those must not pile up.
+ */
+static void
+initial_add(LiveView *v, ZBatch *batch)
+{
+	Datum		nokey = (Datum) 0;
+	bool		nonull = false;
+	ArrGroup   *g;
+	int			i;
+
+	if (v->initial == NULL)
+	{
+		KeySpec    *none = MemoryContextAllocZero(v->cxt, sizeof(KeySpec));
+
+		none->keydesc = CreateTemplateTupleDesc(0);
+		v->initial = arrangement_create(v->cxt, "pathway view build", none, true);
+	}
+	g = arrangement_lookup(v->initial, 0, &nokey, &nonull, true);
+	for (i = 0; i < batch->n; i++)
+		arrangement_add(v->initial, g, batch->rows[i].tup, batch->rows[i].weight);
+}
+
+/* The consolidated result as a batch (in the current context), and forget it. */
+static void
+initial_take(LiveView *v, ZBatch *out)
+{
+	Datum		nokey = (Datum) 0;
+	bool		nonull = false;
+
+	zbatch_init(out);
+	if (v->initial)
+	{
+		ArrGroup   *g = arrangement_lookup(v->initial, 0, &nokey, &nonull, false);
+		ArrRow	   *r;
+
+		for (r = g ? g->rows : NULL; r; r = r->grp_next)
+			zbatch_add(out, heap_copy_minimal_tuple(r->tup), r->weight);
+		MemoryContextDelete(v->initial->cxt);
+		v->initial = NULL;
+	}
+}
+
 /* Push what the sources hold through the graph; collect the output. */
 static void
-adopt_step(LiveView *v, MemoryContext chunk_cxt, MemoryContext keep_cxt)
+adopt_step(LiveView *v, MemoryContext chunk_cxt)
 {
 	MemoryContext old = MemoryContextSwitchTo(chunk_cxt);
 	Op		   *root = v->plan->root;
-	int			i;
 
 	graph_step(root);
-	MemoryContextSwitchTo(keep_cxt);
-	for (i = 0; i < root->out.n; i++)
-		zbatch_add(&v->initial, heap_copy_minimal_tuple(root->out.rows[i].tup),
-				   root->out.rows[i].weight);
+	initial_add(v, &root->out);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(chunk_cxt);
 }
@@ -556,7 +595,7 @@ adopt_one(LiveView *v, Snapshot snap, MemoryContext chunk_cxt)
 		name_operators(v);
 		MemoryContextSwitchTo(old);
 	}
-	zbatch_init(&v->initial);
+	v->initial = NULL;
 	v->build_done = 0;
 	v->build_total = 0;
 	foreach(lc, v->plan->sources)
@@ -584,7 +623,7 @@ adopt_one(LiveView *v, Snapshot snap, MemoryContext chunk_cxt)
 			MemoryContextSwitchTo(old);
 			if (++n % ADOPT_CHUNK_ROWS == 0)
 			{
-				adopt_step(v, chunk_cxt, v->cxt);
+				adopt_step(v, chunk_cxt);
 				v->build_done += ADOPT_CHUNK_ROWS;
 				publish_progress(v);
 				CHECK_FOR_INTERRUPTS();
@@ -595,7 +634,7 @@ adopt_one(LiveView *v, Snapshot snap, MemoryContext chunk_cxt)
 		table_close(rel, AccessShareLock);
 		v->build_done += n % ADOPT_CHUNK_ROWS;
 	}
-	adopt_step(v, chunk_cxt, v->cxt);
+	adopt_step(v, chunk_cxt);
 	v->build_total = Max(v->build_total, v->build_done);
 	publish_progress(v);
 
@@ -801,12 +840,11 @@ apply_view(LiveView *v, List *txns, XLogRecPtr upto)
 	graph_step(root);
 	if (v->adopting)
 	{
-		int			i;
+		ZBatch		target;
 
-		for (i = 0; i < root->out.n; i++)
-			zbatch_add(&v->initial, root->out.rows[i].tup, root->out.rows[i].weight);
-		writer_reconcile(v->writer, &v->initial);
-		zbatch_init(&v->initial);
+		initial_add(v, &root->out);
+		initial_take(v, &target);
+		writer_reconcile(v->writer, &target);
 		v->adopting = false;
 		v->state = PVS_RUNNING;
 		v->status_dirty = true;
