@@ -226,7 +226,8 @@ publish_view(LiveView *v, PathwayViewShm *s)
 	s->relid = v->relid;
 	s->state = v->state;
 	s->state_rows = v->plan ? graph_state_rows(v->plan->root) : 0;
-	s->state_bytes = v->plan ? graph_state_bytes(v->plan->root) : 0;
+	s->state_bytes = (v->plan ? graph_state_bytes(v->plan->root) : 0) +
+		(v->writer ? writer_bytes(v->writer) : 0);
 	s->rows_written = v->writer ? v->writer->written : 0;
 	s->epochs = v->epochs;
 	s->last_ms = v->last_ms;
@@ -245,6 +246,17 @@ publish_view(LiveView *v, PathwayViewShm *s)
 		o->rows_out = op->rows_out;
 		o->state_rows = op_state_rows(op);
 		o->state_bytes = op_state_bytes(op);
+	}
+	/* the view's table: the rows it holds and how the engine finds them */
+	if (v->writer && s->nops < PATHWAY_MAX_OPS)
+	{
+		PathwayOpShm *o = &s->ops[s->nops];
+
+		snprintf(o->label, PATHWAY_OP_LABEL, "%d table", s->nops + 1);
+		o->rows_in = o->rows_out = v->writer->written;
+		o->state_rows = v->writer->nrows;
+		o->state_bytes = writer_bytes(v->writer);
+		s->nops++;
 	}
 }
 

@@ -38,8 +38,9 @@ struct OutRow
 	OutRow	   *next;
 	uint32		hash;
 	int			ntids;
-	int			cap;
-	ItemPointerData *tids;
+	int			cap;			/* of more; 0 while one copy fits in 'first' */
+	ItemPointerData first;		/* most rows have one copy: no array */
+	ItemPointerData *more;
 	MinimalTuple tup;
 };
 
@@ -125,13 +126,19 @@ store_add(ViewWriter *w, MinimalTuple tup, uint32 h, ItemPointer tid)
 		o->next = w->buckets[h & (w->nbuckets - 1)];
 		w->buckets[h & (w->nbuckets - 1)] = o;
 	}
-	if (o->ntids == o->cap)
+	if (o->ntids == 0)
+		o->first = *tid;
+	else
 	{
-		o->cap = o->cap ? o->cap * 2 : 1;
-		o->tids = o->tids ? repalloc(o->tids, sizeof(ItemPointerData) * o->cap)
-			: MemoryContextAlloc(w->cxt, sizeof(ItemPointerData) * o->cap);
+		if (o->ntids - 1 == o->cap)
+		{
+			o->cap = o->cap ? o->cap * 2 : 2;
+			o->more = o->more ? repalloc(o->more, sizeof(ItemPointerData) * o->cap)
+				: MemoryContextAlloc(w->cxt, sizeof(ItemPointerData) * o->cap);
+		}
+		o->more[o->ntids - 1] = *tid;
 	}
-	o->tids[o->ntids++] = *tid;
+	o->ntids++;
 	w->nrows++;
 }
 
@@ -149,13 +156,14 @@ store_take(ViewWriter *w, MinimalTuple tup, uint32 h, ItemPointer tid)
 	}
 	if (o == NULL || o->ntids == 0)
 		return false;
-	*tid = o->tids[--o->ntids];
+	--o->ntids;
+	*tid = o->ntids == 0 ? o->first : o->more[o->ntids - 1];
 	w->nrows--;
 	if (o->ntids == 0)
 	{
 		*p = o->next;
-		if (o->tids)
-			pfree(o->tids);
+		if (o->more)
+			pfree(o->more);
 		pfree(o);
 	}
 	return true;
@@ -474,7 +482,7 @@ writer_reconcile(ViewWriter *w, ZBatch *target)
 
 			for (k = 0; k < o->ntids; k++)
 			{
-				fetch_old(&a, &o->tids[k]);
+				fetch_old(&a, k == 0 ? &o->first : &o->more[k - 1]);
 				ExecSimpleRelationDelete(a.rri, a.estate, &a.epq, a.oldslot);
 				w->written++;
 			}
@@ -496,4 +504,11 @@ writer_valid(ViewWriter *w)
 
 	table_close(rel, AccessShareLock);
 	return valid;
+}
+
+/* Memory held to find the table's rows: part of the view's state. */
+Size
+writer_bytes(ViewWriter *w)
+{
+	return MemoryContextMemAllocated(w->cxt, true);
 }

@@ -33,5 +33,6 @@ extern ViewWriter *writer_create(MemoryContext parent, Oid relid, TupleDesc desc
 extern void writer_reconcile(ViewWriter *w, ZBatch *target);
 extern void writer_apply(ViewWriter *w, ZBatch *delta);
 extern bool writer_valid(ViewWriter *w);
+extern Size writer_bytes(ViewWriter *w);
 
 #endif							/* PATHWAY_WRITER_H */

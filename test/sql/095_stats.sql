@@ -37,15 +37,16 @@ SELECT results_eq($$SELECT ordinal, operator, rows_in, rows_out, state_rows FROM
            (4, '4 join', 0, 0, 94),
            (5, '5 project', 0, 0, 0),
            (6, '6 group by', 0, 0, 3),
-           (7, '7 project', 0, 0, 0)$$,
-  'every operator is listed, sources first; state: the join holds 90 + 4 rows, the reduce 3 groups');
+           (7, '7 project', 0, 0, 0),
+           (8, '8 table', 0, 0, 3)$$,
+  'every operator is listed, sources first, then the table; state: the join holds 90 + 4 rows, the reduce 3 groups, the table 3 rows');
 
 -- one transaction: two orders that pass the filter, one that does not
 INSERT INTO t095_o VALUES (101, 1, 50), (102, 3, 60), (103, 0, 5);
 SELECT pathway.sync('t095_v');
 SELECT results_eq($$SELECT operator, rows_in, rows_out FROM pathway.stats WHERE view = 't095_v' AND ordinal > 0 ORDER BY ordinal$$,
   $$VALUES ('1 source t095_o', 3::bigint, 3::bigint), ('2 filter', 3, 2), ('3 source t095_c', 0, 0),
-           ('4 join', 2, 2), ('5 project', 2, 2), ('6 group by', 2, 4), ('7 project', 4, 4)$$,
+           ('4 join', 2, 2), ('5 project', 2, 2), ('6 group by', 2, 4), ('7 project', 4, 4), ('8 table', 2, 2)$$,
   'rows in and out of each operator for one change: groups s and e change (-old +new each)');
 SELECT results_eq($$SELECT epochs, rows_written, backlog_bytes FROM pathway.stats WHERE view = 't095_v' AND operator = 'view'$$,
   $$VALUES (1::bigint, 2::bigint, 0::bigint)$$, 'one epoch, two rows written (two updates), no backlog');
