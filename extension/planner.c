@@ -1235,6 +1235,72 @@ build_reduce(PState *ps, Op *input, List *keyexprs, List *eqops, List *aggrefs,
 	return red;
 }
 
+/* ---------- scalar subqueries ---------- */
+
+typedef struct ScalarCtx
+{
+	PState	   *ps;
+	Query	   *q;
+} ScalarCtx;
+
+/*
+ * An uncorrelated scalar subquery that is a global aggregate always yields
+ * exactly one row: it becomes a one-row subquery in FROM, cross-joined, and
+ * the expression reads its column.  Others are left for the checks to refuse.
+ */
+static Node *
+scalar_mutator(Node *node, ScalarCtx *ctx)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, SubLink) && ((SubLink *) node)->subLinkType == EXPR_SUBLINK)
+	{
+		SubLink    *sl = (SubLink *) node;
+		Query	   *sub = (Query *) sl->subselect;
+		TargetEntry *tle;
+		RangeTblEntry *rte;
+		RangeTblRef *rtr;
+
+		if (contain_vars_of_level((Node *) sub, 1))
+			refuse(ctx->ps->name, "A correlated scalar subquery", "Rewrite it as a join with GROUP BY.");
+		if (!sub->hasAggs || sub->groupClause || sub->groupingSets || sub->havingQual ||
+			sub->setOperations || sub->limitCount || sub->limitOffset || sub->cteList)
+			refuse(ctx->ps->name, "A scalar subquery other than a global aggregate",
+				   "A scalar subquery such as (SELECT max(x) FROM t) is maintained; others may yield no row or several.");
+		tle = linitial_node(TargetEntry, sub->targetList);
+		rte = makeNode(RangeTblEntry);
+		rte->rtekind = RTE_SUBQUERY;
+		rte->subquery = copyObject(sub);
+		rte->eref = makeAlias("scalar", list_make1(makeString(tle->resname ? tle->resname : "?column?")));
+		rte->inFromCl = true;
+		ctx->q->rtable = lappend(ctx->q->rtable, rte);
+		rtr = makeNode(RangeTblRef);
+		rtr->rtindex = list_length(ctx->q->rtable);
+		ctx->q->jointree->fromlist = lappend(ctx->q->jointree->fromlist, rtr);
+		return (Node *) makeVar(rtr->rtindex, 1, exprType((Node *) tle->expr),
+								exprTypmod((Node *) tle->expr), exprCollation((Node *) tle->expr), 0);
+	}
+	if (IsA(node, Query))
+		return node;
+	return expression_tree_mutator(node, scalar_mutator, (void *) ctx);
+}
+
+static void
+pull_up_scalars(PState *ps, Query *q)
+{
+	ScalarCtx	ctx;
+
+	if (!q->hasSubLinks)
+		return;
+	ctx.ps = ps;
+	ctx.q = q;
+	q->jointree->quals = scalar_mutator(q->jointree->quals, &ctx);
+	if (!q->hasAggs && !q->groupClause)
+		q->targetList = (List *) scalar_mutator((Node *) q->targetList, &ctx);
+	q->hasSubLinks = checkExprHasSubLink((Node *) q->targetList) ||
+		checkExprHasSubLink(q->jointree->quals) || checkExprHasSubLink(q->havingQual);
+}
+
 /* ---------- EXISTS and IN: semi- and anti-joins ---------- */
 
 typedef struct SemiJoin
@@ -1860,6 +1926,7 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
 	ps.name = name;
 	ps.query = q;
 	ps.plan = plan;
+	pull_up_scalars(&ps, q);
 	semis = extract_semis(&ps, q);
 	check_query(&ps);
 	if (has_join_rtes(q))
