@@ -1,0 +1,817 @@
+/*
+ * plan_join.c
+ *	  FROM and WHERE: sources, conditions, inner and outer joins, functions
+ *	  in FROM, and [NOT] EXISTS / IN as semi- and anti-joins.
+ *
+ * A join scope (a FROM list with its inner joins) is built left-deep,
+ * preferring at each step an item that has a join condition with what is
+ * built; outer joins are built as units with their ON clause.  Each source
+ * keeps only the columns the query reads, and a condition is applied as soon
+ * as the rows it reads are there.
+ */
+#include "postgres.h"
+
+#include "access/table.h"
+#include "catalog/pg_aggregate.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
+#include "executor/executor.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "catalog/pg_operator.h"
+#include "parser/analyze.h"
+#include "parser/parsetree.h"
+#include "rewrite/rewriteHandler.h"
+#include "rewrite/rewriteManip.h"
+#include "parser/parse_agg.h"
+#include "parser/parse_coerce.h"
+#include "parser/parse_node.h"
+#include "parser/parser.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+#include "utils/sortsupport.h"
+#include "utils/typcache.h"
+
+
+#include "extension/plan_internal.h"
+
+
+/* ---------- sources, filters, joins ---------- */
+
+static Op *
+make_source(PState *ps, int rti, List *vars, ViewPlan *plan)
+{
+	RangeTblEntry *rte = rt_fetch(rti, ps->query->rtable);
+	Relation	rel = table_open(rte->relid, AccessShareLock);
+	TupleDesc	tdesc = RelationGetDescr(rel);
+	Bitmapset  *atts = NULL;
+	ListCell   *lc;
+	Op		   *op;
+	int			n = 0,
+				a;
+
+	foreach(lc, vars)
+	{
+		Var		   *v = lfirst_node(Var, lc);
+
+		if (v->varno == rti)
+			atts = bms_add_member(atts, v->varattno);
+	}
+	op = op_make(OP_SOURCE, CreateTemplateTupleDesc(bms_num_members(atts)));
+	op->relid = rte->relid;
+	op->nsrccols = bms_num_members(atts);
+	op->srcattnos = palloc(sizeof(AttrNumber) * (op->nsrccols + 1));
+	a = -1;
+	while ((a = bms_next_member(atts, a)) >= 0)
+	{
+		TupleDescCopyEntry(op->desc, n + 1, tdesc, a);
+		op->srcattnos[n] = a;
+		ps->layout.pos[rti][a] = n;
+		plan->columns = lappend_oid(plan->columns, rte->relid);
+		plan->column_attnos = lappend_int(plan->column_attnos, a);
+		n++;
+	}
+	table_close(rel, AccessShareLock);
+	plan->sources = lappend(plan->sources, op);
+	if (!list_member_oid(plan->relids, rte->relid))
+		plan->relids = lappend_oid(plan->relids, rte->relid);
+	return op;
+}
+
+/* Wrap op in a filter for the pending conjuncts that only read 'rels'. */
+static Op *
+apply_ready_quals(PState *ps, Op *op, Bitmapset *rels)
+{
+	List	   *ready = NIL;
+	List	   *rest = NIL;
+	ListCell   *lc;
+	Op		   *f;
+
+	foreach(lc, ps->pending)
+	{
+		Node	   *qual = lfirst(lc);
+
+		if (bms_is_subset(pull_varnos(NULL, qual), rels))
+			ready = lappend(ready, qual);
+		else
+			rest = lappend(rest, qual);
+	}
+	ps->pending = rest;
+	if (ready == NIL)
+		return op;
+	f = op_make(OP_MAP, op->desc);
+	f->left = op;
+	f->qual = compile_qual(ready, &ps->layout, NIL);
+	op_slots(f);
+	return f;
+}
+
+/*
+ * The hashable equality operator that decides "a = b" on one type, or
+ * InvalidOid.  A cross-type equality (int4 = int8) is rewritten over the
+ * common type, which both sides convert to exactly.
+ */
+static Oid
+same_type_equality(OpExpr *op, Node **a, Node **b)
+{
+	Oid			ta = exprType(*a),
+				tb = exprType(*b),
+				common,
+				eqop;
+	ParseState *pstate;
+
+	if (ta == tb)
+		return op_hashjoinable(op->opno, ta) ? op->opno : InvalidOid;
+	if (!op_hashjoinable(op->opno, ta) && !op_mergejoinable(op->opno, ta))
+		return InvalidOid;
+	pstate = make_parsestate(NULL);
+	common = select_common_type(pstate, list_make2(*a, *b), NULL, NULL);
+	if (!OidIsValid(common))
+		return InvalidOid;
+	eqop = lookup_type_cache(common, TYPECACHE_EQ_OPR)->eq_opr;
+	if (!OidIsValid(eqop) || !op_hashjoinable(eqop, common))
+		return InvalidOid;
+	*a = coerce_to_common_type(pstate, *a, common, "JOIN");
+	*b = coerce_to_common_type(pstate, *b, common, "JOIN");
+	return eqop;
+}
+
+/*
+ * Split off the equality conjuncts usable as hash keys between the rows
+ * joined so far and table rti.  Returns the key expressions of each side.
+ */
+static void
+find_join_keys(PState *ps, Bitmapset *right, List **lkeys, List **rkeys, List **eqops)
+{
+	List	   *rest = NIL;
+	ListCell   *lc;
+
+	foreach(lc, ps->pending)
+	{
+		Node	   *qual = lfirst(lc);
+		OpExpr	   *op;
+		Node	   *a,
+				   *b;
+		Bitmapset  *ra,
+				   *rb;
+		Oid			eqop;
+
+		if (IsA(qual, OpExpr) && list_length(((OpExpr *) qual)->args) == 2)
+		{
+			op = (OpExpr *) qual;
+			a = linitial(op->args);
+			b = lsecond(op->args);
+			ra = pull_varnos(NULL, a);
+			rb = pull_varnos(NULL, b);
+			eqop = same_type_equality(op, &a, &b);
+			if (OidIsValid(eqop) && !bms_is_empty(ra) && !bms_is_empty(rb))
+			{
+				if (bms_is_subset(ra, ps->done_rels) && bms_is_subset(rb, right))
+				{
+					*lkeys = lappend(*lkeys, a);
+					*rkeys = lappend(*rkeys, b);
+					*eqops = lappend_oid(*eqops, eqop);
+					continue;
+				}
+				if (bms_is_subset(rb, ps->done_rels) && bms_is_subset(ra, right))
+				{
+					*lkeys = lappend(*lkeys, b);
+					*rkeys = lappend(*rkeys, a);
+					*eqops = lappend_oid(*eqops, eqop);
+					continue;
+				}
+			}
+		}
+		rest = lappend(rest, qual);
+	}
+	ps->pending = rest;
+}
+
+static bool
+connects(PState *ps, Bitmapset *rels)
+{
+	ListCell   *lc;
+
+	foreach(lc, ps->pending)
+	{
+		Bitmapset  *r = pull_varnos(NULL, lfirst(lc));
+
+		if (bms_overlap(rels, r) && bms_overlap(r, ps->done_rels))
+			return true;
+	}
+	return false;
+}
+
+KeySpec *
+keyspec_for_ops(List *exprs, List *eqops)
+{
+	KeySpec    *ks = palloc0(sizeof(KeySpec));
+	ListCell   *lc;
+	int			n = list_length(exprs);
+
+	ks->nkeys = n;
+	ks->keydesc = desc_for_exprs(exprs);
+	ks->hashfn = palloc0(sizeof(FmgrInfo) * (n + 1));
+	ks->eqfn = palloc0(sizeof(FmgrInfo) * (n + 1));
+	ks->collations = palloc0(sizeof(Oid) * (n + 1));
+	foreach(lc, exprs)
+	{
+		int			i = foreach_current_index(lc);
+		Oid			eqop = list_nth_oid(eqops, i);
+		Oid			lhs,
+					rhs;
+
+		if (!get_op_hash_functions(eqop, &lhs, &rhs))
+			elog(ERROR, "pathway: no hash function for operator %u", eqop);
+		fmgr_info(lhs, &ks->hashfn[i]);
+		fmgr_info(get_opcode(eqop), &ks->eqfn[i]);
+		ks->collations[i] = exprCollation(lfirst(lc));
+	}
+	return ks;
+}
+
+/*
+ * Join 'left' (the rows of ps->done_rels) and 'right' (the rows of 'rrels',
+ * laid out from column 0) on the given keys; the right rows' columns move
+ * after the left's.  pad_left/pad_right: LEFT/RIGHT/FULL outer joins.
+ */
+static Op *
+make_join(PState *ps, Op *left, Op *right, Bitmapset *rrels, List *lkeys,
+		  List *rkeys, List *eqops, bool pad_left, bool pad_right)
+{
+	int			nl = left->desc->natts,
+				i,
+				k,
+				rti;
+	TupleDesc	desc = CreateTemplateTupleDesc(nl + right->desc->natts);
+	Op		   *join;
+	ListCell   *lc;
+
+	for (i = 0; i < nl; i++)
+		TupleDescCopyEntry(desc, i + 1, left->desc, i + 1);
+	for (i = 0; i < right->desc->natts; i++)
+	{
+		TupleDescCopyEntry(desc, nl + i + 1, right->desc, i + 1);
+		/* a padded side's columns can be NULL whatever the table says */
+		TupleDescAttr(desc, nl + i)->attnotnull = false;
+	}
+	join = op_make(OP_JOIN, desc);
+	join->left = left;
+	join->right = right;
+	join->pad_left = pad_left;
+	join->pad_right = pad_right;
+	op_slots(join);
+	join->keys = keyspec_for_ops(lkeys, eqops);
+	join->keys->nulls_match = false;
+	join->lkeys = palloc0(sizeof(ExprState *) * (list_length(lkeys) + 1));
+	join->rkeys = palloc0(sizeof(ExprState *) * (list_length(rkeys) + 1));
+	/* both sides' keys are compiled before the right side's columns move */
+	foreach(lc, lkeys)
+		join->lkeys[foreach_current_index(lc)] = compile_expr(lfirst(lc), &ps->layout, NIL);
+	foreach(lc, rkeys)
+		join->rkeys[foreach_current_index(lc)] = compile_expr(lfirst(lc), &ps->layout, NIL);
+	join->larr = arrangement_create(CurrentMemoryContext, "pathway join left", join->keys, true);
+	join->rarr = arrangement_create(CurrentMemoryContext, "pathway join right", join->keys, true);
+	join->larr->track_touched = join->rarr->track_touched = (pad_left || pad_right);
+
+	rti = -1;
+	while ((rti = bms_next_member(rrels, rti)) >= 0)
+		for (k = 0; k <= ps->layout.natts[rti]; k++)
+			if (ps->layout.pos[rti][k] >= 0)
+				ps->layout.pos[rti][k] += nl;
+	return join;
+}
+
+/* The tables a function in FROM reads. */
+static Bitmapset *
+function_rels(PState *ps, int rti)
+{
+	RangeTblEntry *rte = rt_fetch(rti, ps->query->rtable);
+
+	return pull_varnos(NULL, linitial_node(RangeTblFunction, rte->functions)->funcexpr);
+}
+
+/* Each row of 'cur', extended by each row the function returns for it. */
+static Op *
+make_flatmap(PState *ps, Op *cur, int rti)
+{
+	RangeTblEntry *rte = rt_fetch(rti, ps->query->rtable);
+	Node	   *fexpr = linitial_node(RangeTblFunction, rte->functions)->funcexpr;
+	TupleDesc	fdesc;
+	TupleDesc	desc;
+	Oid			rettype;
+	RepointCtx	ctx;
+	Expr	   *e;
+	Op		   *op;
+	int			nl = cur->desc->natts,
+				i;
+
+	switch (get_expr_result_type(fexpr, &rettype, &fdesc))
+	{
+		case TYPEFUNC_COMPOSITE:
+			fdesc = CreateTupleDescCopy(fdesc);
+			break;
+		case TYPEFUNC_SCALAR:
+			fdesc = CreateTemplateTupleDesc(1);
+			TupleDescInitEntry(fdesc, 1, NULL, exprType(fexpr), exprTypmod(fexpr), 0);
+			TupleDescInitEntryCollation(fdesc, 1, exprCollation(fexpr));
+			break;
+		default:
+			refuse(ps->name, "A function in FROM returning record", NULL);
+	}
+	desc = CreateTemplateTupleDesc(nl + fdesc->natts);
+	for (i = 0; i < nl; i++)
+		TupleDescCopyEntry(desc, i + 1, cur->desc, i + 1);
+	for (i = 0; i < fdesc->natts; i++)
+		TupleDescCopyEntry(desc, nl + i + 1, fdesc, i + 1);
+
+	op = op_make(OP_FLATMAP, desc);
+	op->left = cur;
+	op_slots(op);
+	op->fdesc = fdesc;
+	op->fslot = MakeSingleTupleTableSlot(fdesc, &TTSOpsMinimalTuple);
+	op->argcxt = AllocSetContextCreate(CurrentMemoryContext, "pathway function arguments",
+									   ALLOCSET_SMALL_SIZES);
+	ctx.layout = &ps->layout;
+	ctx.exprs = NIL;
+	e = expression_planner((Expr *) repoint_mutator(fexpr, &ctx));
+	op->srf = ExecInitTableFunctionResult(e, op->econtext, NULL);
+
+	for (i = 1; i <= fdesc->natts && i <= ps->layout.natts[rti]; i++)
+		ps->layout.pos[rti][i] = nl + i - 1;
+	return op;
+}
+
+/* An item of a join scope: a table, or an outer join built as a unit. */
+typedef struct JoinItem
+{
+	int			rti;
+	JoinExpr   *outer;
+	Bitmapset  *rels;
+} JoinItem;
+
+static Bitmapset *
+jointree_rels(Node *jt)
+{
+	Bitmapset  *rels = NULL;
+	ListCell   *lc;
+
+	if (IsA(jt, RangeTblRef))
+		return bms_make_singleton(((RangeTblRef *) jt)->rtindex);
+	if (IsA(jt, FromExpr))
+		foreach(lc, ((FromExpr *) jt)->fromlist)
+			rels = bms_join(rels, jointree_rels(lfirst(lc)));
+	else if (IsA(jt, JoinExpr))
+		rels = bms_join(jointree_rels(((JoinExpr *) jt)->larg),
+						jointree_rels(((JoinExpr *) jt)->rarg));
+	return rels;
+}
+
+/* Inner joins and FROM lists flatten into one scope; outer joins do not. */
+static void
+flatten_scope(Node *jt, List **items, List **quals)
+{
+	JoinItem   *it;
+
+	if (IsA(jt, RangeTblRef))
+	{
+		it = palloc0(sizeof(JoinItem));
+		it->rti = ((RangeTblRef *) jt)->rtindex;
+		it->rels = bms_make_singleton(it->rti);
+		*items = lappend(*items, it);
+	}
+	else if (IsA(jt, FromExpr))
+	{
+		FromExpr   *f = (FromExpr *) jt;
+		ListCell   *lc;
+
+		foreach(lc, f->fromlist)
+			flatten_scope(lfirst(lc), items, quals);
+		if (f->quals)
+			*quals = list_concat(*quals, make_ands_implicit((Expr *) f->quals));
+	}
+	else if (IsA(jt, JoinExpr) && ((JoinExpr *) jt)->jointype == JOIN_INNER)
+	{
+		JoinExpr   *j = (JoinExpr *) jt;
+
+		flatten_scope(j->larg, items, quals);
+		flatten_scope(j->rarg, items, quals);
+		if (j->quals)
+			*quals = list_concat(*quals, make_ands_implicit((Expr *) j->quals));
+	}
+	else if (IsA(jt, JoinExpr))
+	{
+		it = palloc0(sizeof(JoinItem));
+		it->outer = (JoinExpr *) jt;
+		it->rels = jointree_rels(jt);
+		*items = lappend(*items, it);
+	}
+	else
+		elog(ERROR, "pathway: unexpected node in FROM: %d", (int) nodeTag(jt));
+}
+
+
+/*
+ * LEFT, RIGHT and FULL joins.  The ON clause may hold equalities between the
+ * two sides (the keys) and, for LEFT/RIGHT, conditions on the nullable side
+ * alone (they filter that side before the join); anything else would change
+ * which rows are padded and is refused.
+ */
+static Op *
+build_outer(PState *ps, JoinExpr *j, List *vars, ViewPlan *plan)
+{
+	Node	   *larg = j->larg,
+			   *rarg = j->rarg;
+	bool		full = (j->jointype == JOIN_FULL);
+	Bitmapset  *lrels,
+			   *rrels,
+			   *save_done = ps->done_rels;
+	List	   *save_pending = ps->pending;
+	List	   *rquals = NIL,
+			   *lkeys = NIL,
+			   *rkeys = NIL,
+			   *eqops = NIL;
+	ListCell   *lc;
+	Op		   *left,
+			   *right,
+			   *join;
+
+	if (j->jointype == JOIN_RIGHT)
+	{
+		larg = j->rarg;
+		rarg = j->larg;
+	}
+	else if (j->jointype != JOIN_LEFT && !full)
+		refuse(ps->name, "This kind of join", NULL);
+	lrels = jointree_rels(larg);
+	rrels = jointree_rels(rarg);
+
+	foreach(lc, j->quals ? make_ands_implicit((Expr *) j->quals) : NIL)
+	{
+		Node	   *c = lfirst(lc);
+		Bitmapset  *r = pull_varnos(NULL, c);
+
+		if (!full && bms_is_subset(r, rrels))
+		{
+			rquals = lappend(rquals, c);
+			continue;
+		}
+		if (IsA(c, OpExpr) && list_length(((OpExpr *) c)->args) == 2)
+		{
+			OpExpr	   *op = (OpExpr *) c;
+			Node	   *a = linitial(op->args);
+			Node	   *b = lsecond(op->args);
+			Bitmapset  *ra = pull_varnos(NULL, a);
+			Bitmapset  *rb = pull_varnos(NULL, b);
+			Oid			eqop = same_type_equality(op, &a, &b);
+
+			if (OidIsValid(eqop) && !bms_is_empty(ra) && !bms_is_empty(rb))
+			{
+				if (bms_is_subset(ra, lrels) && bms_is_subset(rb, rrels))
+				{
+					lkeys = lappend(lkeys, a);
+					rkeys = lappend(rkeys, b);
+					eqops = lappend_oid(eqops, eqop);
+					continue;
+				}
+				if (bms_is_subset(rb, lrels) && bms_is_subset(ra, rrels))
+				{
+					lkeys = lappend(lkeys, b);
+					rkeys = lappend(rkeys, a);
+					eqops = lappend_oid(eqops, eqop);
+					continue;
+				}
+			}
+		}
+		refuse(ps->name, full ? "A FULL JOIN condition other than equalities between its two sides"
+			   : "An outer join condition other than equalities between its sides or conditions on its nullable side",
+			   "Move a condition on the preserved side to WHERE, or rewrite the join.");
+	}
+
+	left = build_scope(ps, larg, NIL, vars, plan, &lrels);
+	right = build_scope(ps, rarg, rquals, vars, plan, &rrels);
+	ps->done_rels = lrels;
+	join = make_join(ps, left, right, rrels, lkeys, rkeys, eqops, true, full);
+	ps->done_rels = save_done;
+	ps->pending = save_pending;
+	return join;
+}
+
+/*
+ * Build the rows of one join scope: its items joined left-deep, preferring
+ * at each step an item that has a join condition with what is built, with
+ * every condition applied as soon as the rows it reads are there.
+ */
+Op *
+build_scope(PState *ps, Node *jt, List *extra_quals, List *vars, ViewPlan *plan,
+			Bitmapset **rels)
+{
+	List	   *items = NIL,
+			   *quals = NIL;
+	List	   *save_pending = ps->pending;
+	Bitmapset  *save_done = ps->done_rels;
+	Op		   *cur = NULL;
+
+	flatten_scope(jt, &items, &quals);
+	ps->pending = list_concat(quals, extra_quals);
+	ps->done_rels = NULL;
+
+	while (items != NIL)
+	{
+		JoinItem   *it = NULL;
+		ListCell   *lc;
+		Op		   *op;
+		bool		took_function = false;
+
+		/* a function over other tables' columns comes as soon as they are here */
+		foreach(lc, items)
+		{
+			JoinItem   *f = lfirst(lc);
+
+			if (f->outer == NULL && rt_fetch(f->rti, ps->query->rtable)->rtekind == RTE_FUNCTION &&
+				cur && bms_is_subset(function_rels(ps, f->rti), ps->done_rels))
+			{
+				items = list_delete_ptr(items, f);
+				cur = make_flatmap(ps, cur, f->rti);
+				ps->done_rels = bms_add_member(ps->done_rels, f->rti);
+				cur = apply_ready_quals(ps, cur, ps->done_rels);
+				took_function = true;
+				break;
+			}
+		}
+		if (items == NIL)
+			break;
+		foreach(lc, items)
+		{
+			JoinItem   *c = lfirst(lc);
+
+			if (c->outer == NULL && rt_fetch(c->rti, ps->query->rtable)->rtekind == RTE_FUNCTION)
+				continue;
+			if (it == NULL || (cur && connects(ps, c->rels)))
+			{
+				it = c;
+				if (cur == NULL || connects(ps, c->rels))
+					break;
+			}
+		}
+		if (it == NULL)
+		{
+			if (cur != NULL && took_function)
+				continue;		/* more functions may now be ready */
+			refuse(ps->name, "A function in FROM over tables of another join scope", NULL);
+		}
+		items = list_delete_ptr(items, it);
+
+		if (it->outer)
+		{
+			List	   *pending = ps->pending;
+			Bitmapset  *done = ps->done_rels;
+
+			op = build_outer(ps, it->outer, vars, plan);
+			ps->pending = pending;
+			ps->done_rels = done;
+		}
+		else if (rt_fetch(it->rti, ps->query->rtable)->rtekind == RTE_SUBQUERY)
+			op = make_subquery(ps, it->rti);
+		else
+			op = make_source(ps, it->rti, vars, plan);
+		op = apply_ready_quals(ps, op, it->rels);
+
+		if (cur == NULL)
+		{
+			cur = op;
+			ps->done_rels = bms_copy(it->rels);
+		}
+		else
+		{
+			List	   *lkeys = NIL,
+					   *rkeys = NIL,
+					   *eqops = NIL;
+
+			find_join_keys(ps, it->rels, &lkeys, &rkeys, &eqops);
+			cur = make_join(ps, cur, op, it->rels, lkeys, rkeys, eqops, false, false);
+			ps->done_rels = bms_join(ps->done_rels, bms_copy(it->rels));
+			cur = apply_ready_quals(ps, cur, ps->done_rels);
+		}
+	}
+	if (ps->pending != NIL)
+		cur = apply_ready_quals(ps, cur, ps->done_rels);
+	if (ps->pending != NIL)
+		elog(ERROR, "pathway: a condition reads tables outside of its join");
+	*rels = ps->done_rels;
+	ps->pending = save_pending;
+	ps->done_rels = save_done;
+	return cur;
+}
+
+/* ---------- EXISTS and IN: semi- and anti-joins ---------- */
+
+static bool
+only_outer_vars(Node *n)
+{
+	return contain_vars_of_level(n, 1) && !contain_vars_of_level(n, 0);
+}
+
+/*
+ * Take a WHERE conjunct of the form [NOT] EXISTS (subquery) or x IN
+ * (subquery) apart: the subquery's correlated equalities and the IN test
+ * become join keys; what is left of the subquery is planned on its own.
+ */
+static SemiJoin *
+make_semi(PState *ps, Node *conj)
+{
+	SemiJoin   *sj = palloc0(sizeof(SemiJoin));
+	SubLink    *sl;
+	Query	   *sub;
+	List	   *keep = NIL,
+			   *rkeys = NIL;
+	ListCell   *lc;
+	bool		correlated = false;
+
+	if (is_notclause(conj))
+	{
+		sj->negated = true;
+		conj = (Node *) get_notclausearg((Expr *) conj);
+	}
+	sl = (SubLink *) conj;
+	sj->sublink = sl;
+	if (sl->subLinkType == ANY_SUBLINK && sj->negated)
+		refuse(ps->name, "NOT IN (subquery)", "Use NOT EXISTS, which does not depend on NULLs in the subquery.");
+	if (sl->subLinkType != EXISTS_SUBLINK && sl->subLinkType != ANY_SUBLINK)
+		refuse(ps->name, "A subquery in an expression other than [NOT] EXISTS or IN in WHERE", NULL);
+	sub = copyObject((Query *) sl->subselect);
+	if (sub->cteList)
+		refuse(ps->name, "WITH inside a subquery in WHERE", NULL);
+
+	/* IN: the tested expressions against the subquery's columns */
+	if (sl->subLinkType == ANY_SUBLINK)
+	{
+		List	   *tests = (is_andclause(sl->testexpr))
+			? ((BoolExpr *) sl->testexpr)->args : list_make1(sl->testexpr);
+
+		foreach(lc, tests)
+		{
+			OpExpr	   *op = (OpExpr *) lfirst(lc);
+			Node	   *outer,
+					   *inner;
+			Param	   *param;
+			OpExpr		test;
+			Oid			eqop;
+
+			if (!IsA(op, OpExpr) || list_length(op->args) != 2 || !IsA(lsecond(op->args), Param))
+				refuse(ps->name, "This form of IN (subquery)", NULL);
+			outer = linitial(op->args);
+			param = (Param *) lsecond(op->args);
+			inner = (Node *) list_nth_node(TargetEntry, sub->targetList, param->paramid - 1)->expr;
+			test = *op;
+			eqop = same_type_equality(&test, &outer, &inner);
+			if (!OidIsValid(eqop))
+				refuse(ps->name, "IN (subquery) with an operator other than a hashable equality", NULL);
+			sj->lkeys = lappend(sj->lkeys, outer);
+			sj->eqops = lappend_oid(sj->eqops, eqop);
+			rkeys = lappend(rkeys, inner);
+		}
+	}
+
+	/* correlated equalities in the subquery's WHERE become keys too */
+	foreach(lc, sub->jointree->quals ? make_ands_implicit((Expr *) sub->jointree->quals) : NIL)
+	{
+		Node	   *c = lfirst(lc);
+
+		if (!contain_vars_of_level(c, 1))
+		{
+			keep = lappend(keep, c);
+			continue;
+		}
+		correlated = true;
+		if (IsA(c, OpExpr) && list_length(((OpExpr *) c)->args) == 2)
+		{
+			OpExpr	   *op = (OpExpr *) c;
+			Node	   *a = linitial(op->args);
+			Node	   *b = lsecond(op->args);
+			Node	   *outer = NULL,
+					   *inner = NULL;
+			Oid			eqop;
+
+			if (only_outer_vars(a) && !contain_vars_of_level(b, 1))
+				outer = a, inner = b;
+			else if (only_outer_vars(b) && !contain_vars_of_level(a, 1))
+				outer = b, inner = a;
+			if (outer && (eqop = same_type_equality(op, &outer, &inner)) != InvalidOid &&
+				op == (OpExpr *) c)
+			{
+				outer = copyObject(outer);
+				IncrementVarSublevelsUp(outer, -1, 1);
+				sj->lkeys = lappend(sj->lkeys, outer);
+				sj->eqops = lappend_oid(sj->eqops, eqop);
+				rkeys = lappend(rkeys, inner);
+				continue;
+			}
+		}
+		refuse(ps->name, "A correlated condition in a subquery other than an equality with the outer query",
+			   "Correlate the subquery through equalities only.");
+	}
+	if (correlated && (sub->hasAggs || sub->groupClause || sub->havingQual ||
+					   sub->setOperations || sub->limitCount || sub->limitOffset))
+		refuse(ps->name, "A correlated subquery with aggregates, set operations or LIMIT", NULL);
+	sub->jointree->quals = (Node *) make_ands_explicit(keep);
+	if (contain_vars_of_level((Node *) sub, 1))
+		refuse(ps->name, "An outer reference in a subquery other than in its WHERE", NULL);
+
+	/* the subquery now yields its side of the keys (EXISTS: only those) */
+	if (sj->lkeys == NIL)
+	{
+		/* uncorrelated EXISTS: one constant key on both sides */
+		Const	   *one = makeConst(INT4OID, -1, InvalidOid, 4, Int32GetDatum(1), false, true);
+
+		sj->lkeys = list_make1(one);
+		sj->eqops = list_make1_oid(Int4EqualOperator);
+		rkeys = list_make1(copyObject(one));
+	}
+	if (!sub->hasAggs && !sub->groupClause && !sub->setOperations)
+	{
+		List	   *tl = NIL;
+
+		foreach(lc, rkeys)
+			tl = lappend(tl, makeTargetEntry(lfirst(lc), foreach_current_index(lc) + 1, NULL, false));
+		sub->targetList = tl;
+		sub->sortClause = NIL;
+		sub->distinctClause = NIL;
+		sub->hasDistinctOn = false;
+	}
+	else if (sl->subLinkType != ANY_SUBLINK)
+		refuse(ps->name, "EXISTS over a subquery with aggregates or set operations", NULL);
+	sj->sub = sub;
+	return sj;
+}
+
+/* Keep the rows of 'cur' that have (EXISTS, IN) or lack (NOT EXISTS) a partner. */
+Op *
+apply_semi(PState *ps, Op *cur, SemiJoin *sj)
+{
+	Op		   *right = plan_query(ps->name, sj->sub, ps->plan, false, NULL);
+	Op		   *op = op_make(OP_JOIN, CreateTupleDescCopy(cur->desc));
+	ListCell   *lc;
+	int			n = list_length(sj->lkeys);
+
+	if (right->desc->natts < n)
+		elog(ERROR, "pathway: subquery yields fewer columns than its keys");
+	op->left = cur;
+	op->right = right;
+	op->semi = !sj->negated;
+	op->anti = sj->negated;
+	op_slots(op);
+	op->keys = keyspec_for_ops(sj->lkeys, sj->eqops);
+	op->keys->nulls_match = false;
+	op->lkeys = palloc0(sizeof(ExprState *) * (n + 1));
+	op->rkeys = palloc0(sizeof(ExprState *) * (n + 1));
+	foreach(lc, sj->lkeys)
+	{
+		int			i = foreach_current_index(lc);
+		Form_pg_attribute att = TupleDescAttr(right->desc, i);
+
+		op->lkeys[i] = compile_expr(lfirst(lc), &ps->layout, NIL);
+		op->rkeys[i] = ExecInitExpr((Expr *) makeVar(1, i + 1, att->atttypid, att->atttypmod,
+													 att->attcollation, 0), NULL);
+	}
+	op->larr = arrangement_create(CurrentMemoryContext, "pathway semi join left", op->keys, true);
+	op->rarr = arrangement_create(CurrentMemoryContext, "pathway semi join right", op->keys, true);
+	op->rarr->track_touched = true;
+	return op;
+}
+
+/* Split the WHERE clause: [NOT] EXISTS / IN conjuncts out, the rest stays. */
+List *
+extract_semis(PState *ps, Query *q)
+{
+	List	   *semis = NIL,
+			   *keep = NIL;
+	ListCell   *lc;
+
+	if (!q->hasSubLinks || q->jointree->quals == NULL)
+		return NIL;
+	foreach(lc, make_ands_implicit((Expr *) q->jointree->quals))
+	{
+		Node	   *c = lfirst(lc);
+		Node	   *inner = is_notclause(c) ? (Node *) get_notclausearg((Expr *) c) : c;
+
+		if (IsA(inner, SubLink))
+			semis = lappend(semis, make_semi(ps, c));
+		else
+			keep = lappend(keep, c);
+	}
+	q->jointree->quals = (Node *) make_ands_explicit(keep);
+	q->hasSubLinks = checkExprHasSubLink((Node *) q->targetList) ||
+		checkExprHasSubLink(q->jointree->quals) || checkExprHasSubLink(q->havingQual);
+	return semis;
+}
+
