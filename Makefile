@@ -4,6 +4,7 @@
 #   make         build the extension (warnings are errors)
 #   make demo    deps + build + throwaway cluster + a live view updating
 #   make test    deps + build + the whole pgTAP suite on a throwaway cluster
+#   make bench   deps + build + every benchmark in bench/ (BENCH_QUICK=1: small, short)
 
 EXTENSION = pathway
 MODULE_big = pathway
@@ -25,7 +26,7 @@ endif
 # PGXS tracks no header dependencies: rebuild everything when one changes.
 $(OBJS) $(OBJS:.o=.bc): $(wildcard */*.h)
 
-.PHONY: deps demo test check-deps
+.PHONY: deps demo test bench check-deps
 deps:
 	@bash test/deps.sh
 
@@ -36,3 +37,7 @@ demo: deps
 test: deps
 	@$(MAKE) --no-print-directory all
 	@bash test/run.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@bash bench/run.sh

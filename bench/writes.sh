@@ -5,13 +5,17 @@
 #
 #   bash bench/writes.sh [seconds per round] [rounds]
 #
+# Defaults: 10 s, 3 rounds; with BENCH_QUICK=1: 2 s, 1 round.
 # Single-row INSERT transactions into a source table from 1 and 8 pgbench
 # clients; after each round, the time until pathway.sync() returns.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-secs=${1:-10}
-rounds=${2:-3}
+if [[ -n ${BENCH_QUICK:-} && ${BENCH_QUICK:-} != 0 ]]; then
+  secs=${1:-2}; rounds=${2:-1}
+else
+  secs=${1:-10}; rounds=${2:-3}
+fi
 port=${PATHWAY_BENCH_PORT:-55490}
 dir=/tmp/pathway-bench-$port
 pgbench=/usr/lib/postgresql/15/bin/pgbench
