@@ -12,6 +12,7 @@ packages=(
   postgresql-15-pgtap
   libtap-parser-sourcehandler-pgtap-perl
   kcat
+  bc
 )
 
 missing_packages() {
