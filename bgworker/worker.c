@@ -932,6 +932,7 @@ run_epoch(void)
 	List	   *unfollowable;
 	ListCell   *lc;
 	bool		work = false;
+	bool		committed = false;
 	EpochArgs	args;
 	TransactionId *xids;
 	int			nxids;
@@ -967,6 +968,7 @@ run_epoch(void)
 
 	if (txns != NIL || work)
 	{
+		committed = true;
 		pgstat_report_activity(STATE_RUNNING, "pathway: epoch");
 		StartTransactionCommand();
 		PushActiveSnapshot(GetTransactionSnapshot());
@@ -1004,7 +1006,8 @@ run_epoch(void)
 	MemoryContextReset(batch_cxt);
 	publish();
 	pgstat_report_activity(STATE_IDLE, NULL);
-	return done < upto;
+	/* after an epoch, read once more: our own commit is past the frontier */
+	return done < upto || committed;
 }
 
 /* ---------- main ---------- */

@@ -122,3 +122,23 @@ crash_checks() {
   tap_is "$(grep -E 'pathway: rebuilding view|pathway: view ".*" failed|PANIC' "$OWN_DIR/log" || true)" "" \
     "no failed view or rebuild after an internal inconsistency in the server log"
 }
+
+# On exit: stop a running write burst, the own cluster and the work dir.
+crash_cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [[ -n $BURST_PID ]] && kill -0 "$BURST_PID" 2>/dev/null; then
+    kill "$BURST_PID" 2>/dev/null || true
+    wait "$BURST_PID" 2>/dev/null || true
+  fi
+  if ((rc != 0)); then own_cluster_log 30; fi
+  own_cluster_stop
+  rm -rf -- "$CRASH_WORK"
+  exit "$rc"
+}
+
+crash_install_traps() {
+  trap crash_cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}

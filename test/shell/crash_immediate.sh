@@ -14,21 +14,7 @@ CRASH_DB=crash_immediate
 CRASH_WORK=$(mktemp -d)
 BURST_PID=
 
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if [[ -n $BURST_PID ]] && kill -0 "$BURST_PID" 2>/dev/null; then
-    kill "$BURST_PID" 2>/dev/null || true
-    wait "$BURST_PID" 2>/dev/null || true
-  fi
-  if ((rc != 0)); then own_cluster_log 30; fi
-  own_cluster_stop
-  rm -rf -- "$CRASH_WORK"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+crash_install_traps
 
 tap_plan 15
 own_cluster_start immediate
