@@ -1049,12 +1049,14 @@ trust_own_plugin(void)
 {
 	const char *libs = GetConfigOption("output_plugin_libraries", true, false);
 
-	if (libs == NULL || strstr(libs, PATHWAY_LIBRARY) != NULL)
-		return;
 	StartTransactionCommand();
-	SetConfigOption("output_plugin_libraries",
-					psprintf("%s%s%s", libs, *libs ? ", " : "", PATHWAY_LIBRARY),
-					PGC_SUSET, PGC_S_SESSION);
+	if (libs != NULL && strstr(libs, PATHWAY_LIBRARY) == NULL)
+		SetConfigOption("output_plugin_libraries",
+						psprintf("%s%s%s", libs, *libs ? ", " : "", PATHWAY_LIBRARY),
+						PGC_SUSET, PGC_S_SESSION);
+	/* a large transaction decoded in memory is not written out and read back */
+	SetConfigOption("logical_decoding_work_mem",
+					psprintf("%dkB", pathway_decoding_work_mem_kb), PGC_SUSET, PGC_S_SESSION);
 	CommitTransactionCommand();
 }
 

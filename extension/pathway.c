@@ -27,6 +27,7 @@ PG_MODULE_MAGIC;
 
 int			pathway_max_epoch_changes = 100000;
 int			pathway_naptime_ms = 1000;
+int			pathway_decoding_work_mem_kb = 262144;
 bool		pathway_preloaded = false;
 bool		pathway_in_worker = false;
 
@@ -150,6 +151,12 @@ define_gucs(void)
 							&pathway_naptime_ms,
 							1000, 10, 60000,
 							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("pathway.decoding_work_mem",
+							gettext_noop("Memory the engine worker's logical decoding may use before spilling a transaction to disk."),
+							gettext_noop("Sets logical_decoding_work_mem in the engine worker's session only."),
+							&pathway_decoding_work_mem_kb,
+							262144, 64, INT_MAX / 1024,
+							PGC_SIGHUP, GUC_UNIT_KB, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("pathway");
 }
 

@@ -14,6 +14,7 @@
 /* GUCs */
 extern int	pathway_max_epoch_changes;
 extern int	pathway_naptime_ms;
+extern int	pathway_decoding_work_mem_kb;
 
 /* true when shared_preload_libraries loaded us (workers and hooks active) */
 extern bool pathway_preloaded;
