@@ -11,7 +11,7 @@
 # override the defaults: "shared_preload_libraries=''" starts without pathway.
 set -euo pipefail
 
-PGBIN=/usr/lib/postgresql/15/bin
+PGBIN=${PATHWAY_PGBIN:-/usr/lib/postgresql/15/bin}
 
 die() { echo "cluster: $*" >&2; exit 1; }
 

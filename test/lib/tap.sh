@@ -31,7 +31,7 @@
 TAP_PLANNED=0
 TAP_N=0
 TAP_FAILED=0
-TAP_PGBIN=/usr/lib/postgresql/15/bin
+TAP_PGBIN=${PATHWAY_PGBIN:-/usr/lib/postgresql/15/bin}
 : "${PATHWAY_CLUSTER:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/cluster.sh}"
 
 tap_plan() {
