@@ -23,6 +23,8 @@
 #define PATHWAY_MAX_VIEWS 256
 #define PATHWAY_MAX_OPS 12
 #define PATHWAY_OP_LABEL 40
+#define PATHWAY_MAX_SOURCES 32
+#define PATHWAY_SOURCE_ERROR 256
 
 typedef enum PathwayViewState
 {
@@ -57,6 +59,19 @@ typedef struct PathwayViewShm
 	PathwayOpShm ops[PATHWAY_MAX_OPS];
 } PathwayViewShm;
 
+/* A Kafka source as the worker last saw it (pathway.sources). */
+typedef struct PathwaySourceShm
+{
+	char		name[NAMEDATALEN];
+	char		status[32];		/* "starting", "running", "error", ... */
+	char		error[PATHWAY_SOURCE_ERROR];	/* the last one, secrets never */
+	int64		messages;		/* landed in the stream table */
+	int64		dead_letters;
+	int64		lag;			/* messages known to the broker, not yet landed */
+	int			partitions;
+	TimestampTz last_message;
+} PathwaySourceShm;
+
 typedef struct PathwayDb
 {
 	Oid			dboid;			/* InvalidOid: free slot */
@@ -73,6 +88,8 @@ typedef struct PathwayDb
 	bool		reset_requested;	/* pathway.stats_reset() */
 	int			nviews;
 	PathwayViewShm views[PATHWAY_MAX_VIEWS];
+	int			nsources;
+	PathwaySourceShm sources[PATHWAY_MAX_SOURCES];
 	pg_atomic_uint64 catalog_gen;	/* bumped when the view catalog commits a change */
 	ConditionVariable progress;
 } PathwayDb;

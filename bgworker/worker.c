@@ -6,11 +6,14 @@
  *	  │ catalog changed? ─> load views, watch their tables' columns       │
  *	  │ views to adopt?  ─> txn: snapshot S, batch-run their graphs       │
  *	  │ decode WAL up to the flush position (no transaction open)         │
- *	  │ txn: push each decoded transaction through every view's graph     │
+ *	  │ take the Kafka messages that have arrived (no waiting)            │
+ *	  │ txn: land the messages in their stream tables (with offsets and   │
+ *	  │      dead letters), push them and each decoded transaction        │
+ *	  │      through every view's graph                                   │
  *	  │      (an adopting view skips transactions visible in S), write    │
  *	  │      the deltas, reconcile adopted views, record the frontier     │
  *	  │ confirm the slot, publish the frontier, wake pathway.sync()       │
- *	  │ wait on the latch (commits set it)                                │
+ *	  │ wait on the latch (commits set it) or a Kafka queue's wake pipe   │
  *	  └──────────────────────────────────────────────────────────────────┘
  *
  * Adoption and restart are one path (DESIGN.md, "Adopting a view"): every
@@ -24,6 +27,9 @@
  * operators' batches and is reset after every epoch.
  */
 #include "postgres.h"
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "access/xact.h"
 #include "access/xlog.h"
@@ -55,6 +61,7 @@
 
 #include "bgworker/shmem.h"
 #include "bgworker/worker.h"
+#include "connectors/kafka_source.h"
 #include "connectors/table_source.h"
 #include "engine/operator.h"
 #include "extension/pathway.h"
@@ -108,6 +115,8 @@ typedef struct LiveView
 static MemoryContext worker_cxt;
 static MemoryContext batch_cxt;
 static List *views = NIL;
+static List *sources = NIL;		/* KafkaSource *, in worker_cxt */
+static int	wake_pipe[2] = {-1, -1};	/* librdkafka queues write, we wait */
 static PathwayDb *mydb;
 static uint64 catalog_gen_seen = UINT64_MAX;
 static XLogRecPtr frontier = InvalidXLogRecPtr;
@@ -297,6 +306,25 @@ publish(void)
 		publish_view(lfirst(lc), &mydb->views[n++]);
 	}
 	mydb->nviews = n;
+	n = 0;
+	foreach(lc, sources)
+	{
+		KafkaSource *k = lfirst(lc);
+		PathwaySourceShm *p = &mydb->sources[n];
+
+		if (n >= PATHWAY_MAX_SOURCES)
+			break;
+		strlcpy(p->name, k->name, sizeof(p->name));
+		strlcpy(p->status, k->status, sizeof(p->status));
+		strlcpy(p->error, k->error, sizeof(p->error));
+		p->messages = k->messages;
+		p->dead_letters = k->dead_letters;
+		p->lag = k->lag;
+		p->partitions = k->nparts;
+		p->last_message = k->last_message;
+		n++;
+	}
+	mydb->nsources = n;
 	LWLockRelease(pathway_shm->lock);
 	ConditionVariableBroadcast(&mydb->progress);
 }
@@ -439,8 +467,111 @@ cleanup_and_exit(void)
 	mydb->want_worker = false;
 	mydb->created = false;
 	mydb->nviews = 0;
+	mydb->nsources = 0;
 	LWLockRelease(pathway_shm->lock);
 	proc_exit(0);
+}
+
+/* The committed next offsets of a source, by partition (-1: none). */
+static int64 *
+load_offsets(const char *name, int *n)
+{
+	Datum		args[1];
+	Oid			types[1] = {TEXTOID};
+	int64	   *offs;
+	uint64		i;
+
+	args[0] = CStringGetTextDatum(name);
+	SPI_execute_with_args("SELECT partition, next_offset FROM pathway.source_offsets WHERE source = $1",
+						  1, types, args, NULL, true, 0);
+	*n = 0;
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+
+		*n = Max(*n, DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull)) + 1);
+	}
+	offs = palloc(sizeof(int64) * Max(*n, 1));
+	for (i = 0; i < *n; i++)
+		offs[i] = -1;
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		int			p = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+
+		offs[p] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+	}
+	return offs;
+}
+
+/* Read pathway.kafka_sources (inside SPI): start new consumers, stop dropped ones. */
+static void
+load_sources(void)
+{
+	ListCell   *lc;
+	List	   *keep = NIL;
+	SPITupleTable *tt;
+	uint64		n,
+				i;
+
+	SPI_execute("SELECT name, relid, owner, brokers, topic, format, options FROM pathway.kafka_sources",
+				true, 0);
+	tt = SPI_tuptable;
+	n = SPI_processed;
+	foreach(lc, sources)
+		((KafkaSource *) lfirst(lc))->seen = false;
+	for (i = 0; i < n; i++)
+	{
+		HeapTuple	tup = tt->vals[i];
+		TupleDesc	desc = tt->tupdesc;
+		char	   *name = SPI_getvalue(tup, desc, 1);
+		bool		isnull;
+		Oid			relid = DatumGetObjectId(SPI_getbinval(tup, desc, 2, &isnull));
+		KafkaSource *k = NULL;
+		int64	   *offs;
+		int			noffs;
+		MemoryContext old;
+
+		foreach(lc, sources)
+			if (((KafkaSource *) lfirst(lc))->relid == relid)
+				k = lfirst(lc);
+		if (k)
+		{
+			k->seen = true;
+			continue;
+		}
+		offs = load_offsets(name, &noffs);
+		old = MemoryContextSwitchTo(worker_cxt);
+		k = kafka_source_start(name, relid,
+							   DatumGetObjectId(SPI_getbinval(tup, desc, 3, &isnull)),
+							   SPI_getvalue(tup, desc, 4), SPI_getvalue(tup, desc, 5),
+							   SPI_getvalue(tup, desc, 6),
+							   DatumGetJsonbPCopy(SPI_getbinval(tup, desc, 7, &isnull)),
+							   offs, noffs, wake_pipe[1]);
+		k->seen = true;
+		sources = lappend(sources, k);
+		MemoryContextSwitchTo(old);
+		ereport(LOG, (errmsg("pathway: Kafka source \"%s\" starts", name)));
+	}
+	foreach(lc, sources)
+	{
+		KafkaSource *k = lfirst(lc);
+
+		if (k->seen)
+		{
+			MemoryContext old = MemoryContextSwitchTo(worker_cxt);
+
+			keep = lappend(keep, k);
+			MemoryContextSwitchTo(old);
+		}
+		else
+		{
+			ereport(LOG, (errmsg("pathway: Kafka source \"%s\" stops", k->name)));
+			kafka_source_stop(k);
+		}
+	}
+	list_free(sources);
+	sources = keep;
 }
 
 /* Read pathway.catalog: add new views, forget dropped ones. */
@@ -492,6 +623,7 @@ load_catalog(void)
 			views = lappend(views, v);
 			MemoryContextSwitchTo(old);
 		}
+		load_sources();
 		SPI_finish();
 	}
 	PopActiveSnapshot();
@@ -821,7 +953,8 @@ feed_view(LiveView *v, List *txns)
 	{
 		DecodedTxn *t = lfirst(lt);
 
-		if (v->has_snap && in_snapshot(v, t->xid))
+		/* (landed stream rows carry no xid: never in a snapshot) */
+		if (v->has_snap && TransactionIdIsValid(t->xid) && in_snapshot(v, t->xid))
 			continue;
 		foreach(lc, t->changes)
 		{
@@ -940,16 +1073,42 @@ run_epoch(void)
 				took;
 	double		ms;
 
+	int			messages = 0;
+	bool		full = false;
+
 	foreach(lc, views)
 		if (((LiveView *) lfirst(lc))->adopting)
 			work = true;
-	if (upto <= frontier && !work)
+	/* what has arrived from Kafka (never waits for more) */
+	kafka_report_logs();
+	foreach(lc, sources)
+	{
+		KafkaSource *k = lfirst(lc);
+		int			got = kafka_source_poll(k, pathway_max_epoch_changes, batch_cxt);
+
+		messages += got;
+		full = full || got == pathway_max_epoch_changes;
+	}
+	if (upto <= frontier && !work && messages == 0)
+	{
+		if (sources != NIL)
+			publish();
+		MemoryContextReset(batch_cxt);
 		return false;
+	}
 
 	INSTR_TIME_SET_CURRENT(start);
 	pgstat_report_activity(STATE_RUNNING, "pathway: decoding");
-	done = table_source_read(upto, pathway_max_epoch_changes, batch_cxt, &txns, &unfollowable,
-							 &xids, &nxids);
+	if (upto > frontier)
+		done = table_source_read(upto, pathway_max_epoch_changes, batch_cxt, &txns, &unfollowable,
+								 &xids, &nxids);
+	else
+	{
+		done = frontier;
+		txns = unfollowable = NIL;
+		xids = NULL;
+		nxids = 0;
+	}
 	remember_xids(xids, nxids);
 
 	/* a table we cannot follow (TRUNCATE, no old row): rebuild its views */
@@ -966,12 +1125,30 @@ run_epoch(void)
 			}
 	}
 
-	if (txns != NIL || work)
+	if (txns != NIL || work || messages > 0)
 	{
 		committed = true;
 		pgstat_report_activity(STATE_RUNNING, "pathway: epoch");
 		StartTransactionCommand();
 		PushActiveSnapshot(GetTransactionSnapshot());
+		/* stream rows, offsets and dead letters first: views see the rows */
+		foreach(lc, sources)
+		{
+			KafkaSource *k = lfirst(lc);
+			List	   *changes = kafka_land(k, batch_cxt);
+
+			if (changes != NIL)
+			{
+				MemoryContext old = MemoryContextSwitchTo(batch_cxt);
+				DecodedTxn *t = palloc0(sizeof(DecodedTxn));
+
+				t->xid = InvalidTransactionId;
+				t->end_lsn = done;
+				t->changes = changes;
+				txns = lappend(txns, t);
+				MemoryContextSwitchTo(old);
+			}
+		}
 		args.txns = txns;
 		args.upto = done;
 		foreach(lc, views)
@@ -1001,13 +1178,15 @@ run_epoch(void)
 		LWLockRelease(pathway_shm->lock);
 	}
 
+	foreach(lc, sources)
+		kafka_source_landed(lfirst(lc));
 	table_source_confirm(done);
 	frontier = done;
 	MemoryContextReset(batch_cxt);
 	publish();
 	pgstat_report_activity(STATE_IDLE, NULL);
 	/* after an epoch, read once more: our own commit is past the frontier */
-	return done < upto || committed;
+	return done < upto || committed || full;
 }
 
 /* ---------- main ---------- */
@@ -1106,6 +1285,10 @@ pathway_worker_main(Datum arg)
 	snprintf(origin_name, sizeof(origin_name), "pathway_%u", dboid);
 	pathway_in_worker = true;
 
+	if (pipe(wake_pipe) != 0 ||
+		fcntl(wake_pipe[0], F_SETFL, O_NONBLOCK) != 0 ||
+		fcntl(wake_pipe[1], F_SETFL, O_NONBLOCK) != 0)
+		ereport(ERROR, (errcode_for_socket_access(), errmsg("pathway: could not create a pipe: %m")));
 	setup_origin();
 	trust_own_plugin();
 	table_source_open(slot_name);
@@ -1138,9 +1321,18 @@ pathway_worker_main(Datum arg)
 		}
 		if (!more)
 		{
-			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-							 pathway_naptime_ms, PG_WAIT_EXTENSION);
+			/* a source's queue writes to the pipe when messages arrive */
+			(void) WaitLatchOrSocket(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH |
+									 (sources != NIL ? WL_SOCKET_READABLE : 0),
+									 wake_pipe[0], sources != NIL ? Min(pathway_naptime_ms, 1000) :
+									 pathway_naptime_ms, PG_WAIT_EXTENSION);
 			ResetLatch(MyLatch);
+		}
+		{
+			char		buf[64];
+
+			while (read(wake_pipe[0], buf, sizeof(buf)) > 0)
+				;
 		}
 	}
 }

@@ -34,6 +34,48 @@ CREATE FUNCTION pathway._catalog_changed() RETURNS trigger
 CREATE TRIGGER catalog_changed AFTER INSERT OR UPDATE OR DELETE ON pathway.catalog
     FOR EACH STATEMENT EXECUTE FUNCTION pathway._catalog_changed();
 
+-- Kafka sources: each lands in its stream table (relid).  The options hold
+-- librdkafka properties, secrets included: only the extension reads them;
+-- pathway.sources shows them with secrets masked.
+CREATE TABLE pathway.kafka_sources (
+    name        text PRIMARY KEY,   -- the stream table's name as given
+    relid       oid NOT NULL UNIQUE,
+    brokers     text NOT NULL,
+    topic       text NOT NULL,
+    format      text NOT NULL CHECK (format IN ('json', 'csv', 'text', 'bytes')),
+    options     jsonb NOT NULL DEFAULT '{}',
+    owner       oid NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+REVOKE ALL ON pathway.kafka_sources FROM PUBLIC;
+CREATE TRIGGER catalog_changed AFTER INSERT OR UPDATE OR DELETE ON pathway.kafka_sources
+    FOR EACH STATEMENT EXECUTE FUNCTION pathway._catalog_changed();
+
+-- The next offset to read per partition, committed with the rows it produced.
+CREATE TABLE pathway.source_offsets (
+    source      text NOT NULL REFERENCES pathway.kafka_sources ON DELETE CASCADE,
+    partition   int NOT NULL,
+    next_offset bigint NOT NULL,
+    PRIMARY KEY (source, partition)
+);
+REVOKE ALL ON pathway.source_offsets FROM PUBLIC;
+GRANT SELECT ON pathway.source_offsets TO PUBLIC;
+
+-- Messages that could not be parsed or converted (or did not fit the
+-- table's constraints), written in the epoch that consumed them.
+CREATE TABLE pathway.dead_letters (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    source      text NOT NULL,
+    partition   int NOT NULL,
+    "offset"    bigint NOT NULL,
+    key         bytea,
+    payload     bytea,
+    error       text NOT NULL,
+    at          timestamptz NOT NULL DEFAULT now()
+);
+REVOKE ALL ON pathway.dead_letters FROM PUBLIC;
+GRANT SELECT, DELETE ON pathway.dead_letters TO PUBLIC;
+
 -- A live view's table is written by the engine only.
 CREATE FUNCTION pathway._maintained_table() RETURNS trigger
     LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_maintained_table';
@@ -45,6 +87,9 @@ BEGIN
     DELETE FROM pathway.catalog c
      USING pg_event_trigger_dropped_objects() d
      WHERE d.classid = 'pg_class'::regclass AND d.objsubid = 0 AND d.objid = c.relid;
+    DELETE FROM pathway.kafka_sources s
+     USING pg_event_trigger_dropped_objects() d
+     WHERE d.classid = 'pg_class'::regclass AND d.objsubid = 0 AND d.objid = s.relid;
 END $$;
 CREATE EVENT TRIGGER pathway_sql_drop ON sql_drop
     EXECUTE FUNCTION pathway._on_sql_drop();
@@ -231,3 +276,52 @@ COMMENT ON FUNCTION pathway.check_view(text) IS
 CREATE FUNCTION pathway._extension_created() RETURNS void
     LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_extension_created';
 SELECT pathway._extension_created();
+
+-- ---------- Kafka ----------
+
+CREATE FUNCTION pathway.create_kafka_source(name text, brokers text, topic text,
+                                            format text DEFAULT 'json',
+                                            columns text DEFAULT NULL,
+                                            options jsonb DEFAULT '{}')
+    RETURNS void LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_create_kafka_source';
+COMMENT ON FUNCTION pathway.create_kafka_source(text, text, text, text, text, jsonb) IS
+    'create the stream table "name" and keep appending the messages of a Kafka topic to it, exactly once';
+
+CREATE FUNCTION pathway.drop_source(name text) RETURNS void
+    LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'pathway_drop_source';
+COMMENT ON FUNCTION pathway.drop_source(text) IS 'stop consuming a source and drop its stream table';
+
+CREATE FUNCTION pathway._source_state(
+    OUT name text, OUT status text, OUT error text, OUT messages bigint,
+    OUT dead_letters bigint, OUT lag bigint, OUT partitions int, OUT last_message timestamptz)
+    RETURNS SETOF record LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_source_state';
+
+-- librdkafka properties whose values are secrets: never shown.
+CREATE FUNCTION pathway._mask_options(o jsonb) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $$
+SELECT coalesce(jsonb_object_agg(k, CASE WHEN k ~ '(password|secret|\.key\.pem|^ssl\.key|sasl\.oauthbearer\.config|jaas)'
+                                         THEN '"********"'::jsonb ELSE v END), '{}')
+  FROM jsonb_each(o) AS e(k, v)
+$$;
+
+CREATE VIEW pathway.sources AS
+SELECT k.name,
+       'kafka'::text AS kind,
+       k.relid::regclass AS "table",
+       k.brokers,
+       k.topic,
+       k.format,
+       pathway._mask_options(k.options) AS options,
+       k.owner::regrole::text AS owner,
+       coalesce(s.status, 'starting') AS status,
+       s.error,
+       (SELECT coalesce(jsonb_object_agg(o.partition::text, o.next_offset ORDER BY o.partition), '{}')
+          FROM pathway.source_offsets o WHERE o.source = k.name) AS positions,
+       s.lag,
+       s.messages,
+       s.dead_letters,
+       s.partitions,
+       s.last_message
+  FROM pathway.kafka_sources k
+  LEFT JOIN pathway._source_state() s ON s.name = k.name;
+GRANT SELECT ON pathway.sources TO PUBLIC;

@@ -1,0 +1,522 @@
+/*
+ * kafka_source.c
+ *	  The consumer side of Kafka sources: one librdkafka consumer per source,
+ *	  run from the engine worker's main loop.
+ *
+ * Partitions are assigned by hand (no consumer group): the next offset of
+ * each partition is what the stream table's epochs committed, so the worker
+ * resumes exactly where the last committed epoch ended.  New partitions are
+ * found by a metadata request every few seconds (with backoff while the
+ * brokers are unreachable).
+ *
+ * Threads: librdkafka calls log_cb and error_cb from its own threads as well
+ * as ours.  They only copy text into a fixed ring under a pthread mutex; the
+ * worker drains the ring with kafka_report_logs().  Nothing here that a
+ * librdkafka thread runs touches palloc, elog or any PostgreSQL state.
+ *
+ * Memory: KafkaSource and its arrays live in the context current at
+ * kafka_source_start (the worker's long-lived one); a poll's messages are
+ * copied into the epoch's context.
+ */
+#include "postgres.h"
+
+#include <pthread.h>
+#include <librdkafka/rdkafka.h>
+
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+
+#include "connectors/kafka_source.h"
+
+#define METADATA_TIMEOUT_MS 200
+#define METADATA_EVERY_MS 5000
+#define METADATA_BACKOFF_MAX_MS 30000
+#define DEFAULT_MAX_MESSAGE_BYTES (1024 * 1024)
+
+/* ---------- the ring that librdkafka's threads write to ---------- */
+
+#define LOG_RING 32
+
+typedef struct LogEntry
+{
+	KafkaSource *source;
+	bool		is_error;
+	int			level;
+	char		text[240];
+} LogEntry;
+
+static pthread_mutex_t ring_lock = PTHREAD_MUTEX_INITIALIZER;
+static LogEntry ring[LOG_RING];
+static int	ring_head = 0;
+static int	ring_count = 0;
+static int	ring_dropped = 0;
+
+static void
+ring_put(KafkaSource *s, bool is_error, int level, const char *text)
+{
+	LogEntry   *e;
+
+	pthread_mutex_lock(&ring_lock);
+	if (ring_count == LOG_RING)
+		ring_dropped++;
+	else
+	{
+		e = &ring[(ring_head + ring_count) % LOG_RING];
+		e->source = s;
+		e->is_error = is_error;
+		e->level = level;
+		strlcpy(e->text, text, sizeof(e->text));
+		ring_count++;
+	}
+	pthread_mutex_unlock(&ring_lock);
+}
+
+static void
+on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	ring_put(rd_kafka_opaque(rk), false, level, buf);
+}
+
+static void
+on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	ring_put(opaque, true, 3, reason);
+}
+
+/*
+ * In the worker, between epochs: errors become the source's status and a
+ * LOG line; librdkafka's own warnings become LOG lines.
+ */
+void
+kafka_report_logs(void)
+{
+	for (;;)
+	{
+		LogEntry	e;
+		int			dropped;
+
+		pthread_mutex_lock(&ring_lock);
+		if (ring_count == 0)
+		{
+			dropped = ring_dropped;
+			ring_dropped = 0;
+			pthread_mutex_unlock(&ring_lock);
+			if (dropped > 0)
+				ereport(LOG, (errmsg("pathway: %d Kafka log lines dropped", dropped)));
+			return;
+		}
+		e = ring[ring_head];
+		ring_head = (ring_head + 1) % LOG_RING;
+		ring_count--;
+		pthread_mutex_unlock(&ring_lock);
+
+		if (e.is_error && e.source)
+		{
+			strlcpy(e.source->status, "error", sizeof(e.source->status));
+			strlcpy(e.source->error, e.text, sizeof(e.source->error));
+		}
+		if (e.is_error || e.level <= 4)
+			ereport(LOG, (errmsg("pathway: Kafka source \"%s\": %s",
+								 e.source ? e.source->name : "?", e.text)));
+	}
+}
+
+/* Forget what the ring holds about a source that goes away. */
+static void
+ring_forget(KafkaSource *s)
+{
+	int			i;
+
+	pthread_mutex_lock(&ring_lock);
+	for (i = 0; i < ring_count; i++)
+		if (ring[(ring_head + i) % LOG_RING].source == s)
+			ring[(ring_head + i) % LOG_RING].source = NULL;
+	pthread_mutex_unlock(&ring_lock);
+}
+
+/* ---------- configuration ---------- */
+
+KafkaFormat
+kafka_format_from_name(const char *name)
+{
+	if (strcmp(name, "json") == 0)
+		return KAFKA_JSON;
+	if (strcmp(name, "csv") == 0)
+		return KAFKA_CSV;
+	if (strcmp(name, "text") == 0)
+		return KAFKA_TEXT;
+	if (strcmp(name, "bytes") == 0)
+		return KAFKA_BYTES;
+	return -1;
+}
+
+/* The properties the worker sets itself; the user's options cannot change them. */
+static const char *const fixed_properties[] = {
+	"enable.auto.commit", "enable.auto.offset.store", "enable.partition.eof",
+	"log.queue", NULL
+};
+
+/*
+ * Apply options (a jsonb object of librdkafka properties; keys starting
+ * with "pathway." are ours) to conf.  Values may be strings, numbers or
+ * booleans.  Returns false with a message in err (never a value: it may be
+ * a secret).
+ */
+static bool
+apply_options(rd_kafka_conf_t *conf, Jsonb *options, KafkaSource *s,
+			  char *err, size_t errlen)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	char	   *key = NULL;
+
+	if (options == NULL)
+		return true;
+	if (!JB_ROOT_IS_OBJECT(options))
+	{
+		snprintf(err, errlen, "options must be a JSON object");
+		return false;
+	}
+	it = JsonbIteratorInit(&options->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		char	   *value;
+		const char *const *f;
+		char		rderr[256];
+
+		if (tok == WJB_KEY)
+		{
+			key = pnstrdup(v.val.string.val, v.val.string.len);
+			continue;
+		}
+		if (tok != WJB_VALUE)
+			continue;
+		if (v.type == jbvString)
+			value = pnstrdup(v.val.string.val, v.val.string.len);
+		else if (v.type == jbvNumeric)
+			value = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v.val.numeric)));
+		else if (v.type == jbvBool)
+			value = v.val.boolean ? "true" : "false";
+		else
+		{
+			snprintf(err, errlen, "option \"%s\" must be a string, a number or a boolean", key);
+			return false;
+		}
+		for (f = fixed_properties; *f; f++)
+			if (strcmp(key, *f) == 0)
+			{
+				snprintf(err, errlen, "option \"%s\" is set by pathway and cannot be changed", key);
+				return false;
+			}
+		if (strncmp(key, "pathway.", 8) == 0)
+		{
+			if (strcmp(key, "pathway.max_message_bytes") == 0)
+			{
+				char	   *end;
+				long long	n = strtoll(value, &end, 10);
+
+				if (*end != '\0' || n < 1)
+				{
+					snprintf(err, errlen, "option \"%s\" must be a positive integer", key);
+					return false;
+				}
+				if (s)
+					s->max_message_bytes = n;
+				continue;
+			}
+			snprintf(err, errlen, "unknown option \"%s\"", key);
+			return false;
+		}
+		if (strcmp(key, "auto.offset.reset") == 0 && s)
+			s->from_latest = (strcmp(value, "latest") == 0 || strcmp(value, "end") == 0 ||
+							  strcmp(value, "largest") == 0);
+		if (rd_kafka_conf_set(conf, key, value, rderr, sizeof(rderr)) != RD_KAFKA_CONF_OK)
+		{
+			/* rderr may quote the value: say only which property */
+			snprintf(err, errlen, "invalid librdkafka property \"%s\"", key);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* For create_kafka_source: are these options acceptable? */
+bool
+kafka_options_check(Jsonb *options, char *err, size_t errlen)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	bool		ok = apply_options(conf, options, NULL, err, errlen);
+
+	rd_kafka_conf_destroy(conf);
+	return ok;
+}
+
+/* ---------- lifecycle ---------- */
+
+static void
+set_status(KafkaSource *s, const char *status, const char *error)
+{
+	strlcpy(s->status, status, sizeof(s->status));
+	if (error)
+		strlcpy(s->error, error, sizeof(s->error));
+}
+
+/*
+ * Create the consumer.  offsets[p] is the committed next offset of
+ * partition p (-1: none yet).  A source that cannot start is returned with
+ * status "error" and no consumer; the worker keeps it listed.
+ */
+KafkaSource *
+kafka_source_start(const char *name, Oid relid, Oid owner, const char *brokers,
+				   const char *topic, const char *format, Jsonb *options,
+				   int64 *offsets, int noffsets, int wake_fd)
+{
+	KafkaSource *s = palloc0(sizeof(KafkaSource));
+	rd_kafka_conf_t *conf;
+	char		err[512];
+	int			i;
+
+	s->name = pstrdup(name);
+	s->relid = relid;
+	s->owner = owner;
+	s->topic = pstrdup(topic);
+	s->format = kafka_format_from_name(format);
+	s->max_message_bytes = DEFAULT_MAX_MESSAGE_BYTES;
+	s->next_offset = palloc(sizeof(int64) * Max(noffsets, 1));
+	for (i = 0; i < noffsets; i++)
+		s->next_offset[i] = offsets[i];
+	set_status(s, "starting", NULL);
+
+	conf = rd_kafka_conf_new();
+	rd_kafka_conf_set_opaque(conf, s);
+	rd_kafka_conf_set_log_cb(conf, on_log);
+	rd_kafka_conf_set_error_cb(conf, on_error);
+	/*
+	 * Partitions are assigned, never subscribed, and offsets never committed
+	 * to Kafka: the group id only gives the consumer its queue.
+	 */
+	if (rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", err, sizeof(err)) != RD_KAFKA_CONF_OK ||
+		rd_kafka_conf_set(conf, "group.id", "pathway", err, sizeof(err)) != RD_KAFKA_CONF_OK ||
+		!apply_options(conf, options, s, err, sizeof(err)) ||
+		rd_kafka_conf_set(conf, "bootstrap.servers", brokers, err, sizeof(err)) != RD_KAFKA_CONF_OK ||
+		rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof(err)) != RD_KAFKA_CONF_OK ||
+		rd_kafka_conf_set(conf, "enable.auto.offset.store", "false", err, sizeof(err)) != RD_KAFKA_CONF_OK ||
+		rd_kafka_conf_set(conf, "enable.partition.eof", "false", err, sizeof(err)) != RD_KAFKA_CONF_OK)
+	{
+		rd_kafka_conf_destroy(conf);
+		set_status(s, "error", err);
+		return s;
+	}
+	s->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+	if (s->rk == NULL)
+	{
+		/* rd_kafka_new frees conf only on success */
+		rd_kafka_conf_destroy(conf);
+		set_status(s, "error", err);
+		return s;
+	}
+	rd_kafka_poll_set_consumer(s->rk);
+	s->queue = rd_kafka_queue_get_consumer(s->rk);
+	if (s->queue == NULL)
+	{
+		rd_kafka_destroy(s->rk);
+		s->rk = NULL;
+		set_status(s, "error", "librdkafka gave the consumer no queue");
+		return s;
+	}
+	rd_kafka_queue_io_event_enable(s->queue, wake_fd, "k", 1);
+	s->rkt = rd_kafka_topic_new(s->rk, topic, NULL);
+	s->nparts = 0;				/* assigned after the first metadata */
+	s->nknown = noffsets;
+	s->next_metadata = 0;
+	s->metadata_backoff_ms = 500;
+	return s;
+}
+
+void
+kafka_source_stop(KafkaSource *s)
+{
+	if (s->rk)
+	{
+		rd_kafka_assign(s->rk, NULL);
+		if (s->queue)
+			rd_kafka_queue_destroy(s->queue);
+		if (s->rkt)
+			rd_kafka_topic_destroy(s->rkt);
+		rd_kafka_destroy(s->rk);
+		s->rk = NULL;
+	}
+	ring_forget(s);
+}
+
+/* (Re)assign every partition, each at its committed position. */
+static void
+assign(KafkaSource *s, int nparts)
+{
+	rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(nparts);
+	int64	   *offs = palloc(sizeof(int64) * nparts);
+	int			known = Max(s->nparts, s->nknown);
+	int			p;
+
+	for (p = 0; p < nparts; p++)
+	{
+		offs[p] = p < known ? s->next_offset[p] : -1;
+		rd_kafka_topic_partition_list_add(list, s->topic, p)->offset =
+			offs[p] >= 0 ? offs[p] :
+			(s->from_latest ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING);
+	}
+	rd_kafka_assign(s->rk, list);
+	rd_kafka_topic_partition_list_destroy(list);
+	pfree(s->next_offset);
+	s->next_offset = offs;
+	s->nparts = nparts;
+	s->nknown = nparts;
+}
+
+/* Look for the topic's partitions when due; assign new ones. */
+static void
+check_metadata(KafkaSource *s)
+{
+	const struct rd_kafka_metadata *md;
+	rd_kafka_resp_err_t err;
+	TimestampTz now = GetCurrentTimestamp();
+
+	if (now < s->next_metadata)
+		return;
+	err = rd_kafka_metadata(s->rk, 0, s->rkt, &md, METADATA_TIMEOUT_MS);
+	if (err == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1 &&
+		md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR && md->topics[0].partition_cnt > 0)
+	{
+		int			n = md->topics[0].partition_cnt;
+
+		if (n > s->nparts)
+			assign(s, n);
+		set_status(s, "running", NULL);
+		s->error[0] = '\0';
+		s->metadata_backoff_ms = 500;
+		s->next_metadata = TimestampTzPlusMilliseconds(now, METADATA_EVERY_MS);
+	}
+	else
+	{
+		const char *why = err != RD_KAFKA_RESP_ERR_NO_ERROR ? rd_kafka_err2str(err) :
+			md->topic_cnt == 1 && md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR ?
+			rd_kafka_err2str(md->topics[0].err) : "topic has no partitions";
+
+		set_status(s, s->nparts > 0 ? "error" : "waiting", why);
+		s->next_metadata = TimestampTzPlusMilliseconds(now, s->metadata_backoff_ms);
+		s->metadata_backoff_ms = Min(s->metadata_backoff_ms * 2, METADATA_BACKOFF_MAX_MS);
+	}
+	if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+		rd_kafka_metadata_destroy(md);
+}
+
+static char *
+copy_bytes(const void *p, size_t len)
+{
+	char	   *c = palloc(len + 1);
+
+	memcpy(c, p, len);
+	c[len] = '\0';
+	return c;
+}
+
+/*
+ * Take up to max messages that have arrived (never waits), copied into cxt,
+ * as s->batch.  Returns how many.
+ */
+int
+kafka_source_poll(KafkaSource *s, int max, MemoryContext cxt)
+{
+	rd_kafka_message_t **msgs;
+	ssize_t		n;
+	int			i;
+	int64		lag = 0;
+
+	s->batch = NULL;
+	s->nbatch = 0;
+	if (s->rk == NULL)
+		return 0;
+	check_metadata(s);
+	if (s->nparts == 0 || max <= 0)
+		return 0;
+
+	msgs = MemoryContextAlloc(cxt, sizeof(rd_kafka_message_t *) * max);
+	n = rd_kafka_consume_batch_queue(s->queue, 0, msgs, max);
+	if (n < 0)
+		n = 0;
+	s->batch = MemoryContextAlloc(cxt, sizeof(KafkaMessage) * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		rd_kafka_message_t *m = msgs[i];
+
+		if (m->err)
+		{
+			set_status(s, "error", rd_kafka_message_errstr(m));
+		}
+		else if (m->partition >= 0 && m->partition < s->nparts &&
+				 (s->next_offset[m->partition] < 0 || m->offset >= s->next_offset[m->partition]))
+		{
+			KafkaMessage *k = &s->batch[s->nbatch++];
+			MemoryContext old = MemoryContextSwitchTo(cxt);
+			rd_kafka_timestamp_type_t tstype;
+
+			k->partition = m->partition;
+			k->offset = m->offset;
+			k->timestamp_ms = rd_kafka_message_timestamp(m, &tstype);
+			k->key = m->key ? copy_bytes(m->key, m->key_len) : NULL;
+			k->key_len = m->key_len;
+			k->payload = m->payload ? copy_bytes(m->payload, m->len) : NULL;
+			k->len = m->len;
+			MemoryContextSwitchTo(old);
+		}
+		rd_kafka_message_destroy(m);
+	}
+	pfree(msgs);
+
+	/* lag: the high watermarks librdkafka last heard, against our positions */
+	for (i = 0; i < s->nparts; i++)
+	{
+		int64		lo,
+					hi,
+					pos = s->next_offset[i];
+		int			j;
+
+		for (j = 0; j < s->nbatch; j++)
+			if (s->batch[j].partition == i)
+				pos = Max(pos, s->batch[j].offset + 1);
+		if (rd_kafka_get_watermark_offsets(s->rk, s->topic, i, &lo, &hi) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+			hi >= 0 && pos >= 0 && hi > pos)
+			lag += hi - pos;
+	}
+	s->lag = lag;
+	return s->nbatch;
+}
+
+/* The batch committed: its positions are the new starting points. */
+void
+kafka_source_landed(KafkaSource *s)
+{
+	int			i;
+
+	for (i = 0; i < s->nbatch; i++)
+	{
+		KafkaMessage *k = &s->batch[i];
+
+		if (k->partition < s->nparts)
+			s->next_offset[k->partition] = Max(s->next_offset[k->partition], k->offset + 1);
+	}
+	if (s->nbatch > 0)
+	{
+		s->messages += s->nbatch;
+		s->last_message = GetCurrentTimestamp();
+		if (strcmp(s->status, "error") == 0)
+		{
+			set_status(s, "running", NULL);
+			s->error[0] = '\0';
+		}
+	}
+	s->batch = NULL;
+	s->nbatch = 0;
+}

@@ -1,0 +1,83 @@
+/*
+ * kafka_source.h
+ *	  Kafka topics consumed by the engine worker (librdkafka), and landed in
+ *	  their stream tables in the epoch's transaction.
+ *
+ * kafka_source.c holds the consumer side (librdkafka only: its threads never
+ * reach PostgreSQL; their logs and errors wait in a queue the worker
+ * drains).  kafka_land.c holds the PostgreSQL side: parsing with the
+ * columns' input functions, inserting, dead letters and offsets.
+ */
+#ifndef PATHWAY_KAFKA_SOURCE_H
+#define PATHWAY_KAFKA_SOURCE_H
+
+#include "postgres.h"
+
+#include "nodes/pg_list.h"
+#include "utils/jsonb.h"
+#include "utils/timestamp.h"
+
+typedef enum KafkaFormat
+{
+	KAFKA_JSON,
+	KAFKA_CSV,
+	KAFKA_TEXT,
+	KAFKA_BYTES
+} KafkaFormat;
+
+/* One consumed message, copied into the epoch's memory. */
+typedef struct KafkaMessage
+{
+	int32		partition;
+	int64		offset;
+	int64		timestamp_ms;	/* -1: none */
+	char	   *key;			/* NULL: none */
+	size_t		key_len;
+	char	   *payload;		/* NULL: none (a tombstone) */
+	size_t		len;
+} KafkaMessage;
+
+typedef struct KafkaSource
+{
+	char	   *name;
+	Oid			relid;
+	Oid			owner;
+	KafkaFormat format;
+	char	   *topic;
+	int64		max_message_bytes;
+	bool		from_latest;	/* a partition never read starts at its end */
+	struct rd_kafka_s *rk;
+	struct rd_kafka_queue_s *queue;
+	struct rd_kafka_topic_s *rkt;
+	int			nparts;			/* partitions assigned */
+	int			nknown;			/* entries of next_offset */
+	int64	   *next_offset;	/* landed and committed: next to read; -1 unknown */
+	TimestampTz next_metadata;	/* when to look for (new) partitions */
+	int			metadata_backoff_ms;
+	char		status[32];
+	char		error[256];
+	int64		messages;
+	int64		dead_letters;
+	int64		lag;
+	TimestampTz last_message;
+	bool		seen;			/* still in the catalog */
+	/* this epoch's batch */
+	KafkaMessage *batch;
+	int			nbatch;
+} KafkaSource;
+
+extern KafkaFormat kafka_format_from_name(const char *name);
+extern bool kafka_options_check(Jsonb *options, char *err, size_t errlen);
+extern KafkaSource *kafka_source_start(const char *name, Oid relid, Oid owner,
+									   const char *brokers, const char *topic,
+									   const char *format, Jsonb *options,
+									   int64 *offsets, int noffsets, int wake_fd);
+extern void kafka_source_stop(KafkaSource *s);
+extern int	kafka_source_poll(KafkaSource *s, int max, MemoryContext cxt);
+extern void kafka_source_landed(KafkaSource *s);
+extern void kafka_report_logs(void);
+
+/* kafka_land.c */
+extern List *kafka_land(KafkaSource *s, MemoryContext batchcxt);
+
+#endif							/* PATHWAY_KAFKA_SOURCE_H */

@@ -1,0 +1,239 @@
+/*
+ * sources.c
+ *	  The SQL functions of external sources: create_kafka_source,
+ *	  drop_source and the state behind pathway.sources.
+ *
+ * create_kafka_source runs in the caller's transaction and never waits for
+ * the worker: it checks its arguments, creates the stream table (an
+ * ordinary table owned by the caller) and registers the source; the engine
+ * worker starts consuming once that commits.  The stream table is primary
+ * data: it does not depend on the extension and survives DROP EXTENSION.
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "parser/parser.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/regproc.h"
+
+#include "bgworker/shmem.h"
+#include "connectors/kafka_source.h"
+#include "extension/pathway.h"
+
+PG_FUNCTION_INFO_V1(pathway_create_kafka_source);
+PG_FUNCTION_INFO_V1(pathway_drop_source);
+PG_FUNCTION_INFO_V1(pathway_source_state);
+
+static const char *const metadata_columns[] = {
+	"kafka_partition", "kafka_offset", "kafka_timestamp", "kafka_key", NULL
+};
+
+static char *
+arg_text(FunctionCallInfo fcinfo, int i, const char *what)
+{
+	if (PG_ARGISNULL(i))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be null", what)));
+	return text_to_cstring(PG_GETARG_TEXT_PP(i));
+}
+
+/*
+ * The column definitions must be exactly that: one list of columns (with
+ * their constraints), nothing that could run as another statement.
+ */
+static void
+check_columns(const char *columns, KafkaFormat format)
+{
+	List	   *stmts;
+	CreateStmt *cs;
+	ListCell   *lc;
+	int			n = 0;
+
+	stmts = raw_parser(psprintf("CREATE TABLE pathway_check (%s)", columns), RAW_PARSE_DEFAULT);
+	if (list_length(stmts) != 1 ||
+		!IsA(((RawStmt *) linitial(stmts))->stmt, CreateStmt))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid column definitions \"%s\"", columns),
+				 errhint("Give column definitions as in CREATE TABLE, e.g. 'user_id int, url text'.")));
+	cs = (CreateStmt *) ((RawStmt *) linitial(stmts))->stmt;
+	foreach(lc, cs->tableElts)
+	{
+		Node	   *e = lfirst(lc);
+		const char *const *m;
+
+		if (!IsA(e, ColumnDef))
+			continue;			/* a table constraint */
+		n++;
+		for (m = metadata_columns; *m; m++)
+			if (strcmp(((ColumnDef *) e)->colname, *m) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DUPLICATE_COLUMN),
+						 errmsg("column name \"%s\" is reserved for the message's metadata", *m),
+						 errhint("Rename the column.")));
+	}
+	if (n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a stream table needs at least one column")));
+	if ((format == KAFKA_TEXT || format == KAFKA_BYTES) && n != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("format \"%s\" fills exactly one column, not %d",
+						format == KAFKA_TEXT ? "text" : "bytes", n)));
+}
+
+Datum
+pathway_create_kafka_source(PG_FUNCTION_ARGS)
+{
+	char	   *name = arg_text(fcinfo, 0, "name");
+	char	   *brokers = arg_text(fcinfo, 1, "brokers");
+	char	   *topic = arg_text(fcinfo, 2, "topic");
+	char	   *format = arg_text(fcinfo, 3, "format");
+	char	   *columns = PG_ARGISNULL(4) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(4));
+	Jsonb	   *options = PG_ARGISNULL(5) ? NULL : PG_GETARG_JSONB_P(5);
+	KafkaFormat f = kafka_format_from_name(format);
+	RangeVar   *rv;
+	char	   *qname;
+	char		err[512];
+	Oid			relid;
+	Oid			save_user;
+	int			save_sec;
+	Datum		args[7];
+	Oid			types[7] = {TEXTOID, OIDOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, OIDOID};
+
+	pathway_check_setup();
+	if ((int) f < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown format \"%s\"", format),
+				 errhint("Use one of json, csv, text, bytes.")));
+	if (columns == NULL)
+	{
+		if (f == KAFKA_TEXT)
+			columns = "value text";
+		else if (f == KAFKA_BYTES)
+			columns = "value bytea";
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("format \"%s\" needs column definitions", format),
+					 errhint("Pass columns => 'user_id int, url text, ...'.")));
+	}
+	if (*topic == '\0' || *brokers == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("brokers and topic must not be empty")));
+	check_columns(columns, f);
+	if (!kafka_options_check(options, err, sizeof(err)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid options for Kafka source \"%s\": %s", name, err),
+				 errhint("Options are librdkafka properties (CONFIGURATION.md), plus \"pathway.max_message_bytes\".")));
+
+	rv = makeRangeVarFromNameList(stringToQualifiedNameList(name));
+	if (OidIsValid(RangeVarGetRelid(rv, NoLock, true)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_TABLE),
+				 errmsg("relation \"%s\" already exists", name),
+				 errhint("Choose another name for the stream table.")));
+	qname = rv->schemaname ? quote_qualified_identifier(rv->schemaname, rv->relname)
+		: pstrdup(quote_identifier(rv->relname));
+
+	SPI_connect();
+	if (SPI_execute(psprintf("CREATE TABLE %s (%s, kafka_partition int NOT NULL, "
+							 "kafka_offset bigint NOT NULL, kafka_timestamp timestamptz, "
+							 "kafka_key bytea, PRIMARY KEY (kafka_partition, kafka_offset))",
+							 qname, columns), false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "pathway: could not create stream table \"%s\"", name);
+	relid = RangeVarGetRelid(rv, NoLock, false);
+
+	args[0] = CStringGetTextDatum(name);
+	args[1] = ObjectIdGetDatum(relid);
+	args[2] = CStringGetTextDatum(brokers);
+	args[3] = CStringGetTextDatum(topic);
+	args[4] = CStringGetTextDatum(format);
+	args[5] = options ? JsonbPGetDatum(options) :
+		DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
+	args[6] = ObjectIdGetDatum(GetUserId());
+	/* the catalog is the extension's, not the caller's */
+	GetUserIdAndSecContext(&save_user, &save_sec);
+	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	SPI_execute_with_args("INSERT INTO pathway.kafka_sources (name, relid, brokers, topic, format, options, owner) "
+						  "VALUES ($1, $2, $3, $4, $5, $6, $7)", 7, types, args, NULL, false, 0);
+	SetUserIdAndSecContext(save_user, save_sec);
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+Datum
+pathway_drop_source(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(name)),
+										 NoLock, true);
+	Datum		args[1];
+	Oid			types[1] = {OIDOID};
+	bool		found;
+
+	SPI_connect();
+	args[0] = ObjectIdGetDatum(relid);
+	SPI_execute_with_args("SELECT 1 FROM pathway.kafka_sources WHERE relid = $1", 1, types, args,
+						  NULL, true, 1);
+	found = OidIsValid(relid) && SPI_processed == 1;
+	if (!found)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("\"%s\" is not a source", name),
+				 errhint("Sources are listed in pathway.sources.")));
+	/* DROP TABLE checks ownership; the drop trigger deregisters the source */
+	SPI_execute(psprintf("DROP TABLE %s",
+						 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+													get_rel_name(relid))), false, 0);
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/* What the worker last published about each source: pathway.sources. */
+Datum
+pathway_source_state(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	PathwayDb  *db;
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (pathway_shm == NULL)
+		PG_RETURN_VOID();
+	LWLockAcquire(pathway_shm->lock, LW_SHARED);
+	db = pathway_db_find(MyDatabaseId);
+	for (i = 0; db && i < db->nsources; i++)
+	{
+		PathwaySourceShm *s = &db->sources[i];
+		Datum		values[8];
+		bool		nulls[8] = {0};
+
+		values[0] = CStringGetTextDatum(s->name);
+		values[1] = CStringGetTextDatum(s->status);
+		values[2] = CStringGetTextDatum(s->error);
+		nulls[2] = (s->error[0] == '\0');
+		values[3] = Int64GetDatum(s->messages);
+		values[4] = Int64GetDatum(s->dead_letters);
+		values[5] = Int64GetDatum(s->lag);
+		values[6] = Int32GetDatum(s->partitions);
+		values[7] = TimestampTzGetDatum(s->last_message);
+		nulls[7] = (s->last_message == 0);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	LWLockRelease(pathway_shm->lock);
+	PG_RETURN_VOID();
+}
