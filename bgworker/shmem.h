@@ -70,6 +70,8 @@ typedef struct PathwaySourceShm
 	int64		lag;			/* messages known to the broker, not yet landed */
 	int			partitions;
 	TimestampTz last_message;
+	uint64		sync_requested; /* pathway.sync() takes tickets ... */
+	uint64		sync_served;	/* ... the worker serves them in order */
 } PathwaySourceShm;
 
 typedef struct PathwayDb

@@ -289,6 +289,23 @@ change_wanted(Oid relid, TransactionId xid)
 	return false;
 }
 
+/* The tickets pathway.sync() took since we last looked (caller holds the lock). */
+static void
+take_sync_requests(void)
+{
+	ListCell   *lc;
+	int			i;
+
+	foreach(lc, sources)
+	{
+		KafkaSource *k = lfirst(lc);
+
+		for (i = 0; i < mydb->nsources; i++)
+			if (strcmp(mydb->sources[i].name, k->name) == 0)
+				k->sync_requested = Max(k->sync_requested, mydb->sources[i].sync_requested);
+	}
+}
+
 static void
 publish(void)
 {
@@ -306,6 +323,8 @@ publish(void)
 		publish_view(lfirst(lc), &mydb->views[n++]);
 	}
 	mydb->nviews = n;
+	/* the tickets pathway.sync() took, before the slots shift */
+	take_sync_requests();
 	n = 0;
 	foreach(lc, sources)
 	{
@@ -314,6 +333,8 @@ publish(void)
 
 		if (n >= PATHWAY_MAX_SOURCES)
 			break;
+		p->sync_requested = k->sync_requested;
+		p->sync_served = k->sync_served;
 		strlcpy(p->name, k->name, sizeof(p->name));
 		strlcpy(p->status, k->status, sizeof(p->status));
 		strlcpy(p->error, k->error, sizeof(p->error));
@@ -1055,6 +1076,14 @@ record_frontier(XLogRecPtr lsn)
 						  1, types, args, NULL, false, 0);
 }
 
+static void
+read_sync_requests(void)
+{
+	LWLockAcquire(pathway_shm->lock, LW_SHARED);
+	take_sync_requests();
+	LWLockRelease(pathway_shm->lock);
+}
+
 /* One epoch.  Returns true when WAL is left to read (do not sleep). */
 static bool
 run_epoch(void)
@@ -1081,10 +1110,14 @@ run_epoch(void)
 			work = true;
 	/* what has arrived from Kafka (never waits for more) */
 	kafka_report_logs();
+	read_sync_requests();
 	foreach(lc, sources)
 	{
 		KafkaSource *k = lfirst(lc);
 		int			got = kafka_source_poll(k, pathway_max_epoch_changes, batch_cxt);
+
+		if (got == 0)
+			kafka_source_sync(k);
 
 		messages += got;
 		full = full || got == pathway_max_epoch_changes;

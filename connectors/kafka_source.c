@@ -85,8 +85,8 @@ on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 }
 
 /*
- * In the worker, between epochs: errors become the source's status and a
- * LOG line; librdkafka's own warnings become LOG lines.
+ * In the worker, between epochs: errors become the source's status;
+ * librdkafka's warnings and errors become LOG lines.
  */
 void
 kafka_report_logs(void)
@@ -116,7 +116,8 @@ kafka_report_logs(void)
 			strlcpy(e.source->status, "error", sizeof(e.source->status));
 			strlcpy(e.source->error, e.text, sizeof(e.source->error));
 		}
-		if (e.is_error || e.level <= 4)
+		/* (an error is also a log line of its own: say it once) */
+		if (!e.is_error && e.level <= 4)
 			ereport(LOG, (errmsg("pathway: Kafka source \"%s\": %s",
 								 e.source ? e.source->name : "?", e.text)));
 	}
@@ -299,6 +300,8 @@ kafka_source_start(const char *name, Oid relid, Oid owner, const char *brokers,
 	 */
 	if (rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", err, sizeof(err)) != RD_KAFKA_CONF_OK ||
 		rd_kafka_conf_set(conf, "group.id", "pathway", err, sizeof(err)) != RD_KAFKA_CONF_OK ||
+		/* an idle partition's fetch returns within 100 ms (brokers answer sooner when data comes) */
+		rd_kafka_conf_set(conf, "fetch.wait.max.ms", "100", err, sizeof(err)) != RD_KAFKA_CONF_OK ||
 		!apply_options(conf, options, s, err, sizeof(err)) ||
 		rd_kafka_conf_set(conf, "bootstrap.servers", brokers, err, sizeof(err)) != RD_KAFKA_CONF_OK ||
 		rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof(err)) != RD_KAFKA_CONF_OK ||
@@ -494,6 +497,54 @@ kafka_source_poll(KafkaSource *s, int max, MemoryContext cxt)
 	return s->nbatch;
 }
 
+/*
+ * pathway.sync() asked: find out what the brokers hold now (a blocking
+ * request, made only when asked, with a 1 s backoff when it fails), and
+ * call the ticket served once every partition is landed that far.
+ */
+void
+kafka_source_sync(KafkaSource *s)
+{
+	int			p;
+
+	if (s->rk == NULL || s->nparts == 0)
+		return;
+	if (s->sync_requested > s->sync_pending && GetCurrentTimestamp() >= s->sync_retry)
+	{
+		int64	   *target = palloc(sizeof(int64) * s->nparts);
+		uint64		ticket = s->sync_requested;
+		bool		ok = true;
+
+		for (p = 0; p < s->nparts && ok; p++)
+		{
+			int64		lo,
+						hi;
+
+			ok = rd_kafka_query_watermark_offsets(s->rk, s->topic, p, &lo, &hi, 500) ==
+				RD_KAFKA_RESP_ERR_NO_ERROR;
+			target[p] = (hi > lo) ? hi : -1;
+		}
+		if (!ok)
+		{
+			pfree(target);
+			s->sync_retry = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), 1000);
+			return;
+		}
+		if (s->sync_target)
+			pfree(s->sync_target);
+		s->sync_target = target;
+		s->sync_ntarget = s->nparts;
+		s->sync_pending = ticket;
+	}
+	if (s->sync_pending > s->sync_served)
+	{
+		for (p = 0; p < s->sync_ntarget; p++)
+			if (s->sync_target[p] >= 0 && s->next_offset[p] < s->sync_target[p])
+				return;
+		s->sync_served = s->sync_pending;
+	}
+}
+
 /* The batch committed: its positions are the new starting points. */
 void
 kafka_source_landed(KafkaSource *s)
@@ -519,4 +570,5 @@ kafka_source_landed(KafkaSource *s)
 	}
 	s->batch = NULL;
 	s->nbatch = 0;
+	kafka_source_sync(s);
 }

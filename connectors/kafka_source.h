@@ -61,6 +61,13 @@ typedef struct KafkaSource
 	int64		lag;
 	TimestampTz last_message;
 	bool		seen;			/* still in the catalog */
+	/* pathway.sync(): land everything the brokers had when it asked */
+	uint64		sync_requested;
+	uint64		sync_pending;	/* the ticket sync_target answers */
+	uint64		sync_served;
+	int64	   *sync_target;	/* high watermark per partition, -1: none */
+	int			sync_ntarget;
+	TimestampTz sync_retry;
 	/* this epoch's batch */
 	KafkaMessage *batch;
 	int			nbatch;
@@ -75,6 +82,7 @@ extern KafkaSource *kafka_source_start(const char *name, Oid relid, Oid owner,
 extern void kafka_source_stop(KafkaSource *s);
 extern int	kafka_source_poll(KafkaSource *s, int max, MemoryContext cxt);
 extern void kafka_source_landed(KafkaSource *s);
+extern void kafka_source_sync(KafkaSource *s);
 extern void kafka_report_logs(void);
 
 /* kafka_land.c */

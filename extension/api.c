@@ -377,6 +377,67 @@ report_failed(const char *name, Oid relid)
 			 errhint("Fix the cause, then drop and create the view again.")));
 }
 
+/* pathway.sync() waits for Kafka sources too: one ticket per source. */
+typedef struct SourceTicket
+{
+	char		name[NAMEDATALEN];
+	uint64		ticket;
+} SourceTicket;
+
+/* The source whose stream table relid is, or NULL. */
+static char *
+source_of(Oid relid)
+{
+	Datum		args[1];
+	Oid			types[1] = {OIDOID};
+	char	   *name = NULL;
+
+	SPI_connect();
+	args[0] = ObjectIdGetDatum(relid);
+	SPI_execute_with_args("SELECT name FROM pathway.kafka_sources WHERE relid = $1",
+						  1, types, args, NULL, true, 1);
+	if (SPI_processed == 1)
+		name = MemoryContextStrdup(TopTransactionContext,
+								   SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+	SPI_finish();
+	return name;
+}
+
+/* Take a ticket from every source (or the one named): see kafka_source_sync(). */
+static SourceTicket *
+take_tickets(PathwayDb *db, const char *only, int *n)
+{
+	SourceTicket *t = palloc0(sizeof(SourceTicket) * PATHWAY_MAX_SOURCES);
+	int			i;
+
+	*n = 0;
+	LWLockAcquire(pathway_shm->lock, LW_EXCLUSIVE);
+	for (i = 0; i < db->nsources; i++)
+	{
+		if (only && strcmp(db->sources[i].name, only) != 0)
+			continue;
+		strlcpy(t[*n].name, db->sources[i].name, NAMEDATALEN);
+		t[(*n)++].ticket = ++db->sources[i].sync_requested;
+	}
+	LWLockRelease(pathway_shm->lock);
+	return t;
+}
+
+/* The first source that has not served its ticket yet, or NULL.  Caller holds the lock. */
+static PathwaySourceShm *
+tickets_waiting(PathwayDb *db, SourceTicket *t, int n)
+{
+	int			i,
+				j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < db->nsources; j++)
+			if (strcmp(db->sources[j].name, t[i].name) == 0 &&
+				db->sources[j].sync_served < t[i].ticket)
+				return &db->sources[j];
+	return NULL;
+}
+
 Datum
 pathway_sync(PG_FUNCTION_ARGS)
 {
@@ -390,6 +451,9 @@ pathway_sync(PG_FUNCTION_ARGS)
 	PathwayDb  *db;
 	bool		failed = false;
 	Oid			failed_relid = InvalidOid;
+	char	   *source = NULL;
+	SourceTicket *tickets;
+	int			ntickets;
 
 	pathway_check_setup();
 	if (timeout)
@@ -401,19 +465,23 @@ pathway_sync(PG_FUNCTION_ARGS)
 		bool		here = false;
 
 		relid = RangeVarGetRelid(name_to_rangevar(name), NoLock, false);
-		if (!catalog_lookup(relid, &status, NULL, &here))
+		source = source_of(relid);
+		if (source == NULL && !catalog_lookup(relid, &status, NULL, &here))
 			ereport(ERROR,
 					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 					 errmsg("\"%s\" is not a live view", name),
-					 errhint("Live views are listed in pathway.views.")));
-		if (here)
+					 errhint("Live views are listed in pathway.views, sources in pathway.sources.")));
+		if (source)
+			relids = NIL;
+		else if (here)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("live view \"%s\" was created in this transaction", name),
 					 errhint("Commit first: the engine starts maintaining a view once its creation commits.")));
-		if (strcmp(status, "failed") == 0)
+		else if (strcmp(status, "failed") == 0)
 			report_failed(get_rel_name(relid), relid);
-		relids = list_make1_oid(relid);
+		if (!source)
+			relids = list_make1_oid(relid);
 	}
 	else
 		relids = all_view_relids();
@@ -431,6 +499,8 @@ pathway_sync(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("pathway engine is not running in this database")));
 
+	tickets = take_tickets(db, source, &ntickets);
+	pathway_wake_worker(MyDatabaseId);
 	ConditionVariablePrepareToSleep(&db->progress);
 	for (;;)
 	{
@@ -438,9 +508,20 @@ pathway_sync(PG_FUNCTION_ARGS)
 		SyncState	state;
 		XLogRecPtr	at;
 		pid_t		pid;
+		PathwaySourceShm *behind;
+		char		behind_name[NAMEDATALEN] = "";
+		char		behind_error[PATHWAY_SOURCE_ERROR] = "";
 
 		LWLockAcquire(pathway_shm->lock, LW_SHARED);
 		state = sync_state(db, target, relids, &failed_relid);
+		behind = tickets_waiting(db, tickets, ntickets);
+		if (behind)
+		{
+			strlcpy(behind_name, behind->name, sizeof(behind_name));
+			strlcpy(behind_error, behind->error, sizeof(behind_error));
+			if (state == SYNC_DONE)
+				state = SYNC_WAIT;
+		}
 		at = db->frontier;
 		pid = db->pid;
 		LWLockRelease(pathway_shm->lock);
@@ -457,6 +538,9 @@ pathway_sync(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_QUERY_CANCELED),
 					 errmsg("pathway.sync timed out"),
 					 pid == 0 ? errdetail("The pathway engine worker is not running in this database.")
+					 : behind_name[0] ?
+					 errdetail("Kafka source \"%s\" has not landed what its brokers held at the call%s%s.",
+							   behind_name, behind_error[0] ? ": " : "", behind_error)
 					 : errdetail("Applied up to %X/%X, waiting for %X/%X.",
 								 LSN_FORMAT_ARGS(at), LSN_FORMAT_ARGS(target)),
 					 errhint("Check pathway.views and the server log.")));

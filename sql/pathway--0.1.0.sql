@@ -48,6 +48,7 @@ CREATE TABLE pathway.kafka_sources (
     created_at  timestamptz NOT NULL DEFAULT now()
 );
 REVOKE ALL ON pathway.kafka_sources FROM PUBLIC;
+GRANT SELECT (name, relid, brokers, topic, format, owner, created_at) ON pathway.kafka_sources TO PUBLIC;
 CREATE TRIGGER catalog_changed AFTER INSERT OR UPDATE OR DELETE ON pathway.kafka_sources
     FOR EACH STATEMENT EXECUTE FUNCTION pathway._catalog_changed();
 
