@@ -41,3 +41,10 @@ test: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@bash bench/run.sh
+
+# The Kafka test fixture (test/kafka/kafka_mock.c): a plain program, not part
+# of the extension, built with it so that the tests find it.
+all: test/kafka/kafka_mock
+EXTRA_CLEAN += test/kafka/kafka_mock
+test/kafka/kafka_mock: test/kafka/kafka_mock.c
+	gcc -O2 -Wall -Wextra -Werror -o $@ $< -lrdkafka
