@@ -74,6 +74,14 @@ typedef struct PathwaySourceShm
 	uint64		sync_served;	/* ... the worker serves them in order */
 } PathwaySourceShm;
 
+typedef struct PathwaySinkShm
+{
+	int64		id;
+	char		status[32];
+	char		error[PATHWAY_SOURCE_ERROR];
+	int64		messages;		/* delivered since the worker started */
+} PathwaySinkShm;
+
 typedef struct PathwayDb
 {
 	Oid			dboid;			/* InvalidOid: free slot */
@@ -92,6 +100,8 @@ typedef struct PathwayDb
 	PathwayViewShm views[PATHWAY_MAX_VIEWS];
 	int			nsources;
 	PathwaySourceShm sources[PATHWAY_MAX_SOURCES];
+	int			nsinks;
+	PathwaySinkShm sinks[PATHWAY_MAX_SOURCES];
 	pg_atomic_uint64 catalog_gen;	/* bumped when the view catalog commits a change */
 	ConditionVariable progress;
 } PathwayDb;

@@ -61,6 +61,7 @@
 
 #include "bgworker/shmem.h"
 #include "bgworker/worker.h"
+#include "connectors/kafka_sink.h"
 #include "connectors/kafka_source.h"
 #include "connectors/table_source.h"
 #include "engine/operator.h"
@@ -116,6 +117,7 @@ static MemoryContext worker_cxt;
 static MemoryContext batch_cxt;
 static List *views = NIL;
 static List *sources = NIL;		/* KafkaSource *, in worker_cxt */
+static List *sinks = NIL;		/* KafkaSink *, in worker_cxt */
 static int	wake_pipe[2] = {-1, -1};	/* librdkafka queues write, we wait */
 static PathwayDb *mydb;
 static uint64 catalog_gen_seen = UINT64_MAX;
@@ -346,6 +348,21 @@ publish(void)
 		n++;
 	}
 	mydb->nsources = n;
+	n = 0;
+	foreach(lc, sinks)
+	{
+		KafkaSink  *k = lfirst(lc);
+		PathwaySinkShm *p = &mydb->sinks[n];
+
+		if (n >= PATHWAY_MAX_SOURCES)
+			break;
+		p->id = k->id;
+		strlcpy(p->status, k->status, sizeof(p->status));
+		strlcpy(p->error, k->error, sizeof(p->error));
+		p->messages = k->messages;
+		n++;
+	}
+	mydb->nsinks = n;
 	LWLockRelease(pathway_shm->lock);
 	ConditionVariableBroadcast(&mydb->progress);
 }
@@ -595,6 +612,60 @@ load_sources(void)
 	sources = keep;
 }
 
+/* Read pathway.kafka_sinks (inside SPI): start new producers, stop dropped ones. */
+static void
+load_sinks(void)
+{
+	ListCell   *lc;
+	List	   *keep = NIL;
+	uint64		i;
+	MemoryContext old;
+
+	SPI_execute("SELECT id, view, brokers, topic, options, snapshot_done FROM pathway.kafka_sinks",
+				true, 0);
+	foreach(lc, sinks)
+		((KafkaSink *) lfirst(lc))->seen = false;
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		int64		id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+		KafkaSink  *k = NULL;
+
+		foreach(lc, sinks)
+			if (((KafkaSink *) lfirst(lc))->id == id)
+				k = lfirst(lc);
+		if (k)
+		{
+			k->seen = true;
+			continue;
+		}
+		old = MemoryContextSwitchTo(worker_cxt);
+		k = kafka_sink_start(id, DatumGetObjectId(SPI_getbinval(tup, desc, 2, &isnull)),
+							 SPI_getvalue(tup, desc, 3), SPI_getvalue(tup, desc, 4),
+							 DatumGetJsonbPCopy(SPI_getbinval(tup, desc, 5, &isnull)),
+							 wake_pipe[1]);
+		k->fresh = !DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));
+		k->seen = true;
+		sinks = lappend(sinks, k);
+		MemoryContextSwitchTo(old);
+	}
+	old = MemoryContextSwitchTo(worker_cxt);
+	foreach(lc, sinks)
+	{
+		KafkaSink  *k = lfirst(lc);
+
+		if (k->seen)
+			keep = lappend(keep, k);
+		else
+			kafka_sink_stop(k);
+	}
+	MemoryContextSwitchTo(old);
+	list_free(sinks);
+	sinks = keep;
+}
+
 /* Read pathway.catalog: add new views, forget dropped ones. */
 static void
 load_catalog(void)
@@ -645,6 +716,7 @@ load_catalog(void)
 			MemoryContextSwitchTo(old);
 		}
 		load_sources();
+		load_sinks();
 		SPI_finish();
 	}
 	PopActiveSnapshot();
@@ -1065,6 +1137,68 @@ epoch_work(LiveView *v, void *arg)
 	MemoryContextSwitchTo(old);
 }
 
+static LiveView *
+view_by_relid(Oid relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, views)
+		if (((LiveView *) lfirst(lc))->relid == relid)
+			return lfirst(lc);
+	return NULL;
+}
+
+static bool
+view_published(LiveView *v)
+{
+	ListCell   *lc;
+
+	foreach(lc, sinks)
+		if (((KafkaSink *) lfirst(lc))->view == v->relid)
+			return true;
+	return false;
+}
+
+/* In the epoch's transaction: a new sink's view's rows go out first. */
+static void
+sinks_snapshot(void)
+{
+	ListCell   *lc;
+
+	foreach(lc, sinks)
+	{
+		KafkaSink  *k = lfirst(lc);
+		LiveView   *v = view_by_relid(k->view);
+		Datum		args[1];
+		Oid			types[1] = {INT8OID};
+
+		if (!k->fresh || v == NULL || v->writer == NULL)
+			continue;
+		kafka_sink_snapshot(k, frontier, v->writer->nkeycols, v->writer->keycols);
+		args[0] = Int64GetDatum(k->id);
+		SPI_connect();
+		SPI_execute_with_args("UPDATE pathway.kafka_sinks SET snapshot_done = true WHERE id = $1",
+							  1, types, args, NULL, false, 0);
+		SPI_finish();
+	}
+}
+
+/* In the epoch's transaction: what a view's table gained and lost, to its sinks. */
+static void
+sinks_capture(LiveView *v, ZBatch *captured, XLogRecPtr upto)
+{
+	ListCell   *lc;
+
+	foreach(lc, sinks)
+	{
+		KafkaSink  *k = lfirst(lc);
+
+		if (k->view == v->relid && !k->fresh)
+			kafka_sink_capture(k, v->writer->desc, captured, upto,
+							   v->writer->nkeycols, v->writer->keycols);
+	}
+}
+
 static void
 record_frontier(XLogRecPtr lsn)
 {
@@ -1108,6 +1242,14 @@ run_epoch(void)
 	foreach(lc, views)
 		if (((LiveView *) lfirst(lc))->adopting)
 			work = true;
+	foreach(lc, sinks)
+	{
+		KafkaSink  *k = lfirst(lc);
+		LiveView   *v = view_by_relid(k->view);
+
+		if (k->fresh && v && v->writer && v->state == PVS_RUNNING)
+			work = true;
+	}
 	/* what has arrived from Kafka (never waits for more) */
 	kafka_report_logs();
 	read_sync_requests();
@@ -1184,13 +1326,24 @@ run_epoch(void)
 		}
 		args.txns = txns;
 		args.upto = done;
+		sinks_snapshot();
 		foreach(lc, views)
 		{
 			LiveView   *v = lfirst(lc);
+			ZBatch		captured;
+			bool		published = view_published(v);
 
 			if (v->plan == NULL || (v->state != PVS_RUNNING && !v->adopting))
 				continue;
-			(void) run_guarded(v, epoch_work, &args);
+			if (published && v->writer)
+			{
+				zbatch_init(&captured);
+				v->writer->capture = &captured;
+			}
+			if (run_guarded(v, epoch_work, &args) && published && v->writer)
+				sinks_capture(v, &captured, done);
+			if (v->writer)
+				v->writer->capture = NULL;
 		}
 		SPI_connect();
 		write_statuses();
@@ -1342,6 +1495,12 @@ pathway_worker_main(Datum arg)
 			load_catalog();
 		adopt_views();
 		more = run_epoch();
+		{
+			ListCell   *lc;
+
+			foreach(lc, sinks)
+				(void) kafka_sink_flush(lfirst(lc));
+		}
 		if (mydb->reset_requested)
 			publish();
 		{

@@ -164,9 +164,9 @@ static const char *const fixed_properties[] = {
  * booleans.  Returns false with a message in err (never a value: it may be
  * a secret).
  */
-static bool
-apply_options(rd_kafka_conf_t *conf, Jsonb *options, KafkaSource *s,
-			  char *err, size_t errlen)
+bool
+kafka_conf_apply(rd_kafka_conf_t *conf, Jsonb *options, KafkaSource *s,
+				 char *err, size_t errlen)
 {
 	JsonbIterator *it;
 	JsonbValue	v;
@@ -248,7 +248,7 @@ bool
 kafka_options_check(Jsonb *options, char *err, size_t errlen)
 {
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	bool		ok = apply_options(conf, options, NULL, err, errlen);
+	bool		ok = kafka_conf_apply(conf, options, NULL, err, errlen);
 
 	rd_kafka_conf_destroy(conf);
 	return ok;
@@ -302,7 +302,7 @@ kafka_source_start(const char *name, Oid relid, Oid owner, const char *brokers,
 		rd_kafka_conf_set(conf, "group.id", "pathway", err, sizeof(err)) != RD_KAFKA_CONF_OK ||
 		/* an idle partition's fetch returns within 100 ms (brokers answer sooner when data comes) */
 		rd_kafka_conf_set(conf, "fetch.wait.max.ms", "100", err, sizeof(err)) != RD_KAFKA_CONF_OK ||
-		!apply_options(conf, options, s, err, sizeof(err)) ||
+		!kafka_conf_apply(conf, options, s, err, sizeof(err)) ||
 		rd_kafka_conf_set(conf, "bootstrap.servers", brokers, err, sizeof(err)) != RD_KAFKA_CONF_OK ||
 		rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof(err)) != RD_KAFKA_CONF_OK ||
 		rd_kafka_conf_set(conf, "enable.auto.offset.store", "false", err, sizeof(err)) != RD_KAFKA_CONF_OK ||

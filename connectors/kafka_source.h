@@ -17,6 +17,8 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
+struct rd_kafka_conf_s;
+
 typedef enum KafkaFormat
 {
 	KAFKA_JSON,
@@ -74,6 +76,8 @@ typedef struct KafkaSource
 } KafkaSource;
 
 extern KafkaFormat kafka_format_from_name(const char *name);
+extern bool kafka_conf_apply(struct rd_kafka_conf_s *conf, Jsonb *options, KafkaSource *s,
+							 char *err, size_t errlen);
 extern bool kafka_options_check(Jsonb *options, char *err, size_t errlen);
 extern KafkaSource *kafka_source_start(const char *name, Oid relid, Oid owner,
 									   const char *brokers, const char *topic,

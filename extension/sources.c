@@ -3,6 +3,9 @@
  *	  The SQL functions of external sources: create_kafka_source,
  *	  drop_source and the state behind pathway.sources.
  *
+ * create_kafka_sink registers a sink on a live view the caller owns; the
+ * worker publishes the view's rows, then every change (kafka_sink.c).
+ *
  * create_kafka_source runs in the caller's transaction and never waits for
  * the worker: it checks its arguments, creates the stream table (an
  * ordinary table owned by the caller) and registers the source; the engine
@@ -22,15 +25,20 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/acl.h"
 #include "utils/regproc.h"
 
 #include "bgworker/shmem.h"
+#include "connectors/kafka_sink.h"
 #include "connectors/kafka_source.h"
 #include "extension/pathway.h"
 
 PG_FUNCTION_INFO_V1(pathway_create_kafka_source);
 PG_FUNCTION_INFO_V1(pathway_drop_source);
 PG_FUNCTION_INFO_V1(pathway_source_state);
+PG_FUNCTION_INFO_V1(pathway_create_kafka_sink);
+PG_FUNCTION_INFO_V1(pathway_drop_sink);
+PG_FUNCTION_INFO_V1(pathway_sink_state);
 
 static const char *const metadata_columns[] = {
 	"kafka_partition", "kafka_offset", "kafka_timestamp", "kafka_key", NULL
@@ -232,6 +240,153 @@ pathway_source_state(PG_FUNCTION_ARGS)
 		values[6] = Int32GetDatum(s->partitions);
 		values[7] = TimestampTzGetDatum(s->last_message);
 		nulls[7] = (s->last_message == 0);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	LWLockRelease(pathway_shm->lock);
+	PG_RETURN_VOID();
+}
+
+/* The live view named, or an error. */
+static Oid
+live_view(const char *name)
+{
+	Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(name)),
+										 NoLock, false);
+	Datum		args[1] = {ObjectIdGetDatum(relid)};
+	Oid			types[1] = {OIDOID};
+	bool		found;
+
+	SPI_connect();
+	SPI_execute_with_args("SELECT 1 FROM pathway.catalog WHERE relid = $1", 1, types, args,
+						  NULL, true, 1);
+	found = (SPI_processed == 1);
+	SPI_finish();
+	if (!found)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a live view", name),
+				 errhint("Live views are listed in pathway.views.")));
+	return relid;
+}
+
+Datum
+pathway_create_kafka_sink(PG_FUNCTION_ARGS)
+{
+	char	   *view = arg_text(fcinfo, 0, "view");
+	char	   *brokers = arg_text(fcinfo, 1, "brokers");
+	char	   *topic = arg_text(fcinfo, 2, "topic");
+	char	   *format = arg_text(fcinfo, 3, "format");
+	Jsonb	   *options = PG_ARGISNULL(4) ? NULL : PG_GETARG_JSONB_P(4);
+	Oid			relid;
+	char		err[512];
+	Oid			save_user;
+	int			save_sec;
+	Datum		args[6];
+	Oid			types[6] = {OIDOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, OIDOID};
+
+	pathway_check_setup();
+	relid = live_view(view);
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, view);
+	if (strcmp(format, "json") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("sink format \"%s\" is not supported", format),
+				 errhint("Use format => 'json'.")));
+	if (*topic == '\0' || *brokers == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("brokers and topic must not be empty")));
+	if (!kafka_sink_options_check(options, err, sizeof(err)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid options for a Kafka sink of \"%s\": %s", view, err),
+				 errhint("Options are librdkafka properties (CONFIGURATION.md).")));
+
+	args[0] = ObjectIdGetDatum(relid);
+	args[1] = CStringGetTextDatum(brokers);
+	args[2] = CStringGetTextDatum(topic);
+	args[3] = CStringGetTextDatum(format);
+	args[4] = options ? JsonbPGetDatum(options) :
+		DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
+	args[5] = ObjectIdGetDatum(GetUserId());
+	SPI_connect();
+	GetUserIdAndSecContext(&save_user, &save_sec);
+	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	SPI_execute_with_args("SELECT 1 FROM pathway.kafka_sinks WHERE view = $1 AND topic = $3",
+						  3, types, args, NULL, true, 1);
+	if (SPI_processed > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("live view \"%s\" is already published to topic \"%s\"", view, topic)));
+	SPI_execute_with_args("INSERT INTO pathway.kafka_sinks (view, brokers, topic, format, options, owner) "
+						  "VALUES ($1, $2, $3, $4, $5, $6)", 6, types, args, NULL, false, 0);
+	SetUserIdAndSecContext(save_user, save_sec);
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+Datum
+pathway_drop_sink(PG_FUNCTION_ARGS)
+{
+	char	   *view = arg_text(fcinfo, 0, "view");
+	char	   *topic = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	Oid			relid = live_view(view);
+	Datum		args[2];
+	Oid			types[2] = {OIDOID, TEXTOID};
+	char		nulls[2] = "  ";
+	Oid			save_user;
+	int			save_sec;
+	uint64		n;
+
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, view);
+	args[0] = ObjectIdGetDatum(relid);
+	if (topic)
+		args[1] = CStringGetTextDatum(topic);
+	else
+		nulls[1] = 'n';
+	SPI_connect();
+	GetUserIdAndSecContext(&save_user, &save_sec);
+	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	SPI_execute_with_args("DELETE FROM pathway.kafka_sinks WHERE view = $1 AND ($2 IS NULL OR topic = $2)",
+						  2, types, args, nulls, false, 0);
+	n = SPI_processed;
+	SetUserIdAndSecContext(save_user, save_sec);
+	SPI_finish();
+	if (n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("live view \"%s\" has no sink%s%s", view, topic ? " to topic " : "",
+						topic ? topic : ""),
+				 errhint("Sinks are listed in pathway.sinks.")));
+	PG_RETURN_VOID();
+}
+
+/* What the worker last published about each sink: pathway.sinks. */
+Datum
+pathway_sink_state(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	PathwayDb  *db;
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (pathway_shm == NULL)
+		PG_RETURN_VOID();
+	LWLockAcquire(pathway_shm->lock, LW_SHARED);
+	db = pathway_db_find(MyDatabaseId);
+	for (i = 0; db && i < db->nsinks; i++)
+	{
+		PathwaySinkShm *s = &db->sinks[i];
+		Datum		values[4];
+		bool		nulls[4] = {0};
+
+		values[0] = Int64GetDatum(s->id);
+		values[1] = CStringGetTextDatum(s->status);
+		values[2] = CStringGetTextDatum(s->error);
+		nulls[2] = (s->error[0] == '\0');
+		values[3] = Int64GetDatum(s->messages);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	LWLockRelease(pathway_shm->lock);

@@ -230,6 +230,8 @@ do_insert(Apply *a, ViewWriter *w, MinimalTuple tup, uint32 h)
 	ExecSimpleRelationInsert(a->rri, a->estate, a->newslot);
 	store_add(w, tup, h, &a->newslot->tts_tid);
 	w->written++;
+	if (w->capture)
+		zbatch_add(w->capture, tup, 1);
 }
 
 static void
@@ -245,6 +247,8 @@ do_delete(Apply *a, ViewWriter *w, MinimalTuple tup, uint32 h)
 	fetch_old(a, &tid);
 	ExecSimpleRelationDelete(a->rri, a->estate, &a->epq, a->oldslot);
 	w->written++;
+	if (w->capture)
+		zbatch_add(w->capture, tup, -1);
 }
 
 static void
@@ -263,6 +267,11 @@ do_update(Apply *a, ViewWriter *w, MinimalTuple oldtup, uint32 oldh,
 	ExecSimpleRelationUpdate(a->rri, a->estate, &a->epq, a->oldslot, a->newslot);
 	store_add(w, newtup, newh, &a->newslot->tts_tid);
 	w->written++;
+	if (w->capture)
+	{
+		zbatch_add(w->capture, oldtup, -1);
+		zbatch_add(w->capture, newtup, 1);
+	}
 }
 
 /* Consolidated change: a distinct row and its net weight. */
@@ -485,6 +494,8 @@ writer_reconcile(ViewWriter *w, ZBatch *target)
 				fetch_old(&a, k == 0 ? &o->first : &o->more[k - 1]);
 				ExecSimpleRelationDelete(a.rri, a.estate, &a.epq, a.oldslot);
 				w->written++;
+				if (w->capture)
+					zbatch_add(w->capture, heap_copy_minimal_tuple(o->tup), -1);
 			}
 		}
 	}

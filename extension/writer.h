@@ -26,6 +26,7 @@ typedef struct ViewWriter
 	uint32		nbuckets;
 	int64		nrows;			/* rows in the table */
 	int64		written;		/* rows inserted, updated or deleted */
+	ZBatch	   *capture;		/* if set: every row written, +1 in / -1 out (sinks) */
 } ViewWriter;
 
 extern ViewWriter *writer_create(MemoryContext parent, Oid relid, TupleDesc desc,

@@ -77,6 +77,34 @@ CREATE TABLE pathway.dead_letters (
 REVOKE ALL ON pathway.dead_letters FROM PUBLIC;
 GRANT SELECT, DELETE ON pathway.dead_letters TO PUBLIC;
 
+-- Kafka sinks: a live view's changes, published to a topic.  The outbox
+-- holds the changes committed by epochs and not yet confirmed by the brokers.
+CREATE TABLE pathway.kafka_sinks (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    view        oid NOT NULL,
+    brokers     text NOT NULL,
+    topic       text NOT NULL,
+    format      text NOT NULL CHECK (format = 'json'),
+    options     jsonb NOT NULL DEFAULT '{}',
+    owner       oid NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    snapshot_done boolean NOT NULL DEFAULT false,   -- the view's rows went out
+    UNIQUE (view, topic)
+);
+REVOKE ALL ON pathway.kafka_sinks FROM PUBLIC;
+GRANT SELECT (id, view, brokers, topic, format, owner, created_at) ON pathway.kafka_sinks TO PUBLIC;
+CREATE TRIGGER catalog_changed AFTER INSERT OR UPDATE OR DELETE ON pathway.kafka_sinks
+    FOR EACH STATEMENT EXECUTE FUNCTION pathway._catalog_changed();
+
+CREATE TABLE pathway.sink_outbox (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    sink        bigint NOT NULL REFERENCES pathway.kafka_sinks ON DELETE CASCADE,
+    key         text,
+    payload     text NOT NULL
+);
+CREATE INDEX ON pathway.sink_outbox (sink, id);
+REVOKE ALL ON pathway.sink_outbox FROM PUBLIC;
+
 -- A live view's table is written by the engine only.
 CREATE FUNCTION pathway._maintained_table() RETURNS trigger
     LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_maintained_table';
@@ -91,6 +119,9 @@ BEGIN
     DELETE FROM pathway.kafka_sources s
      USING pg_event_trigger_dropped_objects() d
      WHERE d.classid = 'pg_class'::regclass AND d.objsubid = 0 AND d.objid = s.relid;
+    DELETE FROM pathway.kafka_sinks s
+     USING pg_event_trigger_dropped_objects() d
+     WHERE d.classid = 'pg_class'::regclass AND d.objsubid = 0 AND d.objid = s.view;
 END $$;
 CREATE EVENT TRIGGER pathway_sql_drop ON sql_drop
     EXECUTE FUNCTION pathway._on_sql_drop();
@@ -326,3 +357,35 @@ SELECT k.name,
   FROM pathway.kafka_sources k
   LEFT JOIN pathway._source_state() s ON s.name = k.name;
 GRANT SELECT ON pathway.sources TO PUBLIC;
+
+CREATE FUNCTION pathway.create_kafka_sink(view text, brokers text, topic text,
+                                          format text DEFAULT 'json',
+                                          options jsonb DEFAULT '{}')
+    RETURNS void LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_create_kafka_sink';
+COMMENT ON FUNCTION pathway.create_kafka_sink(text, text, text, text, jsonb) IS
+    'publish every committed change of a live view to a Kafka topic (its current rows first)';
+
+CREATE FUNCTION pathway.drop_sink(view text, topic text DEFAULT NULL) RETURNS void
+    LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_drop_sink';
+COMMENT ON FUNCTION pathway.drop_sink(text, text) IS
+    'stop publishing a live view (to one topic, or to all)';
+
+CREATE FUNCTION pathway._sink_state(
+    OUT id bigint, OUT status text, OUT error text, OUT messages bigint)
+    RETURNS SETOF record LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_sink_state';
+
+CREATE VIEW pathway.sinks AS
+SELECT k.view::regclass AS view,
+       'kafka'::text AS kind,
+       k.brokers,
+       k.topic,
+       k.format,
+       pathway._mask_options(k.options) AS options,
+       k.owner::regrole::text AS owner,
+       coalesce(s.status, 'starting') AS status,
+       s.error,
+       s.messages,
+       (SELECT count(*) FROM pathway.sink_outbox o WHERE o.sink = k.id) AS pending
+  FROM pathway.kafka_sinks k
+  LEFT JOIN pathway._sink_state() s ON s.id = k.id;
+GRANT SELECT ON pathway.sinks TO PUBLIC;

@@ -1,0 +1,47 @@
+/*
+ * kafka_sink.h
+ *	  Kafka sinks: every committed change of a live view, published to a
+ *	  topic through a transactional outbox (pathway.sink_outbox).
+ */
+#ifndef PATHWAY_KAFKA_SINK_H
+#define PATHWAY_KAFKA_SINK_H
+
+#include "postgres.h"
+
+#include "access/tupdesc.h"
+#include "access/xlogdefs.h"
+#include "utils/jsonb.h"
+
+#include "engine/row.h"
+
+typedef struct KafkaSink
+{
+	int64		id;				/* pathway.kafka_sinks.id */
+	Oid			view;			/* the live view's table */
+	char	   *topic;
+	bool		fresh;			/* its view's current rows go out first */
+	struct rd_kafka_s *rk;
+	struct rd_kafka_topic_s *rkt;
+	int64		sent_upto;		/* last outbox id handed to librdkafka */
+	int			inflight;		/* sent, no delivery report yet */
+	bool		failed;			/* a delivery of this round failed */
+	TimestampTz retry_at;		/* after a failed round */
+	int			backoff_ms;
+	char		status[32];
+	char		error[256];
+	int64		messages;		/* delivered */
+	bool		seen;
+	bool		idle;			/* the outbox has nothing of ours (as far as we know) */
+} KafkaSink;
+
+extern bool kafka_sink_options_check(Jsonb *options, char *err, size_t errlen);
+extern KafkaSink *kafka_sink_start(int64 id, Oid view, const char *brokers,
+								   const char *topic, Jsonb *options, int wake_fd);
+extern void kafka_sink_stop(KafkaSink *k);
+extern void kafka_sink_snapshot(KafkaSink *k, XLogRecPtr frontier, int nkeycols,
+								AttrNumber *keycols);
+extern void kafka_sink_capture(KafkaSink *k, TupleDesc desc, ZBatch *changes,
+							   XLogRecPtr frontier, int nkeycols, AttrNumber *keycols);
+extern bool kafka_sink_flush(KafkaSink *k);
+
+#endif							/* PATHWAY_KAFKA_SINK_H */
