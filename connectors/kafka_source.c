@@ -302,6 +302,8 @@ kafka_source_start(const char *name, Oid relid, Oid owner, const char *brokers,
 		rd_kafka_conf_set(conf, "group.id", "pathway", err, sizeof(err)) != RD_KAFKA_CONF_OK ||
 		/* an idle partition's fetch returns within 100 ms (brokers answer sooner when data comes) */
 		rd_kafka_conf_set(conf, "fetch.wait.max.ms", "100", err, sizeof(err)) != RD_KAFKA_CONF_OK ||
+		/* a broker that comes back is found within 2 s, not 10 */
+		rd_kafka_conf_set(conf, "reconnect.backoff.max.ms", "2000", err, sizeof(err)) != RD_KAFKA_CONF_OK ||
 		!kafka_conf_apply(conf, options, s, err, sizeof(err)) ||
 		rd_kafka_conf_set(conf, "bootstrap.servers", brokers, err, sizeof(err)) != RD_KAFKA_CONF_OK ||
 		rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof(err)) != RD_KAFKA_CONF_OK ||

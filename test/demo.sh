@@ -26,6 +26,7 @@ cleanup() {
       tail -n 40 "$dir/log"
     fi
   fi
+  if declare -F kafka_stop >/dev/null; then kafka_stop || true; fi
   if (( cluster_started )); then bash "$cluster" stop "$dir" || true; fi
   exit "$rc"
 }
@@ -134,6 +135,45 @@ change "transaction 3: the east coast order of 120 is deleted" \
 "DELETE FROM orders WHERE id = 4;"
 sync_view
 show_view
+
+section "A Kafka stream feeding a live view"
+# A Kafka cluster on loopback: librdkafka's mock, as the tests use it.
+source test/lib/kafka.sh
+kafka_start 1 >/dev/null
+kafka_cmd "topic clicks 2" || exit 1
+echo "a Kafka cluster on loopback: $KAFKA_BROKERS, topic clicks (2 partitions)"
+change "land the topic in a stream table, parsed from JSON" \
+"SELECT pathway.create_kafka_source('clicks', '$KAFKA_BROKERS', 'clicks',
+       format => 'json', columns => 'region_id int, url text');"
+change "a live view over the stream joined with a table" \
+"SELECT pathway.create_view('clicks_by_region', \$q\$
+  SELECT r.name AS region, count(*) AS clicks
+    FROM clicks c JOIN regions r ON r.id = c.region_id
+   GROUP BY r.name \$q\$);"
+echo "-- produce 1000 clicks with kcat, and one message that is not JSON"
+{ seq 1 1000 | awk '{ printf "{\"region_id\": %d, \"url\": \"/p/%d\"}\n", $1 % 4 + 1, $1 % 10 }'
+  echo 'not json'; } | kafka_produce clicks
+sql -q -At -c "SELECT pathway.sync('clicks_by_region')" >/dev/null
+echo
+echo "clicks_by_region after pathway.sync (it waits for what the brokers hold):"
+sql -c "TABLE clicks_by_region ORDER BY region"
+echo "the bad message is kept, with its error and position:"
+sql -c "SELECT source, partition, \"offset\", convert_from(payload, 'UTF8') AS payload, error FROM pathway.dead_letters"
+sql -c "SELECT name, status, positions, messages, dead_letters FROM pathway.sources"
+
+section "The live view's changes, out to Kafka"
+change "publish every committed change of clicks_by_region" \
+"SELECT pathway.create_kafka_sink('clicks_by_region', '$KAFKA_BROKERS', 'clicks_by_region');"
+echo '-- 3 more clicks for north'
+printf '{"region_id": 1, "url": "/x"}\n%.0s' 1 2 3 | kafka_produce clicks
+sql -q -At -c "SELECT pathway.sync('clicks_by_region')" >/dev/null
+for i in $(seq 50); do
+  [[ $(sql -q -At -c "SELECT count(*) FROM pathway.sinks WHERE pending = 0 AND messages >= 6") == 1 ]] && break
+  sleep 0.2
+done
+echo "the topic clicks_by_region: the view's rows, then north's update (a delete and an insert):"
+kafka_consume clicks_by_region 6 -f '%k  %s\n' | sed 's/^/   /'
+kafka_stop
 
 section "Catalog: pathway.views"
 sql -c "SELECT name, status, frontier FROM pathway.views"
