@@ -111,6 +111,9 @@ typedef struct LiveView
 	int64		build_total;
 	bool		status_dirty;	/* catalog status must be written */
 	char	   *error;
+
+	/* this epoch's changes of the view's table, for views that read it (batch_cxt) */
+	ZBatch	   *delta;
 } LiveView;
 
 static MemoryContext worker_cxt;
@@ -1035,6 +1038,28 @@ adopt_views(void)
 
 /* ---------- epochs ---------- */
 
+static LiveView *view_by_relid(Oid relid);
+
+/* A view's table as a source: the rows it gained and lost this epoch. */
+static void
+feed_from_view(Op *src, LiveView *up)
+{
+	Datum	   *values = palloc(sizeof(Datum) * up->writer->desc->natts);
+	bool	   *isnull = palloc(sizeof(bool) * up->writer->desc->natts);
+	int			i;
+
+	for (i = 0; i < up->delta->n; i++)
+	{
+		MinimalTuple mt = up->delta->rows[i].tup;
+		HeapTupleData ht;
+
+		ht.t_len = mt->t_len + MINIMAL_TUPLE_OFFSET;
+		ht.t_data = (HeapTupleHeader) ((char *) mt - MINIMAL_TUPLE_OFFSET);
+		heap_deform_tuple(&ht, up->writer->desc, values, isnull);
+		op_source_add(src, up->writer->desc->natts, values, isnull, up->delta->rows[i].weight);
+	}
+}
+
 static void
 feed_view(LiveView *v, List *txns)
 {
@@ -1064,6 +1089,19 @@ feed_view(LiveView *v, List *txns)
 					op_source_add(src, c->natts, c->values, c->isnull, c->weight);
 			}
 		}
+	}
+	/*
+	 * Live views read by this one ran earlier in this epoch: their changes
+	 * are never decoded (the worker wrote them), so they come from here, in
+	 * the same epoch.  (Never in an adoption snapshot: it predates them.)
+	 */
+	foreach(ls, v->plan->sources)
+	{
+		Op		   *src = lfirst(ls);
+		LiveView   *up = view_by_relid(src->relid);
+
+		if (up && up != v && up->delta && up->writer)
+			feed_from_view(src, up);
 	}
 }
 
@@ -1157,6 +1195,67 @@ view_published(LiveView *v)
 		if (((KafkaSink *) lfirst(lc))->view == v->relid)
 			return true;
 	return false;
+}
+
+/* Does another live view read this one's table? */
+static bool
+view_feeds_others(LiveView *v)
+{
+	ListCell   *lc;
+
+	foreach(lc, views)
+	{
+		LiveView   *w = lfirst(lc);
+
+		if (w != v && w->plan && list_member_oid(w->plan->relids, v->relid))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The views, each after every live view it reads (they cannot form a cycle:
+ * a view can only read views that existed when it was created).  In the
+ * current (transaction's) context.
+ */
+static List *
+views_in_order(void)
+{
+	List	   *done = NIL;
+	List	   *left = list_copy(views);
+	bool		progress = true;
+
+	while (left != NIL && progress)
+	{
+		ListCell   *lc;
+		List	   *still = NIL;
+
+		progress = false;
+		foreach(lc, left)
+		{
+			LiveView   *v = lfirst(lc);
+			bool		ready = true;
+			ListCell   *lr;
+
+			if (v->plan)
+				foreach(lr, v->plan->relids)
+				{
+					LiveView   *up = view_by_relid(lfirst_oid(lr));
+
+					if (up && up != v && !list_member_ptr(done, up))
+						ready = false;
+				}
+			if (ready)
+			{
+				done = lappend(done, v);
+				progress = true;
+			}
+			else
+				still = lappend(still, v);
+		}
+		left = still;
+	}
+	return list_concat(done, left);
 }
 
 /* In the epoch's transaction: a new sink's view's rows go out first. */
@@ -1328,22 +1427,32 @@ run_epoch(void)
 		args.upto = done;
 		sinks_snapshot();
 		foreach(lc, views)
+			((LiveView *) lfirst(lc))->delta = NULL;
+		/* a view that reads another live view runs after it */
+		foreach(lc, views_in_order())
 		{
 			LiveView   *v = lfirst(lc);
-			ZBatch		captured;
 			bool		published = view_published(v);
+			ZBatch	   *captured = NULL;
+			bool		ok;
 
 			if (v->plan == NULL || (v->state != PVS_RUNNING && !v->adopting))
 				continue;
-			if (published && v->writer)
+			if ((published || view_feeds_others(v)) && v->writer)
 			{
-				zbatch_init(&captured);
-				v->writer->capture = &captured;
+				captured = MemoryContextAlloc(batch_cxt, sizeof(ZBatch));
+				zbatch_init(captured);
+				v->writer->capture = captured;
 			}
-			if (run_guarded(v, epoch_work, &args) && published && v->writer)
-				sinks_capture(v, &captured, done);
+			ok = run_guarded(v, epoch_work, &args);
 			if (v->writer)
 				v->writer->capture = NULL;
+			if (ok && captured)
+			{
+				if (published)
+					sinks_capture(v, captured, done);
+				v->delta = captured;
+			}
 		}
 		SPI_connect();
 		write_statuses();

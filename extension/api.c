@@ -207,21 +207,14 @@ pathway_create_view(PG_FUNCTION_ARGS)
 	tree = analyze_view(name, query);
 	plan = plan_view(name, tree);
 
-	foreach(lc, plan->relids)
-	{
-		if (catalog_lookup(lfirst_oid(lc), NULL, NULL, NULL))
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("cannot maintain view \"%s\"", name),
-					 errdetail("A live view (\"%s\") as a source is not supported.",
-							   get_rel_name(lfirst_oid(lc))),
-					 errhint("Write the view over the source tables of \"%s\" directly.",
-							 get_rel_name(lfirst_oid(lc)))));
-	}
-
+	/*
+	 * A live view as a source is maintained in the same epoch, from the
+	 * changes the engine writes to it (never decoded): no replica identity.
+	 */
 	SPI_connect();
 	foreach(lc, plan->relids)
-		ensure_replica_identity(lfirst_oid(lc));
+		if (!catalog_lookup(lfirst_oid(lc), NULL, NULL, NULL))
+			ensure_replica_identity(lfirst_oid(lc));
 
 	spi_exec(psprintf("CREATE TABLE %s AS %s\nWITH DATA", qname, trim_query(query)));
 	relid = RangeVarGetRelid(rv, NoLock, false);

@@ -8,10 +8,12 @@
 # holds; a view that lost or doubled a transaction breaks it.
 
 declare -A CRASH_QUERY
-CRASH_VIEWS=(v_by_grp v_counters v_events)
+CRASH_VIEWS=(v_by_grp v_counters v_events v_chain)
 CRASH_QUERY[v_by_grp]="SELECT a.grp, count(*) AS n, sum(e.amount) AS total, max(e.amount) AS top
   FROM events e JOIN accounts a ON a.id = e.account_id
  GROUP BY a.grp"
+# a live view over a live view: rebuilt after the crash from the other's table
+CRASH_QUERY[v_chain]="SELECT count(*) AS groups, sum(n) AS n, sum(total) AS total FROM v_by_grp"
 CRASH_QUERY[v_counters]="SELECT sum(n) AS n, count(*) AS counters FROM counters"
 CRASH_QUERY[v_events]="SELECT e.account_id, a.grp, e.amount
   FROM events e JOIN accounts a ON a.id = e.account_id
@@ -94,7 +96,7 @@ crash_sync() {
   return 1
 }
 
-# Seven checks: views running, each view against its query, the invariant,
+# Eight checks: views running, each view against its query, the invariant,
 # and a server log free of engine rebuilds and failed views.
 crash_checks() {
   local v extra missing
