@@ -36,6 +36,7 @@ typedef struct SemiJoin
 {
 	SubLink    *sublink;
 	bool		negated;
+	bool		not_in;			/* x NOT IN (subquery): the first key is the test */
 	List	   *lkeys;			/* outer expressions, at this query level */
 	List	   *eqops;
 	Query	   *sub;			/* its target list: the inner keys */
@@ -57,6 +58,7 @@ extern Op *plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List
 extern KeySpec *keyspec_for_ops(List *exprs, List *eqops);
 extern Op *build_scope(PState *ps, Node *jt, List *extra_quals, List *vars, ViewPlan *plan, Bitmapset **rels);
 extern Op *apply_semi(PState *ps, Op *cur, SemiJoin *sj);
+extern Op *apply_not_in(PState *ps, Op *cur, SemiJoin *sj);
 extern List *extract_semis(PState *ps, Query *q);
 extern bool collect_aggrefs(Node *node, List **aggs);
 extern KeySpec *grouping_keyspec(PState *ps, List *exprs, List *eqops);

@@ -645,7 +645,17 @@ make_semi(PState *ps, Node *conj)
 	sl = (SubLink *) conj;
 	sj->sublink = sl;
 	if (sl->subLinkType == ANY_SUBLINK && sj->negated)
-		refuse(ps->name, "NOT IN (subquery)", "Use NOT EXISTS, which does not depend on NULLs in the subquery.");
+	{
+		Query	   *s = (Query *) sl->subselect;
+
+		sj->not_in = true;
+		if (is_andclause(sl->testexpr))
+			refuse(ps->name, "NOT IN with a row of several columns", "Use NOT EXISTS.");
+		if (s->hasAggs || s->groupClause || s->havingQual || s->setOperations ||
+			s->limitCount || s->limitOffset || s->hasDistinctOn)
+			refuse(ps->name, "NOT IN over a subquery with aggregates, set operations or LIMIT",
+				   "Use NOT EXISTS.");
+	}
 	if (sl->subLinkType != EXISTS_SUBLINK && sl->subLinkType != ANY_SUBLINK)
 		refuse(ps->name, "A subquery in an expression other than [NOT] EXISTS or IN in WHERE", NULL);
 	sub = copyObject((Query *) sl->subselect);
@@ -787,6 +797,100 @@ apply_semi(PState *ps, Op *cur, SemiJoin *sj)
 	op->rarr = arrangement_create(CurrentMemoryContext, "pathway semi join right", op->keys, true);
 	op->rarr->track_touched = true;
 	return op;
+}
+
+/* A filter of 'cur' on one condition over its columns. */
+static Op *
+filter_on(PState *ps, Op *cur, Node *cond)
+{
+	Op		   *f = op_make(OP_MAP, cur->desc);
+
+	f->left = cur;
+	f->qual = compile_qual(list_make1(cond), &ps->layout, NIL);
+	op_slots(f);
+	return f;
+}
+
+/*
+ * The same subquery keyed by its correlation only (the IN test dropped), and
+ * with nulls_only, only its rows whose tested column is NULL.
+ */
+static SemiJoin *
+correlation_only(SemiJoin *sj, bool nulls_only)
+{
+	SemiJoin   *c = palloc0(sizeof(SemiJoin));
+	Query	   *sub = copyObject(sj->sub);
+	TargetEntry *test = linitial_node(TargetEntry, sub->targetList);
+	List	   *tl = NIL;
+	ListCell   *lc;
+
+	c->negated = true;
+	c->lkeys = list_copy_tail(sj->lkeys, 1);
+	c->eqops = list_copy_tail(sj->eqops, 1);
+	for_each_from(lc, sub->targetList, 1)
+	{
+		TargetEntry *te = copyObject(lfirst_node(TargetEntry, lc));
+
+		te->resno = list_length(tl) + 1;
+		tl = lappend(tl, te);
+	}
+	if (c->lkeys == NIL)
+	{
+		/* uncorrelated: one constant key on both sides */
+		Const	   *one = makeConst(INT4OID, -1, InvalidOid, 4, Int32GetDatum(1), false, true);
+
+		c->lkeys = list_make1(one);
+		c->eqops = list_make1_oid(Int4EqualOperator);
+		tl = list_make1(makeTargetEntry((Expr *) copyObject(one), 1, NULL, false));
+	}
+	sub->targetList = tl;
+	if (nulls_only)
+	{
+		NullTest   *nt = makeNode(NullTest);
+
+		nt->arg = test->expr;
+		nt->nulltesttype = IS_NULL;
+		nt->location = -1;
+		sub->jointree->quals = sub->jointree->quals
+			? (Node *) make_andclause(list_make2(sub->jointree->quals, nt)) : (Node *) nt;
+	}
+	c->sub = sub;
+	return c;
+}
+
+/*
+ * x NOT IN (SELECT y FROM s WHERE ...), with PostgreSQL's NULL semantics:
+ * true when the (correlated) subquery is empty; otherwise only when x is not
+ * NULL, no y equals x and no y is NULL.  Two disjoint branches of anti-joins:
+ *
+ *   x IS NOT NULL ─▶ anti(x = y, correlation) ─▶ anti(y IS NULL, correlation) ─┐
+ *   x IS NULL     ─▶ anti(correlation: the subquery is empty) ─────────────────┴▶ UNION ALL
+ */
+Op *
+apply_not_in(PState *ps, Op *cur, SemiJoin *sj)
+{
+	Node	   *x = linitial(sj->lkeys);
+	NullTest   *notnull = makeNode(NullTest);
+	NullTest   *isnull = makeNode(NullTest);
+	Op		   *present,
+			   *absent,
+			   *u;
+
+	notnull->arg = (Expr *) x;
+	notnull->nulltesttype = IS_NOT_NULL;
+	notnull->location = -1;
+	isnull->arg = (Expr *) x;
+	isnull->nulltesttype = IS_NULL;
+	isnull->location = -1;
+
+	present = apply_semi(ps, filter_on(ps, cur, (Node *) notnull), sj);
+	present = apply_semi(ps, present, correlation_only(sj, true));
+	absent = apply_semi(ps, filter_on(ps, cur, (Node *) isnull), correlation_only(sj, false));
+	u = op_make(OP_UNION, CreateTupleDescCopy(cur->desc));
+	u->left = present;
+	u->right = absent;
+	op_slots(u);
+	return u;
 }
 
 /* Split the WHERE clause: [NOT] EXISTS / IN conjuncts out, the rest stays. */

@@ -644,7 +644,11 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
 							   PVC_RECURSE_AGGREGATES);
 		cur = build_scope(&ps, (Node *) q->jointree, NIL, vars, plan, &ps.done_rels);
 		foreach(lc, semis)
-			cur = apply_semi(&ps, cur, lfirst(lc));
+		{
+			SemiJoin   *sj = lfirst(lc);
+
+			cur = sj->not_in ? apply_not_in(&ps, cur, sj) : apply_semi(&ps, cur, sj);
+		}
 	}
 
 	foreach(lc, q->targetList)
