@@ -48,3 +48,13 @@ all: test/kafka/kafka_mock
 EXTRA_CLEAN += test/kafka/kafka_mock
 test/kafka/kafka_mock: test/kafka/kafka_mock.c
 	gcc -O2 -Wall -Wextra -Werror -o $@ $< -lrdkafka
+
+# The query fuzzer, long, on a throwaway cluster of its own: FUZZ_QUERIES
+# random queries (default 500) with a seed from the time, printed so that
+# FUZZ_SEED=... reruns it (test/fuzz/run.sh lists the other settings).
+# make test runs a fixed-seed slice of it (test/shell/fuzz_slice.sh).
+.PHONY: fuzz
+fuzz: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) -s --no-print-directory install
+	@FUZZ_OWN_CLUSTER=1 FUZZ_QUERIES=$${FUZZ_QUERIES:-500} bash test/fuzz/run.sh
