@@ -31,10 +31,12 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "access/attmap.h"
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "executor/executor.h"
@@ -850,28 +852,66 @@ adopt_one(LiveView *v, Snapshot snap, MemoryContext chunk_cxt)
 	foreach(lc, v->plan->sources)
 	{
 		Op		   *src = lfirst(lc);
-		Relation	rel = table_open(src->relid, AccessShareLock);
-		TableScanDesc scan = table_beginscan(rel, snap, 0, NULL);
-		TupleTableSlot *slot = table_slot_create(rel, NULL);
+		Relation	top = table_open(src->relid, AccessShareLock);
+		TupleDesc	topdesc = RelationGetDescr(top);
+		List	   *parts = list_make1_oid(src->relid);
+		Datum	   *mapped = palloc(sizeof(Datum) * topdesc->natts);
+		bool	   *mapnull = palloc(sizeof(bool) * topdesc->natts);
+		ListCell   *lp;
 		int64		n = 0;
 
-		while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+		/* a partitioned table is the rows of its leaves, laid out as its own */
+		if (top->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)
+			parts = find_all_inheritors(src->relid, AccessShareLock, NULL);
+		foreach(lp, parts)
 		{
-			slot_getallattrs(slot);
-			old = MemoryContextSwitchTo(chunk_cxt);
-			op_source_add(src, slot->tts_tupleDescriptor->natts, slot->tts_values, slot->tts_isnull, 1);
-			MemoryContextSwitchTo(old);
-			if (++n % ADOPT_CHUNK_ROWS == 0)
+			Relation	rel = table_open(lfirst_oid(lp), AccessShareLock);
+			AttrMap    *map;
+			TableScanDesc scan;
+			TupleTableSlot *slot;
+
+			if (rel->rd_rel->relkind != RELKIND_RELATION)
 			{
-				adopt_step(v, chunk_cxt);
-				v->build_done += ADOPT_CHUNK_ROWS;
-				publish_progress(v);
-				CHECK_FOR_INTERRUPTS();
+				table_close(rel, AccessShareLock);
+				continue;
 			}
+			map = build_attrmap_by_name_if_req(RelationGetDescr(rel), topdesc);
+			scan = table_beginscan(rel, snap, 0, NULL);
+			slot = table_slot_create(rel, NULL);
+			while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+			{
+				int			i;
+
+				slot_getallattrs(slot);
+				old = MemoryContextSwitchTo(chunk_cxt);
+				if (map == NULL)
+					op_source_add(src, slot->tts_tupleDescriptor->natts, slot->tts_values,
+								  slot->tts_isnull, 1);
+				else
+				{
+					for (i = 0; i < topdesc->natts; i++)
+					{
+						AttrNumber	from = map->attnums[i];
+
+						mapped[i] = from > 0 ? slot->tts_values[from - 1] : (Datum) 0;
+						mapnull[i] = from > 0 ? slot->tts_isnull[from - 1] : true;
+					}
+					op_source_add(src, topdesc->natts, mapped, mapnull, 1);
+				}
+				MemoryContextSwitchTo(old);
+				if (++n % ADOPT_CHUNK_ROWS == 0)
+				{
+					adopt_step(v, chunk_cxt);
+					v->build_done += ADOPT_CHUNK_ROWS;
+					publish_progress(v);
+					CHECK_FOR_INTERRUPTS();
+				}
+			}
+			ExecDropSingleTupleTableSlot(slot);
+			table_endscan(scan);
+			table_close(rel, AccessShareLock);
 		}
-		ExecDropSingleTupleTableSlot(slot);
-		table_endscan(scan);
-		table_close(rel, AccessShareLock);
+		table_close(top, AccessShareLock);
 		v->build_done += n % ADOPT_CHUNK_ROWS;
 	}
 	adopt_step(v, chunk_cxt);

@@ -12,11 +12,21 @@
  * starts its own to replay each transaction).  Callbacks run under a
  * historic snapshot: they only copy data.
  *
- * Memory: the decoding context lives in TopMemoryContext for the worker's
- * life; decoded changes go to the batch context the caller passes and resets.
+ * Partitioned tables: a change is decoded for its leaf partition.  A leaf
+ * of a watched partitioned table (at any level) is routed: its row is
+ * mapped by column name onto each watched ancestor and emitted as that
+ * ancestor's change.  Routes are found on first use (relispartition is on
+ * the relation) and forgotten when the leaf's relcache entry is
+ * invalidated (ATTACH, DETACH, ALTER), so partitions created or attached
+ * later are followed too.
+ *
+ * Memory: the decoding context, the watch table and the routes live in
+ * TopMemoryContext for the worker's life; decoded changes go to the batch
+ * context the caller passes and resets.
  */
 #include "postgres.h"
 
+#include "access/attmap.h"
 #include "access/detoast.h"
 #include "access/htup_details.h"
 #include "access/xact.h"
@@ -32,7 +42,9 @@
 #include "replication/slot.h"
 #include "storage/proc.h"
 #include "storage/procarray.h"
+#include "catalog/partition.h"
 #include "utils/datum.h"
+#include "utils/inval.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
@@ -46,8 +58,20 @@ typedef struct WatchedRel
 	bool		need[MaxTupleAttributeNumber + 1];
 } WatchedRel;
 
+/* How a leaf partition's rows reach its watched ancestors. */
+#define MAX_ROUTE_TARGETS 8
+typedef struct PartRoute
+{
+	Oid			relid;			/* hash key: the leaf */
+	int			ntargets;
+	Oid			targets[MAX_ROUTE_TARGETS];
+	TupleDesc	descs[MAX_ROUTE_TARGETS];
+	AttrMap    *maps[MAX_ROUTE_TARGETS];	/* target attno - 1 -> leaf attno (0: none) */
+} PartRoute;
+
 static LogicalDecodingContext *decoding = NULL;
 static HTAB *watched = NULL;
+static HTAB *routes = NULL;
 static TableSourceWants wants_change = NULL;
 
 /* the read in progress (valid only inside table_source_read) */
@@ -64,6 +88,7 @@ static int	read_capxids = 0;
 
 void		_PG_output_plugin_init(OutputPluginCallbacks *cb);
 static void set_decoding_mark(bool on);
+static void add_change(DecodedChange *c);
 
 /* ---------- output plugin callbacks ---------- */
 
@@ -132,14 +157,11 @@ note_unfollowable(Oid relid)
  * new tuple is an on-disk pointer; it equals the old tuple's value.
  */
 static bool
-copy_tuple(WatchedRel *w, TupleDesc desc, HeapTuple tup, Datum *oldvals,
-		   bool *oldnulls, DecodedChange *c)
+copy_values(WatchedRel *w, TupleDesc desc, Datum *values, bool *isnull, Datum *oldvals,
+			bool *oldnulls, DecodedChange *c)
 {
-	Datum		values[MaxTupleAttributeNumber];
-	bool		isnull[MaxTupleAttributeNumber];
 	int			i;
 
-	heap_deform_tuple(tup, desc, values, isnull);
 	c->natts = desc->natts;
 	c->values = palloc0(sizeof(Datum) * desc->natts);
 	c->isnull = palloc(sizeof(bool) * desc->natts);
@@ -165,6 +187,149 @@ copy_tuple(WatchedRel *w, TupleDesc desc, HeapTuple tup, Datum *oldvals,
 	return true;
 }
 
+static bool
+copy_tuple(WatchedRel *w, TupleDesc desc, HeapTuple tup, Datum *oldvals,
+		   bool *oldnulls, DecodedChange *c)
+{
+	Datum		values[MaxTupleAttributeNumber];
+	bool		isnull[MaxTupleAttributeNumber];
+
+	heap_deform_tuple(tup, desc, values, isnull);
+	return copy_values(w, desc, values, isnull, oldvals, oldnulls, c);
+}
+
+/* The route of a leaf partition to its watched ancestors (found once). */
+static PartRoute *
+route_for(Relation leaf)
+{
+	Oid			relid = RelationGetRelid(leaf);
+	PartRoute  *r = hash_search(routes, &relid, HASH_FIND, NULL);
+	PartRoute	built;
+	List	   *ancestors;
+	ListCell   *lc;
+	MemoryContext old;
+
+	if (r)
+		return r;
+	/* built aside: catalog reads below may run the invalidation callback */
+	r = &built;
+	r->relid = relid;
+	r->ntargets = 0;
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	ancestors = get_partition_ancestors(relid);
+	foreach(lc, ancestors)
+	{
+		Oid			a = lfirst_oid(lc);
+		Relation	arel;
+
+		if (r->ntargets == MAX_ROUTE_TARGETS ||
+			hash_search(watched, &a, HASH_FIND, NULL) == NULL)
+			continue;
+		arel = RelationIdGetRelation(a);
+		if (!RelationIsValid(arel))
+			continue;
+		r->targets[r->ntargets] = a;
+		r->descs[r->ntargets] = CreateTupleDescCopy(RelationGetDescr(arel));
+		r->maps[r->ntargets] = build_attrmap_by_name(RelationGetDescr(leaf), RelationGetDescr(arel));
+		r->ntargets++;
+		RelationClose(arel);
+	}
+	list_free(ancestors);
+	MemoryContextSwitchTo(old);
+	r = hash_search(routes, &relid, HASH_ENTER, NULL);
+	*r = built;
+	return r;
+}
+
+/* A leaf's row, laid out as the ancestor's. */
+static void
+map_row(TupleDesc leafdesc, HeapTuple tup, PartRoute *r, int t, Datum *values, bool *isnull)
+{
+	Datum		lv[MaxTupleAttributeNumber];
+	bool		ln[MaxTupleAttributeNumber];
+	int			i;
+
+	heap_deform_tuple(tup, leafdesc, lv, ln);
+	for (i = 0; i < r->descs[t]->natts; i++)
+	{
+		AttrNumber	from = r->maps[t]->attnums[i];
+
+		values[i] = from > 0 ? lv[from - 1] : (Datum) 0;
+		isnull[i] = from > 0 ? ln[from - 1] : true;
+	}
+}
+
+/* The leaf's change, as a change of each watched partitioned ancestor. */
+static void
+route_change(Relation leaf, ReorderBufferTXN *txn, HeapTuple oldtup, HeapTuple newtup,
+			 bool old_missing)
+{
+	PartRoute	route = *route_for(leaf);	/* a copy: see route_for */
+	PartRoute  *r = &route;
+	int			t;
+
+	for (t = 0; t < r->ntargets; t++)
+	{
+		Oid			target = r->targets[t];
+		WatchedRel *w = hash_search(watched, &target, HASH_FIND, NULL);
+		Datum		values[MaxTupleAttributeNumber];
+		bool		isnull[MaxTupleAttributeNumber];
+		DecodedChange *oldc = NULL,
+				   *newc;
+		MemoryContext old;
+
+		if (w == NULL || (wants_change && !wants_change(target, txn->xid)))
+			continue;
+		if (old_missing)
+		{
+			note_unfollowable(target);
+			continue;
+		}
+		old = MemoryContextSwitchTo(read_cxt);
+		if (oldtup)
+		{
+			map_row(RelationGetDescr(leaf), oldtup, r, t, values, isnull);
+			oldc = palloc0(sizeof(DecodedChange));
+			oldc->relid = target;
+			oldc->weight = -1;
+			if (!copy_values(w, r->descs[t], values, isnull, NULL, NULL, oldc))
+				note_unfollowable(target);
+			add_change(oldc);
+		}
+		if (newtup)
+		{
+			map_row(RelationGetDescr(leaf), newtup, r, t, values, isnull);
+			newc = palloc0(sizeof(DecodedChange));
+			newc->relid = target;
+			newc->weight = 1;
+			if (!copy_values(w, r->descs[t], values, isnull, oldc ? oldc->values : NULL,
+							 oldc ? oldc->isnull : NULL, newc))
+				note_unfollowable(target);
+			add_change(newc);
+		}
+		MemoryContextSwitchTo(old);
+	}
+}
+
+/* A leaf's relcache entry changed (attached, detached, altered): find its route again. */
+static void
+route_invalidate(Datum arg, Oid relid)
+{
+	if (routes == NULL)
+		return;
+	if (OidIsValid(relid))
+		hash_search(routes, &relid, HASH_REMOVE, NULL);
+	else
+	{
+		HASH_SEQ_STATUS seq;
+		PartRoute  *r;
+
+		hash_seq_init(&seq, routes);
+		while ((r = hash_seq_search(&seq)) != NULL)
+			hash_search(routes, &r->relid, HASH_REMOVE, NULL);
+	}
+}
+
 static void
 add_change(DecodedChange *c)
 {
@@ -187,12 +352,6 @@ plugin_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 
 	if (!reading || read_current == NULL)
 		return;
-	w = hash_search(watched, &relid, HASH_FIND, NULL);
-	if (w == NULL)
-		return;
-	/* e.g. a transaction that every view reading the table already holds */
-	if (wants_change && !wants_change(relid, txn->xid))
-		return;
 
 	switch (change->action)
 	{
@@ -202,22 +361,28 @@ plugin_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 		case REORDER_BUFFER_CHANGE_UPDATE:
 			oldtup = change->data.tp.oldtuple ? &change->data.tp.oldtuple->tuple : NULL;
 			newtup = change->data.tp.newtuple ? &change->data.tp.newtuple->tuple : NULL;
-			if (oldtup == NULL)
-			{
-				note_unfollowable(relid);
-				return;
-			}
 			break;
 		case REORDER_BUFFER_CHANGE_DELETE:
 			oldtup = change->data.tp.oldtuple ? &change->data.tp.oldtuple->tuple : NULL;
-			if (oldtup == NULL)
-			{
-				note_unfollowable(relid);
-				return;
-			}
 			break;
 		default:
 			return;
+	}
+	/* a partition's rows also belong to its watched ancestors */
+	if (relation->rd_rel->relispartition)
+		route_change(relation, txn, oldtup, newtup,
+					 change->action != REORDER_BUFFER_CHANGE_INSERT && oldtup == NULL);
+
+	w = hash_search(watched, &relid, HASH_FIND, NULL);
+	if (w == NULL)
+		return;
+	/* e.g. a transaction that every view reading the table already holds */
+	if (wants_change && !wants_change(relid, txn->xid))
+		return;
+	if (change->action != REORDER_BUFFER_CHANGE_INSERT && oldtup == NULL)
+	{
+		note_unfollowable(relid);
+		return;
 	}
 
 	old = MemoryContextSwitchTo(read_cxt);
@@ -257,6 +422,14 @@ plugin_truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, int nrelatio
 
 		if (hash_search(watched, &relid, HASH_FIND, NULL))
 			note_unfollowable(relid);
+		if (relations[i]->rd_rel->relispartition)
+		{
+			PartRoute  *r = route_for(relations[i]);
+			int			t;
+
+			for (t = 0; t < r->ntargets; t++)
+				note_unfollowable(r->targets[t]);
+		}
 	}
 }
 
@@ -332,6 +505,10 @@ table_source_open(const char *slot_name)
 	hctl.hcxt = TopMemoryContext;
 	watched = hash_create("pathway watched tables", 64, &hctl,
 						  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	hctl.entrysize = sizeof(PartRoute);
+	routes = hash_create("pathway partition routes", 64, &hctl,
+						 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	CacheRegisterRelcacheCallback(route_invalidate, (Datum) 0);
 	MemoryContextSwitchTo(old);
 }
 
@@ -388,6 +565,8 @@ table_source_unwatch_all(void)
 	hash_seq_init(&seq, watched);
 	while ((w = hash_seq_search(&seq)) != NULL)
 		hash_search(watched, &w->relid, HASH_REMOVE, NULL);
+	/* routes name watched ancestors: find them again */
+	route_invalidate((Datum) 0, InvalidOid);
 }
 
 /*

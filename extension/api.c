@@ -19,6 +19,7 @@
 #include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_extension.h"
+#include "catalog/pg_inherits.h"
 #include "commands/extension.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
@@ -127,8 +128,18 @@ ensure_replica_identity(Oid relid)
 {
 	Relation	rel = table_open(relid, AccessShareLock);
 	char		ident = rel->rd_rel->relreplident;
+	bool		partitioned = rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE;
 
 	table_close(rel, AccessShareLock);
+	/* a partitioned table's changes are its partitions': each needs it */
+	if (partitioned)
+	{
+		ListCell   *lc;
+
+		foreach(lc, find_all_inheritors(relid, AccessShareLock, NULL))
+			if (lfirst_oid(lc) != relid)
+				ensure_replica_identity(lfirst_oid(lc));
+	}
 	if (ident == REPLICA_IDENTITY_FULL)
 		return;
 	if (!pg_class_ownercheck(relid, GetUserId()))

@@ -183,15 +183,13 @@ check_query(PState *ps)
 					break;
 				if (rte->tablesample)
 					refuse(ps->name, "TABLESAMPLE", NULL);
-				if (rte->relkind == RELKIND_PARTITIONED_TABLE)
-					refuse(ps->name, "A partitioned table as a source", "Create the view over a partition, or wait for partitioned sources.");
 				if (rte->relkind == RELKIND_MATVIEW || rte->relkind == RELKIND_FOREIGN_TABLE)
 					ereport(ERROR,
 							(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 							 errmsg("cannot maintain view \"%s\"", ps->name),
 							 errdetail("\"%s\" is not a table.", get_rel_name(rte->relid)),
 							 errhint("A live view reads ordinary tables; write the underlying query over them.")));
-				if (rte->relkind != RELKIND_RELATION)
+				if (rte->relkind != RELKIND_RELATION && rte->relkind != RELKIND_PARTITIONED_TABLE)
 					ereport(ERROR,
 							(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 							 errmsg("cannot maintain view \"%s\"", ps->name),
@@ -204,6 +202,13 @@ check_query(PState *ps)
 						   "Changes of such tables are not written to the WAL, so they cannot be followed.");
 				if (!rte->inh && rte->relkind == RELKIND_RELATION)
 					break;
+				/* a partitioned table: its leaves' changes are routed to it */
+				if (rte->relkind == RELKIND_PARTITIONED_TABLE)
+				{
+					if (!rte->inh)
+						refuse(ps->name, "ONLY on a partitioned table", "Drop ONLY: a partitioned table's rows are its partitions' rows.");
+					break;
+				}
 				if (has_subclass(rte->relid))
 					refuse(ps->name, "A table with inheritance children", "Use ONLY, or create the view over each child.");
 				break;
@@ -503,6 +508,66 @@ make_subquery(PState *ps, int rti)
 	return op;
 }
 
+/*
+ * A branch of a set operation as the operation's column types: PostgreSQL
+ * resolves them to a common type (int and bigint: bigint) but leaves the
+ * branches' own queries as written, for the planner to convert.
+ */
+static Op *
+coerce_branch(PState *ps, Op *op, SetOperationStmt *s)
+{
+	List	   *exprs = NIL;
+	bool		same = true;
+	ListCell   *lt,
+			   *lm,
+			   *lc;
+	int			i = 0;
+	Op		   *map;
+
+	forthree(lt, s->colTypes, lm, s->colTypmods, lc, s->colCollations)
+	{
+		Form_pg_attribute att = TupleDescAttr(op->desc, i);
+		Oid			type = lfirst_oid(lt);
+		int32		typmod = lfirst_int(lm);
+		Node	   *e = (Node *) makeVar(1, i + 1, att->atttypid, att->atttypmod,
+										 att->attcollation, 0);
+
+		if (att->atttypid != type || (typmod >= 0 && att->atttypmod != typmod))
+		{
+			same = false;
+			e = coerce_to_target_type(NULL, e, att->atttypid, type, typmod,
+									  COERCION_IMPLICIT, COERCE_IMPLICIT_CAST, -1);
+			if (e == NULL)
+				refuse(ps->name, "A set operation whose branches' types do not convert", NULL);
+		}
+		if (OidIsValid(lfirst_oid(lc)) && exprCollation(e) != lfirst_oid(lc))
+		{
+			CollateExpr *ce = makeNode(CollateExpr);
+
+			ce->arg = (Expr *) e;
+			ce->collOid = lfirst_oid(lc);
+			ce->location = -1;
+			e = (Node *) ce;
+			same = false;
+		}
+		exprs = lappend(exprs, e);
+		i++;
+	}
+	if (same)
+		return op;
+	map = op_make(OP_MAP, desc_for_exprs(exprs));
+	for (i = 0; i < map->desc->natts; i++)
+		namestrcpy(&TupleDescAttr(map->desc, i)->attname, NameStr(TupleDescAttr(op->desc, i)->attname));
+	map->left = op;
+	map->nexprs = list_length(exprs);
+	map->exprs = palloc0(sizeof(ExprState *) * (map->nexprs + 1));
+	foreach(lc, exprs)
+		map->exprs[foreach_current_index(lc)] =
+			ExecInitExpr(expression_planner((Expr *) lfirst(lc)), NULL);
+	op_slots(map);
+	return map;
+}
+
 /* A tree of UNION / INTERSECT / EXCEPT over subqueries. */
 static Op *
 build_setop(PState *ps, Node *node)
@@ -515,8 +580,8 @@ build_setop(PState *ps, Node *node)
 	if (IsA(node, RangeTblRef))
 		return make_subquery(ps, ((RangeTblRef *) node)->rtindex);
 	s = castNode(SetOperationStmt, node);
-	left = build_setop(ps, s->larg);
-	right = build_setop(ps, s->rarg);
+	left = coerce_branch(ps, build_setop(ps, s->larg), s);
+	right = coerce_branch(ps, build_setop(ps, s->rarg), s);
 	op = op_make(s->op == SETOP_UNION ? OP_UNION : OP_SETOP, CreateTupleDescCopy(left->desc));
 	op->left = left;
 	op->right = right;
