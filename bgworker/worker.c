@@ -1402,6 +1402,8 @@ run_epoch(void)
 
 		messages += got;
 		full = full || got == pathway_max_epoch_changes;
+		if (k->offsets_dirty)
+			work = true;
 	}
 	if (upto <= frontier && !work && messages == 0)
 	{

@@ -27,6 +27,7 @@
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_relation.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -128,11 +129,79 @@ payload_text(KafkaMessage *m)
 	return m->payload;			/* copy_bytes NUL-terminated it */
 }
 
+/* A JSON scalar as text for an input function; NULL for null. */
+static char *
+json_scalar_text(JsonbValue *v)
+{
+	switch (v->type)
+	{
+		case jbvString:
+			return pnstrdup(v->val.string.val, v->val.string.len);
+		case jbvNumeric:
+			return DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
+		case jbvBool:
+			return v->val.boolean ? "true" : "false";
+		case jbvNull:
+			return NULL;
+		default:
+			return JsonbToCString(NULL, &JsonbValueToJsonb(v)->root, 0);
+	}
+}
+
+/* A JSON array into an array column: each element by the element type's input function. */
+static Datum
+json_array(JsonbValue *v, Oid elemtype, int32 typmod)
+{
+	JsonbIterator *it = JsonbIteratorInit(v->val.binary.data);
+	JsonbValue	e;
+	JsonbIteratorToken tok;
+	int			cap = JsonContainerSize(v->val.binary.data);
+	Datum	   *values = palloc(sizeof(Datum) * Max(cap, 1));
+	bool	   *isnull = palloc(sizeof(bool) * Max(cap, 1));
+	int			n = 0,
+				dims[1],
+				lbs[1] = {1};
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	Oid			infn,
+				ioparam;
+	FmgrInfo	fn;
+
+	getTypeInputInfo(elemtype, &infn, &ioparam);
+	fmgr_info(infn, &fn);
+	while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE && n < cap)
+	{
+		char	   *text;
+
+		if (tok != WJB_ELEM)
+			continue;
+		if (e.type == jbvBinary && elemtype != JSONBOID)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					 errmsg("nested JSON arrays and objects cannot fill a one-dimensional array")));
+		text = json_scalar_text(&e);
+		isnull[n] = (text == NULL);
+		values[n] = text == NULL ? (Datum) 0 :
+			elemtype == JSONBOID ? JsonbPGetDatum(JsonbValueToJsonb(&e)) :
+			InputFunctionCall(&fn, text, ioparam, typmod);
+		n++;
+	}
+	if (n == 0)
+		return PointerGetDatum(construct_empty_array(elemtype));
+	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+	dims[0] = n;
+	return PointerGetDatum(construct_md_array(values, isnull, 1, dims, lbs, elemtype,
+											  typlen, typbyval, typalign));
+}
+
 /* One JSON value, as the column expects it. */
 static Datum
 json_field(Landing *l, int u, JsonbValue *v, bool *isnull)
 {
-	Oid			type = TupleDescAttr(l->desc, l->user[u] - 1)->atttypid;
+	Form_pg_attribute att = TupleDescAttr(l->desc, l->user[u] - 1);
+	Oid			type = att->atttypid;
+	Oid			elemtype;
 
 	*isnull = false;
 	if (v->type == jbvNull)
@@ -142,6 +211,10 @@ json_field(Landing *l, int u, JsonbValue *v, bool *isnull)
 	}
 	if (type == JSONBOID)
 		return JsonbPGetDatum(JsonbValueToJsonb(v));
+	/* a JSON array into an array column (int[], text[], ...) */
+	if (v->type == jbvBinary && JsonContainerIsArray(v->val.binary.data) &&
+		OidIsValid(elemtype = get_element_type(type)))
+		return json_array(v, elemtype, att->atttypmod);
 	switch (v->type)
 	{
 		case jbvString:
@@ -522,6 +595,11 @@ record(KafkaSource *s, List *dead)
 	for (i = 0; i < s->nbatch; i++)
 		if (s->batch[i].partition < s->nparts)
 			next[s->batch[i].partition] = Max(next[s->batch[i].partition], s->batch[i].offset + 1);
+	/* starting points chosen at assignment ("latest") */
+	if (s->offsets_dirty)
+		for (i = 0; i < s->nparts; i++)
+			if (next[i] < 0 && s->next_offset[i] >= 0)
+				next[i] = s->next_offset[i];
 	for (i = 0; i < s->nparts; i++)
 	{
 		Datum		args[3];
@@ -557,7 +635,11 @@ kafka_land(KafkaSource *s, MemoryContext batchcxt)
 	int			i;
 
 	if (s->nbatch == 0)
+	{
+		if (s->offsets_dirty)
+			record(s, NIL);
 		return NIL;
+	}
 	rel = try_table_open(s->relid, RowExclusiveLock);
 	if (rel == NULL)
 		return NIL;				/* dropped: the catalog says so next */

@@ -368,6 +368,23 @@ assign(KafkaSource *s, int nparts)
 	for (p = 0; p < nparts; p++)
 	{
 		offs[p] = p < known ? s->next_offset[p] : -1;
+		/*
+		 * "latest": the end as of now, made explicit and committed with the
+		 * next epoch, so that a restart or pathway.sync() knows where the
+		 * source started.
+		 */
+		if (offs[p] < 0 && s->from_latest)
+		{
+			int64		lo,
+						hi;
+
+			if (rd_kafka_query_watermark_offsets(s->rk, s->topic, p, &lo, &hi, 1000) ==
+				RD_KAFKA_RESP_ERR_NO_ERROR && hi >= 0)
+			{
+				offs[p] = hi;
+				s->offsets_dirty = true;
+			}
+		}
 		rd_kafka_topic_partition_list_add(list, s->topic, p)->offset =
 			offs[p] >= 0 ? offs[p] :
 			(s->from_latest ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING);
@@ -572,5 +589,6 @@ kafka_source_landed(KafkaSource *s)
 	}
 	s->batch = NULL;
 	s->nbatch = 0;
+	s->offsets_dirty = false;
 	kafka_source_sync(s);
 }

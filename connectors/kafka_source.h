@@ -54,6 +54,7 @@ typedef struct KafkaSource
 	int			nparts;			/* partitions assigned */
 	int			nknown;			/* entries of next_offset */
 	int64	   *next_offset;	/* landed and committed: next to read; -1 unknown */
+	bool		offsets_dirty;	/* next_offset has starting points not yet committed */
 	TimestampTz next_metadata;	/* when to look for (new) partitions */
 	int			metadata_backoff_ms;
 	char		status[32];

@@ -407,38 +407,79 @@ source_of(Oid relid)
 	return name;
 }
 
-/* Take a ticket from every source (or the one named): see kafka_source_sync(). */
+/*
+ * The sources to wait for: every committed source (or the one named), each
+ * with no ticket yet (see take_tickets).
+ */
 static SourceTicket *
-take_tickets(PathwayDb *db, const char *only, int *n)
+source_tickets(const char *only, int *n)
 {
 	SourceTicket *t = palloc0(sizeof(SourceTicket) * PATHWAY_MAX_SOURCES);
-	int			i;
+	uint64		i;
 
 	*n = 0;
-	LWLockAcquire(pathway_shm->lock, LW_EXCLUSIVE);
-	for (i = 0; i < db->nsources; i++)
+	SPI_connect();
+	SPI_execute("SELECT name, xmin::text FROM pathway.kafka_sources", true, 0);
+	for (i = 0; i < SPI_processed && *n < PATHWAY_MAX_SOURCES; i++)
 	{
-		if (only && strcmp(db->sources[i].name, only) != 0)
+		char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		TransactionId xmin = (TransactionId) strtoul(SPI_getvalue(SPI_tuptable->vals[i],
+																  SPI_tuptable->tupdesc, 2), NULL, 10);
+
+		/* one created by this very transaction starts only once it commits */
+		if (TransactionIdIsCurrentTransactionId(xmin))
 			continue;
-		strlcpy(t[*n].name, db->sources[i].name, NAMEDATALEN);
-		t[(*n)++].ticket = ++db->sources[i].sync_requested;
+		if (only == NULL || strcmp(name, only) == 0)
+			strlcpy(t[(*n)++].name, name, NAMEDATALEN);
 	}
-	LWLockRelease(pathway_shm->lock);
+	SPI_finish();
 	return t;
 }
 
-/* The first source that has not served its ticket yet, or NULL.  Caller holds the lock. */
-static PathwaySourceShm *
-tickets_waiting(PathwayDb *db, SourceTicket *t, int n)
+/*
+ * Take a ticket from each source the worker has started (a source created
+ * just now gets its ticket once the worker lists it): see kafka_source_sync().
+ */
+static void
+take_tickets(PathwayDb *db, SourceTicket *t, int n)
 {
 	int			i,
 				j;
 
+	LWLockAcquire(pathway_shm->lock, LW_EXCLUSIVE);
 	for (i = 0; i < n; i++)
+		for (j = 0; j < db->nsources && t[i].ticket == 0; j++)
+			if (strcmp(db->sources[j].name, t[i].name) == 0)
+				t[i].ticket = ++db->sources[j].sync_requested;
+	LWLockRelease(pathway_shm->lock);
+}
+
+/*
+ * The first source that has not served its ticket (or has none yet), or
+ * NULL.  *untaken: some ticket is not taken yet.  Caller holds the lock.
+ */
+static const char *
+tickets_waiting(PathwayDb *db, SourceTicket *t, int n, char *error, bool *untaken)
+{
+	int			i,
+				j;
+
+	*untaken = false;
+	for (i = 0; i < n; i++)
+	{
+		if (t[i].ticket == 0)
+		{
+			*untaken = true;
+			return t[i].name;
+		}
 		for (j = 0; j < db->nsources; j++)
 			if (strcmp(db->sources[j].name, t[i].name) == 0 &&
 				db->sources[j].sync_served < t[i].ticket)
-				return &db->sources[j];
+			{
+				strlcpy(error, db->sources[j].error, PATHWAY_SOURCE_ERROR);
+				return t[i].name;
+			}
+	}
 	return NULL;
 }
 
@@ -503,7 +544,8 @@ pathway_sync(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("pathway engine is not running in this database")));
 
-	tickets = take_tickets(db, source, &ntickets);
+	tickets = source_tickets(source, &ntickets);
+	take_tickets(db, tickets, ntickets);
 	pathway_wake_worker(MyDatabaseId);
 	ConditionVariablePrepareToSleep(&db->progress);
 	for (;;)
@@ -512,23 +554,28 @@ pathway_sync(PG_FUNCTION_ARGS)
 		SyncState	state;
 		XLogRecPtr	at;
 		pid_t		pid;
-		PathwaySourceShm *behind;
+		const char *behind;
+		bool		untaken;
 		char		behind_name[NAMEDATALEN] = "";
 		char		behind_error[PATHWAY_SOURCE_ERROR] = "";
 
 		LWLockAcquire(pathway_shm->lock, LW_SHARED);
 		state = sync_state(db, target, relids, &failed_relid);
-		behind = tickets_waiting(db, tickets, ntickets);
+		behind = tickets_waiting(db, tickets, ntickets, behind_error, &untaken);
 		if (behind)
 		{
-			strlcpy(behind_name, behind->name, sizeof(behind_name));
-			strlcpy(behind_error, behind->error, sizeof(behind_error));
+			strlcpy(behind_name, behind, sizeof(behind_name));
 			if (state == SYNC_DONE)
 				state = SYNC_WAIT;
 		}
 		at = db->frontier;
 		pid = db->pid;
 		LWLockRelease(pathway_shm->lock);
+		if (untaken)
+		{
+			take_tickets(db, tickets, ntickets);
+			pathway_wake_worker(MyDatabaseId);
+		}
 		if (state != SYNC_WAIT)
 		{
 			failed = (state == SYNC_FAILED);

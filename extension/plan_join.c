@@ -615,6 +615,45 @@ build_scope(PState *ps, Node *jt, List *extra_quals, List *vars, ViewPlan *plan,
 
 /* ---------- EXISTS and IN: semi- and anti-joins ---------- */
 
+/* The subquery's column in an IN test: a Param, perhaps under casts. */
+static Param *
+only_param(Node *n)
+{
+	while (n)
+	{
+		if (IsA(n, Param))
+			return (Param *) n;
+		if (IsA(n, RelabelType))
+			n = (Node *) ((RelabelType *) n)->arg;
+		else if (IsA(n, CoerceViaIO))
+			n = (Node *) ((CoerceViaIO *) n)->arg;
+		else if (IsA(n, FuncExpr) && ((FuncExpr *) n)->funcformat == COERCE_IMPLICIT_CAST &&
+				 list_length(((FuncExpr *) n)->args) == 1)
+			n = linitial(((FuncExpr *) n)->args);
+		else
+			return NULL;
+	}
+	return NULL;
+}
+
+static Node *
+replace_param_mutator(Node *n, void *ctx)
+{
+	void	  **pair = ctx;
+
+	if (n == pair[0])
+		return copyObject((Node *) pair[1]);
+	return expression_tree_mutator(n, replace_param_mutator, ctx);
+}
+
+static Node *
+replace_param(Node *expr, Param *param, Node *with)
+{
+	void	   *pair[2] = {param, with};
+
+	return replace_param_mutator(expr, pair);
+}
+
 static bool
 only_outer_vars(Node *n)
 {
@@ -673,15 +712,17 @@ make_semi(PState *ps, Node *conj)
 			OpExpr	   *op = (OpExpr *) lfirst(lc);
 			Node	   *outer,
 					   *inner;
-			Param	   *param;
+			Param	   *param = NULL;
 			OpExpr		test;
 			Oid			eqop;
 
-			if (!IsA(op, OpExpr) || list_length(op->args) != 2 || !IsA(lsecond(op->args), Param))
+			if (!IsA(op, OpExpr) || list_length(op->args) != 2 ||
+				(param = only_param(lsecond(op->args))) == NULL)
 				refuse(ps->name, "This form of IN (subquery)", NULL);
 			outer = linitial(op->args);
-			param = (Param *) lsecond(op->args);
-			inner = (Node *) list_nth_node(TargetEntry, sub->targetList, param->paramid - 1)->expr;
+			/* the subquery's column, converted as the test converts it (numeric IN (SELECT int)) */
+			inner = replace_param(lsecond(op->args), param,
+								  (Node *) list_nth_node(TargetEntry, sub->targetList, param->paramid - 1)->expr);
 			test = *op;
 			eqop = same_type_equality(&test, &outer, &inner);
 			if (!OidIsValid(eqop))

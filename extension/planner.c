@@ -450,10 +450,19 @@ pull_up_scalars(PState *ps, Query *q)
  * planner inlines them.  'stack' holds the WITH lists of the enclosing
  * levels, innermost first.
  */
+typedef struct InlineCtx
+{
+	const char *name;
+	List	   *stack;
+} InlineCtx;
+
+static bool inline_sublinks(Node *node, InlineCtx *ctx);
+
 static void
 inline_ctes(const char *name, Query *q, List *stack)
 {
-	List	   *mystack = lcons(q->cteList, stack);
+	/* (lcons changes its list in place: the caller's stack is not ours) */
+	List	   *mystack = lcons(q->cteList, list_copy(stack));
 	ListCell   *lc;
 
 	if (q->hasRecursive)
@@ -489,7 +498,26 @@ inline_ctes(const char *name, Query *q, List *stack)
 		if (rte->rtekind == RTE_SUBQUERY)
 			inline_ctes(name, rte->subquery, mystack);
 	}
+	/* and in subqueries in expressions: EXISTS, IN, scalar subqueries */
+	{
+		InlineCtx	ctx = {name, mystack};
+
+		(void) inline_sublinks((Node *) list_make3(q->targetList, q->jointree, q->havingQual), &ctx);
+	}
 	q->cteList = NIL;
+}
+
+static bool
+inline_sublinks(Node *node, InlineCtx *ctx)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, SubLink))
+	{
+		inline_ctes(ctx->name, (Query *) ((SubLink *) node)->subselect, ctx->stack);
+		return inline_sublinks(((SubLink *) node)->testexpr, ctx);
+	}
+	return expression_tree_walker(node, inline_sublinks, (void *) ctx);
 }
 
 /* A subquery in FROM: its graph, its columns laid out from column 0. */
