@@ -517,9 +517,11 @@ kafka_source_poll(KafkaSource *s, int max, MemoryContext cxt)
 }
 
 /*
- * pathway.sync() asked: find out what the brokers hold now (a blocking
- * request, made only when asked, with a 1 s backoff when it fails), and
- * call the ticket served once every partition is landed that far.
+ * pathway.sync() asked: find out what the brokers hold now, and call the
+ * ticket served once every partition is landed that far.  The request
+ * blocks the worker (up to 200 ms a partition), so it is made only when
+ * asked, only while the source reaches its brokers, and at most every
+ * second.
  */
 void
 kafka_source_sync(KafkaSource *s)
@@ -528,7 +530,8 @@ kafka_source_sync(KafkaSource *s)
 
 	if (s->rk == NULL || s->nparts == 0)
 		return;
-	if (s->sync_requested > s->sync_pending && GetCurrentTimestamp() >= s->sync_retry)
+	if (s->sync_requested > s->sync_pending && GetCurrentTimestamp() >= s->sync_retry &&
+		strcmp(s->status, "running") == 0)
 	{
 		int64	   *target = palloc(sizeof(int64) * s->nparts);
 		uint64		ticket = s->sync_requested;
@@ -539,7 +542,7 @@ kafka_source_sync(KafkaSource *s)
 			int64		lo,
 						hi;
 
-			ok = rd_kafka_query_watermark_offsets(s->rk, s->topic, p, &lo, &hi, 500) ==
+			ok = rd_kafka_query_watermark_offsets(s->rk, s->topic, p, &lo, &hi, 200) ==
 				RD_KAFKA_RESP_ERR_NO_ERROR;
 			target[p] = (hi > lo) ? hi : -1;
 		}
