@@ -815,7 +815,9 @@ name_operators(LiveView *v)
 		Op		   *op = v->ops[i];
 
 		if (op->kind == OP_SOURCE)
-			v->op_labels[i] = psprintf("%d source %s", i + 1, get_rel_name(op->relid));
+			v->op_labels[i] = OidIsValid(op->relid) ?
+				psprintf("%d source %s", i + 1, get_rel_name(op->relid)) :
+				psprintf("%d values", i + 1);
 		else
 			v->op_labels[i] = psprintf("%d %s", i + 1, op_kind_name(op));
 	}
@@ -842,8 +844,11 @@ adopt_one(LiveView *v, Snapshot snap, MemoryContext chunk_cxt)
 	v->build_total = 0;
 	foreach(lc, v->plan->sources)
 	{
-		Relation	rel = table_open(((Op *) lfirst(lc))->relid, AccessShareLock);
+		Relation	rel;
 
+		if (!OidIsValid(((Op *) lfirst(lc))->relid))
+			continue;			/* constant rows */
+		rel = table_open(((Op *) lfirst(lc))->relid, AccessShareLock);
 		v->build_total += Max(rel->rd_rel->reltuples, 0);
 		table_close(rel, AccessShareLock);
 	}
@@ -852,13 +857,26 @@ adopt_one(LiveView *v, Snapshot snap, MemoryContext chunk_cxt)
 	foreach(lc, v->plan->sources)
 	{
 		Op		   *src = lfirst(lc);
-		Relation	top = table_open(src->relid, AccessShareLock);
-		TupleDesc	topdesc = RelationGetDescr(top);
+		Relation	top;
+		TupleDesc	topdesc;
 		List	   *parts = list_make1_oid(src->relid);
-		Datum	   *mapped = palloc(sizeof(Datum) * topdesc->natts);
-		bool	   *mapnull = palloc(sizeof(bool) * topdesc->natts);
+		Datum	   *mapped;
+		bool	   *mapnull;
 		ListCell   *lp;
 		int64		n = 0;
+
+		if (!OidIsValid(src->relid))
+		{
+			/* VALUES: the same rows at every build */
+			old = MemoryContextSwitchTo(chunk_cxt);
+			op_source_add_constants(src);
+			MemoryContextSwitchTo(old);
+			continue;
+		}
+		top = table_open(src->relid, AccessShareLock);
+		topdesc = RelationGetDescr(top);
+		mapped = palloc(sizeof(Datum) * topdesc->natts);
+		mapnull = palloc(sizeof(bool) * topdesc->natts);
 
 		/* a partitioned table is the rows of its leaves, laid out as its own */
 		if (top->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)

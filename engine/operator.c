@@ -49,6 +49,17 @@ op_source_add(Op *op, int natts, Datum *values, bool *isnull, int64 weight)
 	zbatch_add(&op->pending, row_form(op->desc, v, n), weight);
 }
 
+/* A constant source's rows, for a build (they never change afterwards). */
+void
+op_source_add_constants(Op *op)
+{
+	int			i;
+
+	for (i = 0; i < op->consts.n; i++)
+		zbatch_add(&op->pending, heap_copy_minimal_tuple(op->consts.rows[i].tup),
+				   op->consts.rows[i].weight);
+}
+
 static void
 source_step(Op *op)
 {

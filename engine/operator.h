@@ -97,6 +97,7 @@ typedef struct Op
 	int			nsrccols;
 	AttrNumber *srcattnos;		/* table attnos kept, in output order */
 	ZBatch		pending;
+	ZBatch		consts;			/* no relid: constant rows (VALUES), added once per build */
 
 	/* OP_MAP */
 	ExprState  *qual;
@@ -148,6 +149,7 @@ typedef struct Op
 
 extern Op  *op_make(OpKind kind, TupleDesc desc);
 extern void op_init_reduce(Op *op, MemoryContext cxt);
+extern void op_source_add_constants(Op *op);
 extern void op_source_add(Op *op, int natts, Datum *values, bool *isnull,
 						  int64 weight);
 extern void graph_step(Op *root);

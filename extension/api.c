@@ -408,18 +408,40 @@ source_of(Oid relid)
 }
 
 /*
- * The sources to wait for: every committed source (or the one named), each
- * with no ticket yet (see take_tickets).
+ * The sources to wait for, each with no ticket yet (see take_tickets):
+ * every committed source, the one named, or (for a view) those whose stream
+ * tables the view reads, directly or through other live views.
  */
 static SourceTicket *
-source_tickets(const char *only, int *n)
+source_tickets(const char *only, Oid view, int *n)
 {
 	SourceTicket *t = palloc0(sizeof(SourceTicket) * PATHWAY_MAX_SOURCES);
 	uint64		i;
+	Oid			save_user;
+	int			save_sec;
 
 	*n = 0;
 	SPI_connect();
-	SPI_execute("SELECT name, xmin::text FROM pathway.kafka_sources", true, 0);
+	/* the catalog is the extension's: anyone may wait, not read its options */
+	GetUserIdAndSecContext(&save_user, &save_sec);
+	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	if (OidIsValid(view))
+	{
+		Datum		args[1] = {ObjectIdGetDatum(view)};
+		Oid			types[1] = {OIDOID};
+
+		SPI_execute_with_args("WITH RECURSIVE reads(oid) AS ("
+							  "  SELECT $1"
+							  "  UNION"
+							  "  SELECT d.refobjid FROM pg_catalog.pg_depend d JOIN reads r ON d.objid = r.oid"
+							  "   WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+							  "     AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass)"
+							  "SELECT k.name, k.xmin::text FROM pathway.kafka_sources k JOIN reads r ON r.oid = k.relid",
+							  1, types, args, NULL, true, 0);
+	}
+	else
+		SPI_execute("SELECT name, xmin::text FROM pathway.kafka_sources", true, 0);
+	SetUserIdAndSecContext(save_user, save_sec);
 	for (i = 0; i < SPI_processed && *n < PATHWAY_MAX_SOURCES; i++)
 	{
 		char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
@@ -544,7 +566,7 @@ pathway_sync(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("pathway engine is not running in this database")));
 
-	tickets = source_tickets(source, &ntickets);
+	tickets = source_tickets(source, source ? InvalidOid : relid, &ntickets);
 	take_tickets(db, tickets, ntickets);
 	pathway_wake_worker(MyDatabaseId);
 	ConditionVariablePrepareToSleep(&db->progress);

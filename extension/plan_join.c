@@ -300,6 +300,79 @@ function_rels(PState *ps, int rti)
 	return pull_varnos(NULL, linitial_node(RangeTblFunction, rte->functions)->funcexpr);
 }
 
+/*
+ * VALUES in FROM: a source of constant rows, computed here (the
+ * expressions are constant: no column, nothing volatile) and given to every
+ * build of the view; they never change.
+ */
+static Op *
+make_values(PState *ps, int rti, ViewPlan *plan)
+{
+	RangeTblEntry *rte = rt_fetch(rti, ps->query->rtable);
+	int			n = list_length(rte->coltypes);
+	TupleDesc	desc = CreateTemplateTupleDesc(n);
+	ExprContext *econtext = CreateStandaloneExprContext();
+	Datum	   *v = palloc(sizeof(Datum) * Max(n, 1));
+	bool	   *nulls = palloc(sizeof(bool) * Max(n, 1));
+	ListCell   *lr,
+			   *lc;
+	Op		   *op;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		TupleDescInitEntry(desc, i + 1, strVal(list_nth(rte->eref->colnames, i)),
+						   list_nth_oid(rte->coltypes, i), list_nth_int(rte->coltypmods, i), 0);
+		TupleDescInitEntryCollation(desc, i + 1, list_nth_oid(rte->colcollations, i));
+		ps->layout.pos[rti][i + 1] = i;
+	}
+	op = op_make(OP_SOURCE, desc);
+	op->relid = InvalidOid;
+	op->nsrccols = n;
+	op->srcattnos = palloc(sizeof(AttrNumber) * (n + 1));
+	for (i = 0; i < n; i++)
+		op->srcattnos[i] = i + 1;
+	zbatch_init(&op->consts);
+	foreach(lr, rte->values_lists)
+	{
+		foreach(lc, (List *) lfirst(lr))
+		{
+			ExprState  *es = ExecInitExpr(expression_planner((Expr *) lfirst(lc)), NULL);
+
+			i = foreach_current_index(lc);
+			v[i] = ExecEvalExprSwitchContext(es, econtext, &nulls[i]);
+		}
+		zbatch_add(&op->consts, row_form(desc, v, nulls), 1);
+		ResetExprContext(econtext);
+	}
+	plan->sources = lappend(plan->sources, op);
+	return op;
+}
+
+/* One constant row of no columns: what a function that reads no table expands. */
+static Op *
+make_unit(ViewPlan *plan)
+{
+	Op		   *op = op_make(OP_SOURCE, CreateTemplateTupleDesc(0));
+
+	op->relid = InvalidOid;
+	op->nsrccols = 0;
+	op->srcattnos = palloc(sizeof(AttrNumber));
+	zbatch_init(&op->consts);
+	zbatch_add(&op->consts, row_form(op->desc, NULL, NULL), 1);
+	plan->sources = lappend(plan->sources, op);
+	return op;
+}
+
+static Op *make_flatmap(PState *ps, Op *cur, int rti);
+
+/* A function in FROM that reads no table: its rows, computed at every build. */
+static Op *
+make_constant_function(PState *ps, int rti, ViewPlan *plan)
+{
+	return make_flatmap(ps, make_unit(plan), rti);
+}
+
 /* Each row of 'cur', extended by each row the function returns for it. */
 static Op *
 make_flatmap(PState *ps, Op *cur, int rti)
@@ -554,7 +627,8 @@ build_scope(PState *ps, Node *jt, List *extra_quals, List *vars, ViewPlan *plan,
 		{
 			JoinItem   *c = lfirst(lc);
 
-			if (c->outer == NULL && rt_fetch(c->rti, ps->query->rtable)->rtekind == RTE_FUNCTION)
+			if (c->outer == NULL && rt_fetch(c->rti, ps->query->rtable)->rtekind == RTE_FUNCTION &&
+				!bms_is_empty(function_rels(ps, c->rti)))
 				continue;
 			if (it == NULL || (cur && connects(ps, c->rels)))
 			{
@@ -582,6 +656,10 @@ build_scope(PState *ps, Node *jt, List *extra_quals, List *vars, ViewPlan *plan,
 		}
 		else if (rt_fetch(it->rti, ps->query->rtable)->rtekind == RTE_SUBQUERY)
 			op = make_subquery(ps, it->rti);
+		else if (rt_fetch(it->rti, ps->query->rtable)->rtekind == RTE_VALUES)
+			op = make_values(ps, it->rti, plan);
+		else if (rt_fetch(it->rti, ps->query->rtable)->rtekind == RTE_FUNCTION)
+			op = make_constant_function(ps, it->rti, plan);
 		else
 			op = make_source(ps, it->rti, vars, plan);
 		op = apply_ready_quals(ps, op, it->rels);

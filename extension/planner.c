@@ -227,16 +227,15 @@ check_query(PState *ps)
 					rtf = linitial_node(RangeTblFunction, rte->functions);
 					if (rtf->funccolnames != NIL)
 						refuse(ps->name, "A function in FROM with a column definition list", NULL);
-					if (!contain_vars_of_level(rtf->funcexpr, 0))
-						refuse(ps->name, "A function in FROM that reads no table",
-							   "Put its rows in a table, or call it over a table's columns (LATERAL).");
 				}
 				break;
 			case RTE_TABLEFUNC:
 				refuse(ps->name, "A table function (XMLTABLE, JSON_TABLE) in FROM", NULL);
 				break;
 			case RTE_VALUES:
-				refuse(ps->name, "VALUES in FROM", NULL);
+				if (contain_vars_of_level((Node *) rte->values_lists, 0) ||
+					contain_vars_of_level((Node *) rte->values_lists, 1))
+					refuse(ps->name, "VALUES that read columns of other FROM items", NULL);
 				break;
 			default:
 				refuse(ps->name, "This kind of FROM item", NULL);
@@ -271,7 +270,8 @@ layout_init(Layout *l, Query *q)
 			l->pos[i] = palloc(sizeof(int) * (n + 1));
 			memset(l->pos[i], -1, sizeof(int) * (n + 1));
 		}
-		else if (rte->rtekind == RTE_SUBQUERY || rte->rtekind == RTE_FUNCTION)
+		else if (rte->rtekind == RTE_SUBQUERY || rte->rtekind == RTE_FUNCTION ||
+				 rte->rtekind == RTE_VALUES)
 		{
 			int			n = rte->rtekind == RTE_SUBQUERY ? list_length(rte->subquery->targetList)
 				: list_length(rte->eref->colnames);
@@ -859,6 +859,8 @@ plan_view(const char *name, Query *query)
 
 	inline_ctes(name, q, NIL);
 	plan->root = plan_query(name, q, plan, true, &names);
+	if (plan->relids == NIL)
+		refuse(name, "A query that reads no table", "A live view must read at least one table.");
 
 	/* name the view's columns as the query does */
 	plan->desc = CreateTupleDescCopy(plan->root->desc);
