@@ -320,16 +320,22 @@ part_slice(Op *op, WinPart *p, ZBatch *out, int64 sign)
 	}
 }
 
-/* Window functions: each row of the partition with its functions' values. */
+/*
+ * Window functions: each row of the partition with its functions' values.
+ * The plan runs in its EState's memory, as under ExecutorRun; output rows
+ * are formed in the step's context.
+ */
 static void
 part_eval(Op *op, WinPart *p, ZBatch *out, int64 sign)
 {
 	WindowSpec *w = op->window;
+	MemoryContext stepcxt = CurrentMemoryContext;
 	int64		i,
 				k;
 
 	if (p->n == 0)
 		return;
+	MemoryContextSwitchTo(w->estate->es_query_cxt);
 	tuplestore_clear(w->feed);
 	for (i = 0; i < p->n; i++)
 	{
@@ -346,9 +352,12 @@ part_eval(Op *op, WinPart *p, ZBatch *out, int64 sign)
 		if (TupIsNull(slot))
 			break;
 		slot_getallattrs(slot);
+		MemoryContextSwitchTo(stepcxt);
 		zbatch_add(out, row_form(op->desc, slot->tts_values, slot->tts_isnull), sign);
+		MemoryContextSwitchTo(w->estate->es_query_cxt);
 	}
 	tuplestore_clear(w->feed);
+	MemoryContextSwitchTo(stepcxt);
 }
 
 static void
