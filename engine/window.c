@@ -8,7 +8,8 @@
  * answer is the same whatever the order in which rows arrived, also after
  * a rebuild.  A step gathers each touched partition's changes, and for that
  * partition only: computes its output rows as they were, applies the
- * changes (a binary search per change, or one merge for many), computes the
+ * changes (a binary search per change, an update shifting only the rows
+ * between its two positions, or one merge for many), computes the
  * output rows as they are now, and emits the consolidated difference.
  *
  * Window functions are computed by PostgreSQL's WindowAgg node, fed one
@@ -207,9 +208,9 @@ reserve(Op *op, WinPart *p, int64 n)
 	p->cap = cap;
 }
 
-/* One change: find the row by binary search, then add or remove it. */
-static void
-apply_one(Op *op, WinPart *p, WinRow *d)
+/* Where row d is, or would be inserted: the first row not before it. */
+static int64
+find_row(Op *op, WinPart *p, WinRow *d)
 {
 	int64		lo = 0,
 				hi = p->n;
@@ -223,6 +224,15 @@ apply_one(Op *op, WinPart *p, WinRow *d)
 		else
 			hi = mid;
 	}
+	return lo;
+}
+
+/* One change: find the row by binary search, then add or remove it. */
+static void
+apply_one(Op *op, WinPart *p, WinRow *d)
+{
+	int64		lo = find_row(op, p, d);
+
 	if (lo < p->n && row_equal(p->rows[lo].tup, d->tup))
 	{
 		WinRow	   *r = &p->rows[lo];
@@ -242,6 +252,42 @@ apply_one(Op *op, WinPart *p, WinRow *d)
 	memmove(&p->rows[lo + 1], &p->rows[lo], sizeof(WinRow) * (p->n - lo));
 	p->rows[lo] = keep_row(op, d);
 	p->n++;
+}
+
+/*
+ * An update (a row leaves, a new one enters): shift only the rows between
+ * the two positions, not the rest of the partition.  False if the changes
+ * are not of that shape.
+ */
+static bool
+apply_move(Op *op, WinPart *p, WinRow *d)
+{
+	WinRow	   *gone = d[0].weight < 0 ? &d[0] : &d[1];
+	WinRow	   *came = d[0].weight < 0 ? &d[1] : &d[0];
+	int64		i,
+				j;
+
+	if (gone->weight >= 0 || came->weight <= 0)
+		return false;
+	i = find_row(op, p, gone);
+	if (i >= p->n || !row_equal(p->rows[i].tup, gone->tup) ||
+		p->rows[i].weight + gone->weight != 0)
+		return false;
+	j = find_row(op, p, came);
+	if (j < p->n && row_equal(p->rows[j].tup, came->tup))
+		return false;
+	drop_row(op, &p->rows[i]);
+	if (j > i)
+	{
+		memmove(&p->rows[i], &p->rows[i + 1], sizeof(WinRow) * (j - 1 - i));
+		p->rows[j - 1] = keep_row(op, came);
+	}
+	else
+	{
+		memmove(&p->rows[j + 1], &p->rows[j], sizeof(WinRow) * (i - j));
+		p->rows[j] = keep_row(op, came);
+	}
+	return true;
 }
 
 /* Many changes: one merge of two sorted arrays into a new one. */
@@ -280,6 +326,23 @@ apply_merge(Op *op, WinPart *p, WinRow *d, int64 nd)
 	p->rows = out;
 	p->n = k;
 	p->cap = cap;
+}
+
+/* Apply a partition's sorted, consolidated changes to its rows. */
+static void
+apply_changes(Op *op, WinPart *p, WinRow *d, int64 nd)
+{
+	int64		j;
+
+	if (nd == 2 && apply_move(op, p, d))
+		return;
+	if (nd > WINDOW_MERGE_THRESHOLD || p->n == 0)
+	{
+		apply_merge(op, p, d, nd);
+		return;
+	}
+	for (j = 0; j < nd; j++)
+		apply_one(op, p, &d[j]);
 }
 
 /*
@@ -440,15 +503,7 @@ window_step(Op *op)
 
 			zbatch_init(&diff);
 			part_output(op, p, &diff, -1);
-			if (nd <= WINDOW_MERGE_THRESHOLD && p->n > 0)
-			{
-				int64		j;
-
-				for (j = 0; j < nd; j++)
-					apply_one(op, p, &d[j]);
-			}
-			else
-				apply_merge(op, p, d, nd);
+			apply_changes(op, p, d, nd);
 			part_output(op, p, &diff, 1);
 			emit_difference(op, &diff);
 		}
