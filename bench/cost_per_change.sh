@@ -14,8 +14,7 @@
 # earlier in the round (so the table keeps its size). Each view kind has its
 # own source table, so a change touches that one view only. Groups keep 100
 # rows at every size (the number of groups grows with the data), so a
-# recomputed max (or window partition) costs the same 100 rows at both sizes;
-# the top-k (ORDER BY ... LIMIT 10) has one partition: all rows.
+# recomputed max costs the same 100 rows at both sizes.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source bench/lib.sh
@@ -25,14 +24,11 @@ else small=${1:-10000}; large=${2:-1000000}; reps=${3:-300}; rounds=${4:-3}; fi
 bench_start "${PATHWAY_BENCH_PORT:-55495}"
 
 declare -A q_of
-kinds="filter groupby groupby_max join window top3_per_group topk"
+kinds="filter groupby groupby_max join"
 q_of[filter]='SELECT id, k, v FROM @T WHERE v < 50'
 q_of[groupby]='SELECT k, count(*) AS n, sum(v) AS total FROM @T GROUP BY k'
 q_of[groupby_max]='SELECT k, max(v) AS hi FROM @T GROUP BY k'
 q_of[join]='SELECT s.id, s.v, d.name FROM @T s JOIN dim_@N d ON d.id = s.k'
-q_of[window]='SELECT id, k, rank() OVER (PARTITION BY k ORDER BY v) AS r FROM @T'
-q_of[top3_per_group]='SELECT k, id, v FROM (SELECT k, id, v, row_number() OVER (PARTITION BY k ORDER BY v DESC, id) AS rn FROM @T) s WHERE rn <= 3'
-q_of[topk]='SELECT id, v FROM @T ORDER BY v DESC, id LIMIT 10'
 query() { local s=${q_of[$1]//@T/$2}; echo "${s//@N/$3}"; }
 
 note "loading"
@@ -113,7 +109,7 @@ q "WITH s AS (
                  round(a.p90::numeric, 3), round(b.p90::numeric, 3),
                  round(a.s50::numeric, 3), round(b.s50::numeric, 3), round((b.s50 / a.s50)::numeric, 2))
      FROM s a JOIN s b ON b.kind = a.kind AND b.op = a.op AND a.n = $small AND b.n = $large
-    ORDER BY array_position('{filter,groupby,groupby_max,join,window,top3_per_group,topk}'::text[], a.kind),
+    ORDER BY array_position('{filter,groupby,groupby_max,join}'::text[], a.kind),
              array_position('{insert,update,delete}'::text[], a.op)"
 echo
 echo "$reps changes of each kind per round, $rounds rounds, each change committed and followed by pathway.sync(); timed inside the server"
