@@ -1,7 +1,8 @@
 # Helpers shared by the bench/ scripts (sourced, not run).
 #
 #   bench_start PORT [postgresql.conf line...]
-#       make install, a fresh throwaway cluster on 127.0.0.1:PORT (stopped and
+#       make install (into the PostgreSQL of PATHWAY_PGBIN, default the
+#       system's 15), a fresh throwaway cluster on 127.0.0.1:PORT (stopped and
 #       removed on exit), database "bench" with the extension, PG* exported;
 #       BENCH_PG_CONF="a = 1;b = 2" appends postgresql.conf lines (experiments)
 #   q SQL                  run SQL, print the unaligned result
@@ -13,7 +14,7 @@
 #   quick                  true when BENCH_QUICK is set (small, short runs)
 #   note MSG               progress on stderr (stdout carries only the tables)
 
-PGBIN=/usr/lib/postgresql/15/bin
+PGBIN=${PATHWAY_PGBIN:-/usr/lib/postgresql/15/bin}
 pgbench=$PGBIN/pgbench
 
 pg_config_libdir() { "$PGBIN/pg_config" --pkglibdir 2>/dev/null || pg_config --pkglibdir; }
@@ -28,7 +29,7 @@ bench_start() {
   bench_dir=/tmp/pathway-bench-$port   # from here on, bench_cleanup stops it
   export PGHOST=127.0.0.1 PGPORT=$port PGUSER=postgres PGDATABASE=bench \
          PGOPTIONS="-c client_min_messages=warning"
-  make -s install >/dev/null
+  make -s install PG_CONFIG="$PGBIN/pg_config" >/dev/null
   bench_so=$(pg_config_libdir)/pathway.so
   bench_so_sum=$(md5sum <"$bench_so")
   local extra=()

@@ -17,6 +17,7 @@
 #include "utils/tuplestore.h"
 
 #include "engine/operator.h"
+#include "engine/window.h"
 
 Op *
 op_make(OpKind kind, TupleDesc desc)
@@ -528,6 +529,9 @@ op_step(Op *op, uint64 step)
 		case OP_FLATMAP:
 			flatmap_step(op);
 			break;
+		case OP_WINDOW:
+			window_step(op);
+			break;
 	}
 }
 
@@ -553,6 +557,8 @@ op_state_bytes(Op *op)
 		s += arrangement_bytes(op->arr);
 	if (op->aggcxt)
 		s += MemoryContextMemAllocated(op->aggcxt, true);
+	if (op->window)
+		s += MemoryContextMemAllocated(op->window->rowcxt, true);
 	return s;
 }
 
@@ -565,7 +571,9 @@ op_state_rows(Op *op)
 		n += op->larr->nrows;
 	if (op->rarr)
 		n += op->rarr->nrows;
-	if (op->arr)
+	if (op->window)
+		n += op->window->nrows;
+	else if (op->arr)
 		n += op->arr->keep_rows ? op->arr->nrows : op->arr->ngroups;
 	return n;
 }
@@ -645,6 +653,8 @@ op_kind_name(Op *op)
 			return "distinct on";
 		case OP_FLATMAP:
 			return "function";
+		case OP_WINDOW:
+			return op->window && op->window->plan ? "window" : "top-k";
 		case OP_SETOP:
 			return op->setop == SETOP_INTERSECT ? (op->setop_all ? "intersect all" : "intersect")
 				: (op->setop_all ? "except all" : "except");

@@ -35,7 +35,8 @@ typedef enum OpKind
 	OP_UNION,					/* UNION ALL */
 	OP_SETOP,					/* INTERSECT [ALL], EXCEPT [ALL] */
 	OP_FIRST,					/* DISTINCT ON: the first row of each group */
-	OP_FLATMAP					/* a function in FROM over each row (LATERAL) */
+	OP_FLATMAP,					/* a function in FROM over each row (LATERAL) */
+	OP_WINDOW					/* window functions, ORDER BY ... LIMIT (window.h) */
 } OpKind;
 
 /* One aggregate call, described by the planner from pg_aggregate. */
@@ -121,11 +122,12 @@ typedef struct Op
 	TupleTableSlot *fslot;
 	MemoryContext argcxt;
 
-	/* OP_FIRST: groups on keycols, first row by the sort keys, in arr */
+	/* OP_FIRST and OP_WINDOW: groups on keycols, ordered by the sort keys, in arr */
 	int		   *keycols;
 	int			nsort;
 	int		   *sortcols;
 	struct SortSupportData *sortkeys;
+	struct WindowSpec *window;	/* OP_WINDOW: top-k or window functions */
 
 	/* OP_SETOP: counts of each row on both sides, in arr */
 	SetOperation setop;

@@ -85,3 +85,16 @@ row_equal(MinimalTuple a, MinimalTuple b)
 {
 	return a->t_len == b->t_len && memcmp(ROW_DATA(a), ROW_DATA(b), ROW_LEN(a)) == 0;
 }
+
+/* A total order on rows (by their bytes): the same for equal rows, always. */
+int
+row_compare(MinimalTuple a, MinimalTuple b)
+{
+	uint32		la = ROW_LEN(a);
+	uint32		lb = ROW_LEN(b);
+	int			c = memcmp(ROW_DATA(a), ROW_DATA(b), Min(la, lb));
+
+	if (c != 0)
+		return c;
+	return la < lb ? -1 : (la > lb ? 1 : 0);
+}

@@ -37,5 +37,6 @@ extern void zbatch_reset(ZBatch *batch);
 extern MinimalTuple row_form(TupleDesc desc, Datum *values, bool *isnull);
 extern uint32 row_hash(MinimalTuple tup);
 extern bool row_equal(MinimalTuple a, MinimalTuple b);
+extern int	row_compare(MinimalTuple a, MinimalTuple b);
 
 #endif							/* PATHWAY_ROW_H */

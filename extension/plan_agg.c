@@ -306,19 +306,17 @@ build_reduce(PState *ps, Op *input, List *keyexprs, List *eqops, List *aggrefs,
 
 /*
  * DISTINCT ON (keys) ... ORDER BY: per key, the row that sorts first.  The
- * input holds every target list entry (sort-only ones too); the result keeps
- * the selected ones.
+ * input holds every target list entry (sort-only ones too), and so does the
+ * result: the caller keeps the selected ones (select_columns), after a
+ * LIMIT if there is one.
  */
 Op *
 distinct_on(PState *ps, Op *input, Query *q, bool top)
 {
 	Op		   *first = op_make(OP_FIRST, input->desc);
-	Op		   *proj;
 	List	   *keyexprs = NIL,
 			   *eqops = NIL;
 	ListCell   *lc;
-	int			n = 0,
-				i;
 
 	first->left = input;
 	op_slots(first);
@@ -353,28 +351,6 @@ distinct_on(PState *ps, Op *input, Query *q, bool top)
 	first->arr->keys->nulls_match = true;
 	first->arr->track_touched = true;
 
-	/* keep the selected columns */
-	foreach(lc, q->targetList)
-		if (!lfirst_node(TargetEntry, lc)->resjunk)
-			n++;
-	proj = op_make(OP_MAP, CreateTemplateTupleDesc(n));
-	proj->left = first;
-	proj->nexprs = n;
-	proj->exprs = palloc0(sizeof(ExprState *) * (n + 1));
-	i = 0;
-	foreach(lc, q->targetList)
-	{
-		TargetEntry *tle = lfirst_node(TargetEntry, lc);
-		Form_pg_attribute att = TupleDescAttr(input->desc, tle->resno - 1);
-
-		if (tle->resjunk)
-			continue;
-		TupleDescCopyEntry(proj->desc, i + 1, input->desc, tle->resno);
-		proj->exprs[i++] = ExecInitExpr((Expr *) makeVar(1, tle->resno, att->atttypid, att->atttypmod,
-														 att->attcollation, 0), NULL);
-	}
-	op_slots(proj);
-
 	/* the view's key: the DISTINCT ON expressions, if all are selected */
 	if (top)
 	{
@@ -401,7 +377,7 @@ distinct_on(PState *ps, Op *input, Query *q, bool top)
 			ps->plan->keycols[ps->plan->nkeycols++] = pos + 1;
 		}
 	}
-	return proj;
+	return first;
 }
 
 /* ---------- grouping sets ---------- */

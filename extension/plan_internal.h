@@ -1,6 +1,7 @@
 /*
  * plan_internal.h
- *	  What the planner's files (planner.c, plan_join.c, plan_agg.c) share:
+ *	  What the planner's files (planner.c, plan_join.c, plan_agg.c,
+ *	  plan_window.c) share:
  *	  the state of planning one query level and the helpers they all use.
  */
 #ifndef PATHWAY_PLAN_INTERNAL_H
@@ -66,5 +67,10 @@ extern Op *distinct_on(PState *ps, Op *input, Query *q, bool top);
 extern Op *plan_grouping_set(PState *ps, Op *input, Query *q, List *set, List *aggrefs, List *mapexprs);
 extern Op *distinct_rows(PState *ps, Op *input);
 extern void refuse(const char *name, const char *what, const char *hint);
+extern void check_expression(PState *ps, Node *node);
+extern List *window_inputs(Query *q, List *exprs);
+extern Op *plan_windows(PState *ps, Op *input, Query *q, List *inputs, List *exprs);
+extern Op *plan_limit(PState *ps, Op *input, Query *q);
+extern Op *select_columns(Op *input, Query *q);
 
 #endif							/* PATHWAY_PLAN_INTERNAL_H */

@@ -778,6 +778,9 @@ make_semi(PState *ps, Node *conj)
 	sub = copyObject((Query *) sl->subselect);
 	if (sub->cteList)
 		refuse(ps->name, "WITH inside a subquery in WHERE", NULL);
+	if (sub->limitCount || sub->limitOffset || sub->hasWindowFuncs)
+		refuse(ps->name, "LIMIT, OFFSET or a window function in a subquery in WHERE",
+			   "Move the subquery to FROM and join it.");
 
 	/* IN: the tested expressions against the subquery's columns */
 	if (sl->subLinkType == ANY_SUBLINK)

@@ -139,13 +139,18 @@ check_walker(Node *node, PState *ps)
 		if (agg->agglevelsup > 0)
 			refuse(ps->name, "An outer-level aggregate", NULL);
 	}
-	if (IsA(node, WindowFunc))
-		refuse(ps->name, "A window function", NULL);
 	if (IsA(node, SubLink))
 		refuse(ps->name, "A subquery in an expression", NULL);
 	if (IsA(node, Param))
 		refuse(ps->name, "A parameter", NULL);
 	return expression_tree_walker(node, check_walker, (void *) ps);
+}
+
+/* The checks of a query's expressions, for one outside of its lists. */
+void
+check_expression(PState *ps, Node *node)
+{
+	(void) check_walker(node, ps);
 }
 
 static void
@@ -156,14 +161,10 @@ check_query(PState *ps)
 
 	if (q->commandType != CMD_SELECT || q->utilityStmt)
 		refuse(ps->name, "A statement other than SELECT", NULL);
-	if (q->hasWindowFuncs)
-		refuse(ps->name, "A window function", NULL);
 	if (q->hasTargetSRFs)
 		refuse(ps->name, "A set-returning function in the select list", NULL);
 	if (q->hasSubLinks)
 		refuse(ps->name, "A subquery in an expression", "Rewrite it as a join.");
-	if (q->limitCount || q->limitOffset)
-		refuse(ps->name, "LIMIT and OFFSET", "Drop the LIMIT and select from the view with a LIMIT instead.");
 	if (q->rowMarks || q->hasForUpdate)
 		refuse(ps->name, "FOR UPDATE and FOR SHARE", "Remove the locking clause.");
 	if (q->hasRecursive)
@@ -695,7 +696,11 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
 	List	   *mapexprs = NIL;
 	List	   *outnames = NIL;
 	ListCell   *lc;
+	List	   *levelexprs;
+	List	   *winputs = NIL;
 	Op		   *cur;
+	bool		limited;
+	bool		all_columns;
 	int			i;
 
 	(void) ExecCheckRTPerms(q->rtable, true);
@@ -713,9 +718,10 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
 		q->targetList = (List *) flatten_join_alias_vars(q, (Node *) q->targetList);
 		q->jointree = (FromExpr *) flatten_join_alias_vars(q, (Node *) q->jointree);
 	}
+	limited = (q->limitCount != NULL || q->limitOffset != NULL);
 	if (top)
-		plan->ignored_order = (q->sortClause != NIL && !q->hasDistinctOn);
-	else if (q->sortClause != NIL && !q->setOperations && !q->hasDistinctOn)
+		plan->ignored_order = (q->sortClause != NIL && !q->hasDistinctOn && !limited);
+	else if (q->sortClause != NIL && !q->setOperations && !q->hasDistinctOn && !limited)
 		refuse(name, "ORDER BY in a subquery", "Drop it: a subquery's rows have no order here.");
 
 	layout_init(&ps.layout, q);
@@ -734,7 +740,7 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
 				semikeys = lappend(semikeys,
 								   linitial_node(RangeTblFunction, lfirst_node(RangeTblEntry, lc)->functions)->funcexpr);
 		vars = pull_var_clause((Node *) list_make4(q->targetList, q->jointree, q->havingQual, semikeys),
-							   PVC_RECURSE_AGGREGATES);
+							   PVC_RECURSE_AGGREGATES | PVC_RECURSE_WINDOWFUNCS);
 		cur = build_scope(&ps, (Node *) q->jointree, NIL, vars, plan, &ps.done_rels);
 		foreach(lc, semis)
 		{
@@ -744,20 +750,32 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
 		}
 	}
 
+	/* DISTINCT ON and LIMIT sort on columns that need not be selected */
+	all_columns = q->hasDistinctOn || limited;
 	foreach(lc, q->targetList)
 	{
 		TargetEntry *tle = lfirst_node(TargetEntry, lc);
 
-		/* DISTINCT ON sorts on columns that need not be selected */
-		if (q->hasDistinctOn)
+		if (all_columns)
 			mapexprs = lappend(mapexprs, tle->expr);
 		if (tle->resjunk)
 			continue;
 		outexprs = lappend(outexprs, tle->expr);
 		outnames = lappend(outnames, tle->resname ? tle->resname : "?column?");
 	}
-	if (!q->hasDistinctOn)
+	if (!all_columns)
 		mapexprs = outexprs;
+	if (all_columns && q->distinctClause && !q->hasDistinctOn &&
+		list_length(mapexprs) != list_length(outexprs))
+		refuse(name, "DISTINCT with ORDER BY on a column that is not selected", NULL);
+
+	/* window functions run over what the level computes before them */
+	levelexprs = mapexprs;
+	if (q->hasWindowFuncs)
+	{
+		winputs = window_inputs(q, mapexprs);
+		levelexprs = winputs;
+	}
 
 	if (q->hasAggs || q->groupClause)
 	{
@@ -772,13 +790,13 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
 			allrefs = lappend_int(allrefs, lfirst_node(SortGroupClause, lc)->tleSortGroupRef);
 		sets = q->groupingSets ? expand_grouping_sets(q->groupingSets, q->groupDistinct, 4096)
 			: list_make1(allrefs);
-		collect_aggrefs((Node *) mapexprs, &aggrefs);
+		collect_aggrefs((Node *) levelexprs, &aggrefs);
 		collect_aggrefs(q->havingQual, &aggrefs);
 
 		cur = NULL;
 		foreach(ls, sets)
 		{
-			Op		   *post = plan_grouping_set(&ps, input, q, lfirst(ls), aggrefs, mapexprs);
+			Op		   *post = plan_grouping_set(&ps, input, q, lfirst(ls), aggrefs, levelexprs);
 
 			if (cur == NULL)
 				cur = post;
@@ -820,16 +838,18 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
 	}
 	else
 	{
-		Op		   *map = op_make(OP_MAP, desc_for_exprs(mapexprs));
+		Op		   *map = op_make(OP_MAP, desc_for_exprs(levelexprs));
 
 		map->left = cur;
-		map->nexprs = list_length(mapexprs);
+		map->nexprs = list_length(levelexprs);
 		map->exprs = palloc0(sizeof(ExprState *) * (map->nexprs + 1));
-		foreach(lc, mapexprs)
+		foreach(lc, levelexprs)
 			map->exprs[foreach_current_index(lc)] = compile_expr(lfirst(lc), &ps.layout, NIL);
 		op_slots(map);
 		cur = map;
 	}
+	if (q->hasWindowFuncs)
+		cur = plan_windows(&ps, cur, q, winputs, mapexprs);
 
 	if (q->hasDistinctOn)
 		cur = distinct_on(&ps, cur, q, top);
@@ -844,6 +864,10 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
 				plan->keycols[i] = i + 1;
 		}
 	}
+	if (limited)
+		cur = plan_limit(&ps, cur, q);
+	if (all_columns)
+		cur = select_columns(cur, q);
 	if (names)
 		*names = outnames;
 	return cur;

@@ -100,8 +100,8 @@ SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.cata
 SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT a.id FROM t050_src a FULL JOIN t050_src2 b ON a.id = b.id AND b.id > 0')$$,
   '0A000', 'cannot maintain view "t050_bad"', 'FULL JOIN with a one-sided condition: 0A000');
 SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after FULL JOIN');
-SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT id FROM t050_src UNION SELECT id FROM t050_src2 ORDER BY 1 LIMIT 1')$$,
-  '0A000', 'cannot maintain view "t050_bad"', 'UNION with LIMIT: 0A000');
+SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT id FROM t050_src UNION SELECT id FROM t050_src2 LIMIT 1')$$,
+  '0A000', 'cannot maintain view "t050_bad"', 'UNION with LIMIT and no ORDER BY: 0A000');
 SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after UNION');
 SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT id FROM t050_src UNION ALL SELECT random()::int FROM t050_src2')$$,
   '0A000', 'cannot maintain view "t050_bad"', 'UNION ALL with a volatile branch: 0A000');
@@ -118,23 +118,23 @@ SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.cata
 SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT id, (SELECT max(y) FROM t050_src2 b WHERE b.id = t050_src.id) AS m FROM t050_src')$$,
   '0A000', 'cannot maintain view "t050_bad"', 'correlated scalar subquery: 0A000');
 SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after a scalar subquery');
-SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT id FROM (SELECT id FROM t050_src ORDER BY id LIMIT 3) s')$$,
-  '0A000', 'cannot maintain view "t050_bad"', 'subquery in FROM with LIMIT: 0A000');
+SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT id FROM (SELECT id FROM t050_src LIMIT 3) s')$$,
+  '0A000', 'cannot maintain view "t050_bad"', 'subquery in FROM with LIMIT and no ORDER BY: 0A000');
 SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after a subquery in FROM');
-SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT id, row_number() OVER (ORDER BY id) AS n FROM t050_src')$$,
-  '0A000', 'cannot maintain view "t050_bad"', 'window function: 0A000');
+SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT id FROM t050_src WHERE id IN (SELECT row_number() OVER (ORDER BY id) FROM t050_src2)')$$,
+  '0A000', 'cannot maintain view "t050_bad"', 'window function in a subquery in WHERE: 0A000');
 SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after a window function');
 SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT id FROM t050_src LIMIT 1')$$,
-  '0A000', 'cannot maintain view "t050_bad"', 'LIMIT: 0A000');
+  '0A000', 'cannot maintain view "t050_bad"', 'LIMIT without ORDER BY: 0A000');
 SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after LIMIT');
 SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT id FROM t050_src OFFSET 1')$$,
-  '0A000', 'cannot maintain view "t050_bad"', 'OFFSET: 0A000');
+  '0A000', 'cannot maintain view "t050_bad"', 'OFFSET without ORDER BY: 0A000');
 SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after OFFSET');
-SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT x, rank() OVER (PARTITION BY t ORDER BY x) AS r FROM t050_src')$$,
-  '0A000', 'cannot maintain view "t050_bad"', 'rank() OVER: 0A000');
+SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT x, rank() OVER (PARTITION BY t ORDER BY random()) AS r FROM t050_src')$$,
+  '0A000', 'cannot maintain view "t050_bad"', 'rank() OVER a volatile order: 0A000');
 SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after rank()');
-SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT x, id FROM t050_src ORDER BY id FETCH FIRST 2 ROWS WITH TIES')$$,
-  '0A000', 'cannot maintain view "t050_bad"', 'FETCH FIRST WITH TIES: 0A000');
+SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT x, id FROM t050_src WHERE EXISTS (SELECT 1 FROM t050_src2 ORDER BY y FETCH FIRST 1 ROW WITH TIES)')$$,
+  '0A000', 'cannot maintain view "t050_bad"', 'FETCH FIRST in a subquery in WHERE: 0A000');
 SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after FETCH FIRST');
 SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'WITH RECURSIVE w(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM w WHERE n < 3) SELECT n FROM w')$$,
   '0A000', 'cannot maintain view "t050_bad"', 'WITH RECURSIVE: 0A000');
@@ -142,8 +142,8 @@ SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.cata
 SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT x, unnest(ARRAY[1, 2]) AS u FROM t050_src')$$,
   '0A000', 'cannot maintain view "t050_bad"', 'a set-returning function in the select list: 0A000');
 SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after a select-list SRF');
-SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT x, lag(x) OVER (ORDER BY id) AS l FROM t050_src')$$,
-  '0A000', 'cannot maintain view "t050_bad"', 'lag() OVER: 0A000');
+SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT x FROM t050_src WHERE EXISTS (SELECT lag(y) OVER (ORDER BY y) FROM t050_src2 s WHERE s.id = t050_src.id)')$$,
+  '0A000', 'cannot maintain view "t050_bad"', 'lag() OVER in a correlated subquery: 0A000');
 SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after lag()');
 SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT x FROM t050_src s, LATERAL (VALUES (s.x)) v(y)')$$,
   '0A000', 'cannot maintain view "t050_bad"', 'VALUES reading another FROM item: 0A000');
@@ -163,8 +163,8 @@ SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.cata
 SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT id FROM t050_src WHERE xmin::text <> ''0''')$$,
   '0A000', 'cannot maintain view "t050_bad"', 'system column xmin in WHERE: 0A000');
 SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after xmin');
-SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT x, sum(x) OVER (ORDER BY id) AS c FROM t050_src')$$,
-  '0A000', 'cannot maintain view "t050_bad"', 'a running sum OVER: 0A000');
+SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT x, sum(x) OVER (ORDER BY id) AS c FROM t050_src ORDER BY c LIMIT (SELECT 1)')$$,
+  '0A000', 'cannot maintain view "t050_bad"', 'a running sum OVER with LIMIT (subquery): 0A000');
 SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after a running sum');
 SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT mode() WITHIN GROUP (ORDER BY t) AS s FROM t050_src')$$,
   '0A000', 'cannot maintain view "t050_bad"', 'mode() WITHIN GROUP: 0A000');
