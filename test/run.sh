@@ -80,7 +80,8 @@ count_results() {
 rm -f -- "$dir.log"
 
 echo "==> make install"
-make -s --no-print-directory install
+# into the PostgreSQL the tests run (PATHWAY_PGBIN), never another one
+make -s --no-print-directory install PG_CONFIG="${PATHWAY_PGBIN:-/usr/lib/postgresql/15/bin}/pg_config"
 
 echo "==> starting cluster on 127.0.0.1:$port"
 cluster_started=1
