@@ -31,7 +31,20 @@ typedef struct PlanState_
 	Bitmapset  *done_rels;		/* rtis joined so far */
 	List	   *pending;		/* conjuncts not applied yet */
 	struct ViewPlan *plan;
+	List	   *correlated;		/* CorrelatedScalar *: LEFT JOINed after the scope */
 } PState;
+
+/*
+ * A correlated scalar subquery that is a global aggregate, in the select
+ * list: its aggregate grouped by the correlation, LEFT JOINed on it.
+ */
+typedef struct CorrelatedScalar
+{
+	int			rti;			/* the grouped subquery, in the range table only */
+	List	   *lkeys;			/* outer expressions, at this level */
+	List	   *eqops;
+	int			nkeys;			/* its first columns are the inner keys */
+} CorrelatedScalar;
 
 typedef struct SemiJoin
 {
@@ -60,6 +73,8 @@ extern KeySpec *keyspec_for_ops(List *exprs, List *eqops);
 extern Op *build_scope(PState *ps, Node *jt, List *extra_quals, List *vars, ViewPlan *plan, Bitmapset **rels);
 extern Op *apply_semi(PState *ps, Op *cur, SemiJoin *sj);
 extern Op *apply_not_in(PState *ps, Op *cur, SemiJoin *sj);
+extern Node *pull_up_correlated_scalar(PState *ps, Query *q, SubLink *sl);
+extern Op *apply_correlated(PState *ps, Op *cur, CorrelatedScalar *cs);
 extern List *extract_semis(PState *ps, Query *q);
 extern bool collect_aggrefs(Node *node, List **aggs);
 extern KeySpec *grouping_keyspec(PState *ps, List *exprs, List *eqops);

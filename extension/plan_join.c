@@ -30,6 +30,7 @@
 #include "rewrite/rewriteManip.h"
 #include "parser/parse_agg.h"
 #include "parser/parse_coerce.h"
+#include "parser/parse_oper.h"
 #include "parser/parse_node.h"
 #include "parser/parser.h"
 #include "utils/acl.h"
@@ -1013,6 +1014,180 @@ apply_not_in(PState *ps, Op *cur, SemiJoin *sj)
 	u->right = absent;
 	op_slots(u);
 	return u;
+}
+
+/* ---------- correlated scalar subqueries in the select list ---------- */
+
+static RangeTblEntry *
+subquery_rte(Query *sub, List *colnames)
+{
+	RangeTblEntry *rte = makeNode(RangeTblEntry);
+
+	rte->rtekind = RTE_SUBQUERY;
+	rte->subquery = sub;
+	rte->eref = makeAlias("scalar", colnames);
+	rte->inFromCl = true;
+	return rte;
+}
+
+/*
+ * (SELECT agg(...) FROM s WHERE s.k = t.k AND ...) in the select list:
+ * a global aggregate correlated through equalities.  It becomes
+ *
+ *   t LEFT JOIN (SELECT s.k, agg(...), true FROM s WHERE ... GROUP BY s.k) g
+ *     ON g.k = t.k
+ *   CROSS JOIN (SELECT agg(...) FROM s WHERE false) e
+ *
+ * and the expression CASE WHEN g.m IS NOT NULL THEN g.v ELSE e.v END: a row
+ * without partners gets the aggregate of no rows (count: 0, sum: NULL), as
+ * the subquery would.  g is joined after the rest of FROM (apply_correlated);
+ * e is an uncorrelated one-row subquery, cross-joined like any other.
+ */
+Node *
+pull_up_correlated_scalar(PState *ps, Query *q, SubLink *sl)
+{
+	Query	   *sub = copyObject((Query *) sl->subselect);
+	Query	   *grouped,
+			   *empty;
+	CorrelatedScalar *cs = palloc0(sizeof(CorrelatedScalar));
+	List	   *keep = NIL,
+			   *inner = NIL,
+			   *tl = NIL,
+			   *groups = NIL,
+			   *names = NIL;
+	ListCell   *lc;
+	TargetEntry *val = NULL;
+	Expr	   *v;
+	RangeTblRef *rtr;
+	CaseExpr   *ce = makeNode(CaseExpr);
+	CaseWhen   *cw = makeNode(CaseWhen);
+	NullTest   *nt = makeNode(NullTest);
+	int			erti,
+				k;
+
+	if (!sub->hasAggs || sub->groupClause || sub->groupingSets || sub->havingQual ||
+		sub->setOperations || sub->limitCount || sub->limitOffset || sub->cteList ||
+		sub->hasWindowFuncs || sub->hasSubLinks || sub->hasDistinctOn)
+		refuse(ps->name, "A correlated scalar subquery other than a global aggregate",
+			   "A correlated (SELECT count(*) FROM s WHERE s.k = t.k) is maintained; others may yield several rows.");
+	foreach(lc, sub->jointree->quals ? make_ands_implicit((Expr *) sub->jointree->quals) : NIL)
+	{
+		Node	   *c = lfirst(lc);
+		OpExpr	   *op = (OpExpr *) c;
+		Node	   *outer = NULL,
+				   *in = NULL;
+		Oid			eqop = InvalidOid;
+
+		if (!contain_vars_of_level(c, 1))
+		{
+			keep = lappend(keep, c);
+			continue;
+		}
+		if (IsA(c, OpExpr) && list_length(op->args) == 2)
+		{
+			Node	   *a = linitial(op->args);
+			Node	   *b = lsecond(op->args);
+
+			if (only_outer_vars(a) && !contain_vars_of_level(b, 1))
+				outer = a, in = b;
+			else if (only_outer_vars(b) && !contain_vars_of_level(a, 1))
+				outer = b, in = a;
+			if (outer)
+				eqop = same_type_equality(op, &outer, &in);
+		}
+		if (!OidIsValid(eqop))
+			refuse(ps->name, "A scalar subquery correlated other than by equalities",
+				   "Correlate it through equalities such as s.k = t.k.");
+		outer = copyObject(outer);
+		IncrementVarSublevelsUp(outer, -1, 1);
+		cs->lkeys = lappend(cs->lkeys, outer);
+		cs->eqops = lappend_oid(cs->eqops, eqop);
+		inner = lappend(inner, in);
+	}
+	sub->jointree->quals = keep ? (Node *) make_ands_explicit(keep) : NULL;
+	if (contain_vars_of_level((Node *) sub, 1))
+		refuse(ps->name, "An outer reference in a scalar subquery other than in its WHERE", NULL);
+	foreach(lc, sub->targetList)
+		if (!lfirst_node(TargetEntry, lc)->resjunk)
+			val = lfirst(lc);
+	v = val->expr;
+
+	/* g: the aggregate per correlation key, and a marker that a group is there */
+	grouped = copyObject(sub);
+	k = 0;
+	foreach(lc, inner)
+	{
+		TargetEntry *te;
+		SortGroupClause *g = makeNode(SortGroupClause);
+		bool		hashable;
+
+		k++;
+		te = makeTargetEntry(lfirst(lc), k, psprintf("k%d", k), false);
+		te->ressortgroupref = k;
+		g->tleSortGroupRef = k;
+		get_sort_group_operators(exprType(lfirst(lc)), false, true, false,
+								 &g->sortop, &g->eqop, NULL, &hashable);
+		g->hashable = hashable;
+		tl = lappend(tl, te);
+		groups = lappend(groups, g);
+		names = lappend(names, makeString(te->resname));
+	}
+	cs->nkeys = k;
+	tl = lappend(tl, makeTargetEntry(copyObject(v), k + 1, "v", false));
+	tl = lappend(tl, makeTargetEntry((Expr *) makeBoolConst(true, false), k + 2, "m", false));
+	names = lappend(names, makeString("v"));
+	names = lappend(names, makeString("m"));
+	grouped->targetList = tl;
+	grouped->groupClause = groups;
+	q->rtable = lappend(q->rtable, subquery_rte(grouped, names));
+	cs->rti = list_length(q->rtable);
+	ps->correlated = lappend(ps->correlated, cs);
+
+	/* e: the aggregate of no rows, one row, cross-joined */
+	empty = copyObject(sub);
+	empty->jointree->quals = (Node *) makeBoolConst(false, false);
+	empty->targetList = list_make1(makeTargetEntry(copyObject(v), 1, "v", false));
+	q->rtable = lappend(q->rtable, subquery_rte(empty, list_make1(makeString("v"))));
+	erti = list_length(q->rtable);
+	rtr = makeNode(RangeTblRef);
+	rtr->rtindex = erti;
+	q->jointree->fromlist = lappend(q->jointree->fromlist, rtr);
+
+	nt->arg = (Expr *) makeVar(cs->rti, k + 2, BOOLOID, -1, InvalidOid, 0);
+	nt->nulltesttype = IS_NOT_NULL;
+	nt->location = -1;
+	cw->expr = (Expr *) nt;
+	cw->result = (Expr *) makeVar(cs->rti, k + 1, exprType((Node *) v), exprTypmod((Node *) v),
+								  exprCollation((Node *) v), 0);
+	cw->location = -1;
+	ce->casetype = exprType((Node *) v);
+	ce->casecollid = exprCollation((Node *) v);
+	ce->args = list_make1(cw);
+	ce->defresult = (Expr *) makeVar(erti, 1, exprType((Node *) v), exprTypmod((Node *) v),
+									 exprCollation((Node *) v), 0);
+	ce->location = -1;
+	return (Node *) ce;
+}
+
+/* After the rest of FROM: LEFT JOIN the grouped subquery on the correlation. */
+Op *
+apply_correlated(PState *ps, Op *cur, CorrelatedScalar *cs)
+{
+	Op		   *g = make_subquery(ps, cs->rti);
+	List	   *rkeys = NIL;
+	int			i;
+
+	for (i = 0; i < cs->nkeys; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(g->desc, i);
+
+		rkeys = lappend(rkeys, makeVar(cs->rti, i + 1, att->atttypid, att->atttypmod,
+									   att->attcollation, 0));
+	}
+	cur = make_join(ps, cur, g, bms_make_singleton(cs->rti), cs->lkeys, rkeys, cs->eqops,
+					true, false);
+	ps->done_rels = bms_add_member(ps->done_rels, cs->rti);
+	return cur;
 }
 
 /* Split the WHERE clause: [NOT] EXISTS / IN conjuncts out, the rest stays. */

@@ -384,6 +384,7 @@ typedef struct ScalarCtx
 {
 	PState	   *ps;
 	Query	   *q;
+	bool		in_targets;		/* mutating the select list (not WHERE) */
 } ScalarCtx;
 
 /*
@@ -405,7 +406,12 @@ scalar_mutator(Node *node, ScalarCtx *ctx)
 		RangeTblRef *rtr;
 
 		if (contain_vars_of_level((Node *) sub, 1))
-			refuse(ctx->ps->name, "A correlated scalar subquery", "Rewrite it as a join with GROUP BY.");
+		{
+			if (!ctx->in_targets)
+				refuse(ctx->ps->name, "A correlated scalar subquery outside the select list",
+					   "Rewrite it as a join with GROUP BY.");
+			return pull_up_correlated_scalar(ctx->ps, ctx->q, sl);
+		}
 		if (!sub->hasAggs || sub->groupClause || sub->groupingSets || sub->havingQual ||
 			sub->setOperations || sub->limitCount || sub->limitOffset || sub->cteList)
 			refuse(ctx->ps->name, "A scalar subquery other than a global aggregate",
@@ -437,7 +443,9 @@ pull_up_scalars(PState *ps, Query *q)
 		return;
 	ctx.ps = ps;
 	ctx.q = q;
+	ctx.in_targets = false;
 	q->jointree->quals = scalar_mutator(q->jointree->quals, &ctx);
+	ctx.in_targets = !q->hasWindowFuncs && !q->setOperations;
 	if (!q->hasAggs && !q->groupClause)
 		q->targetList = (List *) scalar_mutator((Node *) q->targetList, &ctx);
 	q->hasSubLinks = checkExprHasSubLink((Node *) q->targetList) ||
@@ -734,6 +742,8 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
 
 		foreach(lc, semis)
 			semikeys = list_concat(semikeys, ((SemiJoin *) lfirst(lc))->lkeys);
+		foreach(lc, ps.correlated)
+			semikeys = list_concat(semikeys, ((CorrelatedScalar *) lfirst(lc))->lkeys);
 		/* and the columns that functions in FROM read */
 		foreach(lc, q->rtable)
 			if (lfirst_node(RangeTblEntry, lc)->rtekind == RTE_FUNCTION)
@@ -748,6 +758,8 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
 
 			cur = sj->not_in ? apply_not_in(&ps, cur, sj) : apply_semi(&ps, cur, sj);
 		}
+		foreach(lc, ps.correlated)
+			cur = apply_correlated(&ps, cur, lfirst(lc));
 	}
 
 	/* DISTINCT ON and LIMIT sort on columns that need not be selected */
