@@ -162,7 +162,8 @@ check_query(PState *ps)
 	if (q->commandType != CMD_SELECT || q->utilityStmt)
 		refuse(ps->name, "A statement other than SELECT", NULL);
 	if (q->hasTargetSRFs)
-		refuse(ps->name, "A set-returning function in the select list", NULL);
+		refuse(ps->name, "This set-returning function in the select list",
+			   "One set-returning function over the row's columns is maintained; call it in FROM instead.");
 	if (q->hasSubLinks)
 		refuse(ps->name, "A subquery in an expression", "Rewrite it as a join.");
 	if (q->rowMarks || q->hasForUpdate)
@@ -379,6 +380,90 @@ op_slots(Op *op)
 }
 
 /* ---------- scalar subqueries ---------- */
+
+/* ---------- a set-returning function in the select list ---------- */
+
+typedef struct SrfCtx
+{
+	List	   *found;			/* the set-returning calls */
+	bool		nested;			/* one inside another's arguments */
+} SrfCtx;
+
+static bool
+find_srfs(Node *node, SrfCtx *ctx)
+{
+	if (node == NULL)
+		return false;
+	if ((IsA(node, FuncExpr) && ((FuncExpr *) node)->funcretset) ||
+		(IsA(node, OpExpr) && ((OpExpr *) node)->opretset))
+	{
+		ctx->found = lappend(ctx->found, node);
+		if (expression_returns_set((Node *) (IsA(node, FuncExpr) ? ((FuncExpr *) node)->args
+											 : ((OpExpr *) node)->args)))
+			ctx->nested = true;
+		return false;
+	}
+	return expression_tree_walker(node, find_srfs, (void *) ctx);
+}
+
+static Node *
+replace_srf_mutator(Node *node, void *arg)
+{
+	void	  **pair = arg;
+
+	if (node == pair[0])
+		return (Node *) pair[1];
+	return expression_tree_mutator(node, replace_srf_mutator, arg);
+}
+
+/*
+ * SELECT id, unnest(tags) FROM t: one set-returning call over the row's
+ * columns is the same as the function in FROM, LATERAL, which is
+ * maintained: each row expands to the function's rows (none: the row is
+ * gone).  Several calls run in lockstep in PostgreSQL (not a cross product)
+ * and are refused, as are calls after aggregation and composite results.
+ */
+static void
+pull_up_target_srf(PState *ps, Query *q)
+{
+	SrfCtx		ctx = {NIL, false};
+	Node	   *call;
+	RangeTblEntry *rte;
+	RangeTblFunction *rtf;
+	RangeTblRef *rtr;
+	Var		   *var;
+	void	   *pair[2];
+	Oid			type;
+
+	if (!q->hasTargetSRFs)
+		return;
+	(void) find_srfs((Node *) q->targetList, &ctx);
+	if (list_length(ctx.found) != 1 || ctx.nested || q->hasAggs || q->groupClause ||
+		q->groupingSets || q->hasWindowFuncs || q->setOperations)
+		return;					/* refused by check_query */
+	call = linitial(ctx.found);
+	type = exprType(call);
+	if (type_is_rowtype(type))
+		return;
+	rtf = makeNode(RangeTblFunction);
+	rtf->funcexpr = copyObject(call);
+	rtf->funccolcount = 1;
+	rte = makeNode(RangeTblEntry);
+	rte->rtekind = RTE_FUNCTION;
+	rte->functions = list_make1(rtf);
+	rte->lateral = true;
+	rte->inFromCl = true;
+	rte->eref = makeAlias("srf", list_make1(makeString("srf")));
+	q->rtable = lappend(q->rtable, rte);
+	rtr = makeNode(RangeTblRef);
+	rtr->rtindex = list_length(q->rtable);
+	q->jointree->fromlist = lappend(q->jointree->fromlist, rtr);
+	var = makeVar(rtr->rtindex, 1, type, exprTypmod(call), exprCollation(call), 0);
+	pair[0] = call;
+	pair[1] = var;
+	q->targetList = (List *) replace_srf_mutator((Node *) q->targetList, pair);
+	q->hasTargetSRFs = false;
+}
 
 typedef struct ScalarCtx
 {
@@ -718,6 +803,7 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
 	ps.name = name;
 	ps.query = q;
 	ps.plan = plan;
+	pull_up_target_srf(&ps, q);
 	pull_up_scalars(&ps, q);
 	semis = extract_semis(&ps, q);
 	check_query(&ps);
