@@ -11,8 +11,12 @@
  *
  * Threads: librdkafka calls log_cb and error_cb from its own threads as well
  * as ours.  They only copy text into a fixed ring under a pthread mutex; the
- * worker drains the ring with kafka_report_logs().  Nothing here that a
- * librdkafka thread runs touches palloc, elog or any PostgreSQL state.
+ * worker drains the ring with kafka_report_logs().  The requests that block
+ * (metadata, high watermarks) run in one helper thread per source ("aside"),
+ * which calls librdkafka only, keeps every signal blocked, and answers
+ * through a mutex-guarded struct and a byte on the worker's wake pipe: the
+ * worker's loop never waits on a broker.  Nothing that a thread other than
+ * the worker's runs touches palloc, elog or any PostgreSQL state.
  *
  * Memory: KafkaSource and its arrays live in the context current at
  * kafka_source_start (the worker's long-lived one); a poll's messages are
@@ -21,6 +25,9 @@
 #include "postgres.h"
 
 #include <pthread.h>
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
 #include <librdkafka/rdkafka.h>
 
 #include "utils/builtins.h"
@@ -254,6 +261,183 @@ kafka_options_check(Jsonb *options, char *err, size_t errlen)
 	return ok;
 }
 
+/* ---------- the helper thread for blocking requests ---------- */
+
+typedef struct KafkaAside
+{
+	pthread_t	thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool		stop;
+	bool		done;			/* the thread has returned */
+	int			wake_fd;
+	rd_kafka_t *rk;
+	rd_kafka_topic_t *rkt;
+	char	   *topic;			/* malloc'd */
+	/* requests, from the worker */
+	bool		want_metadata;
+	int			want_watermarks;	/* partitions to ask about, 0: none */
+	/* answers, to the worker */
+	bool		metadata_ready;
+	int			md_err;			/* rd_kafka_resp_err_t of the request or the topic */
+	int			md_partitions;
+	bool		watermarks_ready;
+	bool		wm_ok;
+	int			wm_n;
+	int64	   *wm_hi;			/* malloc'd, like wm_lo */
+	int64	   *wm_lo;
+} KafkaAside;
+
+#define ASIDE_TIMEOUT_MS 2000
+
+static void
+aside_wake(KafkaAside *a)
+{
+	char		b = 'a';
+
+	/* a full pipe already wakes the worker */
+	if (write(a->wake_fd, &b, 1) < 0)
+		return;
+}
+
+static void *
+aside_main(void *arg)
+{
+	KafkaAside *a = arg;
+
+	pthread_mutex_lock(&a->lock);
+	for (;;)
+	{
+		while (!a->stop && !a->want_metadata && a->want_watermarks == 0)
+			pthread_cond_wait(&a->cond, &a->lock);
+		if (a->stop)
+			break;
+		if (a->want_metadata)
+		{
+			const struct rd_kafka_metadata *md = NULL;
+			rd_kafka_resp_err_t err;
+			int			nparts = 0;
+
+			a->want_metadata = false;
+			pthread_mutex_unlock(&a->lock);
+			err = rd_kafka_metadata(a->rk, 0, a->rkt, &md, ASIDE_TIMEOUT_MS);
+			if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+			{
+				if (md->topic_cnt != 1)
+					err = RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
+				else if (md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR)
+					err = md->topics[0].err;
+				else
+					nparts = md->topics[0].partition_cnt;
+				rd_kafka_metadata_destroy(md);
+			}
+			pthread_mutex_lock(&a->lock);
+			a->md_err = err;
+			a->md_partitions = nparts;
+			a->metadata_ready = true;
+		}
+		else
+		{
+			int			n = a->want_watermarks,
+						p;
+			int64	   *hi = malloc(sizeof(int64) * n);
+			int64	   *lo = malloc(sizeof(int64) * n);
+			bool		ok = (hi != NULL && lo != NULL);
+
+			a->want_watermarks = 0;
+			pthread_mutex_unlock(&a->lock);
+			for (p = 0; p < n && ok; p++)
+				ok = rd_kafka_query_watermark_offsets(a->rk, a->topic, p, &lo[p], &hi[p],
+													  ASIDE_TIMEOUT_MS) == RD_KAFKA_RESP_ERR_NO_ERROR;
+			pthread_mutex_lock(&a->lock);
+			free(a->wm_hi);
+			free(a->wm_lo);
+			a->wm_hi = hi;
+			a->wm_lo = lo;
+			a->wm_n = n;
+			a->wm_ok = ok;
+			a->watermarks_ready = true;
+		}
+		pthread_mutex_unlock(&a->lock);
+		aside_wake(a);
+		pthread_mutex_lock(&a->lock);
+	}
+	a->done = true;
+	pthread_mutex_unlock(&a->lock);
+	return NULL;
+}
+
+/* Start the helper thread with every signal blocked (they are the worker's). */
+static KafkaAside *
+aside_start(rd_kafka_t *rk, rd_kafka_topic_t *rkt, const char *topic, int wake_fd)
+{
+	KafkaAside *a = calloc(1, sizeof(KafkaAside));
+	sigset_t	all,
+				old;
+
+	if (a == NULL)
+		return NULL;
+	a->rk = rk;
+	a->rkt = rkt;
+	a->topic = strdup(topic);
+	a->wake_fd = wake_fd;
+	pthread_mutex_init(&a->lock, NULL);
+	pthread_cond_init(&a->cond, NULL);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (a->topic == NULL || pthread_create(&a->thread, NULL, aside_main, a) != 0)
+	{
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		free(a->topic);
+		free(a);
+		return NULL;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return a;
+}
+
+static void
+aside_request(KafkaAside *a, bool metadata, int watermarks)
+{
+	pthread_mutex_lock(&a->lock);
+	if (metadata)
+		a->want_metadata = true;
+	if (watermarks > 0)
+		a->want_watermarks = watermarks;
+	pthread_cond_signal(&a->cond);
+	pthread_mutex_unlock(&a->lock);
+}
+
+/*
+ * Stop the thread.  Returns false if it is still inside a librdkafka call
+ * after 5 s: then the handle must not be destroyed (the thread is left to
+ * finish on its own; the process's exit ends it at the latest).
+ */
+static bool
+aside_stop(KafkaAside *a)
+{
+	struct timespec until;
+
+	pthread_mutex_lock(&a->lock);
+	a->stop = true;
+	pthread_cond_signal(&a->cond);
+	pthread_mutex_unlock(&a->lock);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 5;
+	if (pthread_timedjoin_np(a->thread, NULL, &until) != 0)
+	{
+		pthread_detach(a->thread);
+		return false;
+	}
+	free(a->wm_hi);
+	free(a->wm_lo);
+	free(a->topic);
+	free(a);
+	return true;
+}
+
+static void take_watermarks(KafkaSource *s);
+
 /* ---------- lifecycle ---------- */
 
 static void
@@ -333,6 +517,16 @@ kafka_source_start(const char *name, Oid relid, Oid owner, const char *brokers,
 	}
 	rd_kafka_queue_io_event_enable(s->queue, wake_fd, "k", 1);
 	s->rkt = rd_kafka_topic_new(s->rk, topic, NULL);
+	s->aside = aside_start(s->rk, s->rkt, topic, wake_fd);
+	if (s->aside == NULL)
+	{
+		rd_kafka_queue_destroy(s->queue);
+		rd_kafka_topic_destroy(s->rkt);
+		rd_kafka_destroy(s->rk);
+		s->rk = NULL;
+		set_status(s, "error", "could not start a thread for the source");
+		return s;
+	}
 	s->nparts = 0;				/* assigned after the first metadata */
 	s->nknown = noffsets;
 	s->next_metadata = 0;
@@ -345,6 +539,15 @@ kafka_source_stop(KafkaSource *s)
 {
 	if (s->rk)
 	{
+		if (s->aside && !aside_stop(s->aside))
+		{
+			/* its thread is stuck in librdkafka: leave the handle to it */
+			ereport(LOG, (errmsg("pathway: Kafka source \"%s\" left a request to its brokers behind",
+								 s->name)));
+			s->rk = NULL;
+			ring_forget(s);
+			return;
+		}
 		rd_kafka_assign(s->rk, NULL);
 		if (s->queue)
 			rd_kafka_queue_destroy(s->queue);
@@ -356,9 +559,27 @@ kafka_source_stop(KafkaSource *s)
 	ring_forget(s);
 }
 
-/* (Re)assign every partition, each at its committed position. */
+/* Does a "latest" source have new partitions with no committed position? */
+static bool
+latest_needs_ends(KafkaSource *s, int nparts)
+{
+	int			known = Max(s->nparts, s->nknown);
+	int			p;
+
+	for (p = 0; p < nparts; p++)
+		if (p >= known || s->next_offset[p] < 0)
+			return true;
+	return false;
+}
+
+/*
+ * (Re)assign every partition, each at its committed position; a partition
+ * without one at ends[p] if given (a "latest" start: committed with the next
+ * epoch, so a restart and pathway.sync() know where the source started),
+ * else at the beginning or the end (auto.offset.reset).
+ */
 static void
-assign(KafkaSource *s, int nparts)
+assign(KafkaSource *s, int nparts, int64 *ends)
 {
 	rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(nparts);
 	int64	   *offs = palloc(sizeof(int64) * nparts);
@@ -368,22 +589,10 @@ assign(KafkaSource *s, int nparts)
 	for (p = 0; p < nparts; p++)
 	{
 		offs[p] = p < known ? s->next_offset[p] : -1;
-		/*
-		 * "latest": the end as of now, made explicit and committed with the
-		 * next epoch, so that a restart or pathway.sync() knows where the
-		 * source started.
-		 */
-		if (offs[p] < 0 && s->from_latest)
+		if (offs[p] < 0 && ends && ends[p] >= 0)
 		{
-			int64		lo,
-						hi;
-
-			if (rd_kafka_query_watermark_offsets(s->rk, s->topic, p, &lo, &hi, 1000) ==
-				RD_KAFKA_RESP_ERR_NO_ERROR && hi >= 0)
-			{
-				offs[p] = hi;
-				s->offsets_dirty = true;
-			}
+			offs[p] = ends[p];
+			s->offsets_dirty = true;
 		}
 		rd_kafka_topic_partition_list_add(list, s->topic, p)->offset =
 			offs[p] >= 0 ? offs[p] :
@@ -397,41 +606,60 @@ assign(KafkaSource *s, int nparts)
 	s->nknown = nparts;
 }
 
-/* Look for the topic's partitions when due; assign new ones. */
+/*
+ * Ask (through the helper thread) for the topic's partitions when due, and
+ * apply the answer when it has come: assign new partitions.
+ */
 static void
 check_metadata(KafkaSource *s)
 {
-	const struct rd_kafka_metadata *md;
-	rd_kafka_resp_err_t err;
+	KafkaAside *a = s->aside;
 	TimestampTz now = GetCurrentTimestamp();
+	bool		ready;
+	int			err = 0,
+				n = 0;
 
-	if (now < s->next_metadata)
-		return;
-	err = rd_kafka_metadata(s->rk, 0, s->rkt, &md, METADATA_TIMEOUT_MS);
-	if (err == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1 &&
-		md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR && md->topics[0].partition_cnt > 0)
+	pthread_mutex_lock(&a->lock);
+	ready = a->metadata_ready;
+	if (ready)
 	{
-		int			n = md->topics[0].partition_cnt;
-
-		if (n > s->nparts)
-			assign(s, n);
-		set_status(s, "running", NULL);
-		s->error[0] = '\0';
-		s->metadata_backoff_ms = 500;
-		s->next_metadata = TimestampTzPlusMilliseconds(now, METADATA_EVERY_MS);
+		err = a->md_err;
+		n = a->md_partitions;
+		a->metadata_ready = false;
 	}
-	else
+	pthread_mutex_unlock(&a->lock);
+	if (ready)
 	{
-		const char *why = err != RD_KAFKA_RESP_ERR_NO_ERROR ? rd_kafka_err2str(err) :
-			md->topic_cnt == 1 && md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR ?
-			rd_kafka_err2str(md->topics[0].err) : "topic has no partitions";
-
-		set_status(s, s->nparts > 0 ? "error" : "waiting", why);
-		s->next_metadata = TimestampTzPlusMilliseconds(now, s->metadata_backoff_ms);
-		s->metadata_backoff_ms = Min(s->metadata_backoff_ms * 2, METADATA_BACKOFF_MAX_MS);
+		s->md_inflight = false;
+		if (err == RD_KAFKA_RESP_ERR_NO_ERROR && n > 0)
+		{
+			if (n > s->nparts && !(s->from_latest && latest_needs_ends(s, n)))
+				assign(s, n, NULL);
+			else if (n > s->nparts && !s->wm_inflight)
+			{
+				/* "latest": the ends first, then assign there (take_watermarks) */
+				s->wm_inflight = true;
+				s->wm_assign = n;
+				aside_request(a, false, n);
+			}
+			set_status(s, "running", NULL);
+			s->error[0] = '\0';
+			s->metadata_backoff_ms = 500;
+			s->next_metadata = TimestampTzPlusMilliseconds(now, METADATA_EVERY_MS);
+		}
+		else
+		{
+			set_status(s, s->nparts > 0 ? "error" : "waiting",
+					   err != RD_KAFKA_RESP_ERR_NO_ERROR ? rd_kafka_err2str(err) : "topic has no partitions");
+			s->next_metadata = TimestampTzPlusMilliseconds(now, s->metadata_backoff_ms);
+			s->metadata_backoff_ms = Min(s->metadata_backoff_ms * 2, METADATA_BACKOFF_MAX_MS);
+		}
 	}
-	if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
-		rd_kafka_metadata_destroy(md);
+	if (!s->md_inflight && now >= s->next_metadata)
+	{
+		s->md_inflight = true;
+		aside_request(a, true, 0);
+	}
 }
 
 static char *
@@ -460,6 +688,7 @@ kafka_source_poll(KafkaSource *s, int max, MemoryContext cxt)
 	s->nbatch = 0;
 	if (s->rk == NULL)
 		return 0;
+	take_watermarks(s);
 	check_metadata(s);
 	if (s->nparts == 0 || max <= 0)
 		return 0;
@@ -516,52 +745,88 @@ kafka_source_poll(KafkaSource *s, int max, MemoryContext cxt)
 	return s->nbatch;
 }
 
+/* The helper thread's high watermarks, if they came: a "latest" assignment or a sync target. */
+static void
+take_watermarks(KafkaSource *s)
+{
+	KafkaAside *a = s->aside;
+	bool		ready,
+				ok = false;
+	int			n = 0,
+				p;
+	int64	   *ends = NULL;
+
+	if (!s->wm_inflight)
+		return;
+	pthread_mutex_lock(&a->lock);
+	ready = a->watermarks_ready;
+	if (ready)
+	{
+		ok = a->wm_ok;
+		n = a->wm_n;
+		if (ok && n > 0)
+		{
+			/* the end of each partition; -1 where it holds nothing (for sync) */
+			ends = palloc(sizeof(int64) * n * 2);
+			memcpy(ends, a->wm_hi, sizeof(int64) * n);
+			memcpy(ends + n, a->wm_lo, sizeof(int64) * n);
+		}
+		a->watermarks_ready = false;
+	}
+	pthread_mutex_unlock(&a->lock);
+	if (!ready)
+		return;
+	s->wm_inflight = false;
+	if (s->wm_assign > 0)
+	{
+		if (ok)
+			assign(s, Min(n, s->wm_assign), ends);
+		else
+			s->next_metadata = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), 1000);
+		s->wm_assign = 0;
+		return;
+	}
+	if (!ok)
+	{
+		s->sync_retry = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), 1000);
+		return;
+	}
+	for (p = 0; p < n; p++)
+		if (ends[p] <= ends[n + p])
+			ends[p] = -1;		/* empty: nothing to wait for */
+	if (s->sync_target)
+		pfree(s->sync_target);
+	s->sync_target = ends;
+	s->sync_ntarget = n;
+	s->sync_pending = s->wm_ticket;
+}
+
 /*
- * pathway.sync() asked: find out what the brokers hold now, and call the
- * ticket served once every partition is landed that far.  The request
- * blocks the worker (up to 200 ms a partition), so it is made only when
- * asked, only while the source reaches its brokers, and at most every
- * second.
+ * pathway.sync() asked: find out (through the helper thread) what the
+ * brokers hold now, and call the ticket served once every partition is
+ * landed that far.  Asked only while the source reaches its brokers; an
+ * answer that failed is asked again after a second.
  */
 void
 kafka_source_sync(KafkaSource *s)
 {
+	KafkaAside *a = s->aside;
 	int			p;
 
 	if (s->rk == NULL || s->nparts == 0)
 		return;
-	if (s->sync_requested > s->sync_pending && GetCurrentTimestamp() >= s->sync_retry &&
-		strcmp(s->status, "running") == 0)
+	take_watermarks(s);
+	if (!s->wm_inflight && s->sync_requested > s->sync_pending &&
+		GetCurrentTimestamp() >= s->sync_retry && strcmp(s->status, "running") == 0)
 	{
-		int64	   *target = palloc(sizeof(int64) * s->nparts);
-		uint64		ticket = s->sync_requested;
-		bool		ok = true;
-
-		for (p = 0; p < s->nparts && ok; p++)
-		{
-			int64		lo,
-						hi;
-
-			ok = rd_kafka_query_watermark_offsets(s->rk, s->topic, p, &lo, &hi, 200) ==
-				RD_KAFKA_RESP_ERR_NO_ERROR;
-			target[p] = (hi > lo) ? hi : -1;
-		}
-		if (!ok)
-		{
-			pfree(target);
-			s->sync_retry = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), 1000);
-			return;
-		}
-		if (s->sync_target)
-			pfree(s->sync_target);
-		s->sync_target = target;
-		s->sync_ntarget = s->nparts;
-		s->sync_pending = ticket;
+		s->wm_inflight = true;
+		s->wm_ticket = s->sync_requested;
+		aside_request(a, false, s->nparts);
 	}
 	if (s->sync_pending > s->sync_served)
 	{
 		for (p = 0; p < s->sync_ntarget; p++)
-			if (s->sync_target[p] >= 0 && s->next_offset[p] < s->sync_target[p])
+			if (s->sync_target[p] >= 0 && (p >= s->nparts || s->next_offset[p] < s->sync_target[p]))
 				return;
 		s->sync_served = s->sync_pending;
 	}

@@ -18,6 +18,7 @@
 #include "utils/timestamp.h"
 
 struct rd_kafka_conf_s;
+struct KafkaAside;
 
 typedef enum KafkaFormat
 {
@@ -51,6 +52,11 @@ typedef struct KafkaSource
 	struct rd_kafka_s *rk;
 	struct rd_kafka_queue_s *queue;
 	struct rd_kafka_topic_s *rkt;
+	struct KafkaAside *aside;	/* the thread for blocking requests (malloc'd) */
+	bool		md_inflight;	/* a metadata request is out */
+	bool		wm_inflight;	/* a high-watermark request is out */
+	uint64		wm_ticket;		/* the pathway.sync() ticket it answers */
+	int			wm_assign;		/* or: the partitions a "latest" assignment waits for */
 	int			nparts;			/* partitions assigned */
 	int			nknown;			/* entries of next_offset */
 	int64	   *next_offset;	/* landed and committed: next to read; -1 unknown */
