@@ -32,7 +32,21 @@ typedef struct PlanState_
 	List	   *pending;		/* conjuncts not applied yet */
 	struct ViewPlan *plan;
 	List	   *correlated;		/* CorrelatedScalar *: LEFT JOINed after the scope */
+	List	   *marks;			/* MarkJoin *: EXISTS inside expressions */
+	List	   *post_quals;		/* WHERE conjuncts that read a mark */
 } PState;
+
+/*
+ * EXISTS (...) inside an expression (under OR, NOT, CASE, in the select
+ * list): every row with a boolean column saying whether it has a partner.
+ * The expression reads that column as column 1 of a placeholder range
+ * table entry (rti).
+ */
+typedef struct MarkJoin
+{
+	struct SemiJoin *sj;
+	int			rti;
+} MarkJoin;
 
 /*
  * A correlated scalar subquery that is a global aggregate, in the select
@@ -74,6 +88,8 @@ extern Op *build_scope(PState *ps, Node *jt, List *extra_quals, List *vars, View
 extern Op *apply_semi(PState *ps, Op *cur, SemiJoin *sj);
 extern Op *apply_not_in(PState *ps, Op *cur, SemiJoin *sj);
 extern Node *pull_up_correlated_scalar(PState *ps, Query *q, SubLink *sl);
+extern void extract_marks(PState *ps, Query *q);
+extern Op *apply_marks(PState *ps, Op *cur);
 extern Op *apply_correlated(PState *ps, Op *cur, CorrelatedScalar *cs);
 extern List *extract_semis(PState *ps, Query *q);
 extern bool collect_aggrefs(Node *node, List **aggs);

@@ -350,6 +350,20 @@ make_values(PState *ps, int rti, ViewPlan *plan)
 	return op;
 }
 
+/* A semi-join planned once more (its subquery is planned in place), as semi or anti. */
+static SemiJoin *
+copyObject_semi(SemiJoin *sj, bool negated)
+{
+	SemiJoin   *c = palloc0(sizeof(SemiJoin));
+
+	c->sublink = sj->sublink;
+	c->negated = negated;
+	c->lkeys = copyObject(sj->lkeys);
+	c->eqops = list_copy(sj->eqops);
+	c->sub = copyObject(sj->sub);
+	return c;
+}
+
 /* One constant row of no columns: what a function that reads no table expands. */
 static Op *
 make_unit(ViewPlan *plan)
@@ -1187,6 +1201,133 @@ apply_correlated(PState *ps, Op *cur, CorrelatedScalar *cs)
 	cur = make_join(ps, cur, g, bms_make_singleton(cs->rti), cs->lkeys, rkeys, cs->eqops,
 					true, false);
 	ps->done_rels = bms_add_member(ps->done_rels, cs->rti);
+	return cur;
+}
+
+/* ---------- EXISTS inside expressions: mark joins ---------- */
+
+typedef struct MarkCtx
+{
+	PState	   *ps;
+	Query	   *q;
+} MarkCtx;
+
+static Node *
+mark_mutator(Node *node, MarkCtx *ctx)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, SubLink) && ((SubLink *) node)->subLinkType == EXISTS_SUBLINK)
+	{
+		MarkJoin   *m = palloc0(sizeof(MarkJoin));
+		RangeTblEntry *rte = makeNode(RangeTblEntry);
+		Query	   *placeholder = makeNode(Query);
+
+		m->sj = make_semi(ctx->ps, node);
+		placeholder->commandType = CMD_SELECT;
+		placeholder->targetList = list_make1(makeTargetEntry((Expr *) makeBoolConst(true, false),
+															 1, "exists", false));
+		rte->rtekind = RTE_SUBQUERY;
+		rte->subquery = placeholder;
+		rte->eref = makeAlias("exists", list_make1(makeString("exists")));
+		ctx->q->rtable = lappend(ctx->q->rtable, rte);
+		m->rti = list_length(ctx->q->rtable);
+		ctx->ps->marks = lappend(ctx->ps->marks, m);
+		return (Node *) makeVar(m->rti, 1, BOOLOID, -1, InvalidOid, 0);
+	}
+	if (IsA(node, Query))
+		return node;
+	return expression_tree_mutator(node, mark_mutator, (void *) ctx);
+}
+
+/*
+ * What extract_semis left: EXISTS under OR, NOT, CASE or in the select list
+ * becomes a mark join's column; WHERE conjuncts that read one are applied
+ * after the marks.  (IN inside an expression is three-valued: refused.)
+ */
+void
+extract_marks(PState *ps, Query *q)
+{
+	MarkCtx		ctx = {ps, q};
+	List	   *keep = NIL;
+	ListCell   *lc;
+	int			before;
+
+	if (!q->hasSubLinks)
+		return;
+	foreach(lc, q->jointree->quals ? make_ands_implicit((Expr *) q->jointree->quals) : NIL)
+	{
+		before = list_length(ps->marks);
+		{
+			Node	   *c = mark_mutator(lfirst(lc), &ctx);
+
+			if (list_length(ps->marks) > before)
+				ps->post_quals = lappend(ps->post_quals, c);
+			else
+				keep = lappend(keep, c);
+		}
+	}
+	q->jointree->quals = keep ? (Node *) make_ands_explicit(keep) : NULL;
+	if (!q->hasAggs && !q->groupClause && !q->hasWindowFuncs)
+		q->targetList = (List *) mark_mutator((Node *) q->targetList, &ctx);
+	q->hasSubLinks = checkExprHasSubLink((Node *) q->targetList) ||
+		checkExprHasSubLink(q->jointree->quals) || checkExprHasSubLink(q->havingQual) ||
+		checkExprHasSubLink((Node *) ps->post_quals);
+}
+
+/* cur's rows with one more column, the constant flag. */
+static Op *
+append_flag(Op *cur, bool flag)
+{
+	List	   *exprs = NIL;
+	ListCell   *lc;
+	Op		   *map;
+	int			i;
+
+	for (i = 0; i < cur->desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(cur->desc, i);
+
+		exprs = lappend(exprs, makeVar(1, i + 1, att->atttypid, att->atttypmod, att->attcollation, 0));
+	}
+	exprs = lappend(exprs, makeBoolConst(flag, false));
+	map = op_make(OP_MAP, desc_for_exprs(exprs));
+	map->left = cur;
+	map->nexprs = list_length(exprs);
+	map->exprs = palloc0(sizeof(ExprState *) * (map->nexprs + 1));
+	foreach(lc, exprs)
+		map->exprs[foreach_current_index(lc)] = ExecInitExpr((Expr *) lfirst(lc), NULL);
+	op_slots(map);
+	return map;
+}
+
+/*
+ * After the scope: each mark as the union of the semi-join (flag true) and
+ * the anti-join (flag false) of the rows so far; then the WHERE conjuncts
+ * that read marks.
+ */
+Op *
+apply_marks(PState *ps, Op *cur)
+{
+	ListCell   *lc;
+
+	foreach(lc, ps->marks)
+	{
+		MarkJoin   *m = lfirst(lc);
+		SemiJoin   *yes = copyObject_semi(m->sj, false);
+		SemiJoin   *no = copyObject_semi(m->sj, true);
+		Op		   *u = op_make(OP_UNION, NULL);
+		int			flagcol = cur->desc->natts;
+
+		u->left = append_flag(apply_semi(ps, cur, yes), true);
+		u->right = append_flag(apply_semi(ps, cur, no), false);
+		u->desc = CreateTupleDescCopy(u->left->desc);
+		op_slots(u);
+		ps->layout.pos[m->rti][1] = flagcol;
+		cur = u;
+	}
+	if (ps->post_quals)
+		cur = filter_on(ps, cur, (Node *) make_ands_explicit(ps->post_quals));
 	return cur;
 }
 

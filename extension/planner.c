@@ -806,11 +806,13 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
 	pull_up_target_srf(&ps, q);
 	pull_up_scalars(&ps, q);
 	semis = extract_semis(&ps, q);
+	extract_marks(&ps, q);
 	check_query(&ps);
 	if (has_join_rtes(q))
 	{
 		q->targetList = (List *) flatten_join_alias_vars(q, (Node *) q->targetList);
 		q->jointree = (FromExpr *) flatten_join_alias_vars(q, (Node *) q->jointree);
+		ps.post_quals = (List *) flatten_join_alias_vars(q, (Node *) ps.post_quals);
 	}
 	limited = (q->limitCount != NULL || q->limitOffset != NULL);
 	if (top)
@@ -830,6 +832,9 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
 			semikeys = list_concat(semikeys, ((SemiJoin *) lfirst(lc))->lkeys);
 		foreach(lc, ps.correlated)
 			semikeys = list_concat(semikeys, ((CorrelatedScalar *) lfirst(lc))->lkeys);
+		foreach(lc, ps.marks)
+			semikeys = list_concat(semikeys, ((MarkJoin *) lfirst(lc))->sj->lkeys);
+		semikeys = list_concat(semikeys, list_copy(ps.post_quals));
 		/* and the columns that functions in FROM read */
 		foreach(lc, q->rtable)
 			if (lfirst_node(RangeTblEntry, lc)->rtekind == RTE_FUNCTION)
@@ -846,6 +851,7 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
 		}
 		foreach(lc, ps.correlated)
 			cur = apply_correlated(&ps, cur, lfirst(lc));
+		cur = apply_marks(&ps, cur);
 	}
 
 	/* DISTINCT ON and LIMIT sort on columns that need not be selected */
