@@ -63,6 +63,18 @@ typedef struct AggSpec
 	int			nfinalargs;
 	bool		finalstrict;
 
+	/*
+	 * Ordered-set aggregates (percentile_cont(0.5) WITHIN GROUP (ORDER BY
+	 * x)): constant direct arguments for the final function, and the Aggref
+	 * their support functions look up (AggGetAggref) through a minimal
+	 * per-transition / per-aggregate state.
+	 */
+	int			ndirect;
+	Datum	   *directvals;
+	bool	   *directnulls;
+	struct AggStatePerTransData *pertrans;
+	struct AggStatePerAggData *peragg;
+
 	/* moving-aggregate (invertible) transition, when pg_aggregate has one */
 	bool		moving;
 	FmgrInfo	mtransfn;

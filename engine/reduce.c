@@ -27,6 +27,7 @@
 #include "postgres.h"
 
 #include "executor/executor.h"
+#include "executor/nodeAgg.h"
 #include "nodes/execnodes.h"
 #include "utils/datum.h"
 #include "utils/memutils.h"
@@ -53,6 +54,7 @@ op_init_reduce(Op *op, MemoryContext cxt)
 	op->fakeagg = makeNode(AggState);
 	op->aggecxt = makeNode(ExprContext);
 	op->aggecxt->ecxt_per_tuple_memory = op->aggcxt;
+	op->aggecxt->ecxt_per_query_memory = op->aggcxt;	/* callbacks (ordered sets) */
 	op->fakeagg->curaggcontext = op->aggecxt;
 	op->fakeagg->tmpcontext = op->aggecxt;
 	op->fcinfo = palloc0(SizeForFunctionCallInfo(FUNC_MAX_ARGS));
@@ -85,7 +87,10 @@ call_trans(Op *op, AggSpec *agg, FmgrInfo *fn, Datum state, bool statenull,
 		fcinfo->args[i + 1].value = slot->tts_values[agg->argcols[i]];
 		fcinfo->args[i + 1].isnull = slot->tts_isnull[agg->argcols[i]];
 	}
+	op->fakeagg->curpertrans = agg->pertrans;	/* AggGetAggref, for ordered sets */
+	op->fakeagg->curperagg = NULL;
 	result = FunctionCallInvoke(fcinfo);
+	op->fakeagg->curpertrans = NULL;
 	*resnull = fcinfo->isnull;
 	return result;
 }
@@ -109,10 +114,17 @@ call_final(Op *op, AggSpec *agg, FmgrInfo *fn, int nargs, bool strict,
 	fcinfo->args[0].isnull = statenull;
 	for (i = 1; i < nargs; i++)
 	{
-		fcinfo->args[i].value = (Datum) 0;
-		fcinfo->args[i].isnull = true;
+		/* an ordered set's direct arguments first, then NULLs */
+		fcinfo->args[i].value = i <= agg->ndirect ? agg->directvals[i - 1] : (Datum) 0;
+		fcinfo->args[i].isnull = i <= agg->ndirect ? agg->directnulls[i - 1] : true;
+	}
+	if (agg->peragg)
+	{
+		op->fakeagg->curperagg = agg->peragg;
+		op->fakeagg->pertrans = agg->pertrans;
 	}
 	result = FunctionCallInvoke(fcinfo);
+	op->fakeagg->curperagg = NULL;
 	*resnull = fcinfo->isnull;
 	return result;
 }
@@ -472,7 +484,10 @@ group_output(Op *op, ArrGroup *g, ReduceGroup *gs)
 		recompute(op, g, values, isnull);
 	MemoryContextSwitchTo(old);
 	result = row_form(op->desc, values, isnull);
-	MemoryContextReset(op->scratchcxt);
+	/* end what the group's aggregates registered (an ordered set's sort), then reset */
+	op->aggecxt->ecxt_per_tuple_memory = op->scratchcxt;
+	ReScanExprContext(op->aggecxt);
+	op->aggecxt->ecxt_per_tuple_memory = op->aggcxt;
 	return result;
 }
 

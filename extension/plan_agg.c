@@ -16,7 +16,9 @@
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
+#include "executor/nodeAgg.h"
 #include "optimizer/optimizer.h"
+#include "utils/datum.h"
 #include "catalog/pg_operator.h"
 #include "parser/analyze.h"
 #include "parser/parsetree.h"
@@ -102,6 +104,37 @@ aggspec_fill(PState *ps, AggSpec *spec, Aggref *aggref, int firstcol)
 	if (aclresult != ACLCHECK_OK)
 		aclcheck_error(aclresult, OBJECT_AGGREGATE, get_func_name(aggref->aggfnoid));
 
+	/*
+	 * An ordered-set aggregate: its direct arguments (constants) come first
+	 * among the input types and go to the final function; its support
+	 * functions sort the inputs themselves and find the Aggref through the
+	 * per-transition state.
+	 */
+	spec->ndirect = list_length(aggref->aggdirectargs);
+	spec->directvals = palloc0(sizeof(Datum) * (spec->ndirect + 1));
+	spec->directnulls = palloc0(sizeof(bool) * (spec->ndirect + 1));
+	foreach(lc, aggref->aggdirectargs)
+	{
+		Const	   *c = (Const *) eval_const_expressions(NULL, lfirst(lc));
+		int			i = foreach_current_index(lc);
+
+		if (!IsA(c, Const))
+			refuse(ps->name, "An ordered-set aggregate whose direct argument is not a constant", NULL);
+		inputTypes[i] = c->consttype;
+		spec->directvals[i] = c->constisnull ? (Datum) 0 :
+			datumCopy(c->constvalue, c->constbyval, c->constlen);
+		spec->directnulls[i] = c->constisnull;
+	}
+	if (aggref->aggkind != AGGKIND_NORMAL)
+	{
+		spec->pertrans = palloc0(sizeof(AggStatePerTransData));
+		spec->pertrans->aggref = copyObject(aggref);
+		spec->pertrans->aggshared = false;
+		spec->peragg = palloc0(sizeof(AggStatePerAggData));
+		spec->peragg->aggref = spec->pertrans->aggref;
+		spec->peragg->transno = 0;
+	}
+
 	/* args holds the inputs, then any ORDER BY-only expressions (resjunk) */
 	spec->argcols = palloc(sizeof(int) * (nargs + 1));
 	nargs = 0;
@@ -111,13 +144,14 @@ aggspec_fill(PState *ps, AggSpec *spec, Aggref *aggref, int firstcol)
 
 		if (tle->resjunk)
 			continue;
-		inputTypes[nargs] = exprType((Node *) tle->expr);
+		inputTypes[spec->ndirect + nargs] = exprType((Node *) tle->expr);
 		spec->argcols[nargs++] = firstcol + foreach_current_index(lc);
 	}
 	spec->nargs = nargs;
 
-	/* ORDER BY and DISTINCT inside the call: sort a group's inputs first */
-	sortclauses = aggref->aggdistinct ? aggref->aggdistinct : aggref->aggorder;
+	/* ORDER BY and DISTINCT inside the call: sort a group's inputs first (an ordered set sorts itself) */
+	sortclauses = aggref->aggkind != AGGKIND_NORMAL ? NIL :
+		aggref->aggdistinct ? aggref->aggdistinct : aggref->aggorder;
 	spec->distinct = (aggref->aggdistinct != NIL);
 	spec->nsort = list_length(sortclauses);
 	spec->sortcols = palloc0(sizeof(int) * (spec->nsort + 1));
@@ -140,8 +174,8 @@ aggspec_fill(PState *ps, AggSpec *spec, Aggref *aggref, int firstcol)
 
 	/* plain transition */
 	transtype = resolve_aggregate_transtype(aggref->aggfnoid, agg->aggtranstype,
-											inputTypes, nargs);
-	build_aggregate_transfn_expr(inputTypes, nargs, 0, aggref->aggvariadic,
+											inputTypes, spec->ndirect + nargs);
+	build_aggregate_transfn_expr(inputTypes, spec->ndirect + nargs, spec->ndirect, aggref->aggvariadic,
 								 transtype, aggref->inputcollid,
 								 agg->aggtransfn, InvalidOid, &transexpr, &invexpr);
 	set_fn(&spec->transfn, agg->aggtransfn, transexpr);
@@ -151,7 +185,7 @@ aggspec_fill(PState *ps, AggSpec *spec, Aggref *aggref, int firstcol)
 	if (OidIsValid(agg->aggfinalfn))
 	{
 		spec->has_final = true;
-		spec->nfinalargs = agg->aggfinalextra ? nargs + 1 : 1;
+		spec->nfinalargs = agg->aggfinalextra ? spec->ndirect + nargs + 1 : spec->ndirect + 1;
 		build_aggregate_finalfn_expr(inputTypes, spec->nfinalargs, transtype,
 									 aggref->aggtype, aggref->inputcollid,
 									 agg->aggfinalfn, &finalexpr);

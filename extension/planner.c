@@ -135,7 +135,14 @@ check_walker(Node *node, PState *ps)
 		Aggref	   *agg = (Aggref *) node;
 
 		if (agg->aggkind != AGGKIND_NORMAL)
-			refuse(ps->name, "An ordered-set or hypothetical-set aggregate", NULL);
+		{
+			ListCell   *la;
+
+			foreach(la, agg->aggdirectargs)
+				if (!IsA(eval_const_expressions(NULL, lfirst(la)), Const))
+					refuse(ps->name, "An ordered-set aggregate whose direct argument is not a constant",
+						   "Give the fraction as a constant: percentile_cont(0.5) WITHIN GROUP (ORDER BY x).");
+		}
 		if (agg->agglevelsup > 0)
 			refuse(ps->name, "An outer-level aggregate", NULL);
 	}
