@@ -89,6 +89,7 @@ extern Op *apply_semi(PState *ps, Op *cur, SemiJoin *sj);
 extern Op *apply_not_in(PState *ps, Op *cur, SemiJoin *sj);
 extern Node *pull_up_correlated_scalar(PState *ps, Query *q, SubLink *sl);
 extern void extract_marks(PState *ps, Query *q);
+extern void decorrelate_laterals(PState *ps, Query *q);
 extern Op *apply_marks(PState *ps, Op *cur);
 extern Op *apply_correlated(PState *ps, Op *cur, CorrelatedScalar *cs);
 extern List *extract_semis(PState *ps, Query *q);

@@ -1204,6 +1204,174 @@ apply_correlated(PState *ps, Op *cur, CorrelatedScalar *cs)
 	return cur;
 }
 
+/* ---------- LATERAL subqueries correlated through equalities ---------- */
+
+/* The join expression (or the top FromExpr) whose direct child is rti; NULL if none. */
+static Node *
+parent_of(Node *jt, int rti)
+{
+	ListCell   *lc;
+
+	if (jt == NULL)
+		return NULL;
+	if (IsA(jt, FromExpr))
+	{
+		foreach(lc, ((FromExpr *) jt)->fromlist)
+		{
+			Node	   *n = lfirst(lc);
+			Node	   *p;
+
+			if (IsA(n, RangeTblRef) && ((RangeTblRef *) n)->rtindex == rti)
+				return jt;
+			if ((p = parent_of(n, rti)) != NULL)
+				return p;
+		}
+	}
+	else if (IsA(jt, JoinExpr))
+	{
+		JoinExpr   *j = (JoinExpr *) jt;
+		Node	   *p;
+
+		if ((IsA(j->larg, RangeTblRef) && ((RangeTblRef *) j->larg)->rtindex == rti) ||
+			(IsA(j->rarg, RangeTblRef) && ((RangeTblRef *) j->rarg)->rtindex == rti))
+			return jt;
+		if ((p = parent_of(j->larg, rti)) != NULL)
+			return p;
+		return parent_of(j->rarg, rti);
+	}
+	return NULL;
+}
+
+/*
+ * FROM t, LATERAL (SELECT ... FROM s WHERE s.k = t.k AND ...) x: the
+ * subquery yields its side of the correlation as extra columns (grouped
+ * and DISTINCT per key as well), and the equalities join it like any other
+ * subquery (in WHERE, or in the ON of the LEFT or inner join it is the
+ * right side of).  Other LATERAL subqueries are refused.
+ */
+void
+decorrelate_laterals(PState *ps, Query *q)
+{
+	ListCell   *lr;
+
+	foreach(lr, q->rtable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lr);
+		int			rti = foreach_current_index(lr) + 1;
+		Query	   *sub;
+		List	   *keep = NIL,
+				   *conds = NIL;
+		ListCell   *lc;
+		Node	   *parent;
+		int			resno;
+		Index		ref = 0;
+
+		if (rte->rtekind != RTE_SUBQUERY || !rte->lateral)
+			continue;
+		sub = rte->subquery;
+		if (!contain_vars_of_level((Node *) sub, 1))
+		{
+			rte->lateral = false;
+			continue;
+		}
+		if (sub->hasAggs && sub->groupClause == NIL)
+			refuse(ps->name, "A LATERAL subquery that is a global aggregate",
+				   "Use correlated scalar subqueries in the select list: (SELECT count(*) FROM s WHERE s.k = t.k).");
+		if (sub->limitCount || sub->limitOffset || sub->setOperations || sub->hasWindowFuncs ||
+			sub->hasDistinctOn || sub->groupingSets || sub->cteList || sub->hasTargetSRFs ||
+			sub->havingQual || sub->hasSubLinks)
+			refuse(ps->name, "This LATERAL subquery",
+				   "A LATERAL subquery is maintained when it is a join, GROUP BY or DISTINCT correlated by equalities in its WHERE.");
+		parent = parent_of((Node *) q->jointree, rti);
+		if (parent == NULL ||
+			(IsA(parent, JoinExpr) &&
+			 ((((JoinExpr *) parent)->jointype != JOIN_INNER && ((JoinExpr *) parent)->jointype != JOIN_LEFT) ||
+			  !IsA(((JoinExpr *) parent)->rarg, RangeTblRef) ||
+			  ((RangeTblRef *) ((JoinExpr *) parent)->rarg)->rtindex != rti)))
+			refuse(ps->name, "A LATERAL subquery in this place of FROM", "Use it in a comma list or as the right side of a [LEFT] JOIN.");
+
+		resno = list_length(sub->targetList);
+		if (sub->groupClause || sub->distinctClause)
+		{
+			foreach(lc, sub->targetList)
+				ref = Max(ref, lfirst_node(TargetEntry, lc)->ressortgroupref);
+		}
+		foreach(lc, sub->jointree->quals ? make_ands_implicit((Expr *) sub->jointree->quals) : NIL)
+		{
+			Node	   *c = lfirst(lc);
+			OpExpr	   *op = (OpExpr *) c;
+			Node	   *outer = NULL,
+					   *in = NULL;
+			Oid			eqop = InvalidOid;
+			TargetEntry *te;
+			Var		   *kv;
+
+			if (!contain_vars_of_level(c, 1))
+			{
+				keep = lappend(keep, c);
+				continue;
+			}
+			if (IsA(c, OpExpr) && list_length(op->args) == 2)
+			{
+				Node	   *a = linitial(op->args);
+				Node	   *b = lsecond(op->args);
+
+				if (only_outer_vars(a) && !contain_vars_of_level(b, 1))
+					outer = a, in = b;
+				else if (only_outer_vars(b) && !contain_vars_of_level(a, 1))
+					outer = b, in = a;
+				if (outer)
+					eqop = same_type_equality(op, &outer, &in);
+			}
+			if (!OidIsValid(eqop))
+				refuse(ps->name, "A LATERAL subquery correlated other than by equalities",
+					   "Correlate it through equalities such as s.k = t.k.");
+			outer = copyObject(outer);
+			IncrementVarSublevelsUp(outer, -1, 1);
+			resno++;
+			te = makeTargetEntry((Expr *) in, resno, psprintf("lateral_key%d", resno), false);
+			if (sub->groupClause || sub->distinctClause)
+			{
+				SortGroupClause *g = makeNode(SortGroupClause);
+				bool		hashable;
+
+				te->ressortgroupref = ++ref;
+				g->tleSortGroupRef = ref;
+				get_sort_group_operators(exprType(in), false, true, false,
+										 &g->sortop, &g->eqop, NULL, &hashable);
+				g->hashable = hashable;
+				if (sub->groupClause)
+					sub->groupClause = lappend(sub->groupClause, g);
+				if (sub->distinctClause)
+					sub->distinctClause = lappend(sub->distinctClause, copyObject(g));
+			}
+			sub->targetList = lappend(sub->targetList, te);
+			rte->eref->colnames = lappend(rte->eref->colnames, makeString(te->resname));
+			kv = makeVar(rti, resno, exprType(in), exprTypmod(in), exprCollation(in), 0);
+			conds = lappend(conds, make_opclause(eqop, BOOLOID, false, (Expr *) kv, (Expr *) outer,
+												 InvalidOid, exprCollation(in)));
+		}
+		sub->jointree->quals = keep ? (Node *) make_ands_explicit(keep) : NULL;
+		if (contain_vars_of_level((Node *) sub, 1))
+			refuse(ps->name, "An outer reference in a LATERAL subquery other than an equality in its WHERE", NULL);
+		if (IsA(parent, JoinExpr))
+		{
+			JoinExpr   *j = (JoinExpr *) parent;
+
+			j->quals = j->quals ? (Node *) make_andclause(lappend(list_make1(j->quals), make_ands_explicit(conds)))
+				: (Node *) make_ands_explicit(conds);
+		}
+		else
+		{
+			FromExpr   *f = (FromExpr *) parent;
+
+			f->quals = f->quals ? (Node *) make_andclause(lappend(list_make1(f->quals), make_ands_explicit(conds)))
+				: (Node *) make_ands_explicit(conds);
+		}
+		rte->lateral = false;
+	}
+}
+
 /* ---------- EXISTS inside expressions: mark joins ---------- */
 
 typedef struct MarkCtx

@@ -810,6 +810,7 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
 	ps.name = name;
 	ps.query = q;
 	ps.plan = plan;
+	decorrelate_laterals(&ps, q);
 	pull_up_target_srf(&ps, q);
 	pull_up_scalars(&ps, q);
 	semis = extract_semis(&ps, q);
