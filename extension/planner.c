@@ -500,7 +500,7 @@ scalar_mutator(Node *node, ScalarCtx *ctx)
 		if (contain_vars_of_level((Node *) sub, 1))
 		{
 			if (!ctx->in_targets)
-				refuse(ctx->ps->name, "A correlated scalar subquery outside the select list",
+				refuse(ctx->ps->name, "A correlated scalar subquery here",
 					   "Rewrite it as a join with GROUP BY.");
 			return pull_up_correlated_scalar(ctx->ps, ctx->q, sl);
 		}
@@ -535,13 +535,33 @@ pull_up_scalars(PState *ps, Query *q)
 		return;
 	ctx.ps = ps;
 	ctx.q = q;
-	ctx.in_targets = false;
-	q->jointree->quals = scalar_mutator(q->jointree->quals, &ctx);
+	/*
+	 * WHERE: a conjunct that reads a correlated scalar subquery is applied
+	 * after its LEFT JOIN (with the marks' conditions, apply_marks).
+	 */
+	ctx.in_targets = true;
+	{
+		List	   *keep = NIL;
+		ListCell   *lc;
+
+		foreach(lc, q->jointree->quals ? make_ands_implicit((Expr *) q->jointree->quals) : NIL)
+		{
+			int			before = list_length(ps->correlated);
+			Node	   *c = scalar_mutator(lfirst(lc), &ctx);
+
+			if (list_length(ps->correlated) > before)
+				ps->post_quals = lappend(ps->post_quals, c);
+			else
+				keep = lappend(keep, c);
+		}
+		q->jointree->quals = keep ? (Node *) make_ands_explicit(keep) : NULL;
+	}
 	ctx.in_targets = !q->hasWindowFuncs && !q->setOperations;
 	if (!q->hasAggs && !q->groupClause)
 		q->targetList = (List *) scalar_mutator((Node *) q->targetList, &ctx);
 	q->hasSubLinks = checkExprHasSubLink((Node *) q->targetList) ||
-		checkExprHasSubLink(q->jointree->quals) || checkExprHasSubLink(q->havingQual);
+		checkExprHasSubLink(q->jointree->quals) || checkExprHasSubLink(q->havingQual) ||
+		checkExprHasSubLink((Node *) ps->post_quals);
 }
 
 /* ---------- subqueries, WITH, set operations ---------- */

@@ -1,7 +1,7 @@
 -- Uncorrelated scalar subqueries that are global aggregates, in WHERE and in
 -- the select list: every row is re-judged when the aggregate moves.  Others
--- (possibly no row or several, or correlated in WHERE) are refused; correlated
--- ones in the select list: 205_correlated_scalar.sql.  Exact rows, then
+-- (possibly no row or several, or correlated in HAVING) are refused; correlated
+-- ones in the select list and WHERE: 205_correlated_scalar.sql.  Exact rows, then
 -- the oracle.  Autocommit; cleans up.
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pathway;
@@ -31,8 +31,8 @@ SELECT pathway.sync();
 SELECT bag_eq('TABLE t200_above', $$VALUES (4, 100)$$, 'a new row moves the average: others drop out');
 SELECT is((SELECT count(*) FROM t200_share WHERE top IS NULL), 4::bigint, 'max over an empty table is NULL for every row');
 
-SELECT throws_ok($$SELECT pathway.create_view('t200_bad', 'SELECT id FROM t200_o o WHERE 1 < (SELECT max(price) FROM t200_p p WHERE p.id = o.id)')$$,
-  '0A000', 'cannot maintain view "t200_bad"', 'a correlated scalar subquery in WHERE is refused');
+SELECT throws_ok($$SELECT pathway.create_view('t200_bad', 'SELECT id FROM t200_o o GROUP BY id HAVING count(*) < (SELECT max(price) FROM t200_p p WHERE p.id = o.id)')$$,
+  '0A000', 'cannot maintain view "t200_bad"', 'a correlated scalar subquery in HAVING is refused');
 SELECT throws_ok($$SELECT pathway.create_view('t200_bad', 'SELECT id, (SELECT price FROM t200_p LIMIT 1) FROM t200_o')$$,
   '0A000', 'cannot maintain view "t200_bad"', 'a scalar subquery that may yield no row is refused');
 

@@ -1,4 +1,4 @@
--- Correlated scalar subqueries in the select list that are global
+-- Correlated scalar subqueries in the select list and in WHERE that are global
 -- aggregates: the aggregate grouped by the correlation, LEFT JOINed, and the
 -- aggregate of no rows for rows without partners (count 0, sum NULL), as
 -- PostgreSQL computes them.  NULL keys, partners appearing and vanishing,
@@ -9,7 +9,7 @@ CREATE EXTENSION IF NOT EXISTS pathway;
 
 DROP TABLE IF EXISTS t205_c, t205_o CASCADE;
 
-SELECT plan(9);
+SELECT plan(11);
 
 CREATE TABLE t205_c (id int, region int, name text);
 CREATE TABLE t205_o (cust int, region int, amount int);
@@ -25,7 +25,13 @@ SELECT lives_ok($$SELECT pathway.create_view('t205_v', $q$
 SELECT lives_ok($$SELECT pathway.create_view('t205_cross', $q$
   SELECT c.name, (SELECT count(*) FROM t205_o o WHERE o.cust::bigint = c.id) AS n FROM t205_c c $q$)$$,
   'correlated across types (bigint = int)');
+SELECT lives_ok($$SELECT pathway.create_view('t205_where', $q$
+  SELECT c.name FROM t205_c c
+   WHERE (SELECT count(*) FROM t205_o o WHERE o.cust = c.id) >= 2 OR c.name = 'n' $q$)$$,
+  'a correlated scalar subquery in WHERE, under OR');
 SELECT pathway.sync();
+SELECT results_eq('SELECT name FROM t205_where ORDER BY name', $$VALUES ('a'), ('n')$$,
+  'WHERE: rows with two partners or more, and n');
 SELECT results_eq('SELECT name, n, big, top FROM t205_v ORDER BY name',
   $$VALUES ('a', 3::bigint, 1010::bigint, 10), ('b', 1, 7, 7), ('c', 0, NULL, -1), ('n', 0, NULL, -1)$$,
   'counts of no rows are 0, sums NULL, coalesce applied to the empty aggregate');
@@ -51,7 +57,8 @@ INSERT INTO t205_o SELECT CASE WHEN g % 17 = 0 THEN NULL ELSE g % 25 END, g % 3,
 DELETE FROM t205_o WHERE amount % 11 = 0;
 UPDATE t205_o SET cust = cust + 1 WHERE amount % 7 = 0;
 SELECT pathway.sync();
-SELECT is((SELECT count(*) FROM pathway.check_view('t205_v')) + (SELECT count(*) FROM pathway.check_view('t205_cross')),
+SELECT is((SELECT count(*) FROM pathway.check_view('t205_v')) + (SELECT count(*) FROM pathway.check_view('t205_cross'))
+        + (SELECT count(*) FROM pathway.check_view('t205_where')),
   0::bigint, 'both views equal their query after random changes');
 SELECT cmp_ok((SELECT count(*) FROM t205_v WHERE n > 0), '>', 0::bigint, 'not trivially zero');
 
@@ -62,5 +69,6 @@ SELECT throws_ok($$SELECT pathway.create_view('t205_bad', 'SELECT c.region, coun
 
 SELECT pathway.drop_view('t205_v');
 SELECT pathway.drop_view('t205_cross');
+SELECT pathway.drop_view('t205_where');
 DROP TABLE t205_c, t205_o;
 SELECT * FROM finish();
