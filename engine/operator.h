@@ -89,6 +89,15 @@ typedef struct AggSpec
 	FmgrInfo	mfinalfn;
 	int			nmfinalargs;
 	bool		mfinalstrict;
+
+	/*
+	 * min/max (an aggregate with a sort operator): run as a moving aggregate
+	 * whose inverse gives up (the group is reseeded from its rows) only when
+	 * the value removed equals the current extreme; any other removal
+	 * leaves the state as it is.
+	 */
+	bool		extreme;
+	FmgrInfo	extreme_eq;		/* the type's equality */
 } AggSpec;
 
 typedef struct Op

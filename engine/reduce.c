@@ -220,6 +220,19 @@ moving_apply(Op *op, ReduceGroup *gs, TupleTableSlot *slot, int sign)
 				inconsistent();
 			moving_reset(op, agg, gs, a);
 		}
+		else if (agg->extreme)
+		{
+			/* min/max: only removing the extreme itself needs the group's rows */
+			if (gs->nulls[a] ||
+				DatumGetBool(FunctionCall2Coll(&agg->extreme_eq, agg->collation,
+											   slot->tts_values[agg->argcols[0]], gs->states[a])))
+			{
+				MemoryContextSwitchTo(old);
+				MemoryContextReset(op->scratchcxt);
+				return false;
+			}
+			gs->ntrans[a]--;
+		}
 		else
 		{
 			v = call_trans(op, agg, &agg->minvfn, gs->states[a], gs->nulls[a],

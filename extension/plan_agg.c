@@ -222,6 +222,31 @@ aggspec_fill(PState *ps, AggSpec *spec, Aggref *aggref, int firstcol)
 			spec->mfinalstrict = func_strict(agg->aggmfinalfn);
 		}
 	}
+	/*
+	 * min and max: their transition (int4smaller, text_larger, ...) as a
+	 * moving one; a removal gives up only when it removes the extreme.
+	 */
+	if (!spec->moving && OidIsValid(agg->aggsortop) && spec->nsort == 0 && spec->ndirect == 0 &&
+		nargs == 1 && !OidIsValid(agg->aggfinalfn) && spec->transstrict &&
+		transtype == inputTypes[0] && !aggref->aggdistinct)
+	{
+		TypeCacheEntry *tc = lookup_type_cache(transtype, TYPECACHE_EQ_OPR_FINFO);
+
+		if (OidIsValid(tc->eq_opr_finfo.fn_oid))
+		{
+			spec->moving = true;
+			spec->extreme = true;
+			fmgr_info_copy(&spec->extreme_eq, &tc->eq_opr_finfo, CurrentMemoryContext);
+			spec->mtransfn = spec->transfn;
+			spec->mtransstrict = spec->transstrict;
+			spec->mtranslen = spec->translen;
+			spec->mtransbyval = spec->transbyval;
+			spec->mtrans_internal = false;
+			spec->minitval = spec->initval;
+			spec->minitnull = spec->initnull;
+			spec->has_mfinal = false;
+		}
+	}
 	ReleaseSysCache(tup);
 }
 
@@ -326,8 +351,8 @@ build_reduce(PState *ps, Op *input, List *keyexprs, List *eqops, List *aggrefs,
 		spec->filtercol = a->aggfilter ? i++ : -1;
 		if (!spec->moving)
 			red->all_moving = false;
-		if (spec->mtrans_internal)
-			any_internal = true;
+		if (spec->mtrans_internal || spec->extreme)
+			any_internal = true;	/* a group may need its rows to reseed */
 	}
 	red->arr = arrangement_create(CurrentMemoryContext, "pathway groups",
 								  grouping_keyspec(ps, keyexprs, eqops),
