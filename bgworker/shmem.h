@@ -103,6 +103,7 @@ typedef struct PathwayDb
 	int			nsinks;
 	PathwaySinkShm sinks[PATHWAY_MAX_SOURCES];
 	pg_atomic_uint64 catalog_gen;	/* bumped when the view catalog commits a change */
+	uint64		catalog_gen_loaded; /* the last one the worker has read (under lock) */
 	ConditionVariable progress;
 } PathwayDb;
 

@@ -323,6 +323,7 @@ publish(void)
 	if (mydb->reset_requested)
 		reset_stats();
 	mydb->frontier = frontier;
+	mydb->catalog_gen_loaded = catalog_gen_seen;
 	foreach(lc, views)
 	{
 		if (n >= PATHWAY_MAX_VIEWS)
@@ -671,6 +672,54 @@ load_sinks(void)
 	sinks = keep;
 }
 
+/*
+ * ALTER TABLE committed (pathway.rebuild_requests, inside SPI): it may have
+ * attached or detached partitions or inheritance children, moving rows in
+ * or out of a parent without any row change.  Rebuild the views that read
+ * the altered table, a partitioned table or a table with children.
+ */
+static void
+load_rebuild_requests(void)
+{
+	List	   *altered = NIL;
+	ListCell   *lc;
+	uint64		i;
+
+	SPI_execute("DELETE FROM pathway.rebuild_requests RETURNING relid", false, 0);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+
+		altered = lappend_oid(altered, DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+																	   SPI_tuptable->tupdesc, 1, &isnull)));
+	}
+	if (altered == NIL)
+		return;
+	foreach(lc, views)
+	{
+		LiveView   *v = lfirst(lc);
+		ListCell   *lr;
+		bool		hit = false;
+
+		if (v->plan == NULL || v->state == PVS_FAILED)
+			continue;
+		foreach(lr, v->plan->relids)
+		{
+			Oid			r = lfirst_oid(lr);
+
+			if (list_member_oid(altered, r) || get_rel_relkind(r) == RELKIND_PARTITIONED_TABLE ||
+				has_subclass(r))
+				hit = true;
+		}
+		if (hit)
+		{
+			ereport(LOG, (errmsg("pathway: rebuilding view \"%s\" after ALTER TABLE", v->name)));
+			view_free_state(v);
+			v->state = PVS_STARTING;
+		}
+	}
+}
+
 /* Read pathway.catalog: add new views, forget dropped ones. */
 static void
 load_catalog(void)
@@ -722,6 +771,7 @@ load_catalog(void)
 		}
 		load_sources();
 		load_sinks();
+		load_rebuild_requests();
 		SPI_finish();
 	}
 	PopActiveSnapshot();
@@ -878,8 +928,8 @@ adopt_one(LiveView *v, Snapshot snap, MemoryContext chunk_cxt)
 		mapped = palloc(sizeof(Datum) * topdesc->natts);
 		mapnull = palloc(sizeof(bool) * topdesc->natts);
 
-		/* a partitioned table is the rows of its leaves, laid out as its own */
-		if (top->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)
+		/* a partitioned table (or an inheritance parent) is the rows of its leaves (and its own), laid out as its own */
+		if (top->rd_rel->relkind == RELKIND_PARTITIONED_TABLE || has_subclass(src->relid))
 			parts = find_all_inheritors(src->relid, AccessShareLock, NULL);
 		foreach(lp, parts)
 		{

@@ -42,7 +42,12 @@
 #include "replication/slot.h"
 #include "storage/proc.h"
 #include "storage/procarray.h"
+#include "access/genam.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
 #include "catalog/partition.h"
+#include "catalog/pg_inherits.h"
+#include "utils/fmgroids.h"
 #include "utils/datum.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
@@ -198,7 +203,49 @@ copy_tuple(WatchedRel *w, TupleDesc desc, HeapTuple tup, Datum *oldvals,
 	return copy_values(w, desc, values, isnull, oldvals, oldnulls, c);
 }
 
-/* The route of a leaf partition to its watched ancestors (found once). */
+/*
+ * A table's ancestors: a partition's, or an inheritance child's through
+ * pg_inherits (read under the decoding's historic snapshot).
+ */
+static List *
+ancestors_of(Relation rel)
+{
+	List	   *result = NIL;
+	List	   *todo;
+	Relation	inh;
+
+	if (rel->rd_rel->relispartition)
+		return get_partition_ancestors(RelationGetRelid(rel));
+	inh = table_open(InheritsRelationId, AccessShareLock);
+	todo = list_make1_oid(RelationGetRelid(rel));
+	while (todo != NIL)
+	{
+		Oid			child = linitial_oid(todo);
+		ScanKeyData key;
+		SysScanDesc scan;
+		HeapTuple	tup;
+
+		todo = list_delete_first(todo);
+		ScanKeyInit(&key, Anum_pg_inherits_inhrelid, BTEqualStrategyNumber, F_OIDEQ,
+					ObjectIdGetDatum(child));
+		scan = systable_beginscan(inh, InheritsRelidSeqnoIndexId, true, NULL, 1, &key);
+		while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		{
+			Oid			parent = ((Form_pg_inherits) GETSTRUCT(tup))->inhparent;
+
+			if (!list_member_oid(result, parent))
+			{
+				result = lappend_oid(result, parent);
+				todo = lappend_oid(todo, parent);
+			}
+		}
+		systable_endscan(scan);
+	}
+	table_close(inh, AccessShareLock);
+	return result;
+}
+
+/* The route of a partition or inheritance child to its watched ancestors (found once). */
 static PartRoute *
 route_for(Relation leaf)
 {
@@ -216,7 +263,7 @@ route_for(Relation leaf)
 	r->relid = relid;
 	r->ntargets = 0;
 	old = MemoryContextSwitchTo(TopMemoryContext);
-	ancestors = get_partition_ancestors(relid);
+	ancestors = ancestors_of(leaf);
 	foreach(lc, ancestors)
 	{
 		Oid			a = lfirst_oid(lc);
@@ -330,6 +377,17 @@ route_invalidate(Datum arg, Oid relid)
 	}
 }
 
+/*
+ * Could this table be an inheritance child of a watched table?  Its route
+ * is looked up once (pg_inherits) and cached until its relcache entry is
+ * invalidated, as ALTER TABLE ... INHERIT does.
+ */
+static bool
+may_inherit(Relation rel)
+{
+	return !rel->rd_rel->relispartition && rel->rd_rel->relkind == RELKIND_RELATION;
+}
+
 static void
 add_change(DecodedChange *c)
 {
@@ -368,8 +426,8 @@ plugin_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 		default:
 			return;
 	}
-	/* a partition's rows also belong to its watched ancestors */
-	if (relation->rd_rel->relispartition)
+	/* a partition's (or an inheritance child's) rows also belong to its watched ancestors */
+	if (relation->rd_rel->relispartition || may_inherit(relation))
 		route_change(relation, txn, oldtup, newtup,
 					 change->action != REORDER_BUFFER_CHANGE_INSERT && oldtup == NULL);
 
@@ -422,7 +480,7 @@ plugin_truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, int nrelatio
 
 		if (hash_search(watched, &relid, HASH_FIND, NULL))
 			note_unfollowable(relid);
-		if (relations[i]->rd_rel->relispartition)
+		if (relations[i]->rd_rel->relispartition || may_inherit(relations[i]))
 		{
 			PartRoute  *r = route_for(relations[i]);
 			int			t;

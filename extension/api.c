@@ -20,7 +20,9 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_inherits.h"
+#include "commands/event_trigger.h"
 #include "commands/extension.h"
+#include "tcop/deparse_utility.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "commands/trigger.h"
@@ -55,6 +57,7 @@ PG_FUNCTION_INFO_V1(pathway_stats_reset);
 PG_FUNCTION_INFO_V1(pathway_catalog_changed);
 PG_FUNCTION_INFO_V1(pathway_maintained_table);
 PG_FUNCTION_INFO_V1(pathway_extension_created);
+PG_FUNCTION_INFO_V1(pathway_on_alter_table);
 
 static void
 spi_exec(const char *sql)
@@ -128,10 +131,11 @@ ensure_replica_identity(Oid relid)
 {
 	Relation	rel = table_open(relid, AccessShareLock);
 	char		ident = rel->rd_rel->relreplident;
-	bool		partitioned = rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE;
+	bool		partitioned = rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE ||
+		has_subclass(relid);
 
 	table_close(rel, AccessShareLock);
-	/* a partitioned table's changes are its partitions': each needs it */
+	/* a partitioned table's changes are its partitions' (a parent's, its children's too): each needs it */
 	if (partitioned)
 	{
 		ListCell   *lc;
@@ -519,6 +523,7 @@ pathway_sync(PG_FUNCTION_ARGS)
 	bool		failed = false;
 	Oid			failed_relid = InvalidOid;
 	char	   *source = NULL;
+	uint64		catalog_gen;
 	SourceTicket *tickets;
 	int			ntickets;
 
@@ -566,6 +571,8 @@ pathway_sync(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("pathway engine is not running in this database")));
 
+	/* catalog changes committed before the call (a rebuild after ALTER TABLE) are read first */
+	catalog_gen = pg_atomic_read_u64(&db->catalog_gen);
 	tickets = source_tickets(source, source ? InvalidOid : relid, &ntickets);
 	take_tickets(db, tickets, ntickets);
 	pathway_wake_worker(MyDatabaseId);
@@ -583,6 +590,8 @@ pathway_sync(PG_FUNCTION_ARGS)
 
 		LWLockAcquire(pathway_shm->lock, LW_SHARED);
 		state = sync_state(db, target, relids, &failed_relid);
+		if (state == SYNC_DONE && db->catalog_gen_loaded < catalog_gen)
+			state = SYNC_WAIT;
 		behind = tickets_waiting(db, tickets, ntickets, behind_error, &untaken);
 		if (behind)
 		{
@@ -772,6 +781,60 @@ pathway_maintained_table(PG_FUNCTION_ARGS)
 			 errdetail("A live view's table is written only by the pathway engine."),
 			 errhint("Write to the view's source tables instead, or drop the view with pathway.drop_view().")));
 	return PointerGetDatum(NULL);
+}
+
+/*
+ * ALTER TABLE ... ATTACH/DETACH PARTITION, INHERIT, NO INHERIT move rows in
+ * or out of a parent without a row change that decoding would see: ask the
+ * engine to rebuild the views concerned (pathway.rebuild_requests).
+ */
+Datum
+pathway_on_alter_table(PG_FUNCTION_ARGS)
+{
+	uint64		i;
+	List	   *relids = NIL;
+	ListCell   *lc;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		elog(ERROR, "pathway._on_alter_table() must be called as an event trigger");
+	SPI_connect();
+	SPI_execute("SELECT objid, command FROM pg_catalog.pg_event_trigger_ddl_commands() "
+				"WHERE classid = 'pg_catalog.pg_class'::pg_catalog.regclass", true, 0);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Oid			objid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		CollectedCommand *cmd = (CollectedCommand *) DatumGetPointer(SPI_getbinval(SPI_tuptable->vals[i],
+																				   SPI_tuptable->tupdesc, 2, &isnull));
+
+		if (isnull || cmd == NULL || cmd->type != SCT_AlterTable)
+			continue;
+		foreach(lc, cmd->d.alterTable.subcmds)
+		{
+			AlterTableCmd *at = (AlterTableCmd *) ((CollectedATSubcmd *) lfirst(lc))->parsetree;
+
+			if (IsA(at, AlterTableCmd) &&
+				(at->subtype == AT_AttachPartition || at->subtype == AT_DetachPartition ||
+				 at->subtype == AT_DetachPartitionFinalize ||
+				 at->subtype == AT_AddInherit || at->subtype == AT_DropInherit))
+				relids = list_append_unique_oid(relids, objid);
+		}
+	}
+	foreach(lc, relids)
+	{
+		Datum		args[1] = {ObjectIdGetDatum(lfirst_oid(lc))};
+		Oid			types[1] = {OIDOID};
+		Oid			save_user;
+		int			save_sec;
+
+		GetUserIdAndSecContext(&save_user, &save_sec);
+		SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+		SPI_execute_with_args("INSERT INTO pathway.rebuild_requests (relid) VALUES ($1)",
+							  1, types, args, NULL, false, 0);
+		SetUserIdAndSecContext(save_user, save_sec);
+	}
+	SPI_finish();
+	PG_RETURN_VOID();
 }
 
 Datum

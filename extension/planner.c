@@ -210,7 +210,13 @@ check_query(PState *ps)
 					refuse(ps->name, "A temporary or unlogged table as a source",
 						   "Changes of such tables are not written to the WAL, so they cannot be followed.");
 				if (!rte->inh && rte->relkind == RELKIND_RELATION)
+				{
+					/* changes of children are routed to their parents: ONLY cannot be followed */
+					if (has_subclass(rte->relid))
+						refuse(ps->name, "ONLY on a table with inheritance children",
+							   "Drop ONLY (the view then reads the children too), or move the parent's own rows to a table of their own.");
 					break;
+				}
 				/* a partitioned table: its leaves' changes are routed to it */
 				if (rte->relkind == RELKIND_PARTITIONED_TABLE)
 				{
@@ -218,8 +224,7 @@ check_query(PState *ps)
 						refuse(ps->name, "ONLY on a partitioned table", "Drop ONLY: a partitioned table's rows are its partitions' rows.");
 					break;
 				}
-				if (has_subclass(rte->relid))
-					refuse(ps->name, "A table with inheritance children", "Use ONLY, or create the view over each child.");
+				/* a table with inheritance children: theirs are routed to it, as partitions are */
 				break;
 			case RTE_JOIN:
 				break;

@@ -105,6 +105,24 @@ CREATE TABLE pathway.sink_outbox (
 CREATE INDEX ON pathway.sink_outbox (sink, id);
 REVOKE ALL ON pathway.sink_outbox FROM PUBLIC;
 
+-- ALTER TABLE can add or take rows from a partitioned table or an
+-- inheritance parent without any row change (ATTACH/DETACH PARTITION,
+-- INHERIT/NO INHERIT): the engine rebuilds the live views over such tables
+-- (and over the table altered) when one commits.
+CREATE TABLE pathway.rebuild_requests (
+    relid   oid NOT NULL,
+    at      timestamptz NOT NULL DEFAULT now()
+);
+REVOKE ALL ON pathway.rebuild_requests FROM PUBLIC;
+CREATE TRIGGER catalog_changed AFTER INSERT ON pathway.rebuild_requests
+    FOR EACH STATEMENT EXECUTE FUNCTION pathway._catalog_changed();
+
+CREATE FUNCTION pathway._on_alter_table() RETURNS event_trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_on_alter_table';
+CREATE EVENT TRIGGER pathway_alter_table ON ddl_command_end
+    WHEN TAG IN ('ALTER TABLE')
+    EXECUTE FUNCTION pathway._on_alter_table();
+
 -- A live view's table is written by the engine only.
 CREATE FUNCTION pathway._maintained_table() RETURNS trigger
     LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_maintained_table';

@@ -184,8 +184,8 @@ SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.cata
 SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT id FROM ONLY t050_part')$$,
   '0A000', 'cannot maintain view "t050_bad"', 'ONLY on a partitioned table: 0A000');
 SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after ONLY on a partitioned table');
-SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT id FROM t050_par')$$,
-  '0A000', 'cannot maintain view "t050_bad"', 'table with inheritance children: 0A000');
+SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT id FROM ONLY t050_par')$$,
+  '0A000', 'cannot maintain view "t050_bad"', 'ONLY on a table with inheritance children: 0A000');
 SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after an inheritance parent');
 SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT g FROM generate_series(1, 3) g')$$,
   '0A000', 'cannot maintain view "t050_bad"', 'function in FROM: 0A000');
