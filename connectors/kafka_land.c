@@ -29,6 +29,7 @@
 #include "parser/parse_relation.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -504,23 +505,42 @@ land_range(Landing *l, int from, int to, MemoryContext cxt, List **changes)
 		Inserter	ins;
 		int			i;
 
+		/* parsing garbage (a jsonb per message) dies with each message */
+		MemoryContext msgcxt = AllocSetContextCreate(cxt, "pathway Kafka message",
+													 ALLOCSET_DEFAULT_SIZES);
+
 		SetUserIdAndSecContext(l->s->owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
 							   SECURITY_RESTRICTED_OPERATION);
 		inserter_begin(&ins, l->rel);
 		for (i = from; i < to; i++)
 		{
 			DecodedChange *c = palloc(sizeof(DecodedChange));
+			MemoryContext prev;
+			int			a;
 
 			c->relid = RelationGetRelid(l->rel);
 			c->weight = 1;
 			c->natts = l->desc->natts;
 			c->values = palloc(sizeof(Datum) * c->natts);
 			c->isnull = palloc(sizeof(bool) * c->natts);
+			prev = MemoryContextSwitchTo(msgcxt);
 			parse_message(l, &l->s->batch[i], c->values, c->isnull);
+			MemoryContextSwitchTo(prev);
+			/* the row itself is kept (in cxt) for the views */
+			for (a = 0; a < c->natts; a++)
+			{
+				Form_pg_attribute att = TupleDescAttr(l->desc, a);
+
+				if (!c->isnull[a] && !att->attbyval)
+					c->values[a] = datumCopy(c->values[a], false, att->attlen);
+			}
 			inserter_insert(&ins, c->values, c->isnull);
+			ResetPerTupleExprContext(ins.estate);
+			MemoryContextReset(msgcxt);
 			got = lappend(got, c);
 		}
 		inserter_end(&ins);
+		MemoryContextDelete(msgcxt);
 		SetUserIdAndSecContext(save_user, save_sec);
 	}
 	PG_CATCH();
