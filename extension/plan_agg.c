@@ -445,6 +445,7 @@ typedef struct GroupingSetCtx
 {
 	List	   *set;			/* sortgrouprefs grouped on in this set */
 	List	   *absent;			/* grouping expressions that are not */
+	List	   *present;		/* grouping expressions that are (kept whole) */
 	List	   *allrefs;
 } GroupingSetCtx;
 
@@ -470,6 +471,10 @@ grouping_set_mutator(Node *node, GroupingSetCtx *ctx)
 			bits = (bits << 1) | (list_member_int(ctx->set, lfirst_int(lc)) ? 0 : 1);
 		return (Node *) makeConst(INT4OID, -1, InvalidOid, 4, Int32GetDatum(bits), false, true);
 	}
+	/* a key of this set stays whole, even if it reads a column that is absent (k / 10 next to k) */
+	foreach(lc, ctx->present)
+		if (equal(node, lfirst(lc)))
+			return node;
 	foreach(lc, ctx->absent)
 		if (equal(node, lfirst(lc)))
 			return (Node *) makeNullConst(exprType(node), exprTypmod(node), exprCollation(node));
@@ -498,6 +503,7 @@ plan_grouping_set(PState *ps, Op *input, Query *q, List *set, List *aggrefs, Lis
 
 		if (list_member_int(set, sgc->tleSortGroupRef))
 		{
+			ctx.present = lappend(ctx.present, e);
 			if (!list_member(keyexprs, e))
 			{
 				keyexprs = lappend(keyexprs, e);
