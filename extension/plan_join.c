@@ -1032,6 +1032,57 @@ apply_not_in(PState *ps, Op *cur, SemiJoin *sj)
 
 /* ---------- correlated scalar subqueries in the select list ---------- */
 
+/*
+ * Take a subquery's WHERE apart: conjuncts that read the outer query must be
+ * equalities inner = outer; they come out as (outer at this level, inner,
+ * equality operator), cross-type ones converted to a common type.  What is
+ * left stays the subquery's WHERE.  'what' names the construct in refusals.
+ */
+static void
+split_correlation(PState *ps, Query *sub, const char *what, List **outers, List **inners,
+				  List **eqops)
+{
+	List	   *keep = NIL;
+	ListCell   *lc;
+
+	*outers = *inners = *eqops = NIL;
+	foreach(lc, sub->jointree->quals ? make_ands_implicit((Expr *) sub->jointree->quals) : NIL)
+	{
+		Node	   *c = lfirst(lc);
+		OpExpr	   *op = (OpExpr *) c;
+		Node	   *outer = NULL,
+				   *in = NULL;
+		Oid			eqop = InvalidOid;
+
+		if (!contain_vars_of_level(c, 1))
+		{
+			keep = lappend(keep, c);
+			continue;
+		}
+		if (IsA(c, OpExpr) && list_length(op->args) == 2)
+		{
+			Node	   *a = linitial(op->args);
+			Node	   *b = lsecond(op->args);
+
+			if (only_outer_vars(a) && !contain_vars_of_level(b, 1))
+				outer = a, in = b;
+			else if (only_outer_vars(b) && !contain_vars_of_level(a, 1))
+				outer = b, in = a;
+			if (outer)
+				eqop = same_type_equality(op, &outer, &in);
+		}
+		if (!OidIsValid(eqop))
+			refuse(ps->name, psprintf("%s correlated other than by equalities", what),
+				   "Correlate it through equalities such as s.k = t.k.");
+		outer = copyObject(outer);
+		IncrementVarSublevelsUp(outer, -1, 1);
+		*outers = lappend(*outers, outer);
+		*inners = lappend(*inners, in);
+		*eqops = lappend_oid(*eqops, eqop);
+	}
+	sub->jointree->quals = keep ? (Node *) make_ands_explicit(keep) : NULL;
+}
+
 static RangeTblEntry *
 subquery_rte(Query *sub, List *colnames)
 {
@@ -1064,8 +1115,7 @@ pull_up_correlated_scalar(PState *ps, Query *q, SubLink *sl)
 	Query	   *grouped,
 			   *empty;
 	CorrelatedScalar *cs = palloc0(sizeof(CorrelatedScalar));
-	List	   *keep = NIL,
-			   *inner = NIL,
+	List	   *inner = NIL,
 			   *tl = NIL,
 			   *groups = NIL,
 			   *names = NIL;
@@ -1084,41 +1134,7 @@ pull_up_correlated_scalar(PState *ps, Query *q, SubLink *sl)
 		sub->hasWindowFuncs || sub->hasSubLinks || sub->hasDistinctOn)
 		refuse(ps->name, "A correlated scalar subquery other than a global aggregate",
 			   "A correlated (SELECT count(*) FROM s WHERE s.k = t.k) is maintained; others may yield several rows.");
-	foreach(lc, sub->jointree->quals ? make_ands_implicit((Expr *) sub->jointree->quals) : NIL)
-	{
-		Node	   *c = lfirst(lc);
-		OpExpr	   *op = (OpExpr *) c;
-		Node	   *outer = NULL,
-				   *in = NULL;
-		Oid			eqop = InvalidOid;
-
-		if (!contain_vars_of_level(c, 1))
-		{
-			keep = lappend(keep, c);
-			continue;
-		}
-		if (IsA(c, OpExpr) && list_length(op->args) == 2)
-		{
-			Node	   *a = linitial(op->args);
-			Node	   *b = lsecond(op->args);
-
-			if (only_outer_vars(a) && !contain_vars_of_level(b, 1))
-				outer = a, in = b;
-			else if (only_outer_vars(b) && !contain_vars_of_level(a, 1))
-				outer = b, in = a;
-			if (outer)
-				eqop = same_type_equality(op, &outer, &in);
-		}
-		if (!OidIsValid(eqop))
-			refuse(ps->name, "A scalar subquery correlated other than by equalities",
-				   "Correlate it through equalities such as s.k = t.k.");
-		outer = copyObject(outer);
-		IncrementVarSublevelsUp(outer, -1, 1);
-		cs->lkeys = lappend(cs->lkeys, outer);
-		cs->eqops = lappend_oid(cs->eqops, eqop);
-		inner = lappend(inner, in);
-	}
-	sub->jointree->quals = keep ? (Node *) make_ands_explicit(keep) : NULL;
+	split_correlation(ps, sub, "A scalar subquery", &cs->lkeys, &inner, &cs->eqops);
 	if (contain_vars_of_level((Node *) sub, 1))
 		refuse(ps->name, "An outer reference in a scalar subquery other than in its WHERE", NULL);
 	foreach(lc, sub->targetList)
@@ -1259,9 +1275,14 @@ decorrelate_laterals(PState *ps, Query *q)
 		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lr);
 		int			rti = foreach_current_index(lr) + 1;
 		Query	   *sub;
-		List	   *keep = NIL,
-				   *conds = NIL;
-		ListCell   *lc;
+		List	   *conds = NIL,
+				   *outers,
+				   *inners,
+				   *eqops;
+		ListCell   *lc,
+				   *lo,
+				   *li,
+				   *le;
 		Node	   *parent;
 		int			resno;
 		Index		ref = 0;
@@ -1296,38 +1317,15 @@ decorrelate_laterals(PState *ps, Query *q)
 			foreach(lc, sub->targetList)
 				ref = Max(ref, lfirst_node(TargetEntry, lc)->ressortgroupref);
 		}
-		foreach(lc, sub->jointree->quals ? make_ands_implicit((Expr *) sub->jointree->quals) : NIL)
+		split_correlation(ps, sub, "A LATERAL subquery", &outers, &inners, &eqops);
+		forthree(lo, outers, li, inners, le, eqops)
 		{
-			Node	   *c = lfirst(lc);
-			OpExpr	   *op = (OpExpr *) c;
-			Node	   *outer = NULL,
-					   *in = NULL;
-			Oid			eqop = InvalidOid;
+			Node	   *outer = lfirst(lo);
+			Node	   *in = lfirst(li);
+			Oid			eqop = lfirst_oid(le);
 			TargetEntry *te;
 			Var		   *kv;
 
-			if (!contain_vars_of_level(c, 1))
-			{
-				keep = lappend(keep, c);
-				continue;
-			}
-			if (IsA(c, OpExpr) && list_length(op->args) == 2)
-			{
-				Node	   *a = linitial(op->args);
-				Node	   *b = lsecond(op->args);
-
-				if (only_outer_vars(a) && !contain_vars_of_level(b, 1))
-					outer = a, in = b;
-				else if (only_outer_vars(b) && !contain_vars_of_level(a, 1))
-					outer = b, in = a;
-				if (outer)
-					eqop = same_type_equality(op, &outer, &in);
-			}
-			if (!OidIsValid(eqop))
-				refuse(ps->name, "A LATERAL subquery correlated other than by equalities",
-					   "Correlate it through equalities such as s.k = t.k.");
-			outer = copyObject(outer);
-			IncrementVarSublevelsUp(outer, -1, 1);
 			resno++;
 			te = makeTargetEntry((Expr *) in, resno, psprintf("lateral_key%d", resno), false);
 			if (sub->groupClause || sub->distinctClause)
@@ -1351,7 +1349,6 @@ decorrelate_laterals(PState *ps, Query *q)
 			conds = lappend(conds, make_opclause(eqop, BOOLOID, false, (Expr *) kv, (Expr *) outer,
 												 InvalidOid, exprCollation(in)));
 		}
-		sub->jointree->quals = keep ? (Node *) make_ands_explicit(keep) : NULL;
 		if (contain_vars_of_level((Node *) sub, 1))
 			refuse(ps->name, "An outer reference in a LATERAL subquery other than an equality in its WHERE", NULL);
 		if (IsA(parent, JoinExpr))
