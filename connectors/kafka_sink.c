@@ -68,12 +68,6 @@ quiet_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
 }
 
-bool
-kafka_sink_options_check(Jsonb *options, char *err, size_t errlen)
-{
-	return kafka_options_check(options, err, errlen);
-}
-
 KafkaSink *
 kafka_sink_start(int64 id, Oid view, const char *brokers, const char *topic,
 				 Jsonb *options, int wake_fd)

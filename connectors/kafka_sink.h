@@ -34,7 +34,6 @@ typedef struct KafkaSink
 	bool		idle;			/* the outbox has nothing of ours (as far as we know) */
 } KafkaSink;
 
-extern bool kafka_sink_options_check(Jsonb *options, char *err, size_t errlen);
 extern KafkaSink *kafka_sink_start(int64 id, Oid view, const char *brokers,
 								   const char *topic, Jsonb *options, int wake_fd);
 extern void kafka_sink_stop(KafkaSink *k);

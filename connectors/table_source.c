@@ -311,9 +311,15 @@ static void
 route_change(Relation leaf, ReorderBufferTXN *txn, HeapTuple oldtup, HeapTuple newtup,
 			 bool old_missing)
 {
-	PartRoute	route = *route_for(leaf);	/* a copy: see route_for */
-	PartRoute  *r = &route;
+	PartRoute	route;
+	PartRoute  *r = route_for(leaf);
 	int			t;
+
+	/* most tables have no watched ancestor: nothing to copy */
+	if (r->ntargets == 0)
+		return;
+	route = *r;					/* a copy: see route_for */
+	r = &route;
 
 	for (t = 0; t < r->ntargets; t++)
 	{

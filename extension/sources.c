@@ -297,7 +297,7 @@ pathway_create_kafka_sink(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("brokers and topic must not be empty")));
-	if (!kafka_sink_options_check(options, err, sizeof(err)))
+	if (!kafka_options_check(options, err, sizeof(err)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid options for a Kafka sink of \"%s\": %s", view, err),
