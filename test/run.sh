@@ -98,6 +98,16 @@ shopt -s nullglob
 sql_files=(test/sql/*.sql)
 shell_files=(test/shell/*.sh)
 shopt -u nullglob
+# PATHWAY_TEST_ONLY=REGEX runs only the files whose path matches (a subset
+# while developing; make test always runs everything).
+if [[ -n ${PATHWAY_TEST_ONLY:-} ]]; then
+  keep=()
+  for f in "${sql_files[@]}"; do [[ $f =~ $PATHWAY_TEST_ONLY ]] && keep+=("$f"); done
+  sql_files=("${keep[@]}")
+  keep=()
+  for f in "${shell_files[@]}"; do [[ $f =~ $PATHWAY_TEST_ONLY ]] && keep+=("$f"); done
+  shell_files=("${keep[@]}")
+fi
 
 passed=0
 failed=0

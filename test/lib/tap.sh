@@ -141,7 +141,8 @@ own_cluster_start() {
   local name=$1 p
   shift
   OWN_PORT=
-  for p in 55470 55471 55472 55473 55474 55475 55476 55477 55478 55479; do
+  # PATHWAY_OWN_PORTS: another range, so that two checkouts can test at once
+  for p in ${PATHWAY_OWN_PORTS:-55470 55471 55472 55473 55474 55475 55476 55477 55478 55479}; do
     if port_free "$p"; then
       OWN_PORT=$p
       break
