@@ -60,6 +60,7 @@
 #include "utils/pg_lsn.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 
 #include "bgworker/shmem.h"
 #include "bgworker/worker.h"
@@ -168,6 +169,15 @@ view_fail(LiveView *v, const char *message)
 			(errmsg("pathway: view \"%s\" failed: %s", v->name, message)));
 }
 
+/* An error's message, with its detail when it has one (the reason). */
+static char *
+error_text(ErrorData *edata)
+{
+	if (edata->detail && edata->detail[0])
+		return psprintf("%s: %s", edata->message, edata->detail);
+	return pstrdup(edata->message);
+}
+
 /* An internal inconsistency rebuilds the view; anything else fails it. */
 static void
 view_error(LiveView *v, ErrorData *edata)
@@ -186,7 +196,7 @@ view_error(LiveView *v, ErrorData *edata)
 		v->rebuilds++;
 		return;
 	}
-	view_fail(v, edata->message);
+	view_fail(v, error_text(edata));
 }
 
 static bool
@@ -414,6 +424,8 @@ remember_xids(TransactionId *xids, int n)
 	n_prev = n_recent;
 	n_recent += n;
 }
+
+typedef void (*ViewWork) (LiveView *v, void *arg);
 
 /* ---------- catalog ---------- */
 
@@ -720,6 +732,37 @@ load_rebuild_requests(void)
 	}
 }
 
+static void view_lost_access(LiveView *v, ErrorData *edata);
+static bool run_guarded_err(LiveView *v, ViewWork work, void *arg, ErrorData **err);
+
+static void
+access_work(LiveView *v, void *arg)
+{
+	plan_check_access(v->name, v->plan);
+}
+
+/* Inside the catalog's transaction: may every owner still compute its view? */
+static void
+recheck_access(void)
+{
+	ListCell   *lc;
+
+	foreach(lc, views)
+	{
+		LiveView   *v = lfirst(lc);
+		ErrorData  *edata = NULL;
+
+		if (v->plan == NULL || v->state == PVS_FAILED || !v->seen)
+			continue;
+		if (!run_guarded_err(v, access_work, NULL, &edata))
+		{
+			if (edata->sqlerrcode == ERRCODE_UNDEFINED_TABLE)
+				continue;		/* dropped in this transaction's past: forgotten below */
+			view_lost_access(v, edata);
+		}
+	}
+}
+
 /* Read pathway.catalog: add new views, forget dropped ones. */
 static void
 load_catalog(void)
@@ -772,6 +815,9 @@ load_catalog(void)
 		load_sources();
 		load_sinks();
 		load_rebuild_requests();
+		/* GRANT, REVOKE, ALTER TABLE, policies and owners land here too */
+		recheck_access();
+		write_statuses();
 		SPI_finish();
 	}
 	PopActiveSnapshot();
@@ -1018,14 +1064,38 @@ adoption_snapshot(void)
 	}
 }
 
-typedef void (*ViewWork) (LiveView *v, void *arg);
-
 /*
  * Run one view's work in a subtransaction, as the view's owner.  An error
  * fails (or rebuilds) that view only; the others go on.  Returns success.
  */
+/*
+ * Who computes and writes the view: its table's current owner (ALTER TABLE
+ * ... OWNER TO and REASSIGN OWNED move it), never who created it.
+ */
+static Oid
+view_owner(LiveView *v)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(v->relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tup))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("table of live view \"%s\" no longer exists", v->name)));
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
 static bool
 run_guarded(LiveView *v, ViewWork work, void *arg)
+{
+	return run_guarded_err(v, work, arg, NULL);
+}
+
+/* As run_guarded; with err, an error is handed back instead of failing the view. */
+static bool
+run_guarded_err(LiveView *v, ViewWork work, void *arg, ErrorData **err)
 {
 	MemoryContext old = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
@@ -1046,6 +1116,7 @@ run_guarded(LiveView *v, ViewWork work, void *arg)
 			(void) set_config_option(v->setting_names[i], v->setting_values[i],
 									 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 									 true, 0, false);
+		v->owner = view_owner(v);
 		GetUserIdAndSecContext(&save_user, &save_sec);
 		SetUserIdAndSecContext(v->owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
 							   SECURITY_RESTRICTED_OPERATION);
@@ -1067,7 +1138,9 @@ run_guarded(LiveView *v, ViewWork work, void *arg)
 		ReleaseCurrentSubTransaction();
 	MemoryContextSwitchTo(old);
 	CurrentResourceOwner = owner;
-	if (edata)
+	if (edata && err)
+		*err = edata;
+	else if (edata)
 		view_error(v, edata);
 	return edata == NULL;
 }
@@ -1213,13 +1286,18 @@ feed_view(LiveView *v, List *txns)
 	}
 }
 
+/* set while apply_view checks the owner's rights: an error then is theirs */
+static bool checking_access = false;
+
 static void
 apply_view(LiveView *v, List *txns, XLogRecPtr upto)
 {
 	Op		   *root = v->plan->root;
 
-	/* the owner may have lost the right to read a source since */
-	(void) ExecCheckRTPerms(v->plan->rtable, true);
+	/* the owner may have lost the right to read a source or call a function */
+	checking_access = true;
+	plan_check_access(v->name, v->plan);
+	checking_access = false;
 	feed_view(v, txns);
 	graph_step(root);
 	if (v->adopting)
@@ -1281,6 +1359,52 @@ epoch_work(LiveView *v, void *arg)
 		v->max_ms = Max(v->max_ms, ms);
 	}
 	MemoryContextSwitchTo(old);
+}
+
+static void
+empty_work(LiveView *v, void *arg)
+{
+	Relation	rel = table_open(v->relid, RowExclusiveLock);
+	Snapshot	snap = GetActiveSnapshot();
+	TableScanDesc scan = table_beginscan(rel, snap, 0, NULL);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+
+	/* no trigger or other code of the owner's runs here */
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+		simple_table_tuple_delete(rel, &slot->tts_tid, snap);
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	table_close(rel, NoLock);
+	CommandCounterIncrement();
+}
+
+/*
+ * The owner may no longer compute the view (SELECT or EXECUTE revoked,
+ * row-level security enabled on a source): fail it and empty its table, so
+ * that it never shows a row its owner could not select now.  The live views
+ * that read it are rebuilt from the emptied table.
+ */
+static void
+view_lost_access(LiveView *v, ErrorData *edata)
+{
+	ErrorData  *e2 = NULL;
+	ListCell   *lc;
+
+	if (!run_guarded_err(v, empty_work, NULL, &e2))
+		ereport(WARNING,
+				(errmsg("pathway: could not empty view \"%s\": %s", v->name, e2->message)));
+	view_fail(v, error_text(edata));
+	foreach(lc, views)
+	{
+		LiveView   *w = lfirst(lc);
+
+		if (w != v && w->plan && w->state != PVS_FAILED &&
+			list_member_oid(w->plan->relids, v->relid))
+		{
+			view_free_state(w);
+			w->state = PVS_STARTING;
+		}
+	}
 }
 
 static LiveView *
@@ -1554,7 +1678,17 @@ run_epoch(void)
 				zbatch_init(captured);
 				v->writer->capture = captured;
 			}
-			ok = run_guarded(v, epoch_work, &args);
+			{
+				ErrorData  *edata = NULL;
+
+				checking_access = false;
+				ok = run_guarded_err(v, epoch_work, &args, &edata);
+				if (!ok && checking_access)
+					view_lost_access(v, edata);
+				else if (!ok)
+					view_error(v, edata);
+				checking_access = false;
+			}
 			if (v->writer)
 				v->writer->capture = NULL;
 			if (ok && captured)

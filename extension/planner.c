@@ -1010,6 +1010,77 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
 	return cur;
 }
 
+/*
+ * The functions a query calls whose EXECUTE privilege the executor checks
+ * when it starts a plan (functions, operators, aggregates, window
+ * functions), at every level of the query.
+ */
+static bool
+collect_funcs_walker(Node *node, List **funcs)
+{
+	Oid			f = InvalidOid;
+
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, collect_funcs_walker, funcs, 0);
+	switch (nodeTag(node))
+	{
+		case T_FuncExpr:
+			f = ((FuncExpr *) node)->funcid;
+			break;
+		case T_OpExpr:
+		case T_DistinctExpr:
+		case T_NullIfExpr:
+			set_opfuncid((OpExpr *) node);
+			f = ((OpExpr *) node)->opfuncid;
+			break;
+		case T_ScalarArrayOpExpr:
+			set_sa_opfuncid((ScalarArrayOpExpr *) node);
+			f = ((ScalarArrayOpExpr *) node)->opfuncid;
+			break;
+		case T_Aggref:
+			f = ((Aggref *) node)->aggfnoid;
+			break;
+		case T_WindowFunc:
+			f = ((WindowFunc *) node)->winfnoid;
+			break;
+		default:
+			break;
+	}
+	if (OidIsValid(f))
+		*funcs = list_append_unique_oid(*funcs, f);
+	return expression_tree_walker(node, collect_funcs_walker, funcs);
+}
+
+void
+plan_check_access(const char *name, ViewPlan *plan)
+{
+	ListCell   *lc;
+
+	(void) ExecCheckRTPerms(plan->rtable, true);
+	foreach(lc, plan->funcids)
+	{
+		Oid			f = lfirst_oid(lc);
+
+		if (pg_proc_aclcheck(f, GetUserId(), ACL_EXECUTE) != ACLCHECK_OK)
+			aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_FUNCTION, get_func_name(f));
+	}
+	foreach(lc, plan->relids)
+	{
+		Oid			relid = lfirst_oid(lc);
+
+		/* as create_view refuses it: whether or not the owner is exempt */
+		if (has_row_security(relid))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot maintain view \"%s\"", name),
+					 errdetail("Row-level security is enabled on table \"%s\", a source of the view.",
+							   get_rel_name(relid)),
+					 errhint("A live view is computed as its owner and would not apply the policies; drop the view, or disable row-level security on the table.")));
+	}
+}
+
 ViewPlan *
 plan_view(const char *name, Query *query)
 {
@@ -1018,6 +1089,7 @@ plan_view(const char *name, Query *query)
 	List	   *names;
 	ListCell   *lc;
 
+	(void) collect_funcs_walker((Node *) q, &plan->funcids);
 	inline_ctes(name, q, NIL);
 	plan->root = plan_query(name, q, plan, true, &names);
 	if (plan->relids == NIL)

@@ -17,6 +17,7 @@ typedef struct ViewPlan
 	List	   *sources;		/* Op * of kind OP_SOURCE */
 	List	   *relids;			/* distinct source tables (OIDs) */
 	List	   *rtable;			/* for the owner's privilege check each epoch */
+	List	   *funcids;		/* functions the query calls, likewise (OIDs) */
 	List	   *columns;		/* (relid, attno) pairs read, as two int lists */
 	List	   *column_attnos;
 	int			nkeycols;		/* unique key of the view, 0 if none */
@@ -32,5 +33,13 @@ extern Query *analyze_view(const char *name, const char *query);
  * refused.  Runs with the privileges of the current user.
  */
 extern ViewPlan *plan_view(const char *name, Query *query);
+
+/*
+ * Can the current user still compute the view?  SELECT on what it reads,
+ * EXECUTE on every function it calls, and no row-level security in force on
+ * a source for this user: errors otherwise (42501 or 0A000), as a fresh run
+ * of the query would.
+ */
+extern void plan_check_access(const char *name, ViewPlan *plan);
 
 #endif							/* PATHWAY_PLANNER_H */

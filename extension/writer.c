@@ -203,6 +203,8 @@ static void
 apply_end(Apply *a, ViewWriter *w)
 {
 	AfterTriggerEndQuery(a->estate);
+	/* the AFTER triggers' queue opened the table once more: close it */
+	ExecCloseResultRelations(a->estate);
 	ExecDropSingleTupleTableSlot(a->newslot);
 	ExecDropSingleTupleTableSlot(a->oldslot);
 	EvalPlanQualEnd(&a->epq);

@@ -176,7 +176,7 @@ CREATE FUNCTION pathway._epoch_state(
 CREATE VIEW pathway.views AS
 SELECT c.relid::regclass::text AS name,
        c.query,
-       c.owner::regrole::text AS owner,
+       (SELECT r.relowner FROM pg_catalog.pg_class r WHERE r.oid = c.relid)::regrole::text AS owner,
        CASE WHEN c.status = 'failed' THEN 'failed'
             ELSE coalesce(s.state, 'starting') END AS status,
        c.error,
@@ -285,41 +285,24 @@ COMMENT ON FUNCTION pathway.metrics() IS 'pathway.stats in Prometheus text expos
 
 -- The rows by which a live view differs from a fresh run of its query, both
 -- ways (EXCEPT ALL): empty when the view is correct.  Run it after
--- pathway.sync() with no concurrent writes.  The query runs with the
--- search_path the view was created with.
+-- pathway.sync() with no concurrent writes.  The stored analyzed query runs
+-- (objects by OID) as the view's owner, with the settings the view was
+-- created with; the caller needs SELECT on the view.
 CREATE FUNCTION pathway.check_view(name text)
     RETURNS TABLE (side text, row_data jsonb)
-    LANGUAGE plpgsql AS $$
-DECLARE
-    rel regclass := name::regclass;
-    q text;
-    sp text;
-    saved text := current_setting('search_path');
-BEGIN
-    SELECT rtrim(c.query, E'; \n\t'),
-           (SELECT substr(x, length('search_path=') + 1) FROM unnest(c.settings) x
-             WHERE x LIKE 'search_path=%')
-      INTO q, sp
-      FROM pathway.catalog c WHERE c.relid = rel;
-    IF q IS NULL THEN
-        RAISE EXCEPTION '"%" is not a live view', name
-            USING ERRCODE = 'wrong_object_type', HINT = 'Live views are listed in pathway.views.';
-    END IF;
-    PERFORM set_config('search_path', coalesce(sp, saved), true);
-    BEGIN
-        RETURN QUERY EXECUTE format(
-            'SELECT ''only in view''::text, to_jsonb(d) FROM (TABLE %1$s EXCEPT ALL (%2$s)) d
-             UNION ALL
-             SELECT ''only in query''::text, to_jsonb(d) FROM ((%2$s) EXCEPT ALL TABLE %1$s) d',
-            rel, q);
-    EXCEPTION WHEN OTHERS THEN
-        PERFORM set_config('search_path', saved, true);
-        RAISE;
-    END;
-    PERFORM set_config('search_path', saved, true);
-END $$;
+    LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_check_view';
 COMMENT ON FUNCTION pathway.check_view(text) IS
     'rows by which a live view differs from its query (empty when correct)';
+
+-- Privileges, owners and policies may change: the engine re-checks that
+-- every view's owner may still compute it when such a command commits.
+CREATE FUNCTION pathway._on_privileges() RETURNS event_trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_on_privileges';
+CREATE EVENT TRIGGER pathway_privileges ON ddl_command_end
+    WHEN TAG IN ('GRANT', 'REVOKE', 'ALTER TABLE', 'ALTER FUNCTION', 'ALTER PROCEDURE',
+                 'ALTER ROUTINE', 'ALTER AGGREGATE', 'CREATE POLICY', 'ALTER POLICY',
+                 'DROP POLICY', 'ALTER SCHEMA')
+    EXECUTE FUNCTION pathway._on_privileges();
 
 -- Checks the server's setup and asks the launcher for an engine worker once
 -- this transaction commits.

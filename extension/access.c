@@ -1,0 +1,168 @@
+/*
+ * access.c
+ *	  Who a view is computed as, seen from SQL: pathway.check_view() and the
+ *	  event trigger that makes the engine re-check every owner's rights.
+ *
+ * A live view is computed as its table's current owner, under
+ * SECURITY_RESTRICTED_OPERATION (as REFRESH MATERIALIZED VIEW is).
+ * check_view() does the same: it runs the stored analyzed query (objects by
+ * OID, deparsed under search_path = pg_catalog so that every name is
+ * qualified) as the owner, never the text re-parsed as the caller.
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "commands/event_trigger.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "nodes/readfuncs.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/regproc.h"
+#include "utils/ruleutils.h"
+#include "utils/syscache.h"
+#include "utils/tuplestore.h"
+
+#include "extension/pathway.h"
+
+PG_FUNCTION_INFO_V1(pathway_check_view);
+PG_FUNCTION_INFO_V1(pathway_on_privileges);
+
+static Oid
+relation_owner(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
+/*
+ * pathway.check_view(name): the rows by which the view's table differs
+ * from a fresh run of its query, both ways.  The caller needs SELECT on the
+ * view; the query runs as the view's owner with the settings captured at
+ * creation.
+ */
+Datum
+pathway_check_view(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *name;
+	Oid			relid;
+	Datum		args[1];
+	Oid			types[1] = {OIDOID};
+	char	   *tree;
+	Datum	   *settings;
+	bool	   *setnulls;
+	int			nsettings;
+	int			nest;
+	int			i;
+	Oid			save_user;
+	int			save_sec;
+	char	   *qtext;
+	char	   *vname;
+	char	   *sql;
+	uint64		r;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("view name must not be null")));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	relid = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(name)),
+							 AccessShareLock, false);
+	InitMaterializedSRF(fcinfo, 0);
+
+	SPI_connect();
+	args[0] = ObjectIdGetDatum(relid);
+	if (SPI_execute_with_args("SELECT tree, settings FROM pathway.catalog WHERE relid = $1",
+							  1, types, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "pathway: could not read the catalog");
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a live view", name),
+				 errhint("Live views are listed in pathway.views.")));
+	{
+		bool		isnull;
+		Datum		arr;
+
+		tree = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		arr = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+		deconstruct_array(DatumGetArrayTypeP(arr), TEXTOID, -1, false, TYPALIGN_INT,
+						  &settings, &setnulls, &nsettings);
+	}
+
+	/* what the answer shows, the caller must be allowed to read */
+	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, get_rel_name(relid));
+
+	/* the creator's settings; names resolved in pg_catalog only */
+	nest = NewGUCNestLevel();
+	for (i = 0; i < nsettings; i++)
+	{
+		char	   *s = TextDatumGetCString(settings[i]);
+		char	   *eq = strchr(s, '=');
+
+		if (eq == NULL)
+			continue;
+		*eq = '\0';
+		if (pg_strcasecmp(s, "search_path") == 0)
+			continue;
+		(void) set_config_option(s, eq + 1, PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	}
+	(void) set_config_option("search_path", "pg_catalog", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+
+	GetUserIdAndSecContext(&save_user, &save_sec);
+	SetUserIdAndSecContext(relation_owner(relid),
+						   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+
+	qtext = pg_get_querydef((Query *) stringToNode(tree), false);
+	vname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									   get_rel_name(relid));
+	sql = psprintf("SELECT 'only in view'::text, to_jsonb(d) FROM (TABLE %s EXCEPT ALL (%s)) d "
+				   "UNION ALL "
+				   "SELECT 'only in query'::text, to_jsonb(d) FROM ((%s) EXCEPT ALL TABLE %s) d",
+				   vname, qtext, qtext, vname);
+	if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "pathway: could not run the query of view \"%s\"", name);
+	for (r = 0; r < SPI_processed; r++)
+	{
+		Datum		values[2];
+		bool		nulls[2];
+
+		values[0] = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &nulls[0]);
+		values[1] = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &nulls[1]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+
+	SetUserIdAndSecContext(save_user, save_sec);
+	AtEOXact_GUC(true, nest);
+	SPI_finish();
+	return (Datum) 0;
+}
+
+/*
+ * GRANT, REVOKE, ALTER TABLE (owners, row-level security) and policies can
+ * take from a view's owner the right to compute it: the engine re-checks
+ * every view once this transaction commits.
+ */
+Datum
+pathway_on_privileges(PG_FUNCTION_ARGS)
+{
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		elog(ERROR, "pathway._on_privileges() must be called as an event trigger");
+	pathway_note_catalog_change();
+	PG_RETURN_VOID();
+}
