@@ -1122,8 +1122,11 @@ run_guarded_err(LiveView *v, ViewWork work, void *arg, ErrorData **err)
 							   SECURITY_RESTRICTED_OPERATION);
 		work(v, arg);
 		SetUserIdAndSecContext(save_user, save_sec);
-		/* and never let them leak into the worker's own statements */
-		AtEOXact_GUC(true, nest);
+		/*
+		 * and never let them, or anything the owner's code set (a trigger's
+		 * SET), leak into the worker's own statements or the next view
+		 */
+		AtEOXact_GUC(false, nest);
 	}
 	PG_CATCH();
 	{
@@ -1788,7 +1791,8 @@ pathway_worker_main(Datum arg)
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
-	pgstat_report_appname("pathway engine");
+	/* the setting itself, so that restoring settings keeps the name */
+	SetConfigOption("application_name", "pathway engine", PGC_USERSET, PGC_S_SESSION);
 
 	StartTransactionCommand();
 	has_extension = extension_exists();

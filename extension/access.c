@@ -148,7 +148,7 @@ pathway_check_view(PG_FUNCTION_ARGS)
 	}
 
 	SetUserIdAndSecContext(save_user, save_sec);
-	AtEOXact_GUC(true, nest);
+	AtEOXact_GUC(false, nest);		/* nor what the owner's code set */
 	SPI_finish();
 	return (Datum) 0;
 }

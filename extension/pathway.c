@@ -18,6 +18,7 @@
 #include "miscadmin.h"
 #include "postmaster/bgworker.h"
 #include "utils/guc.h"
+#include "utils/resowner.h"
 
 #include "bgworker/launcher.h"
 #include "bgworker/shmem.h"
@@ -36,6 +37,7 @@ static bool catalog_changed = false;
 static bool extension_created = false;
 static bool extension_dropped = false;
 static bool wrote = false;
+static bool announce_catalog_change = false;	/* at the end of this commit */
 
 static object_access_hook_type prev_object_access_hook = NULL;
 
@@ -100,19 +102,15 @@ xact_callback(XactEvent event, void *arg)
 				LWLockRelease(pathway_shm->lock);
 				pathway_wake_launcher();
 			}
+			/*
+			 * A catalog change is announced once this commit's invalidations
+			 * are sent (release_callback): the worker must not read the
+			 * catalog (a revoked privilege, a new owner) from stale caches.
+			 */
 			if (catalog_changed || extension_dropped)
-			{
-				PathwayDb  *db;
-
-				LWLockAcquire(pathway_shm->lock, LW_SHARED);
-				db = pathway_db_find(MyDatabaseId);
-				if (db)
-					pg_atomic_fetch_add_u64(&db->catalog_gen, 1);
-				LWLockRelease(pathway_shm->lock);
-			}
+				announce_catalog_change = true;
 			/* any write may touch a source table: let the worker look */
-			if (catalog_changed || extension_dropped ||
-				(wrote && !pathway_in_worker))
+			else if (wrote && !pathway_in_worker)
 				pathway_wake_worker(MyDatabaseId);
 			/* FALLTHROUGH */
 		case XACT_EVENT_ABORT:
@@ -122,6 +120,28 @@ xact_callback(XactEvent event, void *arg)
 		default:
 			break;
 	}
+}
+
+/*
+ * After a commit's invalidation messages went out (the last phase of the
+ * top transaction's resource release): tell the worker the catalog changed.
+ */
+static void
+release_callback(ResourceReleasePhase phase, bool isCommit, bool isTopLevel, void *arg)
+{
+	PathwayDb  *db;
+
+	if (phase != RESOURCE_RELEASE_AFTER_LOCKS || !isTopLevel || !announce_catalog_change)
+		return;
+	announce_catalog_change = false;
+	if (!isCommit)
+		return;
+	LWLockAcquire(pathway_shm->lock, LW_SHARED);
+	db = pathway_db_find(MyDatabaseId);
+	if (db)
+		pg_atomic_fetch_add_u64(&db->catalog_gen, 1);
+	LWLockRelease(pathway_shm->lock);
+	pathway_wake_worker(MyDatabaseId);
 }
 
 /* Notice DROP EXTENSION pathway, so the worker can clean up and stop. */
@@ -171,6 +191,7 @@ _PG_init(void)
 	pathway_shmem_request();
 	pathway_launcher_register();
 	RegisterXactCallback(xact_callback, NULL);
+	RegisterResourceReleaseCallback(release_callback, NULL);
 	prev_object_access_hook = object_access_hook;
 	object_access_hook = object_access;
 }

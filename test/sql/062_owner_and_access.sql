@@ -28,7 +28,7 @@ DO $$ DECLARE r text; BEGIN
   END LOOP;
 END $$;
 
-SELECT plan(30);
+SELECT plan(31);
 
 CREATE ROLE t062_alice;
 CREATE ROLE t062_bob;
@@ -57,6 +57,7 @@ SET ROLE t062_carl;
 CREATE FUNCTION t062.grab() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   INSERT INTO t062.audit (who, what) VALUES (current_user, 'row ' || NEW.id);
+  PERFORM set_config('application_name', 't062 hijack', false);
   BEGIN
     EXECUTE 'ALTER ROLE t062_carl SUPERUSER';
     INSERT INTO t062.audit (who, what) VALUES (current_user, 'escalated');
@@ -76,6 +77,9 @@ SELECT is((SELECT rolsuper FROM pg_roles WHERE rolname = 't062_carl'), false,
 SELECT results_eq($$SELECT who, what FROM t062.audit ORDER BY n$$,
   $$VALUES ('t062_carl'::text, 'row 3'::text), ('t062_carl', 'refused')$$,
   'the trigger ran as the view''s new owner, and ALTER ROLE was refused');
+SELECT is((SELECT application_name FROM pg_stat_activity
+            WHERE pid = (SELECT pid FROM pathway._epoch_state())), 'pathway engine',
+  'a setting the owner''s trigger changed does not outlive its run in the worker');
 SELECT is((SELECT owner FROM pathway.views WHERE name = 't062.sv'), 't062_carl',
   'pathway.views shows the table''s current owner');
 SELECT is((SELECT status FROM pathway.views WHERE name = 't062.sv'), 'running',
