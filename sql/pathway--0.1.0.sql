@@ -309,6 +309,7 @@ CREATE EVENT TRIGGER pathway_privileges ON ddl_command_end
 CREATE FUNCTION pathway._extension_created() RETURNS void
     LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_extension_created';
 SELECT pathway._extension_created();
+REVOKE ALL ON FUNCTION pathway._extension_created() FROM PUBLIC;
 
 -- ---------- Kafka ----------
 
