@@ -1793,8 +1793,6 @@ pathway_worker_main(Datum arg)
 	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
 	/* the setting itself, so that restoring settings keeps the name */
 	SetConfigOption("application_name", "pathway engine", PGC_USERSET, PGC_S_SESSION);
-	/* the worker's own statements resolve names in pg_catalog only */
-	SetConfigOption("search_path", "pg_catalog", PGC_USERSET, PGC_S_SESSION);
 
 	StartTransactionCommand();
 	has_extension = extension_exists();
