@@ -71,7 +71,7 @@ if [[ -z ${PATHWAY_TEST_DIR:-} ]]; then
   log=$(sql -d postgres -c "SHOW data_directory" 2>/dev/null || true)/log
 fi
 
-tap_plan 32
+tap_plan 34
 
 # a library whose constructor leaves a marker (the backend or worker's pid)
 cat >"$work/evil.c" <<EOF
@@ -175,6 +175,9 @@ for opt in ssl.ca.location ssl.certificate.location ssl.key.location ssl.keystor
 done
 tap_is "${bad:-none}" none "every property off the safe list is refused for a granted role"
 tap_is "$(q "SELECT count(*) FROM pg_class WHERE relname = 'x'")" 0 "the refused creations left no table behind"
+expect_error "SASL with a safe mechanism is accepted for a granted role" "$alice" 00000 'no error' \
+  "SELECT pathway.create_kafka_source('sp', '$brokers', 'a', 'text', NULL, '{\"security.protocol\": \"SASL_PLAINTEXT\", \"sasl.mechanisms\": \"PLAIN\", \"sasl.username\": \"u\", \"sasl.password\": \"p\", \"ssl.ca.pem\": \"x\"}')"
+as "$alice" "SELECT pathway.drop_source('sp')" >/dev/null
 expect_error "OAUTHBEARER is refused" "$alice" 42501 'permission denied to use this SASL mechanism' \
   "SELECT pathway.create_kafka_source('kc', '$brokers', 'a', 'text', NULL, '{\"sasl.mechanisms\": \"OAUTHBEARER\"}')"
 expect_error "a property pathway sets itself stays refused (bootstrap.servers comes from brokers)" "$alice" 22023 \
@@ -314,6 +317,11 @@ wait_until 20 sink_failed || rc=1
 tap_is "$rc $(q "SELECT error FROM pathway.sources WHERE name = 'carol_in'") / $(q "SELECT error FROM pathway.sinks WHERE view = 'cv'::regclass")" \
   "0 the source cannot start: its owner \"$carol\" is not superuser: permission denied to set librdkafka property \"ssl.ca.location\" / the sink cannot start: its owner \"$carol\" is not superuser: permission denied to set librdkafka property \"ssl.ca.location\"" \
   "after a worker restart they do not start, and say why"
+sink_running() { [[ $(q "SELECT status FROM pathway.sinks WHERE view = 'av'::regclass") == running ]]; }
+rc=0
+wait_until 20 sink_running || rc=1
+tap_is "$rc $(q "SELECT status FROM pathway.sources WHERE name = 'alice_in'")" "0 running" \
+  "alice's source and sink, loaded in the same rounds, start as before"
 tap_is "$(q "SELECT count(*) FROM carol_in")" 1 "the source's later message never landed"
 sql -d postgres -c "ALTER ROLE $carol SUPERUSER" >/dev/null
 sql -d "$db" -U "$carol" -c "SELECT pathway.drop_source('carol_in')" -c "SELECT pathway.drop_sink('cv')" >/dev/null
