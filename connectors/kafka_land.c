@@ -654,6 +654,8 @@ kafka_land(KafkaSource *s, MemoryContext batchcxt)
 	MemoryContext old;
 	int			i;
 
+	if (!kafka_source_still_allowed(s))
+		return NIL;
 	if (s->nbatch == 0)
 	{
 		if (s->offsets_dirty)

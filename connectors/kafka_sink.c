@@ -34,6 +34,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
@@ -68,27 +69,62 @@ quiet_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
 }
 
+/* The sink's owner (pathway.kafka_sinks.owner), inside the caller's SPI; InvalidOid if gone. */
+static Oid
+sink_owner(int64 id)
+{
+	Datum		args[1] = {Int64GetDatum(id)};
+	Oid			types[1] = {INT8OID};
+	Oid			owner = InvalidOid;
+	bool		isnull;
+
+	SPI_connect();
+	if (SPI_execute_with_args("SELECT owner FROM pathway.kafka_sinks WHERE id = $1",
+							  1, types, args, NULL, true, 1) == SPI_OK_SELECT && SPI_processed == 1)
+		owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	return owner;
+}
+
 KafkaSink *
 kafka_sink_start(int64 id, Oid view, const char *brokers, const char *topic,
 				 Jsonb *options, int wake_fd)
 {
 	KafkaSink  *k = palloc0(sizeof(KafkaSink));
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	rd_kafka_conf_t *conf;
 	char		err[512];
 
 	k->id = id;
 	k->view = view;
+	k->owner = sink_owner(id);
 	k->topic = pstrdup(topic);
 	k->backoff_ms = 1000;
 	k->idle = false;
 	strlcpy(k->status, "starting", sizeof(k->status));
+	/* as for sources: nothing reaches librdkafka before these checks */
+	if (kafka_options_validate(options, true, err, sizeof(err)) != KAFKA_OPTIONS_OK)
+	{
+		strlcpy(k->status, "error", sizeof(k->status));
+		strlcpy(k->error, err, sizeof(k->error));
+		return k;
+	}
+	if (kafka_options_refused(options, k->owner, "the sink cannot start", &k->needs_superuser,
+							  err, sizeof(err)))
+	{
+		strlcpy(k->status, "failed", sizeof(k->status));
+		strlcpy(k->error, err, sizeof(k->error));
+		ereport(LOG, (errmsg("pathway: Kafka sink %lld failed: %s", (long long) id, err)));
+		return k;
+	}
+	conf = rd_kafka_conf_new();
 	rd_kafka_conf_set_opaque(conf, k);
 	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
 	rd_kafka_conf_set_log_cb(conf, quiet_log);
-	if (!kafka_conf_apply(conf, options, NULL, err, sizeof(err)) ||
+	/* linger.ms is a default the options may change */
+	if (rd_kafka_conf_set(conf, "linger.ms", "5", err, sizeof(err)) != RD_KAFKA_CONF_OK ||
+		!kafka_conf_apply(conf, options, NULL, true, err, sizeof(err)) ||
 		rd_kafka_conf_set(conf, "bootstrap.servers", brokers, err, sizeof(err)) != RD_KAFKA_CONF_OK ||
-		rd_kafka_conf_set(conf, "enable.idempotence", "true", err, sizeof(err)) != RD_KAFKA_CONF_OK ||
-		rd_kafka_conf_set(conf, "linger.ms", "5", err, sizeof(err)) != RD_KAFKA_CONF_OK)
+		rd_kafka_conf_set(conf, "enable.idempotence", "true", err, sizeof(err)) != RD_KAFKA_CONF_OK)
 	{
 		rd_kafka_conf_destroy(conf);
 		strlcpy(k->status, "error", sizeof(k->status));
@@ -304,6 +340,21 @@ kafka_sink_flush(KafkaSink *k)
 
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
+	if (k->needs_superuser && !superuser_arg(k->owner))
+	{
+		/* its options need a superuser and its owner is no longer one: stop for good */
+		char	   *name = GetUserNameFromId(k->owner, true);
+
+		snprintf(k->error, sizeof(k->error),
+				 "the sink stopped: its owner %s%s%s is no longer superuser, and its options need one",
+				 name ? "\"" : "", name ? name : "(dropped)", name ? "\"" : "");
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+		kafka_sink_stop(k);
+		strlcpy(k->status, "failed", sizeof(k->status));
+		ereport(LOG, (errmsg("pathway: Kafka sink %lld failed: %s", (long long) k->id, k->error)));
+		return false;
+	}
 	SPI_connect();
 	if (k->sent_upto > 0)
 	{

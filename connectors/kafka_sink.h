@@ -18,6 +18,8 @@ typedef struct KafkaSink
 {
 	int64		id;				/* pathway.kafka_sinks.id */
 	Oid			view;			/* the live view's table */
+	Oid			owner;			/* pathway.kafka_sinks.owner */
+	bool		needs_superuser;	/* its options are allowed to superusers only */
 	char	   *topic;
 	bool		fresh;			/* its view's current rows go out first */
 	struct rd_kafka_s *rk;

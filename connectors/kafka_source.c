@@ -30,6 +30,7 @@
 #include <unistd.h>
 #include <librdkafka/rdkafka.h>
 
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
@@ -159,21 +160,249 @@ kafka_format_from_name(const char *name)
 	return -1;
 }
 
-/* The properties the worker sets itself; the user's options cannot change them. */
+/*
+ * The properties the worker sets itself (bootstrap.servers comes from the
+ * brokers argument); the user's options cannot change them.
+ */
 static const char *const fixed_properties[] = {
 	"enable.auto.commit", "enable.auto.offset.store", "enable.partition.eof",
-	"log.queue", NULL
+	"log.queue", "bootstrap.servers", "metadata.broker.list", "enable.idempotence",
+	NULL
 };
 
 /*
- * Apply options (a jsonb object of librdkafka properties; keys starting
- * with "pathway." are ours) to conf.  Values may be strings, numbers or
- * booleans.  Returns false with a message in err (never a value: it may be
- * a secret).
+ * The librdkafka properties a role that is not superuser may set: each one
+ * holds a number, a flag, a name or inline content, never the name of a
+ * command, a library, a file or a directory.  Anything else (unknown names
+ * included) needs a superuser: plugin.library.paths loads a library,
+ * sasl.kerberos.kinit.cmd runs a shell command, ssl.*.location and
+ * sasl.kerberos.keytab read server files, offset.store.path writes them,
+ * ssl.engine.* and ssl.providers load OpenSSL modules, debug floods the
+ * log, test.mock.num.brokers opens listening sockets, and so on.
+ * docs/kafka.md lists the same names (test/shell/kafka_privileges.sh
+ * checks it).
+ */
+static const char *const safe_properties[] = {
+	"acks",
+	"allow.auto.create.topics",
+	"api.version.fallback.ms",
+	"api.version.request",
+	"api.version.request.timeout.ms",
+	"auto.offset.reset",
+	"batch.num.messages",
+	"batch.size",
+	"broker.address.family",
+	"broker.address.ttl",
+	"broker.version.fallback",
+	"check.crcs",
+	"client.id",
+	"client.rack",
+	"compression.codec",
+	"compression.level",
+	"compression.type",
+	"connections.max.idle.ms",
+	"delivery.timeout.ms",
+	"enable.ssl.certificate.verification",
+	"fetch.error.backoff.ms",
+	"fetch.max.bytes",
+	"fetch.message.max.bytes",
+	"fetch.min.bytes",
+	"fetch.wait.max.ms",
+	"isolation.level",
+	"linger.ms",
+	"log.connection.close",
+	"max.in.flight",
+	"max.in.flight.requests.per.connection",
+	"max.partition.fetch.bytes",
+	"message.copy.max.bytes",
+	"message.max.bytes",
+	"message.send.max.retries",
+	"message.timeout.ms",
+	"metadata.max.age.ms",
+	"partitioner",
+	"queue.buffering.backpressure.threshold",
+	"queue.buffering.max.kbytes",
+	"queue.buffering.max.messages",
+	"queue.buffering.max.ms",
+	"queued.max.messages.kbytes",
+	"queued.min.messages",
+	"receive.message.max.bytes",
+	"reconnect.backoff.max.ms",
+	"reconnect.backoff.ms",
+	"request.required.acks",
+	"request.timeout.ms",
+	"retries",
+	"retry.backoff.ms",
+	"sasl.mechanism",
+	"sasl.mechanisms",
+	"sasl.password",
+	"sasl.username",
+	"security.protocol",
+	"socket.connection.setup.timeout.ms",
+	"socket.keepalive.enable",
+	"socket.max.fails",
+	"socket.nagle.disable",
+	"socket.receive.buffer.bytes",
+	"socket.send.buffer.bytes",
+	"socket.timeout.ms",
+	"ssl.ca.pem",
+	"ssl.certificate.pem",
+	"ssl.cipher.suites",
+	"ssl.curves.list",
+	"ssl.endpoint.identification.algorithm",
+	"ssl.key.password",
+	"ssl.key.pem",
+	"ssl.sigalgs.list",
+	"sticky.partitioning.linger.ms",
+	"topic.metadata.propagation.max.ms",
+	"topic.metadata.refresh.fast.interval.ms",
+	"topic.metadata.refresh.interval.ms",
+	"topic.metadata.refresh.sparse",
+};
+
+/*
+ * The SASL mechanisms such a role may use: GSSAPI runs a command
+ * (sasl.kerberos.kinit.cmd, by default kinit with the server's keytab),
+ * OAUTHBEARER fetches tokens from URLs or runs without verification.
+ */
+static const char *const safe_mechanisms[] = {
+	"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", NULL
+};
+
+/* May a role that is not superuser set this property? */
+bool
+kafka_property_is_safe(const char *key)
+{
+	int			i;
+
+	for (i = 0; i < lengthof(safe_properties); i++)
+		if (strcmp(key, safe_properties[i]) == 0)
+			return true;
+	return false;
+}
+
+/* The option's value as text (NULL if it is not a string, number or boolean). */
+static char *
+option_value(JsonbValue *v)
+{
+	if (v->type == jbvString)
+		return pnstrdup(v->val.string.val, v->val.string.len);
+	if (v->type == jbvNumeric)
+		return DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
+	if (v->type == jbvBool)
+		return v->val.boolean ? "true" : "false";
+	return NULL;
+}
+
+/*
+ * Check options (a jsonb object of librdkafka properties; keys starting
+ * with "pathway." are ours) without calling librdkafka: the shape, the
+ * properties pathway sets itself, pathway's own options and, unless
+ * superuser, that every property is a safe one (and SASL, if used, a safe
+ * mechanism).  Returns KAFKA_OPTIONS_OK, or the kind of refusal with a
+ * message in err that names properties, never values (a value may be a
+ * secret).
+ */
+KafkaOptionsCheck
+kafka_options_validate(Jsonb *options, bool superuser, char *err, size_t errlen)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	char	   *key = NULL;
+	char	   *protocol = NULL;
+	bool		mechanism_given = false;
+
+	if (options == NULL)
+		return KAFKA_OPTIONS_OK;
+	if (!JB_ROOT_IS_OBJECT(options))
+	{
+		snprintf(err, errlen, "options must be a JSON object");
+		return KAFKA_OPTIONS_INVALID;
+	}
+	it = JsonbIteratorInit(&options->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		char	   *value;
+		const char *const *f;
+
+		if (tok == WJB_KEY)
+		{
+			key = pnstrdup(v.val.string.val, v.val.string.len);
+			continue;
+		}
+		if (tok != WJB_VALUE)
+			continue;
+		value = option_value(&v);
+		if (value == NULL)
+		{
+			snprintf(err, errlen, "option \"%s\" must be a string, a number or a boolean", key);
+			return KAFKA_OPTIONS_INVALID;
+		}
+		for (f = fixed_properties; *f; f++)
+			if (strcmp(key, *f) == 0)
+			{
+				snprintf(err, errlen, "option \"%s\" is set by pathway and cannot be changed", key);
+				return KAFKA_OPTIONS_INVALID;
+			}
+		if (strncmp(key, "pathway.", 8) == 0)
+		{
+			if (strcmp(key, "pathway.max_message_bytes") == 0)
+			{
+				char	   *end;
+				long long	n = strtoll(value, &end, 10);
+
+				if (*end != '\0' || n < 1)
+				{
+					snprintf(err, errlen, "option \"%s\" must be a positive integer", key);
+					return KAFKA_OPTIONS_INVALID;
+				}
+				continue;
+			}
+			snprintf(err, errlen, "unknown option \"%s\"", key);
+			return KAFKA_OPTIONS_INVALID;
+		}
+		if (superuser)
+			continue;
+		if (!kafka_property_is_safe(key))
+		{
+			snprintf(err, errlen, "permission denied to set librdkafka property \"%s\"", key);
+			return KAFKA_OPTIONS_SUPERUSER;
+		}
+		if (strcmp(key, "security.protocol") == 0)
+			protocol = value;
+		if (strcmp(key, "sasl.mechanisms") == 0 || strcmp(key, "sasl.mechanism") == 0)
+		{
+			for (f = safe_mechanisms; *f; f++)
+				if (strcmp(value, *f) == 0)
+					break;
+			if (*f == NULL)
+			{
+				snprintf(err, errlen, "permission denied to use this SASL mechanism (\"%s\")", key);
+				return KAFKA_OPTIONS_SUPERUSER;
+			}
+			mechanism_given = true;
+		}
+	}
+	/* librdkafka's default mechanism is GSSAPI */
+	if (!superuser && protocol && pg_strncasecmp(protocol, "sasl", 4) == 0 && !mechanism_given)
+	{
+		snprintf(err, errlen, "permission denied to use SASL without \"sasl.mechanisms\"");
+		return KAFKA_OPTIONS_SUPERUSER;
+	}
+	return KAFKA_OPTIONS_OK;
+}
+
+/*
+ * Apply options to conf: the caller has checked them with
+ * kafka_options_validate.  librdkafka checks the values.  With
+ * load_plugins false, plugin.library.paths is skipped (librdkafka loads
+ * the libraries as soon as it is set).  Returns false with a message in err
+ * (never a value).
  */
 bool
 kafka_conf_apply(rd_kafka_conf_t *conf, Jsonb *options, KafkaSource *s,
-				 char *err, size_t errlen)
+				 bool load_plugins, char *err, size_t errlen)
 {
 	JsonbIterator *it;
 	JsonbValue	v;
@@ -191,7 +420,6 @@ kafka_conf_apply(rd_kafka_conf_t *conf, Jsonb *options, KafkaSource *s,
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 	{
 		char	   *value;
-		const char *const *f;
 		char		rderr[256];
 
 		if (tok == WJB_KEY)
@@ -201,42 +429,20 @@ kafka_conf_apply(rd_kafka_conf_t *conf, Jsonb *options, KafkaSource *s,
 		}
 		if (tok != WJB_VALUE)
 			continue;
-		if (v.type == jbvString)
-			value = pnstrdup(v.val.string.val, v.val.string.len);
-		else if (v.type == jbvNumeric)
-			value = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v.val.numeric)));
-		else if (v.type == jbvBool)
-			value = v.val.boolean ? "true" : "false";
-		else
+		value = option_value(&v);
+		if (value == NULL)
 		{
 			snprintf(err, errlen, "option \"%s\" must be a string, a number or a boolean", key);
 			return false;
 		}
-		for (f = fixed_properties; *f; f++)
-			if (strcmp(key, *f) == 0)
-			{
-				snprintf(err, errlen, "option \"%s\" is set by pathway and cannot be changed", key);
-				return false;
-			}
 		if (strncmp(key, "pathway.", 8) == 0)
 		{
-			if (strcmp(key, "pathway.max_message_bytes") == 0)
-			{
-				char	   *end;
-				long long	n = strtoll(value, &end, 10);
-
-				if (*end != '\0' || n < 1)
-				{
-					snprintf(err, errlen, "option \"%s\" must be a positive integer", key);
-					return false;
-				}
-				if (s)
-					s->max_message_bytes = n;
-				continue;
-			}
-			snprintf(err, errlen, "unknown option \"%s\"", key);
-			return false;
+			if (strcmp(key, "pathway.max_message_bytes") == 0 && s)
+				s->max_message_bytes = strtoll(value, NULL, 10);
+			continue;
 		}
+		if (strcmp(key, "plugin.library.paths") == 0 && !load_plugins)
+			continue;
 		if (strcmp(key, "auto.offset.reset") == 0 && s)
 			s->from_latest = (strcmp(value, "latest") == 0 || strcmp(value, "end") == 0 ||
 							  strcmp(value, "largest") == 0);
@@ -250,15 +456,46 @@ kafka_conf_apply(rd_kafka_conf_t *conf, Jsonb *options, KafkaSource *s,
 	return true;
 }
 
-/* For create_kafka_source: are these options acceptable? */
-bool
-kafka_options_check(Jsonb *options, char *err, size_t errlen)
+/*
+ * For create_kafka_source and create_kafka_sink, in the caller's backend:
+ * are these options acceptable for a role with (or without) superuser?
+ * Nothing reaches librdkafka before kafka_options_validate said yes, and
+ * libraries are never loaded here (the worker loads them).
+ */
+KafkaOptionsCheck
+kafka_options_check(Jsonb *options, bool superuser, char *err, size_t errlen)
 {
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	bool		ok = kafka_conf_apply(conf, options, NULL, err, errlen);
+	KafkaOptionsCheck r = kafka_options_validate(options, superuser, err, errlen);
+	rd_kafka_conf_t *conf;
 
+	if (r != KAFKA_OPTIONS_OK)
+		return r;
+	conf = rd_kafka_conf_new();
+	if (!kafka_conf_apply(conf, options, NULL, false, err, errlen))
+		r = KAFKA_OPTIONS_INVALID;
 	rd_kafka_conf_destroy(conf);
-	return ok;
+	return r;
+}
+
+/*
+ * In the worker, before a source or sink starts (and while it runs): the
+ * options need a superuser and its owner is no longer one?  Then err says
+ * so and the caller fails it.  needs_superuser is set either way.
+ */
+bool
+kafka_options_refused(Jsonb *options, Oid owner, const char *what, bool *needs_superuser,
+					  char *err, size_t errlen)
+{
+	char		why[256];
+	char	   *name;
+
+	*needs_superuser = (kafka_options_validate(options, false, why, sizeof(why)) == KAFKA_OPTIONS_SUPERUSER);
+	if (!*needs_superuser || superuser_arg(owner))
+		return false;
+	name = GetUserNameFromId(owner, true);
+	snprintf(err, errlen, "%s: its owner %s%s%s is not superuser: %s",
+			 what, name ? "\"" : "", name ? name : "(dropped)", name ? "\"" : "", why);
+	return true;
 }
 
 /* ---------- the helper thread for blocking requests ---------- */
@@ -474,6 +711,24 @@ kafka_source_start(const char *name, Oid relid, Oid owner, const char *brokers,
 		s->next_offset[i] = offsets[i];
 	set_status(s, "starting", NULL);
 
+	/*
+	 * Options only a superuser may set (checked at creation) stay allowed
+	 * while the owner is one: a role demoted since must not keep them.
+	 * Nothing reaches librdkafka before this.
+	 */
+	if (kafka_options_validate(options, true, err, sizeof(err)) != KAFKA_OPTIONS_OK)
+	{
+		set_status(s, "error", err);
+		return s;
+	}
+	if (kafka_options_refused(options, owner, "the source cannot start", &s->needs_superuser,
+							  err, sizeof(err)))
+	{
+		set_status(s, "failed", err);
+		ereport(LOG, (errmsg("pathway: Kafka source \"%s\" failed: %s", name, err)));
+		return s;
+	}
+
 	conf = rd_kafka_conf_new();
 	rd_kafka_conf_set_opaque(conf, s);
 	rd_kafka_conf_set_log_cb(conf, on_log);
@@ -488,7 +743,7 @@ kafka_source_start(const char *name, Oid relid, Oid owner, const char *brokers,
 		rd_kafka_conf_set(conf, "fetch.wait.max.ms", "100", err, sizeof(err)) != RD_KAFKA_CONF_OK ||
 		/* a broker that comes back is found within 2 s, not 10 */
 		rd_kafka_conf_set(conf, "reconnect.backoff.max.ms", "2000", err, sizeof(err)) != RD_KAFKA_CONF_OK ||
-		!kafka_conf_apply(conf, options, s, err, sizeof(err)) ||
+		!kafka_conf_apply(conf, options, s, true, err, sizeof(err)) ||
 		rd_kafka_conf_set(conf, "bootstrap.servers", brokers, err, sizeof(err)) != RD_KAFKA_CONF_OK ||
 		rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof(err)) != RD_KAFKA_CONF_OK ||
 		rd_kafka_conf_set(conf, "enable.auto.offset.store", "false", err, sizeof(err)) != RD_KAFKA_CONF_OK ||
@@ -532,6 +787,32 @@ kafka_source_start(const char *name, Oid relid, Oid owner, const char *brokers,
 	s->next_metadata = 0;
 	s->metadata_backoff_ms = 500;
 	return s;
+}
+
+/*
+ * In the epoch's transaction, before its batch lands: a source whose
+ * options need a superuser stops for good once its owner is no longer one
+ * (the batch is not landed; its messages stay in Kafka).  Returns false
+ * then.
+ */
+bool
+kafka_source_still_allowed(KafkaSource *s)
+{
+	char	   *name;
+
+	if (!s->needs_superuser || s->rk == NULL || superuser_arg(s->owner))
+		return true;
+	kafka_source_stop(s);
+	name = GetUserNameFromId(s->owner, true);
+	snprintf(s->error, sizeof(s->error),
+			 "the source stopped: its owner %s%s%s is no longer superuser, and its options need one",
+			 name ? "\"" : "", name ? name : "(dropped)", name ? "\"" : "");
+	strlcpy(s->status, "failed", sizeof(s->status));
+	ereport(LOG, (errmsg("pathway: Kafka source \"%s\" failed: %s", s->name, s->error)));
+	s->batch = NULL;
+	s->nbatch = 0;
+	s->offsets_dirty = false;
+	return false;
 }
 
 void

@@ -40,11 +40,20 @@ typedef struct KafkaMessage
 	size_t		len;
 } KafkaMessage;
 
+/* What kafka_options_validate found. */
+typedef enum KafkaOptionsCheck
+{
+	KAFKA_OPTIONS_OK,
+	KAFKA_OPTIONS_INVALID,		/* a bad shape, value or name */
+	KAFKA_OPTIONS_SUPERUSER		/* allowed to superusers only */
+} KafkaOptionsCheck;
+
 typedef struct KafkaSource
 {
 	char	   *name;
 	Oid			relid;
 	Oid			owner;
+	bool		needs_superuser;	/* its options are allowed to superusers only */
 	KafkaFormat format;
 	char	   *topic;
 	int64		max_message_bytes;
@@ -83,14 +92,21 @@ typedef struct KafkaSource
 } KafkaSource;
 
 extern KafkaFormat kafka_format_from_name(const char *name);
+extern bool kafka_property_is_safe(const char *key);
+extern KafkaOptionsCheck kafka_options_validate(Jsonb *options, bool superuser,
+												char *err, size_t errlen);
 extern bool kafka_conf_apply(struct rd_kafka_conf_s *conf, Jsonb *options, KafkaSource *s,
-							 char *err, size_t errlen);
-extern bool kafka_options_check(Jsonb *options, char *err, size_t errlen);
+							 bool load_plugins, char *err, size_t errlen);
+extern KafkaOptionsCheck kafka_options_check(Jsonb *options, bool superuser,
+											 char *err, size_t errlen);
+extern bool kafka_options_refused(Jsonb *options, Oid owner, const char *what,
+								  bool *needs_superuser, char *err, size_t errlen);
 extern KafkaSource *kafka_source_start(const char *name, Oid relid, Oid owner,
 									   const char *brokers, const char *topic,
 									   const char *format, Jsonb *options,
 									   int64 *offsets, int noffsets, int wake_fd);
 extern void kafka_source_stop(KafkaSource *s);
+extern bool kafka_source_still_allowed(KafkaSource *s);
 extern int	kafka_source_poll(KafkaSource *s, int max, MemoryContext cxt);
 extern void kafka_source_landed(KafkaSource *s);
 extern void kafka_source_sync(KafkaSource *s);

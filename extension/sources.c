@@ -11,11 +11,18 @@
  * ordinary table owned by the caller) and registers the source; the engine
  * worker starts consuming once that commits.  The stream table is primary
  * data: it does not depend on the extension and survives DROP EXTENSION.
+ *
+ * Both functions are granted by a superuser (not executable by PUBLIC: they
+ * make the server connect anywhere).  A caller that is not superuser may
+ * set only the librdkafka properties on kafka_source.c's safe list, checked
+ * before librdkafka sees any of them; their errors never quote a value nor
+ * log the calling statement, which holds the secrets.
  */
 #include "postgres.h"
 
 #include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
@@ -43,6 +50,56 @@ PG_FUNCTION_INFO_V1(pathway_sink_state);
 static const char *const metadata_columns[] = {
 	"kafka_partition", "kafka_offset", "kafka_timestamp", "kafka_key", NULL
 };
+
+/*
+ * The statement that called create_kafka_source or create_kafka_sink holds
+ * the options, secrets included: no error or message raised while they run
+ * puts it into the server log, neither as STATEMENT nor as the CONTEXT of a
+ * caller that passed it on (the client still gets both).
+ */
+static void
+hide_statement(void *arg)
+{
+	errhidestmt(true);
+	errhidecontext(true);
+}
+
+#define HIDE_STATEMENT_BEGIN() \
+	ErrorContextCallback hide_cb = {.previous = error_context_stack, .callback = hide_statement}; \
+	error_context_stack = &hide_cb
+
+#define HIDE_STATEMENT_END() \
+	(error_context_stack = hide_cb.previous)
+
+/* Refuse options the caller may not set (with their SQLSTATE), or bad ones. */
+static void
+check_options(Jsonb *options, const char *what, const char *hint)
+{
+	char		err[512];
+
+	switch (kafka_options_check(options, superuser(), err, sizeof(err)))
+	{
+		case KAFKA_OPTIONS_OK:
+			return;
+		case KAFKA_OPTIONS_SUPERUSER:
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("%s", err),
+					 errdetail("Only superusers may give %s librdkafka properties outside the list of "
+							   "safe ones (any that can name a command, a library, a file or a directory "
+							   "on the server) or SASL mechanisms other than PLAIN, SCRAM-SHA-256 and "
+							   "SCRAM-SHA-512.", what),
+					 errhint("The safe properties are listed in docs/kafka.md; "
+							 "a superuser may create it with the others.")));
+			break;
+		case KAFKA_OPTIONS_INVALID:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid options for %s: %s", what, err),
+					 errhint("%s", hint)));
+			break;
+	}
+}
 
 static char *
 arg_text(FunctionCallInfo fcinfo, int i, const char *what)
@@ -103,22 +160,30 @@ check_columns(const char *columns, KafkaFormat format)
 Datum
 pathway_create_kafka_source(PG_FUNCTION_ARGS)
 {
-	char	   *name = arg_text(fcinfo, 0, "name");
-	char	   *brokers = arg_text(fcinfo, 1, "brokers");
-	char	   *topic = arg_text(fcinfo, 2, "topic");
-	char	   *format = arg_text(fcinfo, 3, "format");
-	char	   *columns = PG_ARGISNULL(4) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(4));
-	Jsonb	   *options = PG_ARGISNULL(5) ? NULL : PG_GETARG_JSONB_P(5);
-	KafkaFormat f = kafka_format_from_name(format);
+	char	   *name;
+	char	   *brokers;
+	char	   *topic;
+	char	   *format;
+	char	   *columns;
+	Jsonb	   *options;
+	KafkaFormat f;
 	RangeVar   *rv;
 	char	   *qname;
-	char		err[512];
 	Oid			relid;
+	Oid			nspid;
 	Oid			save_user;
 	int			save_sec;
 	Datum		args[7];
 	Oid			types[7] = {TEXTOID, OIDOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, OIDOID};
 
+	HIDE_STATEMENT_BEGIN();
+	name = arg_text(fcinfo, 0, "name");
+	brokers = arg_text(fcinfo, 1, "brokers");
+	topic = arg_text(fcinfo, 2, "topic");
+	format = arg_text(fcinfo, 3, "format");
+	columns = PG_ARGISNULL(4) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(4));
+	options = PG_ARGISNULL(5) ? NULL : PG_GETARG_JSONB_P(5);
+	f = kafka_format_from_name(format);
 	pathway_check_setup();
 	if ((int) f < 0)
 		ereport(ERROR,
@@ -142,11 +207,8 @@ pathway_create_kafka_source(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("brokers and topic must not be empty")));
 	check_columns(columns, f);
-	if (!kafka_options_check(options, err, sizeof(err)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid options for Kafka source \"%s\": %s", name, err),
-				 errhint("Options are librdkafka properties (CONFIGURATION.md), plus \"pathway.max_message_bytes\".")));
+	check_options(options, psprintf("Kafka source \"%s\"", name),
+				  "Options are librdkafka properties (CONFIGURATION.md), plus \"pathway.max_message_bytes\".");
 
 	rv = makeRangeVarFromNameList(stringToQualifiedNameList(name));
 	if (OidIsValid(RangeVarGetRelid(rv, NoLock, true)))
@@ -154,6 +216,17 @@ pathway_create_kafka_source(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DUPLICATE_TABLE),
 				 errmsg("relation \"%s\" already exists", name),
 				 errhint("Choose another name for the stream table.")));
+	/*
+	 * The engine worker cannot write another session's temporary table: a
+	 * name in pg_temp (given, or first on the search_path) is refused.
+	 */
+	nspid = RangeVarGetCreationNamespace(rv);
+	if (rv->relpersistence == RELPERSISTENCE_TEMP || isAnyTempNamespace(nspid))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a stream table cannot be a temporary table: \"%s\"", name),
+				 errdetail("The engine worker fills the stream table from its own session."),
+				 errhint("Name the table in a permanent schema, e.g. 'public.%s'.", rv->relname)));
 	qname = rv->schemaname ? quote_qualified_identifier(rv->schemaname, rv->relname)
 		: pstrdup(quote_identifier(rv->relname));
 
@@ -164,6 +237,11 @@ pathway_create_kafka_source(PG_FUNCTION_ARGS)
 							 qname, columns), false, 0) != SPI_OK_UTILITY)
 		elog(ERROR, "pathway: could not create stream table \"%s\"", name);
 	relid = RangeVarGetRelid(rv, NoLock, false);
+	if (get_rel_persistence(relid) != RELPERSISTENCE_PERMANENT)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a stream table cannot be a temporary table: \"%s\"", name),
+				 errhint("Name the table in a permanent schema.")));
 
 	args[0] = CStringGetTextDatum(name);
 	args[1] = ObjectIdGetDatum(relid);
@@ -180,6 +258,7 @@ pathway_create_kafka_source(PG_FUNCTION_ARGS)
 						  "VALUES ($1, $2, $3, $4, $5, $6, $7)", 7, types, args, NULL, false, 0);
 	SetUserIdAndSecContext(save_user, save_sec);
 	SPI_finish();
+	HIDE_STATEMENT_END();
 	PG_RETURN_VOID();
 }
 
@@ -272,18 +351,23 @@ live_view(const char *name)
 Datum
 pathway_create_kafka_sink(PG_FUNCTION_ARGS)
 {
-	char	   *view = arg_text(fcinfo, 0, "view");
-	char	   *brokers = arg_text(fcinfo, 1, "brokers");
-	char	   *topic = arg_text(fcinfo, 2, "topic");
-	char	   *format = arg_text(fcinfo, 3, "format");
-	Jsonb	   *options = PG_ARGISNULL(4) ? NULL : PG_GETARG_JSONB_P(4);
+	char	   *view;
+	char	   *brokers;
+	char	   *topic;
+	char	   *format;
+	Jsonb	   *options;
 	Oid			relid;
-	char		err[512];
 	Oid			save_user;
 	int			save_sec;
 	Datum		args[6];
 	Oid			types[6] = {OIDOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, OIDOID};
 
+	HIDE_STATEMENT_BEGIN();
+	view = arg_text(fcinfo, 0, "view");
+	brokers = arg_text(fcinfo, 1, "brokers");
+	topic = arg_text(fcinfo, 2, "topic");
+	format = arg_text(fcinfo, 3, "format");
+	options = PG_ARGISNULL(4) ? NULL : PG_GETARG_JSONB_P(4);
 	pathway_check_setup();
 	relid = live_view(view);
 	if (!pg_class_ownercheck(relid, GetUserId()))
@@ -297,11 +381,8 @@ pathway_create_kafka_sink(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("brokers and topic must not be empty")));
-	if (!kafka_options_check(options, err, sizeof(err)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid options for a Kafka sink of \"%s\": %s", view, err),
-				 errhint("Options are librdkafka properties (CONFIGURATION.md).")));
+	check_options(options, psprintf("a Kafka sink of \"%s\"", view),
+				  "Options are librdkafka properties (CONFIGURATION.md).");
 
 	args[0] = ObjectIdGetDatum(relid);
 	args[1] = CStringGetTextDatum(brokers);
@@ -323,6 +404,7 @@ pathway_create_kafka_sink(PG_FUNCTION_ARGS)
 						  "VALUES ($1, $2, $3, $4, $5, $6)", 6, types, args, NULL, false, 0);
 	SetUserIdAndSecContext(save_user, save_sec);
 	SPI_finish();
+	HIDE_STATEMENT_END();
 	PG_RETURN_VOID();
 }
 

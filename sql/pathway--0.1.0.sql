@@ -63,10 +63,12 @@ REVOKE ALL ON pathway.source_offsets FROM PUBLIC;
 GRANT SELECT ON pathway.source_offsets TO PUBLIC;
 
 -- Messages that could not be parsed or converted (or did not fit the
--- table's constraints), written in the epoch that consumed them.
+-- table's constraints), written in the epoch that consumed them.  They may
+-- hold anything a message holds: only the source's owner (and superusers)
+-- sees and deletes them, and they go with their source.
 CREATE TABLE pathway.dead_letters (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    source      text NOT NULL,
+    source      text NOT NULL REFERENCES pathway.kafka_sources ON DELETE CASCADE,
     partition   int NOT NULL,
     "offset"    bigint NOT NULL,
     key         bytea,
@@ -74,8 +76,14 @@ CREATE TABLE pathway.dead_letters (
     error       text NOT NULL,
     at          timestamptz NOT NULL DEFAULT now()
 );
+CREATE INDEX ON pathway.dead_letters (source);
 REVOKE ALL ON pathway.dead_letters FROM PUBLIC;
 GRANT SELECT, DELETE ON pathway.dead_letters TO PUBLIC;
+ALTER TABLE pathway.dead_letters ENABLE ROW LEVEL SECURITY;
+CREATE POLICY source_owner ON pathway.dead_letters FOR ALL TO PUBLIC
+    USING (EXISTS (SELECT FROM pathway.kafka_sources k
+                    WHERE k.name = dead_letters.source
+                      AND pg_catalog.pg_has_role(k.owner, 'USAGE')));
 
 -- Kafka sinks: a live view's changes, published to a topic.  The outbox
 -- holds the changes committed by epochs and not yet confirmed by the brokers.
@@ -320,6 +328,8 @@ CREATE FUNCTION pathway.create_kafka_source(name text, brokers text, topic text,
     RETURNS void LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_create_kafka_source';
 COMMENT ON FUNCTION pathway.create_kafka_source(text, text, text, text, text, jsonb) IS
     'create the stream table "name" and keep appending the messages of a Kafka topic to it, exactly once';
+-- It makes the server connect to any host: a superuser grants it to whom it should.
+REVOKE EXECUTE ON FUNCTION pathway.create_kafka_source(text, text, text, text, text, jsonb) FROM PUBLIC;
 
 CREATE FUNCTION pathway.drop_source(name text) RETURNS void
     LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'pathway_drop_source';
@@ -366,6 +376,7 @@ CREATE FUNCTION pathway.create_kafka_sink(view text, brokers text, topic text,
     RETURNS void LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_create_kafka_sink';
 COMMENT ON FUNCTION pathway.create_kafka_sink(text, text, text, text, jsonb) IS
     'publish every committed change of a live view to a Kafka topic (its current rows first)';
+REVOKE EXECUTE ON FUNCTION pathway.create_kafka_sink(text, text, text, text, jsonb) FROM PUBLIC;
 
 CREATE FUNCTION pathway.drop_sink(view text, topic text DEFAULT NULL) RETURNS void
     LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_drop_sink';
