@@ -9,7 +9,7 @@
  * type works as it does in COPY.  A batch is landed in one subtransaction;
  * if any message fails, the batch is landed again one message per
  * subtransaction and each failing message becomes a dead letter with its
- * error.  The rows are inserted as the source's owner (with the
+ * error.  The rows are inserted as the stream table's owner (with the
  * restrictions of a security-restricted operation), so triggers on the
  * stream table run with the owner's rights, never the worker's.
  *
@@ -29,6 +29,7 @@
 #include "parser/parse_relation.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/datum.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -476,6 +477,8 @@ static void
 inserter_end(Inserter *ins)
 {
 	AfterTriggerEndQuery(ins->estate);
+	/* the AFTER triggers' queue opened the table once more: close it */
+	ExecCloseResultRelations(ins->estate);
 	ExecDropSingleTupleTableSlot(ins->slot);
 	ExecCloseIndices(ins->rri);
 	ExecResetTupleTable(ins->estate->es_tupleTable, false);
@@ -509,7 +512,11 @@ land_range(Landing *l, int from, int to, MemoryContext cxt, List **changes)
 		MemoryContext msgcxt = AllocSetContextCreate(cxt, "pathway Kafka message",
 													 ALLOCSET_DEFAULT_SIZES);
 
-		SetUserIdAndSecContext(l->s->owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
+		/* the stream table's current owner (ALTER OWNER moves it), restricted */
+		int			nest = NewGUCNestLevel();
+
+		SetUserIdAndSecContext(l->rel->rd_rel->relowner,
+							   save_sec | SECURITY_LOCAL_USERID_CHANGE |
 							   SECURITY_RESTRICTED_OPERATION);
 		inserter_begin(&ins, l->rel);
 		for (i = from; i < to; i++)
@@ -542,6 +549,8 @@ land_range(Landing *l, int from, int to, MemoryContext cxt, List **changes)
 		inserter_end(&ins);
 		MemoryContextDelete(msgcxt);
 		SetUserIdAndSecContext(save_user, save_sec);
+		/* nothing the owner's triggers set outlives the landing */
+		AtEOXact_GUC(false, nest);
 	}
 	PG_CATCH();
 	{

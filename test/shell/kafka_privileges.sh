@@ -71,7 +71,7 @@ if [[ -z ${PATHWAY_TEST_DIR:-} ]]; then
   log=$(sql -d postgres -c "SHOW data_directory" 2>/dev/null || true)/log
 fi
 
-tap_plan 34
+tap_plan 35
 
 # a library whose constructor leaves a marker (the backend or worker's pid)
 cat >"$work/evil.c" <<EOF
@@ -333,4 +333,18 @@ for p in $(sed -n '/^static const char \*const safe_properties\[\] = {$/,/^};/p'
   grep -q "\`$p\`" "$doc" || missing+="$p "
 done
 tap_is "${missing:-none}" none "docs/kafka.md lists every safe property"
+
+# a stream table handed to another owner: its triggers run as that owner
+kafka_cmd topic h 1 || tap_bail "could not create topic h"
+q "SELECT pathway.create_kafka_source('handed', '$brokers', 'h', 'text')" >/dev/null
+q "CREATE TABLE landed_by (who text); GRANT INSERT ON landed_by TO PUBLIC;
+   CREATE FUNCTION note_lander() RETURNS trigger LANGUAGE plpgsql AS
+     \$\$ BEGIN INSERT INTO public.landed_by VALUES (current_user); RETURN NULL; END \$\$;
+   CREATE TRIGGER note AFTER INSERT ON handed FOR EACH ROW EXECUTE FUNCTION note_lander();
+   ALTER TABLE handed OWNER TO $bob" >/dev/null
+printf 'x\n' | kafka_produce h || tap_bail "kcat could not produce"
+rc=0
+q "SELECT pathway.sync(NULL, '20s')" >/dev/null 2>"$work/sync.err" || rc=1
+tap_is "$rc $(q "SELECT string_agg(who, ',') FROM landed_by")" "0 $bob" \
+  "a stream table handed to another owner lands as that owner (its trigger ran as $bob)"
 tap_done
