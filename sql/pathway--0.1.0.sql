@@ -236,10 +236,12 @@ SELECT c.relid::regclass::text AS view,
             THEN greatest(pg_wal_lsn_diff(pg_current_wal_flush_lsn(), s.frontier), 0)::bigint
        END AS backlog_bytes
   FROM pathway.catalog c JOIN pathway._view_state() s ON s.relid = c.relid
+ WHERE EXISTS (SELECT 1 FROM pg_class r WHERE r.oid = c.relid)
 UNION ALL
 SELECT o.relid::regclass::text, o.ordinal, o.operator, o.rows_in, o.rows_out,
        o.state_rows, o.state_bytes, NULL, NULL, NULL, NULL, NULL, NULL
-  FROM pathway.catalog c JOIN pathway._op_state() o ON o.relid = c.relid;
+  FROM pathway.catalog c JOIN pathway._op_state() o ON o.relid = c.relid
+ WHERE EXISTS (SELECT 1 FROM pg_class r WHERE r.oid = c.relid);
 GRANT SELECT ON pathway.stats TO PUBLIC;
 
 CREATE FUNCTION pathway.stats_reset() RETURNS void
