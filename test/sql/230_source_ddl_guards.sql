@@ -19,7 +19,7 @@ DROP SERVER IF EXISTS t230_srv CASCADE;
 DROP FOREIGN DATA WRAPPER IF EXISTS t230_fdw CASCADE;
 DROP ACCESS METHOD IF EXISTS t230_am;
 
-SELECT plan(38);
+SELECT plan(39);
 
 -- the SQLSTATE, message, detail and hint of an error
 CREATE FUNCTION t230_err(sql text) RETURNS text LANGUAGE plpgsql AS $f$
@@ -68,6 +68,8 @@ SELECT is(t230_err('ALTER TABLE t230_src SET UNLOGGED'),
   '55000: cannot make table "t230_src" unlogged | Live views "t230_rows", "t230_sum" read it: the changes of an unlogged table are not written to the WAL, so the view could not follow them. | Drop the live view first (pathway.drop_view()), and create it again after the change.',
   'SET UNLOGGED on a source: 55000');
 SELECT is((SELECT relpersistence FROM pg_class WHERE oid = 't230_src'::regclass), 'p'::"char", 'the source stays logged');
+SELECT throws_ok('ALTER TABLE t230_rows SET UNLOGGED',
+  '55000', 'cannot make live view "t230_rows" unlogged', 'SET UNLOGGED on a view''s own table is refused');
 CREATE ACCESS METHOD t230_am TYPE TABLE HANDLER heap_tableam_handler;
 SELECT throws_ok('ALTER TABLE t230_src SET ACCESS METHOD t230_am',
   '55000', 'cannot change the access method of table "t230_src"', 'SET ACCESS METHOD other than heap is refused');
