@@ -253,8 +253,9 @@ forget_dangling_views(void)
 
 	GetUserIdAndSecContext(&save_user, &save_sec);
 	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	/* as superuser: the operator is named, whatever the caller's search_path */
 	spi_exec("DELETE FROM pathway.catalog c WHERE NOT EXISTS "
-			 "(SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = c.relid)");
+			 "(SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid OPERATOR(pg_catalog.=) c.relid)");
 	SetUserIdAndSecContext(save_user, save_sec);
 }
 
@@ -328,7 +329,7 @@ pathway_create_view(PG_FUNCTION_ARGS)
 	 */
 	LockDatabaseObject(ExtensionRelationId, get_extension_oid("pathway", false), 0,
 					   ShareUpdateExclusiveLock);
-	spi_exec("SELECT count(*) FROM pathway.catalog");
+	spi_exec("SELECT pg_catalog.count(*) FROM pathway.catalog");
 	nviews = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	if (nviews >= PATHWAY_MAX_VIEWS)
 		ereport(ERROR,
