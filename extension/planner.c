@@ -884,9 +884,10 @@ analyze_view(const char *name, const char *query, char **text)
 	/* the statement alone: what follows its semicolon (comments) is not part of it */
 	if (text)
 	{
-		int			len = stmt->stmt_len > 0 ? stmt->stmt_len : (int) strlen(query) - stmt->stmt_location;
+		int			start = Max(stmt->stmt_location, 0);
+		int			len = stmt->stmt_len > 0 ? stmt->stmt_len : (int) strlen(query) - start;
 
-		*text = pnstrdup(query + stmt->stmt_location, len);
+		*text = pnstrdup(query + start, len);
 	}
 	q = parse_analyze_fixedparams(stmt, query, NULL, 0, NULL);
 	AcquireRewriteLocks(q, true, false);
