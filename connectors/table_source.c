@@ -432,6 +432,13 @@ plugin_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 		default:
 			return;
 	}
+	/*
+	 * Without REPLICA IDENTITY FULL (in the catalog as of this change) an
+	 * old row holds the key columns only, the others NULL: as good as none.
+	 * DDL that changes it on a source is refused, but not in replica mode.
+	 */
+	if (oldtup && relation->rd_rel->relreplident != REPLICA_IDENTITY_FULL)
+		oldtup = NULL;
 	/* a partition's (or an inheritance child's) rows also belong to its watched ancestors */
 	if (relation->rd_rel->relispartition || may_inherit(relation))
 		route_change(relation, txn, oldtup, newtup,

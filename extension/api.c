@@ -20,6 +20,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_trigger.h"
 #include "commands/event_trigger.h"
 #include "commands/extension.h"
 #include "tcop/deparse_utility.h"
@@ -41,6 +42,7 @@
 #include "utils/rel.h"
 #include "utils/regproc.h"
 #include "utils/timestamp.h"
+#include "storage/lmgr.h"
 
 #include "bgworker/shmem.h"
 #include "connectors/table_source.h"
@@ -58,6 +60,8 @@ PG_FUNCTION_INFO_V1(pathway_catalog_changed);
 PG_FUNCTION_INFO_V1(pathway_maintained_table);
 PG_FUNCTION_INFO_V1(pathway_extension_created);
 PG_FUNCTION_INFO_V1(pathway_on_alter_table);
+PG_FUNCTION_INFO_V1(pathway_ddl_guard);
+PG_FUNCTION_INFO_V1(pathway_on_create_table);
 
 static void
 spi_exec(const char *sql)
@@ -126,14 +130,41 @@ trim_query(const char *q)
 	return s;
 }
 
+/*
+ * A partition or inheritance child whose changes decoding would not
+ * deliver (unlogged, temporary, foreign): the first one under relid (itself
+ * included), or InvalidOid.  A partitioned table's changes are its leaves'.
+ */
+static Oid
+undecodable_member(Oid relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, find_all_inheritors(relid, AccessShareLock, NULL))
+	{
+		Oid			r = lfirst_oid(lc);
+		char		kind = get_rel_relkind(r);
+
+		if (kind == RELKIND_FOREIGN_TABLE ||
+			((kind == RELKIND_RELATION || kind == RELKIND_PARTITIONED_TABLE) &&
+			 get_rel_persistence(r) != RELPERSISTENCE_PERMANENT))
+			return r;
+	}
+	return InvalidOid;
+}
+
 static void
 ensure_replica_identity(Oid relid)
 {
-	Relation	rel = table_open(relid, AccessShareLock);
-	char		ident = rel->rd_rel->relreplident;
-	bool		partitioned = rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE ||
-		has_subclass(relid);
+	Relation	rel;
+	char		ident;
+	bool		partitioned;
 
+	if (get_rel_relkind(relid) == RELKIND_FOREIGN_TABLE)
+		return;					/* refused by the callers (undecodable_member) */
+	rel = table_open(relid, AccessShareLock);
+	ident = rel->rd_rel->relreplident;
+	partitioned = rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE || has_subclass(relid);
 	table_close(rel, AccessShareLock);
 	/* a partitioned table's changes are its partitions' (a parent's, its children's too): each needs it */
 	if (partitioned)
@@ -170,6 +201,31 @@ static const char *const captured_settings[] = {
 	"search_path", "xmlbinary", "xmloption"
 };
 
+/* May current_setting(name) be read by a view?  Only a captured setting. */
+bool
+pathway_setting_captured(const char *name)
+{
+	int			i;
+
+	for (i = 0; i < lengthof(captured_settings); i++)
+		if (pg_strcasecmp(name, captured_settings[i]) == 0)
+			return true;
+	return false;
+}
+
+/* "TimeZone, DateStyle, ...": for hints. */
+const char *
+pathway_captured_settings_list(void)
+{
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; i < lengthof(captured_settings); i++)
+		appendStringInfo(&buf, "%s%s", i ? ", " : "", captured_settings[i]);
+	return buf.data;
+}
+
 static Datum
 capture_settings(void)
 {
@@ -183,6 +239,26 @@ capture_settings(void)
 	return PointerGetDatum(construct_array(items, n, TEXTOID, -1, false, TYPALIGN_INT));
 }
 
+/*
+ * Catalog rows whose table is gone without the drop trigger seeing it
+ * (event triggers do not fire with session_replication_role = replica,
+ * nor for the temporary tables a session drops as it ends): delete them.
+ * Inside SPI.
+ */
+static void
+forget_dangling_views(void)
+{
+	Oid			save_user;
+	int			save_sec;
+
+	GetUserIdAndSecContext(&save_user, &save_sec);
+	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	/* as superuser: the operator is named, whatever the caller's search_path */
+	spi_exec("DELETE FROM pathway.catalog c WHERE NOT EXISTS "
+			 "(SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid OPERATOR(pg_catalog.=) c.relid)");
+	SetUserIdAndSecContext(save_user, save_sec);
+}
+
 static bool
 btree_indexable(Oid type)
 {
@@ -192,8 +268,9 @@ btree_indexable(Oid type)
 Datum
 pathway_create_view(PG_FUNCTION_ARGS)
 {
-	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	char	   *query = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	char	   *name;
+	char	   *query;
+	char	   *stmt_text;
 	RangeVar   *rv;
 	char	   *qname;
 	ViewPlan   *plan;
@@ -207,6 +284,19 @@ pathway_create_view(PG_FUNCTION_ARGS)
 	Datum		args[5];
 	Oid			types[5] = {OIDOID, TEXTOID, OIDOID, TEXTOID, TEXTARRAYOID};
 	int			i;
+	int64		nviews;
+	bool		isnull;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("name of a live view must not be null")));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("query of view \"%s\" must not be null", name)));
+	query = text_to_cstring(PG_GETARG_TEXT_PP(1));
 
 	pathway_check_setup();
 	rv = name_to_rangevar(name);
@@ -215,23 +305,62 @@ pathway_create_view(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DUPLICATE_TABLE),
 				 errmsg("relation \"%s\" already exists", name),
 				 errhint("Choose another name, or drop the existing view with pathway.drop_view().")));
+	/* pg_temp.v, or an unqualified name with pg_temp first in search_path */
+	if (isAnyTempNamespace(RangeVarGetCreationNamespace(rv)))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot create live view \"%s\" in a temporary schema", name),
+				 errdetail("The engine maintains views from its own session, which cannot write the temporary tables of other sessions."),
+				 errhint("Give the view a name in a permanent schema.")));
 	qname = rv->schemaname ? quote_qualified_identifier(rv->schemaname, rv->relname)
 		: pstrdup(quote_identifier(rv->relname));
 
 	/* refuse what cannot be maintained before creating anything */
-	tree = analyze_view(name, query);
+	tree = analyze_view(name, query, &stmt_text);
 	plan = plan_view(name, tree);
+
+	SPI_connect();
+	forget_dangling_views();
+
+	/*
+	 * The engine holds at most PATHWAY_MAX_VIEWS views per database.  Views
+	 * are created one transaction at a time (the lock is held until commit)
+	 * so that two creations cannot both take the last place.
+	 */
+	LockDatabaseObject(ExtensionRelationId, get_extension_oid("pathway", false), 0,
+					   ShareUpdateExclusiveLock);
+	spi_exec("SELECT pg_catalog.count(*) FROM pathway.catalog");
+	nviews = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	if (nviews >= PATHWAY_MAX_VIEWS)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("cannot create live view \"%s\": this database has the most live views the engine holds (%d)",
+						name, PATHWAY_MAX_VIEWS),
+				 errhint("Drop a live view first.")));
 
 	/*
 	 * A live view as a source is maintained in the same epoch, from the
 	 * changes the engine writes to it (never decoded): no replica identity.
 	 */
-	SPI_connect();
 	foreach(lc, plan->relids)
-		if (!catalog_lookup(lfirst_oid(lc), NULL, NULL, NULL))
-			ensure_replica_identity(lfirst_oid(lc));
+	{
+		Oid			src = lfirst_oid(lc);
+		Oid			bad;
 
-	spi_exec(psprintf("CREATE TABLE %s AS %s\nWITH DATA", qname, trim_query(query)));
+		if (catalog_lookup(src, NULL, NULL, NULL))
+			continue;
+		bad = undecodable_member(src);
+		if (OidIsValid(bad))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot maintain view \"%s\"", name),
+					 errdetail("Table \"%s\", a partition or inheritance child of source \"%s\", is unlogged, temporary or foreign: its changes are not decoded.",
+							   get_rel_name(bad), get_rel_name(src)),
+					 errhint("Detach it, or read the tables the view can follow.")));
+		ensure_replica_identity(src);
+	}
+
+	spi_exec(psprintf("CREATE TABLE %s AS %s\nWITH DATA", qname, trim_query(stmt_text)));
 	relid = RangeVarGetRelid(rv, NoLock, false);
 
 	if (plan->nkeycols > 0)
@@ -286,9 +415,18 @@ pathway_create_view(PG_FUNCTION_ARGS)
 Datum
 pathway_drop_view(PG_FUNCTION_ARGS)
 {
-	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	Oid			relid = RangeVarGetRelid(name_to_rangevar(name), NoLock, false);
+	char	   *name;
+	Oid			relid;
 
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("name of a live view must not be null")));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	SPI_connect();
+	forget_dangling_views();
+	SPI_finish();
+	relid = RangeVarGetRelid(name_to_rangevar(name), NoLock, false);
 	if (!catalog_lookup(relid, NULL, NULL, NULL))
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
@@ -347,7 +485,9 @@ all_view_relids(void)
 	uint64		i;
 
 	SPI_connect();
-	SPI_execute("SELECT relid, xmin::text, relid::regclass::text FROM pathway.catalog",
+	/* a row whose table is gone (see forget_dangling_views) is not waited for */
+	SPI_execute("SELECT c.relid, c.xmin::text, c.relid::regclass::text FROM pathway.catalog c"
+				" WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_class r WHERE r.oid = c.relid)",
 				false, 0);
 	for (i = 0; i < SPI_processed; i++)
 	{
@@ -788,11 +928,14 @@ pathway_maintained_table(PG_FUNCTION_ARGS)
  * or out of a parent without a row change that decoding would see: ask the
  * engine to rebuild the views concerned (pathway.rebuild_requests).
  */
+static void adopt_member(Oid relid);
+
 Datum
 pathway_on_alter_table(PG_FUNCTION_ARGS)
 {
 	uint64		i;
 	List	   *relids = NIL;
+	List	   *members = NIL;
 	ListCell   *lc;
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
@@ -818,6 +961,23 @@ pathway_on_alter_table(PG_FUNCTION_ARGS)
 				 at->subtype == AT_DetachPartitionFinalize ||
 				 at->subtype == AT_AddInherit || at->subtype == AT_DropInherit))
 				relids = list_append_unique_oid(relids, objid);
+			/* a new member of a parent: see adopt_member */
+			if (IsA(at, AlterTableCmd) && at->subtype == AT_AttachPartition)
+			{
+				Oid			part = RangeVarGetRelid(((PartitionCmd *) at->def)->name, NoLock, true);
+				MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+
+				if (OidIsValid(part))
+					members = list_append_unique_oid(members, part);
+				MemoryContextSwitchTo(old);
+			}
+			else if (IsA(at, AlterTableCmd) && at->subtype == AT_AddInherit)
+			{
+				MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+
+				members = list_append_unique_oid(members, objid);
+				MemoryContextSwitchTo(old);
+			}
 		}
 	}
 	foreach(lc, relids)
@@ -834,6 +994,8 @@ pathway_on_alter_table(PG_FUNCTION_ARGS)
 		SetUserIdAndSecContext(save_user, save_sec);
 	}
 	SPI_finish();
+	foreach(lc, members)
+		adopt_member(lfirst_oid(lc));
 	PG_RETURN_VOID();
 }
 
@@ -842,5 +1004,325 @@ pathway_extension_created(PG_FUNCTION_ARGS)
 {
 	pathway_check_setup();
 	pathway_note_extension_created();
+	PG_RETURN_VOID();
+}
+
+
+/* ---------- DDL guards ---------- */
+
+/*
+ * The live views that read relid or one of its ancestors (partitioned
+ * tables, inheritance parents), as a list of names, sorted.  A view's table
+ * depends (pg_depend, recorded by create_view) on every table its query
+ * reads, and PostgreSQL keeps those rows exact through drops and renames:
+ * no need to parse the stored trees.
+ */
+static List *
+views_reading(Oid relid)
+{
+	Datum		args[1] = {ObjectIdGetDatum(relid)};
+	Oid			types[1] = {OIDOID};
+	List	   *names = NIL;
+	MemoryContext caller = CurrentMemoryContext;
+	uint64		i;
+
+	SPI_connect();
+	SPI_execute_with_args("WITH RECURSIVE up(oid) AS ("
+						  "  SELECT $1"
+						  "  UNION"
+						  "  SELECT i.inhparent FROM pg_catalog.pg_inherits i JOIN up ON i.inhrelid = up.oid)"
+						  "SELECT DISTINCT c.relid::pg_catalog.regclass::text"
+						  "  FROM pathway.catalog c JOIN pg_catalog.pg_depend d ON d.objid = c.relid"
+						  " WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+						  "   AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+						  "   AND d.deptype = 'n' AND d.refobjid <> c.relid"
+						  "   AND d.refobjid IN (SELECT oid FROM up)"
+						  " ORDER BY 1",
+						  1, types, args, NULL, false, 0);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		char	   *v = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		MemoryContext old = MemoryContextSwitchTo(caller);
+
+		names = lappend(names, pstrdup(v));
+		MemoryContextSwitchTo(old);
+	}
+	SPI_finish();
+	return names;
+}
+
+/* "v1", "v2" */
+static char *
+name_list(List *names)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, names)
+		appendStringInfo(&buf, "%s\"%s\"", foreach_current_index(lc) ? ", " : "", (char *) lfirst(lc));
+	return buf.data;
+}
+
+/* The live views that use column colname of relid or of one of its inheritors. */
+static List *
+views_using_column(Oid relid, bool recurse, const char *colname)
+{
+	List	   *rels = recurse ? find_all_inheritors(relid, NoLock, NULL) : list_make1_oid(relid);
+	Datum	   *elems = palloc(sizeof(Datum) * list_length(rels));
+	ListCell   *lc;
+	Datum		args[2];
+	Oid			types[2] = {OIDARRAYOID, TEXTOID};
+	List	   *names = NIL;
+	MemoryContext caller = CurrentMemoryContext;
+	uint64		i;
+
+	foreach(lc, rels)
+		elems[foreach_current_index(lc)] = ObjectIdGetDatum(lfirst_oid(lc));
+	args[0] = PointerGetDatum(construct_array(elems, list_length(rels), OIDOID, sizeof(Oid), true, TYPALIGN_INT));
+	args[1] = CStringGetTextDatum(colname);
+	SPI_connect();
+	SPI_execute_with_args("SELECT DISTINCT c.relid::pg_catalog.regclass::text"
+						  "  FROM pathway.catalog c JOIN pg_catalog.pg_depend d ON d.objid = c.relid"
+						  "  JOIN pg_catalog.pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid"
+						  " WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+						  "   AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+						  "   AND d.refobjid = ANY ($1) AND a.attname = $2"
+						  " ORDER BY 1",
+						  2, types, args, NULL, true, 0);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		char	   *v = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		MemoryContext old = MemoryContextSwitchTo(caller);
+
+		names = lappend(names, pstrdup(v));
+		MemoryContextSwitchTo(old);
+	}
+	SPI_finish();
+	return names;
+}
+
+/* Is trigger trigname of relid the write guard of a live view? */
+static bool
+is_guard_trigger(Oid relid, const char *trigname)
+{
+	Datum		args[2];
+	Oid			types[2] = {OIDOID, NAMEOID};
+	bool		found;
+
+	args[0] = ObjectIdGetDatum(relid);
+	args[1] = DirectFunctionCall1(namein, CStringGetDatum(trigname));
+	SPI_connect();
+	SPI_execute_with_args("SELECT 1 FROM pg_catalog.pg_trigger t JOIN pathway.catalog c ON c.relid = t.tgrelid"
+						  " WHERE t.tgrelid = $1 AND t.tgname = $2"
+						  "   AND t.tgfoid = 'pathway._maintained_table()'::pg_catalog.regprocedure",
+						  2, types, args, NULL, true, 1);
+	found = (SPI_processed == 1);
+	SPI_finish();
+	return found;
+}
+
+/* msg: a format with one %s, the view's name */
+static void
+refuse_guard_change(Oid relid, const char *msg)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg_internal(msg, get_rel_name(relid)),
+			 errdetail("Trigger \"pathway_maintained\" keeps every session but the engine from writing the view's table."),
+			 errhint("To write the table yourself, stop maintaining it first with pathway.drop_view().")));
+}
+
+/* msg: a format with one %s, the table's name */
+static void
+refuse_source_change(Oid relid, List *views, const char *msg, const char *why)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg_internal(msg, get_rel_name(relid)),
+			 errdetail_plural("Live view %s reads it: %s.", "Live views %s read it: %s.",
+							  list_length(views), name_list(views), why),
+			 errhint("Drop the live view first (pathway.drop_view()), and create it again after the change.")));
+}
+
+/* ALTER TABLE, before it does anything. */
+static void
+guard_alter_table(AlterTableStmt *stmt)
+{
+	Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	bool		is_view;
+	List	   *views = NULL;
+	bool		views_known = false;
+	ListCell   *lc;
+
+	if (!OidIsValid(relid) || stmt->objtype != OBJECT_TABLE)
+		return;
+	is_view = catalog_lookup(relid, NULL, NULL, NULL);
+#define WATCHERS() (views_known ? views : (views_known = true, views = views_reading(relid)))
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+		switch (cmd->subtype)
+		{
+			case AT_ReplicaIdentity:
+				if (((ReplicaIdentityStmt *) cmd->def)->identity_type != REPLICA_IDENTITY_FULL &&
+					WATCHERS() != NIL)
+					refuse_source_change(relid, views, "cannot change the replica identity of table \"%s\"",
+										 "it must keep REPLICA IDENTITY FULL for updates and deletes to carry the whole old row");
+				break;
+			case AT_SetUnLogged:
+				if (is_view)
+					ereport(ERROR,
+							(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+							 errmsg("cannot make live view \"%s\" unlogged", get_rel_name(relid)),
+							 errdetail("A crash would empty its table while the engine holds its rows."),
+							 errhint("Drop the live view first (pathway.drop_view()).")));
+				if (WATCHERS() != NIL)
+					refuse_source_change(relid, views, "cannot make table \"%s\" unlogged",
+										 "the changes of an unlogged table are not written to the WAL, so the view could not follow them");
+				break;
+			case AT_SetAccessMethod:
+				if (cmd->name && strcmp(cmd->name, "heap") != 0 && WATCHERS() != NIL)
+					refuse_source_change(relid, views, "cannot change the access method of table \"%s\"",
+										 "only tables of the heap access method are known to deliver their changes to logical decoding");
+				break;
+			case AT_AlterColumnType:
+				{
+					List	   *users = views_using_column(relid, stmt->relation->inh, cmd->name);
+
+					if (users != NIL)
+						ereport(ERROR,
+								(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+								 errmsg("cannot alter type of a column used by a view or rule"),
+								 errdetail_plural("Live view %s depends on column \"%s\".",
+												  "Live views %s depend on column \"%s\".",
+												  list_length(users), name_list(users), cmd->name),
+								 errhint("Drop the live view first (pathway.drop_view()), and create it again after the change.")));
+				}
+				break;
+			case AT_DisableTrig:
+				if (is_view && is_guard_trigger(relid, cmd->name))
+					refuse_guard_change(relid, "cannot disable the write guard of live view \"%s\"");
+				break;
+			case AT_EnableReplicaTrig:
+				/* a REPLICA trigger fires only with session_replication_role = replica */
+				if (is_view && is_guard_trigger(relid, cmd->name))
+					refuse_guard_change(relid, "cannot make the write guard of live view \"%s\" a replica trigger");
+				break;
+			case AT_DisableTrigAll:
+			case AT_DisableTrigUser:
+				if (is_view)
+					refuse_guard_change(relid, "cannot disable the write guard of live view \"%s\"");
+				break;
+			default:
+				break;
+		}
+	}
+#undef WATCHERS
+}
+
+/* DROP TRIGGER pathway_maintained ON view */
+static void
+guard_drop_trigger(DropStmt *stmt)
+{
+	ListCell   *lc;
+
+	if (stmt->removeType != OBJECT_TRIGGER)
+		return;
+	foreach(lc, stmt->objects)
+	{
+		List	   *names = lfirst(lc);
+		List	   *relname = list_truncate(list_copy(names), list_length(names) - 1);
+		Oid			relid;
+
+		if (relname == NIL)
+			continue;
+		relid = RangeVarGetRelid(makeRangeVarFromNameList(relname), NoLock, true);
+		if (OidIsValid(relid) && is_guard_trigger(relid, strVal(llast(names))))
+			refuse_guard_change(relid, "cannot drop the write guard of live view \"%s\"");
+	}
+}
+
+/*
+ * At ddl_command_start of ALTER TABLE and DROP TRIGGER: refuse what would
+ * leave a live view wrong while it reports running.  Sources must keep
+ * REPLICA IDENTITY FULL and stay logged (a table is a source when a live
+ * view reads it or one of its ancestors); a column a view uses keeps its
+ * type; a view's write guard stays in force.
+ */
+Datum
+pathway_ddl_guard(PG_FUNCTION_ARGS)
+{
+	EventTriggerData *trigdata = (EventTriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		elog(ERROR, "pathway._ddl_guard() must be called as an event trigger");
+	if (IsA(trigdata->parsetree, AlterTableStmt))
+		guard_alter_table((AlterTableStmt *) trigdata->parsetree);
+	else if (IsA(trigdata->parsetree, DropStmt))
+		guard_drop_trigger((DropStmt *) trigdata->parsetree);
+	PG_RETURN_VOID();
+}
+
+/*
+ * A table that has just become a partition or an inheritance child (CREATE
+ * TABLE ... PARTITION OF / INHERITS, ATTACH PARTITION, INHERIT) under a table
+ * a live view reads: its changes must reach the view.  Refuse it when they
+ * cannot (unlogged, temporary, foreign); otherwise give it and its own
+ * members REPLICA IDENTITY FULL, as create_view does for the existing ones.
+ */
+static void
+adopt_member(Oid relid)
+{
+	List	   *views;
+	Oid			bad;
+
+	if (!has_superclass(relid))
+		return;
+	views = views_reading(relid);
+	if (views == NIL)
+		return;
+	bad = undecodable_member(relid);
+	if (OidIsValid(bad))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table \"%s\" cannot become a partition or child of a table live views read",
+						get_rel_name(bad)),
+				 errdetail_plural("Live view %s reads its new parent; the changes of an unlogged, temporary or foreign table are not decoded.",
+								  "Live views %s read its new parent; the changes of an unlogged, temporary or foreign table are not decoded.",
+								  list_length(views), name_list(views)),
+				 errhint("Use a logged table, or drop the live view first (pathway.drop_view()).")));
+	SPI_connect();
+	ensure_replica_identity(relid);
+	SPI_finish();
+}
+
+/* At ddl_command_end of CREATE TABLE and CREATE FOREIGN TABLE. */
+Datum
+pathway_on_create_table(PG_FUNCTION_ARGS)
+{
+	List	   *created = NIL;
+	ListCell   *lc;
+	uint64		i;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		elog(ERROR, "pathway._on_create_table() must be called as an event trigger");
+	SPI_connect();
+	SPI_execute("SELECT objid FROM pg_catalog.pg_event_trigger_ddl_commands() "
+				"WHERE classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND objsubid = 0 "
+				"  AND object_type IN ('table', 'foreign table')", true, 0);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+
+		created = lappend_oid(created, DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+																	  SPI_tuptable->tupdesc, 1, &isnull)));
+		MemoryContextSwitchTo(old);
+	}
+	SPI_finish();
+	foreach(lc, created)
+		adopt_member(lfirst_oid(lc));
 	PG_RETURN_VOID();
 }

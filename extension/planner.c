@@ -98,6 +98,75 @@ volatile_checker(Oid func, void *context)
 	return false;
 }
 
+/*
+ * Functions whose result depends on the session that calls them: the view
+ * is filled by the creator's session and maintained by the engine worker's,
+ * so they would give the creator's value at first and the worker's later
+ * (or fail there).  Most are STABLE, so the volatility check lets them by.
+ */
+static bool
+session_checker(Oid func, void *context)
+{
+	switch (func)
+	{
+		case F_PG_BACKEND_PID:
+		case F_INET_CLIENT_ADDR:
+		case F_INET_CLIENT_PORT:
+		case F_INET_SERVER_ADDR:
+		case F_INET_SERVER_PORT:
+		case F_TXID_CURRENT:
+		case F_TXID_CURRENT_IF_ASSIGNED:
+		case F_TXID_CURRENT_SNAPSHOT:
+		case F_PG_CURRENT_XACT_ID:
+		case F_PG_CURRENT_XACT_ID_IF_ASSIGNED:
+		case F_PG_CURRENT_SNAPSHOT:
+		case F_PG_MY_TEMP_SCHEMA:
+		case F_PG_IS_OTHER_TEMP_SCHEMA:
+		case F_CURRENT_USER:
+		case F_SESSION_USER:
+		case F_GETPGUSERNAME:
+		case F_CURRENT_SCHEMA:
+		case F_CURRENT_SCHEMAS:
+		case F_PG_CLIENT_ENCODING:
+		case F_PG_TRIGGER_DEPTH:
+		case F_PG_LISTENING_CHANNELS:
+		case F_PG_CONF_LOAD_TIME:
+		case F_PG_SHOW_ALL_SETTINGS:
+			*(Oid *) context = func;
+			return true;
+		default:
+			return false;
+	}
+}
+
+/*
+ * current_setting(name [, missing_ok]): the worker computes with the
+ * settings captured at creation, so exactly those may be read, and only by
+ * a constant name.
+ */
+static void
+check_current_setting(PState *ps, FuncExpr *f)
+{
+	Node	   *arg;
+	char	   *setting;
+
+	if (f->funcid != F_CURRENT_SETTING_TEXT && f->funcid != F_CURRENT_SETTING_TEXT_BOOL)
+		return;
+	arg = eval_const_expressions(NULL, linitial(f->args));
+	if (!IsA(arg, Const) || ((Const *) arg)->constisnull)
+		refuse(ps->name, "current_setting() of a name that is not a constant",
+			   "Name the setting with a constant; only the settings captured when the view is created can be read.");
+	setting = TextDatumGetCString(((Const *) arg)->constvalue);
+	if (!pathway_setting_captured(setting))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot maintain view \"%s\"", ps->name),
+				 errdetail("current_setting('%s') is not supported: the setting is not captured when the view is created.",
+						   setting),
+				 errhint("Only these settings are captured (the engine computes with their values at creation): %s. Store other values in a column when rows are written.",
+						 pathway_captured_settings_list())));
+}
+
 static bool
 check_walker(Node *node, PState *ps)
 {
@@ -105,6 +174,16 @@ check_walker(Node *node, PState *ps)
 
 	if (node == NULL)
 		return false;
+	if (check_functions_in_node(node, session_checker, &func))
+	{
+		char		detail[NAMEDATALEN + 64];
+
+		snprintf(detail, sizeof(detail), "The session-dependent function %s()", get_func_name(func));
+		refuse(ps->name, detail,
+			   "The engine computes the view in its own session, where this function gives another value; store the value in a column when rows are written.");
+	}
+	if (IsA(node, FuncExpr))
+		check_current_setting(ps, (FuncExpr *) node);
 	if (check_functions_in_node(node, volatile_checker, &func))
 	{
 		char		detail[NAMEDATALEN + 64];
@@ -787,9 +866,10 @@ has_join_rtes(Query *q)
  * change its meaning.
  */
 Query *
-analyze_view(const char *name, const char *query)
+analyze_view(const char *name, const char *query, char **text)
 {
 	List	   *raw;
+	RawStmt    *stmt;
 	Query	   *q;
 	List	   *rewritten;
 
@@ -797,8 +877,19 @@ analyze_view(const char *name, const char *query)
 	if (list_length(raw) != 1 || !IsA(((RawStmt *) linitial(raw))->stmt, SelectStmt))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("query of view \"%s\" must be a single SELECT statement", name)));
-	q = parse_analyze_fixedparams(linitial_node(RawStmt, raw), query, NULL, 0, NULL);
+				 errmsg("query of view \"%s\" must be a single SELECT statement", name),
+				 list_length(raw) > 1 ?
+				 errdetail("The query holds %d statements.", list_length(raw)) : 0));
+	stmt = linitial_node(RawStmt, raw);
+	/* the statement alone: what follows its semicolon (comments) is not part of it */
+	if (text)
+	{
+		int			start = Max(stmt->stmt_location, 0);
+		int			len = stmt->stmt_len > 0 ? stmt->stmt_len : (int) strlen(query) - start;
+
+		*text = pnstrdup(query + start, len);
+	}
+	q = parse_analyze_fixedparams(stmt, query, NULL, 0, NULL);
 	AcquireRewriteLocks(q, true, false);
 	rewritten = QueryRewrite(q);
 	if (list_length(rewritten) != 1)

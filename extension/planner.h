@@ -25,7 +25,15 @@ typedef struct ViewPlan
 	bool		ignored_order;	/* ORDER BY without LIMIT was dropped */
 } ViewPlan;
 
-extern Query *analyze_view(const char *name, const char *query);
+/*
+ * Parse and analyze a view's query.  *text is set to the one statement's
+ * text (without a trailing semicolon or comments after it).
+ */
+extern Query *analyze_view(const char *name, const char *query, char **text);
+
+/* Settings captured at creation (api.c): current_setting() may read these. */
+extern bool pathway_setting_captured(const char *name);
+extern const char *pathway_captured_settings_list(void);
 
 /*
  * Check an analyzed query and build its graph in CurrentMemoryContext.

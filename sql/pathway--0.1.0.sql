@@ -135,6 +135,26 @@ CREATE EVENT TRIGGER pathway_alter_table ON ddl_command_end
 CREATE FUNCTION pathway._maintained_table() RETURNS trigger
     LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_maintained_table';
 
+-- Refused before they run (the parse tree is inspected): ALTER TABLE forms
+-- that change what decoding delivers for a table a live view reads (or for
+-- a partition or child of one): REPLICA IDENTITY other than FULL, SET
+-- UNLOGGED, SET ACCESS METHOD other than heap; ALTER COLUMN TYPE of a
+-- column a live view uses; disabling or dropping a view's write guard.
+CREATE FUNCTION pathway._ddl_guard() RETURNS event_trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_ddl_guard';
+CREATE EVENT TRIGGER pathway_ddl_guard ON ddl_command_start
+    WHEN TAG IN ('ALTER TABLE', 'DROP TRIGGER')
+    EXECUTE FUNCTION pathway._ddl_guard();
+
+-- A table created as a partition or child of a table a live view reads gets
+-- REPLICA IDENTITY FULL (an unlogged, temporary or foreign one is refused);
+-- ATTACH PARTITION and INHERIT do the same in pathway._on_alter_table().
+CREATE FUNCTION pathway._on_create_table() RETURNS event_trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_on_create_table';
+CREATE EVENT TRIGGER pathway_create_table ON ddl_command_end
+    WHEN TAG IN ('CREATE TABLE', 'CREATE FOREIGN TABLE')
+    EXECUTE FUNCTION pathway._on_create_table();
+
 -- DROP TABLE of a view's table (directly or by CASCADE) deregisters it.
 CREATE FUNCTION pathway._on_sql_drop() RETURNS event_trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
@@ -152,13 +172,14 @@ END $$;
 CREATE EVENT TRIGGER pathway_sql_drop ON sql_drop
     EXECUTE FUNCTION pathway._on_sql_drop();
 
+-- not STRICT: a NULL argument is an error (22004), not a silent no-op
 CREATE FUNCTION pathway.create_view(name text, query text) RETURNS void
-    LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'pathway_create_view';
+    LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_create_view';
 COMMENT ON FUNCTION pathway.create_view(text, text) IS
     'create the table "name" holding the result of "query", and keep it current';
 
 CREATE FUNCTION pathway.drop_view(name text) RETURNS void
-    LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'pathway_drop_view';
+    LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_drop_view';
 COMMENT ON FUNCTION pathway.drop_view(text) IS 'stop maintaining a live view and drop its table';
 
 CREATE FUNCTION pathway.sync(name text DEFAULT NULL, timeout interval DEFAULT '30s') RETURNS void
@@ -199,7 +220,9 @@ SELECT c.relid::regclass::text AS name,
        s.build_rows_done,
        s.build_rows_total
   FROM pathway.catalog c
-  LEFT JOIN pathway._view_state() s ON s.relid = c.relid;
+  LEFT JOIN pathway._view_state() s ON s.relid = c.relid
+ -- a row whose table is gone without the drop trigger (see create_view) is not shown
+ WHERE EXISTS (SELECT 1 FROM pg_class r WHERE r.oid = c.relid);
 GRANT SELECT ON pathway.views TO PUBLIC;
 
 -- Per view (operator 'view') and per operator of its graph, in the style of
@@ -221,10 +244,12 @@ SELECT c.relid::regclass::text AS view,
             THEN greatest(pg_wal_lsn_diff(pg_current_wal_flush_lsn(), s.frontier), 0)::bigint
        END AS backlog_bytes
   FROM pathway.catalog c JOIN pathway._view_state() s ON s.relid = c.relid
+ WHERE EXISTS (SELECT 1 FROM pg_class r WHERE r.oid = c.relid)
 UNION ALL
 SELECT o.relid::regclass::text, o.ordinal, o.operator, o.rows_in, o.rows_out,
        o.state_rows, o.state_bytes, NULL, NULL, NULL, NULL, NULL, NULL
-  FROM pathway.catalog c JOIN pathway._op_state() o ON o.relid = c.relid;
+  FROM pathway.catalog c JOIN pathway._op_state() o ON o.relid = c.relid
+ WHERE EXISTS (SELECT 1 FROM pg_class r WHERE r.oid = c.relid);
 GRANT SELECT ON pathway.stats TO PUBLIC;
 
 CREATE FUNCTION pathway.stats_reset() RETURNS void

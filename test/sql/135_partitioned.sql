@@ -49,7 +49,7 @@ SELECT results_eq('SELECT region, n, total FROM t135_v ORDER BY region',
   $$VALUES ('asia', 1::bigint, 3::bigint), ('eu', 3, 1111), ('us', 2, 12)$$,
   'partitions created after the view, sub-partitions included');
 
--- updates in a new partition (it has no REPLICA IDENTITY FULL: the view rebuilds, and is right)
+-- updates in a new partition (it got REPLICA IDENTITY FULL when created)
 UPDATE t135_p SET amount = amount + 1 WHERE id IN (5, 6);
 SELECT pathway.sync();
 SELECT results_eq('SELECT region, n, total FROM t135_v ORDER BY region',

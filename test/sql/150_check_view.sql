@@ -18,10 +18,11 @@ SELECT pathway.sync('t150_app.v');
 SELECT is((SELECT count(*) FROM pathway.check_view('t150_app.v')), 0::bigint,
   'a correct view: no differences (the query runs with the view''s search_path)');
 
--- tamper with the table behind the engine's back
-ALTER TABLE t150_app.v DISABLE TRIGGER pathway_maintained;
+-- tamper with the table behind the engine's back (the write guard cannot be
+-- disabled; a superuser in replica mode skips it)
+SET session_replication_role = replica;
 UPDATE t150_app.v SET total = 99 WHERE g = 2;
-ALTER TABLE t150_app.v ENABLE TRIGGER pathway_maintained;
+RESET session_replication_role;
 SELECT bag_eq($$SELECT side, row_data FROM pathway.check_view('t150_app.v')$$,
   $$VALUES ('only in view', '{"g": 2, "total": 99}'::jsonb), ('only in query', '{"g": 2, "total": 7}'::jsonb)$$,
   'the differing rows, both ways');
