@@ -779,7 +779,8 @@ load_catalog(void)
 	if (!gone)
 	{
 		SPI_connect();
-		SPI_execute("SELECT relid, tree, owner, status, relid::regclass::text, settings FROM pathway.catalog",
+		SPI_execute("SELECT relid, tree, owner, status, relid::regclass::text, settings FROM pathway.catalog c "
+					"WHERE EXISTS (SELECT FROM pg_catalog.pg_class r WHERE r.oid OPERATOR(pg_catalog.=) c.relid)",
 					true, 0);
 		foreach(lc, views)
 			((LiveView *) lfirst(lc))->seen = false;
