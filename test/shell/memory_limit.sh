@@ -151,8 +151,8 @@ SELECT pathway.sync('wide');
 SQL
 PGAPPNAME=mem_gate sql -c "SELECT pg_advisory_lock(4242)" -c "SELECT pg_sleep(60)" >/dev/null 2>&1 &
 GATE_PID=$!
-wait_until 10 test "$(sql -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND granted")" = 1 ||
-  tap_diag "the gate's lock was not taken"
+gate_held() { [[ $(sql -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND granted") == 1 ]]; }
+wait_until 10 gate_held || tap_diag "the gate's lock was not taken"
 sql -c "BEGIN" -c "TRUNCATE w" -c "INSERT INTO w SELECT i, repeat('x', 300) FROM generate_series(1, 200000) i" -c "COMMIT"
 building() {
   [[ $(sql -c "SELECT status = 'starting' AND build_rows_done >= 100000 AND state_rows >= 100000
