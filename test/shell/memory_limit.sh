@@ -2,8 +2,9 @@
 # pathway.max_memory bounds the engine worker.  A self-join of 3,000 rows
 # (9M result rows, produced inside one graph step) fails its view, both in
 # an epoch and in a build, while the worker's peak RSS stays near the limit;
-# another view stays correct; a restart (with the limit raised) leaves the
-# failed views failed with their errors and does not build them again.  A
+# another view stays correct; a restart (with the limit raised) and a kill -9
+# of the worker leave the failed views failed with their errors and do not
+# build them again.  A
 # build in progress shows what it holds in state_bytes; the memory a large
 # build used for a while, and a large view once dropped, goes back to the
 # kernel.
@@ -27,7 +28,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-tap_plan 21
+tap_plan 23
 own_cluster_start memory "pathway.max_memory = '64MB'"
 echo "# own cluster $OWN_DIR on port $OWN_PORT"
 sql -d postgres -c "CREATE DATABASE $db"
@@ -130,6 +131,23 @@ rc=0
 tap_ok "$rc" "the restarted worker's peak RSS stays under 64MB"
 tap_diag "restarted worker peak RSS: ${hwm} kB"
 tap_is "$(check_view "$db" small "$small_q")" "0 0" "the small view equals its query after the restart"
+
+# --- kill -9 of the worker (what the OOM killer does): a crash restart of
+# the cluster, and again neither view is built
+mark=$(log_mark "$OWN_DIR/log")
+kill -9 "$pid"
+rc=0
+wait_until 60 sql -c "SELECT pathway.sync('small')" || rc=1
+[[ $(sql -c "SELECT string_agg(status, ' ' ORDER BY name) FROM pathway.views WHERE name IN ('big', 'big2')") == "failed failed" ]] || rc=1
+[[ $(sql -c "SELECT error FROM pathway.views WHERE name = 'big'") == "$big_error" ]] || rc=1
+tap_ok "$rc" "after kill -9 of the worker and the crash restart both big views are still failed with their errors"
+since=$(log_since "$OWN_DIR/log" "$mark")
+pid=$(worker_pid)
+rc=0
+[[ $(grep -c 'exceeds pathway.max_memory' <<<"$since" || true) == 0 ]] || rc=1
+(($(proc_kb "$pid" VmHWM) < 65536)) || rc=1
+tap_ok "$rc" "and the new worker built neither (no new memory error, peak RSS under 64MB)"
+[[ $rc == 0 ]] || tap_diag "new worker peak RSS: $(proc_kb "$pid" VmHWM) kB"
 
 base_anon=$(proc_kb "$pid" RssAnon)
 
