@@ -40,8 +40,8 @@ typedef struct ZBatch
 
 typedef void (*EngineMemoryHook) (void);
 
-extern PGDLLIMPORT EngineMemoryHook engine_memory_hook;
-extern PGDLLIMPORT int64 engine_memory_countdown;
+extern EngineMemoryHook engine_memory_hook;
+extern int64 engine_memory_countdown;
 extern void engine_memory_tick(void);
 
 static inline void
