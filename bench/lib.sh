@@ -34,7 +34,8 @@ bench_start() {
   bench_so_sum=$(md5sum <"$bench_so")
   local extra=()
   [[ -n ${BENCH_PG_CONF:-} ]] && IFS=';' read -r -a extra <<<"$BENCH_PG_CONF"
-  bash test/cluster.sh start "$bench_dir" "$port" "$@" "${extra[@]}" >/dev/null
+  # no memory bound: the largest runs hold more than pathway.max_memory's default
+  bash test/cluster.sh start "$bench_dir" "$port" "pathway.max_memory = -1" "$@" "${extra[@]}" >/dev/null
   createdb bench
   q "CREATE EXTENSION pathway" >/dev/null
 }

@@ -24,7 +24,9 @@
  *
  * Memory: worker_cxt holds the views (each with its own context for plan,
  * state and writer); batch_cxt holds one epoch's decoded changes and the
- * operators' batches and is reset after every epoch.
+ * operators' batches (a context per view, dropped at once when the view
+ * fails) and is reset after every epoch.  pathway.max_memory bounds them
+ * all (memory.c): the view whose build or epoch passes it fails, for good.
  */
 #include "postgres.h"
 
@@ -62,6 +64,7 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
+#include "bgworker/memory.h"
 #include "bgworker/shmem.h"
 #include "bgworker/worker.h"
 #include "connectors/kafka_sink.h"
@@ -101,6 +104,7 @@ typedef struct LiveView
 	XLogRecPtr	snap_lsn;
 
 	int			rebuilds;		/* consecutive rebuilds after internal errors */
+	bool		memory_failed;	/* failed for pathway.max_memory: never rebuilt */
 
 	/* statistics (pathway.stats) */
 	int			nops;
@@ -251,9 +255,11 @@ publish_view(LiveView *v, PathwayViewShm *s)
 
 	s->relid = v->relid;
 	s->state = v->state;
-	s->state_rows = v->plan ? graph_state_rows(v->plan->root) : 0;
+	s->state_rows = (v->plan ? graph_state_rows(v->plan->root) : 0) +
+		(v->initial ? v->initial->nrows : 0);
 	s->state_bytes = (v->plan ? graph_state_bytes(v->plan->root) : 0) +
-		(v->writer ? writer_bytes(v->writer) : 0);
+		(v->writer ? writer_bytes(v->writer) : 0) +
+		(v->initial ? arrangement_bytes(v->initial) : 0);
 	s->rows_written = v->writer ? v->writer->written : 0;
 	s->epochs = v->epochs;
 	s->last_ms = v->last_ms;
@@ -383,11 +389,17 @@ publish(void)
 	ConditionVariableBroadcast(&mydb->progress);
 }
 
-/* The progress of a view's build, while it runs. */
+/*
+ * The progress of a view's build, while it runs: the rows read, and what it
+ * holds (state, the result so far, the batches of the step running now).
+ */
 static void
 publish_progress(LiveView *v)
 {
 	int			i;
+	int64		rows = (v->plan ? graph_state_rows(v->plan->root) : 0) +
+		(v->initial ? v->initial->nrows : 0);
+	Size		bytes = memory_view_bytes();
 
 	LWLockAcquire(pathway_shm->lock, LW_EXCLUSIVE);
 	for (i = 0; i < mydb->nviews; i++)
@@ -395,8 +407,17 @@ publish_progress(LiveView *v)
 		{
 			mydb->views[i].build_done = v->build_done;
 			mydb->views[i].build_total = v->build_total;
+			mydb->views[i].state_rows = rows;
+			mydb->views[i].state_bytes = bytes;
 		}
 	LWLockRelease(pathway_shm->lock);
+}
+
+/* memory.c's view of a build: publish it at every check, mid-step too. */
+static void
+build_progress(void *arg, Size view_bytes)
+{
+	publish_progress((LiveView *) arg);
 }
 
 /*
@@ -451,6 +472,9 @@ write_statuses(void)
 			nulls[2] = 'n';
 		SPI_execute_with_args("UPDATE pathway.catalog SET status = $2, error = $3 WHERE relid = $1",
 							  3, types, args, nulls, false, 0);
+		if (v->state == PVS_FAILED && v->memory_failed)
+			SPI_execute_with_args("UPDATE pathway.catalog SET rebuild_at_start = false WHERE relid = $1",
+								  1, types, args, nulls, false, 0);
 		v->status_dirty = false;
 	}
 }
@@ -763,6 +787,38 @@ recheck_access(void)
 	}
 }
 
+static LiveView *view_by_relid(Oid relid);
+
+/*
+ * Inside SPI: a view that failed for pathway.max_memory stays failed, with
+ * its error, until it is recreated; a restart does not build it again (it
+ * would fail again, or under the OOM killer take the cluster down again).
+ */
+static void
+load_held_failures(void)
+{
+	uint64		i;
+
+	SPI_execute("SELECT relid, error FROM pathway.catalog WHERE status = 'failed' AND NOT rebuild_at_start",
+				true, 0);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		LiveView   *v = view_by_relid(DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+																	   SPI_tuptable->tupdesc, 1, &isnull)));
+		char	   *error = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+
+		/* only a view not built yet: one this worker failed is failed already */
+		if (v == NULL || v->state != PVS_STARTING || v->cxt != NULL || v->adopting)
+			continue;
+		v->state = PVS_FAILED;
+		v->memory_failed = true;
+		if (v->error)
+			pfree(v->error);
+		v->error = MemoryContextStrdup(worker_cxt, error ? error : "");
+	}
+}
+
 /* Read pathway.catalog: add new views, forget dropped ones. */
 static void
 load_catalog(void)
@@ -816,6 +872,7 @@ load_catalog(void)
 		load_sources();
 		load_sinks();
 		load_rebuild_requests();
+		load_held_failures();
 		/* GRANT, REVOKE, ALTER TABLE, policies and owners land here too */
 		recheck_access();
 		write_statuses();
@@ -836,6 +893,8 @@ load_catalog(void)
 			view_free_state(v);
 	}
 	views = keep;
+	/* a dropped view's memory goes back to the kernel */
+	memory_give_back();
 	rewatch();
 	publish();
 }
@@ -1014,10 +1073,10 @@ adopt_one(LiveView *v, Snapshot snap, MemoryContext chunk_cxt)
 					op_source_add(src, topdesc->natts, mapped, mapnull, 1);
 				}
 				MemoryContextSwitchTo(old);
+				v->build_done++;
 				if (++n % ADOPT_CHUNK_ROWS == 0)
 				{
 					adopt_step(v, chunk_cxt);
-					v->build_done += ADOPT_CHUNK_ROWS;
 					publish_progress(v);
 					CHECK_FOR_INTERRUPTS();
 				}
@@ -1027,7 +1086,6 @@ adopt_one(LiveView *v, Snapshot snap, MemoryContext chunk_cxt)
 			table_close(rel, AccessShareLock);
 		}
 		table_close(top, AccessShareLock);
-		v->build_done += n % ADOPT_CHUNK_ROWS;
 	}
 	adopt_step(v, chunk_cxt);
 	v->build_total = Max(v->build_total, v->build_done);
@@ -1204,8 +1262,11 @@ adopt_views(void)
 		if (v->state != PVS_STARTING || v->adopting)
 			continue;
 		/* a view that cannot even be built is failed, not rebuilt in a loop */
+		memory_watch(v->name, "build", &v->cxt, chunk_cxt, build_progress, v);
 		if (!run_guarded(v, adopt_work, &args) && v->state == PVS_STARTING)
 			view_fail(v, v->error ? v->error : "could not build the view");
+		if (memory_unwatch() && v->state == PVS_FAILED)
+			v->memory_failed = true;
 		MemoryContextReset(chunk_cxt);
 	}
 
@@ -1217,13 +1278,13 @@ adopt_views(void)
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 	MemoryContextDelete(chunk_cxt);
+	memory_give_back();
 	rewatch();
 	publish();
 }
 
 /* ---------- epochs ---------- */
 
-static LiveView *view_by_relid(Oid relid);
 
 /* A view's table as a source: the rows it gained and lost this epoch. */
 static void
@@ -1332,14 +1393,15 @@ typedef struct EpochArgs
 {
 	List	   *txns;
 	XLogRecPtr	upto;
+	MemoryContext cxt;			/* the view's batches, in batch_cxt */
 } EpochArgs;
 
-/* Runs in batch_cxt: the step's batches die with the epoch. */
+/* Runs in a->cxt: the step's batches die with the epoch (or the view's failure). */
 static void
 epoch_work(LiveView *v, void *arg)
 {
 	EpochArgs  *a = (EpochArgs *) arg;
-	MemoryContext old = MemoryContextSwitchTo(batch_cxt);
+	MemoryContext old = MemoryContextSwitchTo(a->cxt);
 	instr_time	start,
 				took;
 	int64		before = v->writer->written;
@@ -1673,6 +1735,7 @@ run_epoch(void)
 			bool		published = view_published(v);
 			ZBatch	   *captured = NULL;
 			bool		ok;
+			MemoryContext view_cxt;
 
 			if (v->plan == NULL || (v->state != PVS_RUNNING && !v->adopting))
 				continue;
@@ -1682,17 +1745,27 @@ run_epoch(void)
 				zbatch_init(captured);
 				v->writer->capture = captured;
 			}
+			/* a failed view's batches go at once: the next views need the room */
+			view_cxt = AllocSetContextCreate(batch_cxt, "pathway view epoch", ALLOCSET_DEFAULT_SIZES);
+			args.cxt = view_cxt;
+			memory_watch(v->name, v->adopting ? "build" : "epoch", &v->cxt, view_cxt, NULL, NULL);
 			{
 				ErrorData  *edata = NULL;
+				bool		over;
 
 				checking_access = false;
 				ok = run_guarded_err(v, epoch_work, &args, &edata);
+				over = memory_unwatch();
 				if (!ok && checking_access)
 					view_lost_access(v, edata);
 				else if (!ok)
 					view_error(v, edata);
 				checking_access = false;
+				if (over && v->state == PVS_FAILED)
+					v->memory_failed = true;
 			}
+			if (!ok)
+				MemoryContextDelete(view_cxt);
 			if (v->writer)
 				v->writer->capture = NULL;
 			if (ok && captured)
@@ -1726,6 +1799,7 @@ run_epoch(void)
 	table_source_confirm(done);
 	frontier = done;
 	MemoryContextReset(batch_cxt);
+	memory_give_back();
 	publish();
 	pgstat_report_activity(STATE_IDLE, NULL);
 	/* after an epoch, read once more: our own commit is past the frontier */
@@ -1825,6 +1899,7 @@ pathway_worker_main(Datum arg)
 
 	worker_cxt = AllocSetContextCreate(TopMemoryContext, "pathway worker", ALLOCSET_DEFAULT_SIZES);
 	batch_cxt = AllocSetContextCreate(TopMemoryContext, "pathway epoch", ALLOCSET_DEFAULT_SIZES);
+	memory_init(worker_cxt, batch_cxt);
 	snprintf(slot_name, sizeof(slot_name), "pathway_%u", dboid);
 	snprintf(origin_name, sizeof(origin_name), "pathway_%u", dboid);
 	pathway_in_worker = true;

@@ -232,6 +232,7 @@ arrangement_add(Arrangement *arr, ArrGroup *group, MinimalTuple tup, int64 weigh
 		}
 	}
 
+	engine_memory_note(MAXALIGN(sizeof(ArrRow)) + tup->t_len);
 	if (arr->nrows >= arr->nrow_buckets)
 		grow_rows(arr);
 	r = MemoryContextAlloc(arr->cxt, MAXALIGN(sizeof(ArrRow)) + tup->t_len);

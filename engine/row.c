@@ -3,7 +3,8 @@
  *	  Canonical rows and Z-set batches.
  *
  * Memory: row_form allocates in CurrentMemoryContext; a ZBatch grows its
- * array in the context that was current at zbatch_init.
+ * array in the context that was current at zbatch_init.  Rows added count
+ * towards the memory watch (row.h).
  */
 #include "postgres.h"
 
@@ -17,6 +18,17 @@
 #define ROW_DATA(t) ((const unsigned char *) (t) + offsetof(MinimalTupleData, t_infomask2))
 #define ROW_LEN(t) ((t)->t_len - offsetof(MinimalTupleData, t_infomask2))
 
+EngineMemoryHook engine_memory_hook = NULL;
+int64		engine_memory_countdown = ENGINE_MEMORY_TICK;
+
+/* About ENGINE_MEMORY_TICK bytes of rows were taken since the last call. */
+void
+engine_memory_tick(void)
+{
+	engine_memory_countdown = ENGINE_MEMORY_TICK;
+	if (engine_memory_hook)
+		engine_memory_hook();
+}
 
 void
 zbatch_init(ZBatch *batch)
@@ -31,6 +43,7 @@ zbatch_add(ZBatch *batch, MinimalTuple tup, int64 weight)
 {
 	if (weight == 0)
 		return;
+	engine_memory_note(sizeof(ZRow) + tup->t_len);
 	if (batch->n == batch->cap)
 	{
 		batch->cap = batch->cap ? batch->cap * 2 : 64;

@@ -30,6 +30,28 @@ typedef struct ZBatch
 	int			cap;
 } ZBatch;
 
+/*
+ * Memory watch.  Every row taken into a batch or into operator state counts
+ * its bytes; after about ENGINE_MEMORY_TICK of them, engine_memory_hook runs
+ * (when set).  The hook may measure the memory held and raise an ERROR, so
+ * that a step producing a huge output stops while it grows, not after.
+ */
+#define ENGINE_MEMORY_TICK ((int64) 1024 * 1024)
+
+typedef void (*EngineMemoryHook) (void);
+
+extern EngineMemoryHook engine_memory_hook;
+extern int64 engine_memory_countdown;
+extern void engine_memory_tick(void);
+
+static inline void
+engine_memory_note(Size bytes)
+{
+	engine_memory_countdown -= (int64) bytes;
+	if (unlikely(engine_memory_countdown < 0))
+		engine_memory_tick();
+}
+
 extern void zbatch_init(ZBatch *batch);
 extern void zbatch_add(ZBatch *batch, MinimalTuple tup, int64 weight);
 extern void zbatch_reset(ZBatch *batch);

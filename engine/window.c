@@ -144,6 +144,7 @@ keep_row(Op *op, WinRow *d)
 
 	if (d->weight < 0)
 		inconsistent();
+	engine_memory_note(d->tup->t_len);
 	r.tup = MemoryContextAlloc(w->rowcxt, d->tup->t_len);
 	memcpy(r.tup, d->tup, d->tup->t_len);
 	r.weight = d->weight;

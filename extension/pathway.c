@@ -29,6 +29,7 @@ PG_MODULE_MAGIC;
 int			pathway_max_epoch_changes = 100000;
 int			pathway_naptime_ms = 1000;
 int			pathway_decoding_work_mem_kb = 262144;
+int			pathway_max_memory_kb = 1048576;
 bool		pathway_preloaded = false;
 bool		pathway_in_worker = false;
 
@@ -156,6 +157,18 @@ object_access(ObjectAccessType access, Oid classId, Oid objectId, int subId,
 		extension_dropped = true;
 }
 
+/* pathway.max_memory: -1 (no limit) or at least 1MB. */
+static bool
+check_max_memory(int *newval, void **extra, GucSource source)
+{
+	if (*newval != -1 && *newval < 1024)
+	{
+		GUC_check_errdetail("pathway.max_memory must be -1 (no limit) or at least 1MB.");
+		return false;
+	}
+	return true;
+}
+
 static void
 define_gucs(void)
 {
@@ -177,6 +190,12 @@ define_gucs(void)
 							&pathway_decoding_work_mem_kb,
 							262144, 64, INT_MAX / 1024,
 							PGC_SIGHUP, GUC_UNIT_KB, NULL, NULL, NULL);
+	DefineCustomIntVariable("pathway.max_memory",
+							gettext_noop("Memory an engine worker may hold for its live views; -1 means no limit."),
+							gettext_noop("The view whose build or epoch passes it fails and is not built again until it is recreated."),
+							&pathway_max_memory_kb,
+							1048576, -1, MAX_KILOBYTES,
+							PGC_SIGHUP, GUC_UNIT_KB, check_max_memory, NULL, NULL);
 	MarkGUCPrefixReserved("pathway");
 }
 

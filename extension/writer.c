@@ -119,6 +119,7 @@ store_add(ViewWriter *w, MinimalTuple tup, uint32 h, ItemPointer tid)
 	{
 		if (w->nrows >= w->nbuckets)
 			store_grow(w);
+		engine_memory_note(MAXALIGN(sizeof(OutRow)) + tup->t_len);
 		o = MemoryContextAllocZero(w->cxt, MAXALIGN(sizeof(OutRow)) + tup->t_len);
 		o->tup = (MinimalTuple) ((char *) o + MAXALIGN(sizeof(OutRow)));
 		memcpy(o->tup, tup, tup->t_len);

@@ -13,6 +13,9 @@ CREATE TABLE pathway.catalog (
     settings    text[] NOT NULL,    -- name=value of the creator's settings that expressions read
     status      text NOT NULL DEFAULT 'starting',
     error       text,
+    -- false once the view failed for pathway.max_memory: not built again,
+    -- not even after a restart, until it is recreated
+    rebuild_at_start boolean NOT NULL DEFAULT true,
     created_at  timestamptz NOT NULL DEFAULT now()
 );
 REVOKE ALL ON pathway.catalog FROM PUBLIC;
