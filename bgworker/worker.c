@@ -1110,6 +1110,7 @@ adopt_views(void)
 
 	pgstat_report_activity(STATE_RUNNING, "pathway: adopting views");
 	chunk_cxt = AllocSetContextCreate(batch_cxt, "pathway adoption chunk", ALLOCSET_DEFAULT_SIZES);
+	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	snap = adoption_snapshot();
 	PushActiveSnapshot(snap);
@@ -1513,6 +1514,8 @@ run_epoch(void)
 	{
 		committed = true;
 		pgstat_report_activity(STATE_RUNNING, "pathway: epoch");
+		/* now() in the epoch (committed_at, column defaults) is its start, as per statement in a backend */
+		SetCurrentStatementStartTimestamp();
 		StartTransactionCommand();
 		PushActiveSnapshot(GetTransactionSnapshot());
 		/* stream rows, offsets and dead letters first: views see the rows */
