@@ -507,12 +507,17 @@ cleanup_and_exit(void)
 	StartTransactionCommand();
 	replorigin_drop_by_name(origin_name, true, false);
 	CommitTransactionCommand();
+	/*
+	 * DROP EXTENSION's commit cleared want_worker (a CREATE EXTENSION since
+	 * may have set it again: then a new worker follows); the launcher gives
+	 * the slot back once we are gone.
+	 */
 	LWLockAcquire(pathway_shm->lock, LW_EXCLUSIVE);
-	mydb->want_worker = false;
-	mydb->created = false;
 	mydb->nviews = 0;
 	mydb->nsources = 0;
+	mydb->nsinks = 0;
 	LWLockRelease(pathway_shm->lock);
+	pathway_wake_launcher();
 	proc_exit(0);
 }
 
@@ -1626,6 +1631,57 @@ setup_origin(void)
 }
 
 /*
+ * The replication origins of engine workers whose databases were dropped
+ * (with the extension in place, the worker terminated): nobody else can
+ * drop them, and each keeps one of the server's replication states.
+ */
+static void
+drop_orphan_origins(void)
+{
+	List	   *volatile names = NIL;
+	ListCell   *lc;
+	uint64		i;
+
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	SPI_connect();
+	SPI_execute("SELECT o.roname FROM pg_catalog.pg_replication_origin o "
+				"WHERE o.roname ~ '^pathway_[0-9]{1,10}$' AND NOT EXISTS ("
+				"  SELECT FROM pg_catalog.pg_database d WHERE d.oid::pg_catalog.text = pg_catalog.substr(o.roname, 9))",
+				true, 0);
+	for (i = 0; i < SPI_processed; i++)
+		names = lappend(names, MemoryContextStrdup(TopTransactionContext,
+												   SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1)));
+	SPI_finish();
+	foreach(lc, names)
+	{
+		MemoryContext old = CurrentMemoryContext;
+		ResourceOwner owner = CurrentResourceOwner;
+
+		/* one still in use (its worker is exiting) is left for next time */
+		BeginInternalSubTransaction(NULL);
+		PG_TRY();
+		{
+			replorigin_drop_by_name(lfirst(lc), true, true);
+			ReleaseCurrentSubTransaction();
+			ereport(LOG, (errmsg("pathway: dropped replication origin \"%s\" of a dropped database",
+								 (char *) lfirst(lc))));
+		}
+		PG_CATCH();
+		{
+			MemoryContextSwitchTo(old);
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+		}
+		PG_END_TRY();
+		MemoryContextSwitchTo(old);
+		CurrentResourceOwner = owner;
+	}
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+}
+
+/*
  * Newer minor releases only load output plugins listed in
  * output_plugin_libraries.  Our slot's plugin is this library, used by this
  * worker alone: trust it in this session only, leaving the server's list as
@@ -1671,8 +1727,8 @@ pathway_worker_main(Datum arg)
 	{
 		/* a probe found nothing: give the slot back, unless a CREATE
 		 * EXTENSION committed since we looked (then a new worker follows) */
-		if (!mydb->created)
-			mydb->dboid = InvalidOid;
+		if (!mydb->created && mydb->creating == 0)
+			pathway_db_free(mydb);
 		mydb = NULL;
 	}
 	else if (mydb->pid != 0 && mydb->pid != MyProcPid)
@@ -1697,6 +1753,7 @@ pathway_worker_main(Datum arg)
 		fcntl(wake_pipe[0], F_SETFL, O_NONBLOCK) != 0 ||
 		fcntl(wake_pipe[1], F_SETFL, O_NONBLOCK) != 0)
 		ereport(ERROR, (errcode_for_socket_access(), errmsg("pathway: could not create a pipe: %m")));
+	drop_orphan_origins();
 	setup_origin();
 	trust_own_plugin();
 	table_source_open(slot_name);
