@@ -219,6 +219,32 @@ SELECT o.relid::regclass::text, o.ordinal, o.operator, o.rows_in, o.rows_out,
   FROM pathway.catalog c JOIN pathway._op_state() o ON o.relid = c.relid;
 GRANT SELECT ON pathway.stats TO PUBLIC;
 
+-- The engine worker of this database and the WAL its replication slot
+-- keeps: the server cannot remove WAL from restart_lsn on, and a
+-- transaction that runs long anywhere in the cluster holds restart_lsn back.
+-- The oldest transaction holding an xid is shown to roles that may see it
+-- (superusers, pg_read_all_stats, its own role), as in pg_stat_activity.
+CREATE VIEW pathway.engine AS
+SELECT e.pid,
+       s.slot_name::text AS slot_name,
+       coalesce(s.active, false) AS slot_active,
+       s.restart_lsn,
+       s.confirmed_flush_lsn,
+       pg_wal_lsn_diff(pg_current_wal_lsn(), s.restart_lsn)::bigint AS wal_retained_bytes,
+       s.wal_status,
+       o.pid AS oldest_xact_pid,
+       o.backend_xid AS oldest_xid,
+       age(o.backend_xid) AS oldest_xid_age,
+       o.xact_start AS oldest_xact_start
+  FROM (SELECT 'pathway_' || d.oid AS name FROM pg_database d
+         WHERE d.datname = current_database()) n
+  LEFT JOIN pathway._epoch_state() e ON true
+  LEFT JOIN pg_replication_slots s ON s.slot_name = n.name
+  LEFT JOIN LATERAL (SELECT a.pid, a.backend_xid, a.xact_start FROM pg_stat_activity a
+                      WHERE a.backend_xid IS NOT NULL
+                      ORDER BY age(a.backend_xid) DESC LIMIT 1) o ON true;
+GRANT SELECT ON pathway.engine TO PUBLIC;
+
 CREATE FUNCTION pathway.stats_reset() RETURNS void
     LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_stats_reset';
 COMMENT ON FUNCTION pathway.stats_reset() IS 'zero the counters of pathway.stats in this database';
@@ -250,6 +276,10 @@ m(name, type, help, line, ord) AS (
     UNION ALL
     SELECT 'pathway_epoch_seconds_max', 'gauge', 'Longest epoch since the last reset.',
            format('pathway_epoch_seconds_max{database="%s"} %s', pathway._prom_label(current_database()), e.max_epoch_ms / 1000), 3 FROM e
+    UNION ALL
+    SELECT 'pathway_wal_retained_bytes', 'gauge', 'WAL the engine''s replication slot keeps from removal (from restart_lsn to the current WAL position).',
+           format('pathway_wal_retained_bytes{database="%s"} %s', pathway._prom_label(current_database()), w.wal_retained_bytes), 12
+      FROM pathway.engine w WHERE w.wal_retained_bytes IS NOT NULL
     UNION ALL
     SELECT 'pathway_view_rows_written_total', 'counter', 'Rows inserted, updated or deleted in the view''s table.',
            format('pathway_view_rows_written_total{%s} %s', l, rows_written), 4 FROM lbl WHERE ordinal = 0
