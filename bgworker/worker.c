@@ -36,7 +36,10 @@
 #include "access/xlog.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/genam.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_trigger.h"
+#include "utils/fmgroids.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "executor/executor.h"
@@ -98,6 +101,7 @@ typedef struct LiveView
 	int			snap_xcnt;
 	TransactionId *snap_xip;
 	XLogRecPtr	snap_lsn;
+	bool		unguarded;		/* restored: its table lacks pathway_maintained yet */
 
 	int			rebuilds;		/* consecutive rebuilds after internal errors */
 
@@ -1023,6 +1027,30 @@ adoption_snapshot(void)
 	}
 }
 
+/*
+ * Does the view's table have its pathway_maintained trigger?  A restore
+ * loads a view's catalog row and its table's rows in any order, and creates
+ * the trigger after both: until then the table is not ours to write.
+ */
+static bool
+table_guarded(Oid relid)
+{
+	Relation	trig = table_open(TriggerRelationId, AccessShareLock);
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	bool		found;
+
+	ScanKeyInit(&key[0], Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	ScanKeyInit(&key[1], Anum_pg_trigger_tgname, BTEqualStrategyNumber, F_NAMEEQ,
+				CStringGetDatum("pathway_maintained"));
+	scan = systable_beginscan(trig, TriggerRelidNameIndexId, true, NULL, 2, key);
+	found = HeapTupleIsValid(systable_getnext(scan));
+	systable_endscan(scan);
+	table_close(trig, AccessShareLock);
+	return found;
+}
+
 typedef void (*ViewWork) (LiveView *v, void *arg);
 
 /*
@@ -1132,6 +1160,9 @@ adopt_views(void)
 
 		if (v->state != PVS_STARTING || v->adopting)
 			continue;
+		v->unguarded = !table_guarded(v->relid);
+		if (v->unguarded)
+			continue;			/* being restored: looked at again next time round */
 		/* a view that cannot even be built is failed, not rebuilt in a loop */
 		if (!run_guarded(v, adopt_work, &args) && v->state == PVS_STARTING)
 			view_fail(v, v->error ? v->error : "could not build the view");
@@ -1787,7 +1818,8 @@ pathway_worker_main(Datum arg)
 
 			foreach(lc, views)
 				if (((LiveView *) lfirst(lc))->state == PVS_STARTING &&
-					!((LiveView *) lfirst(lc))->adopting)
+					!((LiveView *) lfirst(lc))->adopting &&
+					!((LiveView *) lfirst(lc))->unguarded)
 					more = true;
 		}
 		if (!more)

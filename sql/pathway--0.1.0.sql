@@ -6,10 +6,10 @@ GRANT USAGE ON SCHEMA pathway TO PUBLIC;
 -- The live views of this database.  Written by create_view/drop_view (and
 -- the drop trigger below) and by the engine worker (status, error).
 CREATE TABLE pathway.catalog (
-    relid       oid PRIMARY KEY,
+    relid       regclass PRIMARY KEY,  -- (names in a dump: restored to the new OIDs)
     query       text NOT NULL,      -- as the user wrote it
     tree        text NOT NULL,      -- the analyzed query (objects by OID)
-    owner       oid NOT NULL,
+    owner       regrole NOT NULL,
     settings    text[] NOT NULL,    -- name=value of the creator's settings that expressions read
     status      text NOT NULL DEFAULT 'starting',
     error       text,
@@ -39,12 +39,12 @@ CREATE TRIGGER catalog_changed AFTER INSERT OR UPDATE OR DELETE ON pathway.catal
 -- pathway.sources shows them with secrets masked.
 CREATE TABLE pathway.kafka_sources (
     name        text PRIMARY KEY,   -- the stream table's name as given
-    relid       oid NOT NULL UNIQUE,
+    relid       regclass NOT NULL UNIQUE,
     brokers     text NOT NULL,
     topic       text NOT NULL,
     format      text NOT NULL CHECK (format IN ('json', 'csv', 'text', 'bytes')),
     options     jsonb NOT NULL DEFAULT '{}',
-    owner       oid NOT NULL,
+    owner       regrole NOT NULL,
     created_at  timestamptz NOT NULL DEFAULT now()
 );
 REVOKE ALL ON pathway.kafka_sources FROM PUBLIC;
@@ -81,12 +81,12 @@ GRANT SELECT, DELETE ON pathway.dead_letters TO PUBLIC;
 -- holds the changes committed by epochs and not yet confirmed by the brokers.
 CREATE TABLE pathway.kafka_sinks (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    view        oid NOT NULL,
+    view        regclass NOT NULL,
     brokers     text NOT NULL,
     topic       text NOT NULL,
     format      text NOT NULL CHECK (format = 'json'),
     options     jsonb NOT NULL DEFAULT '{}',
-    owner       oid NOT NULL,
+    owner       regrole NOT NULL,
     created_at  timestamptz NOT NULL DEFAULT now(),
     snapshot_done boolean NOT NULL DEFAULT false,   -- the view's rows went out
     UNIQUE (view, topic)
@@ -124,6 +124,20 @@ CREATE EVENT TRIGGER pathway_alter_table ON ddl_command_end
     EXECUTE FUNCTION pathway._on_alter_table();
 
 -- A live view's table is written by the engine only.
+-- ---------- dump and restore ----------
+-- pg_dump writes the rows of these tables (after CREATE EXTENSION); the
+-- tables, views and stream tables are the database's own and dumped anyway.
+-- A catalog row that create_view did not write (one a restore loads) is
+-- analyzed again from its query text; see extension/restore.c.  The epoch
+-- (an LSN of the old server) and the sinks' outboxes are not dumped.
+CREATE FUNCTION pathway._catalog_restore() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_catalog_restore';
+CREATE TRIGGER catalog_restore BEFORE INSERT ON pathway.catalog
+    FOR EACH ROW EXECUTE FUNCTION pathway._catalog_restore();
+SELECT pg_catalog.pg_extension_config_dump('pathway.catalog', '');
+SELECT pg_catalog.pg_extension_config_dump('pathway.kafka_sources', '');
+SELECT pg_catalog.pg_extension_config_dump('pathway.source_offsets', '');
+
 CREATE FUNCTION pathway._maintained_table() RETURNS trigger
     LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_maintained_table';
 
