@@ -40,6 +40,8 @@
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_trigger.h"
 #include "utils/fmgroids.h"
+#include "nodes/nodeFuncs.h"
+#include "utils/acl.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "executor/executor.h"
@@ -101,7 +103,8 @@ typedef struct LiveView
 	int			snap_xcnt;
 	TransactionId *snap_xip;
 	XLogRecPtr	snap_lsn;
-	bool		unguarded;		/* restored: its table lacks pathway_maintained yet */
+	bool		unguarded;		/* restored: its table's trigger or its owner's grants are not there yet */
+	TimestampTz restore_wait_since;
 
 	int			rebuilds;		/* consecutive rebuilds after internal errors */
 
@@ -1051,6 +1054,59 @@ table_guarded(Oid relid)
 	return found;
 }
 
+/* A relation the query reads that the role may not read (a column of it, even)? */
+static bool
+unreadable_walker(Node *node, Oid *owner)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, RangeTblEntry))
+	{
+		RangeTblEntry *rte = (RangeTblEntry *) node;
+		bool		missing = false;
+
+		return rte->rtekind == RTE_RELATION && (rte->requiredPerms & ACL_SELECT) &&
+			pg_class_aclcheck_ext(rte->relid, *owner, ACL_SELECT, &missing) != ACLCHECK_OK &&
+			!missing &&
+			pg_attribute_aclcheck_all(rte->relid, *owner, ACL_SELECT, ACLMASK_ANY) != ACLCHECK_OK;
+	}
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, unreadable_walker, owner, QTW_EXAMINE_RTES_BEFORE);
+	return expression_tree_walker(node, unreadable_walker, owner);
+}
+
+/*
+ * May the engine take over this view now?  A restored one (catalog status
+ * 'restored', see extension/restore.c) waits for its table's trigger, and
+ * for its owner's privileges on what it reads, which a restore grants last
+ * of all; not for ever: a restore without privileges (pg_restore -x) fails
+ * the view with the reason after PATHWAY_RESTORE_WAIT_MS.
+ */
+#define PATHWAY_RESTORE_WAIT_MS 60000
+
+static bool
+view_ready(LiveView *v)
+{
+	Datum		args[1] = {ObjectIdGetDatum(v->relid)};
+	Oid			types[1] = {OIDOID};
+	bool		restored;
+	Oid			owner = v->owner;
+
+	if (!table_guarded(v->relid))
+		return false;
+	SPI_connect();
+	SPI_execute_with_args("SELECT 1 FROM pathway.catalog WHERE relid = $1 AND status = 'restored'",
+						  1, types, args, NULL, true, 1);
+	restored = (SPI_processed == 1);
+	SPI_finish();
+	if (!restored || !unreadable_walker(stringToNode(v->tree), &owner))
+		return true;
+	if (v->restore_wait_since == 0)
+		v->restore_wait_since = GetCurrentTimestamp();
+	return TimestampDifferenceExceeds(v->restore_wait_since, GetCurrentTimestamp(),
+									  PATHWAY_RESTORE_WAIT_MS);
+}
+
 typedef void (*ViewWork) (LiveView *v, void *arg);
 
 /*
@@ -1160,7 +1216,7 @@ adopt_views(void)
 
 		if (v->state != PVS_STARTING || v->adopting)
 			continue;
-		v->unguarded = !table_guarded(v->relid);
+		v->unguarded = !view_ready(v);
 		if (v->unguarded)
 			continue;			/* being restored: looked at again next time round */
 		/* a view that cannot even be built is failed, not rebuilt in a loop */

@@ -7,7 +7,7 @@
  * name (regrole), so COPY into a new database finds the new OIDs.  The
  * analyzed query (tree) names everything by OID, which means nothing in the
  * new database: a row that create_view did not write is analyzed again from
- * its text, with the settings and as the role it was created with, and the
+ * its text, with the settings it was created with, and the
  * view's table gets its dependencies again (on what the query reads, and on
  * the extension), exactly as create_view records them.  The engine starts
  * maintaining such a view once its table has its pathway_maintained trigger,
@@ -126,15 +126,24 @@ pathway_catalog_restore(PG_FUNCTION_ARGS)
 	name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 									  get_rel_name(relid));
 	owner = DatumGetObjectId(heap_getattr(tup, column(rel, "owner"), desc, &isnull));
+	if (isnull || !OidIsValid(owner))
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("live view \"%s\" has no owner", name)));
 	query = TextDatumGetCString(heap_getattr(tup, column(rel, "query"), desc, &isnull));
 	settings = heap_getattr(tup, column(rel, "settings"), desc, &isnull);
 
-	/* as the view was made: its creator's settings and role, nothing run */
+	/*
+	 * With its creator's settings (search_path above all: a restore runs
+	 * with an empty one).  As the role restoring, as PostgreSQL restores a
+	 * view's definition: the owner's privileges (schema USAGE included) are
+	 * restored after the rows, and analysis runs no code of the query.  The
+	 * engine computes the view as its owner.
+	 */
 	nest = NewGUCNestLevel();
 	apply_settings(settings);
 	GetUserIdAndSecContext(&save_user, &save_sec);
-	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
+	SetUserIdAndSecContext(save_user, save_sec | SECURITY_RESTRICTED_OPERATION);
 	tree = analyze_view(name, query);
 	(void) plan_view(name, tree);
 	SetUserIdAndSecContext(save_user, save_sec);
@@ -153,11 +162,11 @@ pathway_catalog_restore(PG_FUNCTION_ARGS)
 	cols[0] = column(rel, "tree");
 	vals[0] = CStringGetTextDatum(nodeToString(tree));
 	cols[1] = column(rel, "status");
-	vals[1] = CStringGetTextDatum("starting");
+	vals[1] = CStringGetTextDatum("restored");	/* shown as starting; see worker.c, view_ready */
 	cols[2] = column(rel, "error");
 	nulls[2] = true;
 	ereport(LOG,
-			(errmsg("pathway: live view \"%s\" restored; the engine maintains it once its table has its pathway_maintained trigger",
+			(errmsg("pathway: live view \"%s\" restored; the engine maintains it once its table has its pathway_maintained trigger and its owner the privileges it needs",
 					name)));
 	return PointerGetDatum(heap_modify_tuple_by_cols(tup, desc, ncols, cols, vals, nulls));
 }
