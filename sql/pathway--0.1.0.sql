@@ -125,18 +125,17 @@ CREATE EVENT TRIGGER pathway_alter_table ON ddl_command_end
 
 -- A live view's table is written by the engine only.
 -- ---------- dump and restore ----------
--- pg_dump writes the rows of these tables (after CREATE EXTENSION); the
--- tables, views and stream tables are the database's own and dumped anyway.
--- A catalog row that create_view did not write (one a restore loads) is
--- analyzed again from its query text; see extension/restore.c.  The epoch
--- (an LSN of the old server) and the sinks' outboxes are not dumped.
+-- pg_dump writes the rows of pathway.catalog (after CREATE EXTENSION); the
+-- view tables are the database's own and dumped anyway.  A catalog row that
+-- create_view did not write (one a restore loads) is analyzed again from its
+-- query text; see extension/restore.c.  Not dumped: Kafka sources and sinks
+-- (their options hold secrets, readable by superusers only: a dump by any
+-- other role would fail), the epoch (an LSN of the old server).
 CREATE FUNCTION pathway._catalog_restore() RETURNS trigger
     LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_catalog_restore';
 CREATE TRIGGER catalog_restore BEFORE INSERT ON pathway.catalog
     FOR EACH ROW EXECUTE FUNCTION pathway._catalog_restore();
 SELECT pg_catalog.pg_extension_config_dump('pathway.catalog', '');
-SELECT pg_catalog.pg_extension_config_dump('pathway.kafka_sources', '');
-SELECT pg_catalog.pg_extension_config_dump('pathway.source_offsets', '');
 
 CREATE FUNCTION pathway._maintained_table() RETURNS trigger
     LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_maintained_table';
