@@ -12,7 +12,9 @@
  *
  * A worker that exits after a crash is started again, with a backoff that
  * doubles up to a minute.  A worker whose database no longer has the
- * extension clears want_worker before it exits and is not restarted.
+ * extension is not restarted (DROP EXTENSION's commit cleared want_worker),
+ * and its database's slot is given back once it has left; so is the slot of
+ * a database that no longer exists.
  */
 #include "postgres.h"
 
@@ -33,6 +35,7 @@
 #include "tcop/tcopprot.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "bgworker/launcher.h"
@@ -43,6 +46,7 @@ PGDLLEXPORT void pathway_launcher_main(Datum arg);
 
 typedef struct WorkerSlot
 {
+	Oid			dboid;			/* the database the backoff below is about */
 	BackgroundWorkerHandle *handle;
 	TimestampTz started;
 	TimestampTz next_start;
@@ -128,6 +132,40 @@ start_worker(Oid dboid)
 	return handle;
 }
 
+static bool
+database_exists(Oid dboid)
+{
+	bool		exists;
+
+	StartTransactionCommand();
+	exists = SearchSysCacheExists1(DATABASEOID, ObjectIdGetDatum(dboid));
+	CommitTransactionCommand();
+	return exists;
+}
+
+/*
+ * The slot of a database that needs none any more goes back to the pool:
+ * DROP EXTENSION committed and the worker left, or the database is gone
+ * (its worker was terminated and DROP DATABASE dropped its replication
+ * slot; the next engine worker to start drops the replication origin left
+ * behind: the launcher cannot read pg_replication_origin).
+ */
+static bool
+reclaim(PathwayDb *db, Oid dboid, bool gone)
+{
+	bool		freed = false;
+
+	LWLockAcquire(pathway_shm->lock, LW_EXCLUSIVE);
+	if (db->dboid == dboid && db->pid == 0 && db->creating == 0 &&
+		(gone || pathway_db_unused(db)))
+	{
+		pathway_db_free(db);
+		freed = true;
+	}
+	LWLockRelease(pathway_shm->lock);
+	return freed;
+}
+
 /* Start what is missing; returns how long we may sleep. */
 static long
 launch_round(void)
@@ -161,11 +199,28 @@ launch_round(void)
 				slot->next_start = now;
 			}
 		}
-		if (!OidIsValid(dboid) || !want || slot->handle)
+		if (slot->handle == NULL && OidIsValid(dboid) && slot->dboid != dboid)
+		{
+			/* a slot taken by another database: no backoff inherited */
+			slot->dboid = dboid;
+			slot->backoff_ms = 0;
+			slot->next_start = now;
+		}
+		if (!OidIsValid(dboid) || slot->handle)
 			continue;
+		if (!want)
+		{
+			(void) reclaim(db, dboid, false);
+			continue;
+		}
 		if (now < slot->next_start)
 		{
 			sleep_ms = Min(sleep_ms, TimestampDifferenceMilliseconds(now, slot->next_start));
+			continue;
+		}
+		if (!database_exists(dboid))
+		{
+			(void) reclaim(db, dboid, true);
 			continue;
 		}
 		slot->handle = start_worker(dboid);

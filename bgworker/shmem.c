@@ -92,16 +92,48 @@ pathway_db_find_or_add(Oid dboid)
 			db->dboid = dboid;
 			db->want_worker = false;
 			db->created = false;
+			db->creating = 0;
 			db->pid = 0;
 			db->latch = NULL;
 			db->frontier = InvalidXLogRecPtr;
 			db->nviews = 0;
+			db->nsources = 0;
+			db->nsinks = 0;
 			db->epochs = 0;
 			db->last_epoch = 0;
+			db->epoch_last_ms = db->epoch_total_ms = db->epoch_max_ms = 0;
+			db->reset_requested = false;
+			db->catalog_gen_loaded = 0;
 			return db;
 		}
 	}
 	return NULL;
+}
+
+/*
+ * Caller holds pathway_shm->lock.  Nothing needs the slot: no committed
+ * CREATE EXTENSION, none in progress, no worker asked for or running.
+ */
+bool
+pathway_db_unused(PathwayDb *db)
+{
+	return OidIsValid(db->dboid) && !db->want_worker && !db->created &&
+		db->creating == 0 && db->pid == 0;
+}
+
+/* Caller holds pathway_shm->lock exclusively: the slot is free again. */
+void
+pathway_db_free(PathwayDb *db)
+{
+	db->dboid = InvalidOid;
+	db->want_worker = false;
+	db->created = false;
+	db->creating = 0;
+	db->pid = 0;
+	db->latch = NULL;
+	db->nviews = 0;
+	db->nsources = 0;
+	db->nsinks = 0;
 }
 
 void

@@ -3,6 +3,8 @@
  *	  Shared state between backends, the launcher and the engine workers.
  *
  * One PathwayDb slot per database that has (or may have) the extension.
+ * The launcher gives a slot back once its database has neither the
+ * extension nor a worker (DROP EXTENSION), or no longer exists.
  * Locking: PathwayShm->lock (an LWLock) protects every field except the
  * atomics; readers that only need a recent value of frontier take it in
  * shared mode.  The condition variable is broadcast after every epoch.
@@ -87,6 +89,7 @@ typedef struct PathwayDb
 	Oid			dboid;			/* InvalidOid: free slot */
 	bool		want_worker;	/* the database has the extension (as far as we know) */
 	bool		created;		/* a committed CREATE EXTENSION said so (not a probe) */
+	int			creating;		/* open transactions that reserved the slot for CREATE EXTENSION */
 	pid_t		pid;			/* engine worker, 0 if none */
 	Latch	   *latch;			/* engine worker's latch */
 	XLogRecPtr	frontier;		/* every transaction committed before it is applied */
@@ -120,6 +123,8 @@ extern void pathway_shmem_request(void);
 extern void pathway_shmem_startup(void);
 extern PathwayDb *pathway_db_find(Oid dboid);
 extern PathwayDb *pathway_db_find_or_add(Oid dboid);
+extern bool pathway_db_unused(PathwayDb *db);
+extern void pathway_db_free(PathwayDb *db);
 extern void pathway_wake_worker(Oid dboid);
 extern void pathway_wake_launcher(void);
 

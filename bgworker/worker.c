@@ -38,7 +38,12 @@
 #include "access/xlog.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/genam.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_trigger.h"
+#include "utils/fmgroids.h"
+#include "nodes/nodeFuncs.h"
+#include "utils/acl.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "executor/executor.h"
@@ -102,6 +107,8 @@ typedef struct LiveView
 	int			snap_xcnt;
 	TransactionId *snap_xip;
 	XLogRecPtr	snap_lsn;
+	bool		unguarded;		/* restored: its table's trigger or its owner's grants are not there yet */
+	TimestampTz restore_wait_since;
 
 	int			rebuilds;		/* consecutive rebuilds after internal errors */
 	bool		memory_failed;	/* failed for pathway.max_memory: never rebuilt */
@@ -543,12 +550,17 @@ cleanup_and_exit(void)
 	StartTransactionCommand();
 	replorigin_drop_by_name(origin_name, true, false);
 	CommitTransactionCommand();
+	/*
+	 * DROP EXTENSION's commit cleared want_worker (a CREATE EXTENSION since
+	 * may have set it again: then a new worker follows); the launcher gives
+	 * the slot back once we are gone.
+	 */
 	LWLockAcquire(pathway_shm->lock, LW_EXCLUSIVE);
-	mydb->want_worker = false;
-	mydb->created = false;
 	mydb->nviews = 0;
 	mydb->nsources = 0;
+	mydb->nsinks = 0;
 	LWLockRelease(pathway_shm->lock);
+	pathway_wake_launcher();
 	proc_exit(0);
 }
 
@@ -1124,6 +1136,83 @@ adoption_snapshot(void)
 }
 
 /*
+ * Does the view's table have its pathway_maintained trigger?  A restore
+ * loads a view's catalog row and its table's rows in any order, and creates
+ * the trigger after both: until then the table is not ours to write.
+ */
+static bool
+table_guarded(Oid relid)
+{
+	Relation	trig = table_open(TriggerRelationId, AccessShareLock);
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	bool		found;
+
+	ScanKeyInit(&key[0], Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	ScanKeyInit(&key[1], Anum_pg_trigger_tgname, BTEqualStrategyNumber, F_NAMEEQ,
+				CStringGetDatum("pathway_maintained"));
+	scan = systable_beginscan(trig, TriggerRelidNameIndexId, true, NULL, 2, key);
+	found = HeapTupleIsValid(systable_getnext(scan));
+	systable_endscan(scan);
+	table_close(trig, AccessShareLock);
+	return found;
+}
+
+/* A relation the query reads that the role may not read (a column of it, even)? */
+static bool
+unreadable_walker(Node *node, Oid *owner)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, RangeTblEntry))
+	{
+		RangeTblEntry *rte = (RangeTblEntry *) node;
+		bool		missing = false;
+
+		return rte->rtekind == RTE_RELATION && (rte->requiredPerms & ACL_SELECT) &&
+			pg_class_aclcheck_ext(rte->relid, *owner, ACL_SELECT, &missing) != ACLCHECK_OK &&
+			!missing &&
+			pg_attribute_aclcheck_all(rte->relid, *owner, ACL_SELECT, ACLMASK_ANY) != ACLCHECK_OK;
+	}
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, unreadable_walker, owner, QTW_EXAMINE_RTES_BEFORE);
+	return expression_tree_walker(node, unreadable_walker, owner);
+}
+
+/*
+ * May the engine take over this view now?  A restored one (catalog status
+ * 'restored', see extension/restore.c) waits for its table's trigger, and
+ * for its owner's privileges on what it reads, which a restore grants last
+ * of all; not for ever: a restore without privileges (pg_restore -x) fails
+ * the view with the reason after PATHWAY_RESTORE_WAIT_MS.
+ */
+#define PATHWAY_RESTORE_WAIT_MS 60000
+
+static bool
+view_ready(LiveView *v)
+{
+	Datum		args[1] = {ObjectIdGetDatum(v->relid)};
+	Oid			types[1] = {OIDOID};
+	bool		restored;
+	Oid			owner = v->owner;
+
+	if (!table_guarded(v->relid))
+		return false;
+	SPI_connect();
+	SPI_execute_with_args("SELECT 1 FROM pathway.catalog WHERE relid = $1 AND status = 'restored'",
+						  1, types, args, NULL, true, 1);
+	restored = (SPI_processed == 1);
+	SPI_finish();
+	if (!restored || !unreadable_walker(stringToNode(v->tree), &owner))
+		return true;
+	if (v->restore_wait_since == 0)
+		v->restore_wait_since = GetCurrentTimestamp();
+	return TimestampDifferenceExceeds(v->restore_wait_since, GetCurrentTimestamp(),
+									  PATHWAY_RESTORE_WAIT_MS);
+}
+
+/*
  * Run one view's work in a subtransaction, as the view's owner.  An error
  * fails (or rebuilds) that view only; the others go on.  Returns success.
  */
@@ -1245,6 +1334,7 @@ adopt_views(void)
 
 	pgstat_report_activity(STATE_RUNNING, "pathway: adopting views");
 	chunk_cxt = AllocSetContextCreate(batch_cxt, "pathway adoption chunk", ALLOCSET_DEFAULT_SIZES);
+	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	snap = adoption_snapshot();
 	PushActiveSnapshot(snap);
@@ -1261,6 +1351,9 @@ adopt_views(void)
 
 		if (v->state != PVS_STARTING || v->adopting)
 			continue;
+		v->unguarded = !view_ready(v);
+		if (v->unguarded)
+			continue;			/* being restored: looked at again next time round */
 		/* a view that cannot even be built is failed, not rebuilt in a loop */
 		memory_watch(v->name, "build", &v->cxt, chunk_cxt, build_progress, v);
 		if (!run_guarded(v, adopt_work, &args) && v->state == PVS_STARTING)
@@ -1703,6 +1796,8 @@ run_epoch(void)
 	{
 		committed = true;
 		pgstat_report_activity(STATE_RUNNING, "pathway: epoch");
+		/* now() in the epoch (committed_at, column defaults) is its start, as per statement in a backend */
+		SetCurrentStatementStartTimestamp();
 		StartTransactionCommand();
 		PushActiveSnapshot(GetTransactionSnapshot());
 		/* stream rows, offsets and dead letters first: views see the rows */
@@ -1835,6 +1930,57 @@ setup_origin(void)
 }
 
 /*
+ * The replication origins of engine workers whose databases were dropped
+ * (with the extension in place, the worker terminated): nobody else can
+ * drop them, and each keeps one of the server's replication states.
+ */
+static void
+drop_orphan_origins(void)
+{
+	List	   *volatile names = NIL;
+	ListCell   *lc;
+	uint64		i;
+
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	SPI_connect();
+	SPI_execute("SELECT o.roname FROM pg_catalog.pg_replication_origin o "
+				"WHERE o.roname ~ '^pathway_[0-9]{1,10}$' AND NOT EXISTS ("
+				"  SELECT FROM pg_catalog.pg_database d WHERE d.oid::pg_catalog.text = pg_catalog.substr(o.roname, 9))",
+				true, 0);
+	for (i = 0; i < SPI_processed; i++)
+		names = lappend(names, MemoryContextStrdup(TopTransactionContext,
+												   SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1)));
+	SPI_finish();
+	foreach(lc, names)
+	{
+		MemoryContext old = CurrentMemoryContext;
+		ResourceOwner owner = CurrentResourceOwner;
+
+		/* one still in use (its worker is exiting) is left for next time */
+		BeginInternalSubTransaction(NULL);
+		PG_TRY();
+		{
+			replorigin_drop_by_name(lfirst(lc), true, true);
+			ReleaseCurrentSubTransaction();
+			ereport(LOG, (errmsg("pathway: dropped replication origin \"%s\" of a dropped database",
+								 (char *) lfirst(lc))));
+		}
+		PG_CATCH();
+		{
+			MemoryContextSwitchTo(old);
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+		}
+		PG_END_TRY();
+		MemoryContextSwitchTo(old);
+		CurrentResourceOwner = owner;
+	}
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+}
+
+/*
  * Newer minor releases only load output plugins listed in
  * output_plugin_libraries.  Our slot's plugin is this library, used by this
  * worker alone: trust it in this session only, leaving the server's list as
@@ -1881,8 +2027,8 @@ pathway_worker_main(Datum arg)
 	{
 		/* a probe found nothing: give the slot back, unless a CREATE
 		 * EXTENSION committed since we looked (then a new worker follows) */
-		if (!mydb->created)
-			mydb->dboid = InvalidOid;
+		if (!mydb->created && mydb->creating == 0)
+			pathway_db_free(mydb);
 		mydb = NULL;
 	}
 	else if (mydb->pid != 0 && mydb->pid != MyProcPid)
@@ -1908,6 +2054,7 @@ pathway_worker_main(Datum arg)
 		fcntl(wake_pipe[0], F_SETFL, O_NONBLOCK) != 0 ||
 		fcntl(wake_pipe[1], F_SETFL, O_NONBLOCK) != 0)
 		ereport(ERROR, (errcode_for_socket_access(), errmsg("pathway: could not create a pipe: %m")));
+	drop_orphan_origins();
 	setup_origin();
 	trust_own_plugin();
 	table_source_open(slot_name);
@@ -1941,7 +2088,8 @@ pathway_worker_main(Datum arg)
 
 			foreach(lc, views)
 				if (((LiveView *) lfirst(lc))->state == PVS_STARTING &&
-					!((LiveView *) lfirst(lc))->adopting)
+					!((LiveView *) lfirst(lc))->adopting &&
+					!((LiveView *) lfirst(lc))->unguarded)
 					more = true;
 		}
 		if (!more)

@@ -398,9 +398,11 @@ pathway_create_view(PG_FUNCTION_ARGS)
 	args[4] = capture_settings();
 	GetUserIdAndSecContext(&save_user, &save_sec);
 	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	pathway_registering_view = relid;	/* its row is complete: no re-analysis (restore.c) */
 	SPI_execute_with_args("INSERT INTO pathway.catalog (relid, query, owner, tree, settings) "
 						  "VALUES ($1, $2, $3, $4, $5)",
 						  5, types, args, NULL, false, 0);
+	pathway_registering_view = InvalidOid;
 	SetUserIdAndSecContext(save_user, save_sec);
 	SPI_finish();
 

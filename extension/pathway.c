@@ -73,13 +73,36 @@ pathway_note_extension_created(void)
 
 	LWLockAcquire(pathway_shm->lock, LW_EXCLUSIVE);
 	db = pathway_db_find_or_add(MyDatabaseId);
+	/* held until this transaction ends: the launcher must not free it */
+	if (db && !extension_created)
+		db->creating++;
 	LWLockRelease(pathway_shm->lock);
 	if (db == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 				 errmsg("pathway supports at most %d databases per cluster", PATHWAY_MAX_DATABASES),
+				 errdetail("Each database that has the extension takes one; dropping the extension gives it back."),
 				 errhint("Drop the extension in a database that does not need it.")));
 	extension_created = true;
+}
+
+/* The end of a transaction that reserved the slot (commit or abort). */
+static void
+end_reservation(bool committed)
+{
+	PathwayDb  *db;
+
+	LWLockAcquire(pathway_shm->lock, LW_EXCLUSIVE);
+	db = pathway_db_find(MyDatabaseId);
+	if (db)
+	{
+		if (extension_created && db->creating > 0)
+			db->creating--;
+		if (committed)
+			db->want_worker = db->created = extension_created;
+	}
+	LWLockRelease(pathway_shm->lock);
+	pathway_wake_launcher();
 }
 
 static void
@@ -91,18 +114,9 @@ xact_callback(XactEvent event, void *arg)
 			wrote = TransactionIdIsValid(GetTopTransactionIdIfAny());
 			break;
 		case XACT_EVENT_COMMIT:
+			/* the slot was reserved before commit (and kept): this cannot fail */
 			if (extension_created || extension_dropped)
-			{
-				PathwayDb  *db;
-
-				/* the slot was reserved before commit: this cannot fail */
-				LWLockAcquire(pathway_shm->lock, LW_EXCLUSIVE);
-				db = pathway_db_find_or_add(MyDatabaseId);
-				if (db)
-					db->want_worker = db->created = extension_created;
-				LWLockRelease(pathway_shm->lock);
-				pathway_wake_launcher();
-			}
+				end_reservation(true);
 			/*
 			 * A catalog change is announced once this commit's invalidations
 			 * are sent (release_callback): the worker must not read the
@@ -113,9 +127,12 @@ xact_callback(XactEvent event, void *arg)
 			/* any write may touch a source table: let the worker look */
 			else if (wrote && !pathway_in_worker)
 				pathway_wake_worker(MyDatabaseId);
-			/* FALLTHROUGH */
+			catalog_changed = extension_created = extension_dropped = wrote = false;
+			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
+			if (extension_created)
+				end_reservation(false);
 			catalog_changed = extension_created = extension_dropped = wrote = false;
 			break;
 		default:

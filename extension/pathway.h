@@ -23,6 +23,7 @@ extern bool pathway_preloaded;
 /* set while the engine worker writes a view's table */
 extern bool pathway_in_worker;
 
+extern Oid	pathway_registering_view;	/* restore.c */
 extern void pathway_check_setup(void);
 extern void pathway_note_catalog_change(void);
 extern void pathway_note_extension_created(void);

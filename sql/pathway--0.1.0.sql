@@ -6,10 +6,10 @@ GRANT USAGE ON SCHEMA pathway TO PUBLIC;
 -- The live views of this database.  Written by create_view/drop_view (and
 -- the drop trigger below) and by the engine worker (status, error).
 CREATE TABLE pathway.catalog (
-    relid       oid PRIMARY KEY,
+    relid       regclass PRIMARY KEY,  -- (names in a dump: restored to the new OIDs)
     query       text NOT NULL,      -- as the user wrote it
     tree        text NOT NULL,      -- the analyzed query (objects by OID)
-    owner       oid NOT NULL,
+    owner       regrole NOT NULL,
     settings    text[] NOT NULL,    -- name=value of the creator's settings that expressions read
     status      text NOT NULL DEFAULT 'starting',
     error       text,
@@ -42,12 +42,12 @@ CREATE TRIGGER catalog_changed AFTER INSERT OR UPDATE OR DELETE ON pathway.catal
 -- pathway.sources shows them with secrets masked.
 CREATE TABLE pathway.kafka_sources (
     name        text PRIMARY KEY,   -- the stream table's name as given
-    relid       oid NOT NULL UNIQUE,
+    relid       regclass NOT NULL UNIQUE,
     brokers     text NOT NULL,
     topic       text NOT NULL,
     format      text NOT NULL CHECK (format IN ('json', 'csv', 'text', 'bytes')),
     options     jsonb NOT NULL DEFAULT '{}',
-    owner       oid NOT NULL,
+    owner       regrole NOT NULL,
     created_at  timestamptz NOT NULL DEFAULT now()
 );
 REVOKE ALL ON pathway.kafka_sources FROM PUBLIC;
@@ -92,12 +92,12 @@ CREATE POLICY source_owner ON pathway.dead_letters FOR ALL TO PUBLIC
 -- holds the changes committed by epochs and not yet confirmed by the brokers.
 CREATE TABLE pathway.kafka_sinks (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    view        oid NOT NULL,
+    view        regclass NOT NULL,
     brokers     text NOT NULL,
     topic       text NOT NULL,
     format      text NOT NULL CHECK (format = 'json'),
     options     jsonb NOT NULL DEFAULT '{}',
-    owner       oid NOT NULL,
+    owner       regrole NOT NULL,
     created_at  timestamptz NOT NULL DEFAULT now(),
     snapshot_done boolean NOT NULL DEFAULT false,   -- the view's rows went out
     UNIQUE (view, topic)
@@ -135,6 +135,19 @@ CREATE EVENT TRIGGER pathway_alter_table ON ddl_command_end
     EXECUTE FUNCTION pathway._on_alter_table();
 
 -- A live view's table is written by the engine only.
+-- ---------- dump and restore ----------
+-- pg_dump writes the rows of pathway.catalog (after CREATE EXTENSION); the
+-- view tables are the database's own and dumped anyway.  A catalog row that
+-- create_view did not write (one a restore loads) is analyzed again from its
+-- query text; see extension/restore.c.  Not dumped: Kafka sources and sinks
+-- (their options hold secrets, readable by superusers only: a dump by any
+-- other role would fail), the epoch (an LSN of the old server).
+CREATE FUNCTION pathway._catalog_restore() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_catalog_restore';
+CREATE TRIGGER catalog_restore BEFORE INSERT ON pathway.catalog
+    FOR EACH ROW EXECUTE FUNCTION pathway._catalog_restore();
+SELECT pg_catalog.pg_extension_config_dump('pathway.catalog', '');
+
 CREATE FUNCTION pathway._maintained_table() RETURNS trigger
     LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_maintained_table';
 
@@ -255,6 +268,32 @@ SELECT o.relid::regclass::text, o.ordinal, o.operator, o.rows_in, o.rows_out,
  WHERE EXISTS (SELECT 1 FROM pg_class r WHERE r.oid = c.relid);
 GRANT SELECT ON pathway.stats TO PUBLIC;
 
+-- The engine worker of this database and the WAL its replication slot
+-- keeps: the server cannot remove WAL from restart_lsn on, and a
+-- transaction that runs long anywhere in the cluster holds restart_lsn back.
+-- The oldest transaction holding an xid is shown to roles that may see it
+-- (superusers, pg_read_all_stats, its own role), as in pg_stat_activity.
+CREATE VIEW pathway.engine AS
+SELECT e.pid,
+       s.slot_name::text AS slot_name,
+       coalesce(s.active, false) AS slot_active,
+       s.restart_lsn,
+       s.confirmed_flush_lsn,
+       pg_wal_lsn_diff(pg_current_wal_lsn(), s.restart_lsn)::bigint AS wal_retained_bytes,
+       s.wal_status,
+       o.pid AS oldest_xact_pid,
+       o.backend_xid AS oldest_xid,
+       age(o.backend_xid) AS oldest_xid_age,
+       o.xact_start AS oldest_xact_start
+  FROM (SELECT 'pathway_' || d.oid AS name FROM pg_database d
+         WHERE d.datname = current_database()) n
+  LEFT JOIN pathway._epoch_state() e ON true
+  LEFT JOIN pg_replication_slots s ON s.slot_name = n.name
+  LEFT JOIN LATERAL (SELECT a.pid, a.backend_xid, a.xact_start FROM pg_stat_activity a
+                      WHERE a.backend_xid IS NOT NULL
+                      ORDER BY age(a.backend_xid) DESC LIMIT 1) o ON true;
+GRANT SELECT ON pathway.engine TO PUBLIC;
+
 CREATE FUNCTION pathway.stats_reset() RETURNS void
     LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_stats_reset';
 COMMENT ON FUNCTION pathway.stats_reset() IS 'zero the counters of pathway.stats in this database';
@@ -286,6 +325,10 @@ m(name, type, help, line, ord) AS (
     UNION ALL
     SELECT 'pathway_epoch_seconds_max', 'gauge', 'Longest epoch since the last reset.',
            format('pathway_epoch_seconds_max{database="%s"} %s', pathway._prom_label(current_database()), e.max_epoch_ms / 1000), 3 FROM e
+    UNION ALL
+    SELECT 'pathway_wal_retained_bytes', 'gauge', 'WAL the engine''s replication slot keeps from removal (from restart_lsn to the current WAL position).',
+           format('pathway_wal_retained_bytes{database="%s"} %s', pathway._prom_label(current_database()), w.wal_retained_bytes), 12
+      FROM pathway.engine w WHERE w.wal_retained_bytes IS NOT NULL
     UNION ALL
     SELECT 'pathway_view_rows_written_total', 'counter', 'Rows inserted, updated or deleted in the view''s table.',
            format('pathway_view_rows_written_total{%s} %s', l, rows_written), 4 FROM lbl WHERE ordinal = 0
