@@ -11,13 +11,16 @@ SELECT plan(5);
 CREATE TABLE t233_src (id int);
 INSERT INTO t233_src VALUES (1), (2);
 
--- 255 rows: place for one more
+-- 255 rows: place for one more (in replica mode: the restore trigger, which
+-- analyzes rows not written by create_view, is for real rows)
+SET LOCAL session_replication_role = replica;
 INSERT INTO pathway.catalog (relid, query, tree, owner, settings)
 SELECT oid, 'placeholder', 'placeholder', 10, '{}'
   FROM pg_class
  WHERE relnamespace = 'pg_catalog'::regnamespace AND oid NOT IN (SELECT relid FROM pathway.catalog)
  ORDER BY oid
  LIMIT 255 - (SELECT count(*) FROM pathway.catalog);
+SET LOCAL session_replication_role = origin;
 SELECT is((SELECT count(*) FROM pathway.catalog), 255::bigint, 'the catalog holds 255 rows');
 
 SELECT lives_ok($$SELECT pathway.create_view('t233_last', 'SELECT id FROM t233_src')$$,
