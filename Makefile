@@ -11,7 +11,7 @@ MODULE_big = pathway
 DATA = $(wildcard sql/pathway--*.sql)
 PGFILEDESC = "pathway - incremental live views inside PostgreSQL"
 
-SRCS = $(wildcard engine/*.c extension/*.c bgworker/*.c connectors/*.c)
+SRCS = $(wildcard engine/*.c plan/*.c meta/*.c connectors/*.c bgworker/*.c extension/*.c)
 OBJS = $(SRCS:.c=.o)
 
 PG_CONFIG ?= $(shell command -v pg_config >/dev/null 2>&1 && pg_config --version | grep -q ' 15' && echo pg_config || echo /usr/lib/postgresql/15/bin/pg_config)
@@ -24,7 +24,7 @@ include $(PGXS)
 endif
 
 # PGXS tracks no header dependencies: rebuild everything when one changes.
-$(OBJS) $(OBJS:.o=.bc): $(wildcard */*.h)
+$(OBJS) $(OBJS:.o=.bc): $(wildcard */*.h) pathway.h
 
 .PHONY: deps demo test bench check-deps
 deps:

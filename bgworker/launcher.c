@@ -40,7 +40,7 @@
 
 #include "bgworker/launcher.h"
 #include "bgworker/shmem.h"
-#include "extension/pathway.h"
+#include "pathway.h"
 
 PGDLLEXPORT void pathway_launcher_main(Datum arg);
 

@@ -28,7 +28,7 @@
 
 #include "bgworker/memory.h"
 #include "engine/row.h"
-#include "extension/pathway.h"
+#include "pathway.h"
 
 /* give memory back once the worker holds this much less than its peak */
 #define GIVE_BACK_MIN ((Size) 16 * 1024 * 1024)

@@ -76,9 +76,9 @@
 #include "connectors/kafka_source.h"
 #include "connectors/table_source.h"
 #include "engine/operator.h"
-#include "extension/pathway.h"
-#include "extension/planner.h"
-#include "extension/writer.h"
+#include "pathway.h"
+#include "plan/planner.h"
+#include "connectors/writer.h"
 
 #define ADOPT_CHUNK_ROWS 100000
 #define MAX_REBUILDS 3
@@ -2046,8 +2046,8 @@ pathway_worker_main(Datum arg)
 	worker_cxt = AllocSetContextCreate(TopMemoryContext, "pathway worker", ALLOCSET_DEFAULT_SIZES);
 	batch_cxt = AllocSetContextCreate(TopMemoryContext, "pathway epoch", ALLOCSET_DEFAULT_SIZES);
 	memory_init(worker_cxt, batch_cxt);
-	snprintf(slot_name, sizeof(slot_name), "pathway_%u", dboid);
-	snprintf(origin_name, sizeof(origin_name), "pathway_%u", dboid);
+	snprintf(slot_name, sizeof(slot_name), PATHWAY_SLOT_PREFIX "%u", dboid);
+	snprintf(origin_name, sizeof(origin_name), PATHWAY_SLOT_PREFIX "%u", dboid);
 	pathway_in_worker = true;
 
 	if (pipe(wake_pipe) != 0 ||

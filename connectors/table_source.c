@@ -54,7 +54,7 @@
 #include "utils/rel.h"
 
 #include "connectors/table_source.h"
-#include "extension/pathway.h"
+#include "pathway.h"
 
 typedef struct WatchedRel
 {

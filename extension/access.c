@@ -28,7 +28,7 @@
 #include "utils/syscache.h"
 #include "utils/tuplestore.h"
 
-#include "extension/pathway.h"
+#include "extension/extension.h"
 
 PG_FUNCTION_INFO_V1(pathway_check_view);
 PG_FUNCTION_INFO_V1(pathway_on_privileges);

@@ -46,8 +46,8 @@
 
 #include "bgworker/shmem.h"
 #include "connectors/table_source.h"
-#include "extension/pathway.h"
-#include "extension/planner.h"
+#include "extension/extension.h"
+#include "plan/planner.h"
 
 PG_FUNCTION_INFO_V1(pathway_create_view);
 PG_FUNCTION_INFO_V1(pathway_drop_view);

@@ -22,7 +22,7 @@
 
 #include "bgworker/launcher.h"
 #include "bgworker/shmem.h"
-#include "extension/pathway.h"
+#include "extension/extension.h"
 
 PG_MODULE_MAGIC;
 

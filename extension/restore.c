@@ -31,8 +31,8 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
-#include "extension/pathway.h"
-#include "extension/planner.h"
+#include "extension/extension.h"
+#include "plan/planner.h"
 
 PG_FUNCTION_INFO_V1(pathway_catalog_restore);
 

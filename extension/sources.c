@@ -38,7 +38,7 @@
 #include "bgworker/shmem.h"
 #include "connectors/kafka_sink.h"
 #include "connectors/kafka_source.h"
-#include "extension/pathway.h"
+#include "extension/extension.h"
 
 PG_FUNCTION_INFO_V1(pathway_create_kafka_source);
 PG_FUNCTION_INFO_V1(pathway_drop_source);

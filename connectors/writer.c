@@ -31,7 +31,7 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
-#include "extension/writer.h"
+#include "connectors/writer.h"
 
 struct OutRow
 {

@@ -38,7 +38,7 @@
 #include "utils/typcache.h"
 
 
-#include "extension/plan_internal.h"
+#include "plan/internal.h"
 
 static int	list_index_of_tle(List *tlist, TargetEntry *tle);
 

@@ -31,7 +31,7 @@
 #include "utils/sortsupport.h"
 
 #include "engine/window.h"
-#include "extension/plan_internal.h"
+#include "plan/internal.h"
 
 /* ---------- the columns window functions read ---------- */
 

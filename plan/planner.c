@@ -51,7 +51,7 @@
 #include "utils/typcache.h"
 
 
-#include "extension/plan_internal.h"
+#include "plan/internal.h"
 
 
 void

@@ -13,7 +13,7 @@
 #include "nodes/pathnodes.h"
 
 #include "engine/operator.h"
-#include "extension/planner.h"
+#include "plan/planner.h"
 
 /* Where a column of a base table sits in the current row. */
 typedef struct Layout

@@ -43,7 +43,7 @@
 #include "utils/typcache.h"
 
 
-#include "extension/plan_internal.h"
+#include "plan/internal.h"
 
 
 /* ---------- sources, filters, joins ---------- */
