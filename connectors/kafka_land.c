@@ -38,7 +38,7 @@
 #include "utils/snapmgr.h"
 
 #include "connectors/kafka_source.h"
-#include "connectors/table_source.h"
+#include "connectors/source.h"
 
 /* The stream table's layout, looked up once per epoch. */
 typedef struct Landing

@@ -12,28 +12,14 @@
 #include "nodes/pg_list.h"
 #include "utils/hsearch.h"
 
-/* One decoded row change: values by attno - 1, only watched columns set. */
-typedef struct DecodedChange
-{
-	Oid			relid;
-	int64		weight;			/* +1 or -1; 0 marks a TRUNCATE */
-	int			natts;
-	Datum	   *values;
-	bool	   *isnull;
-} DecodedChange;
-
-typedef struct DecodedTxn
-{
-	TransactionId xid;
-	XLogRecPtr	end_lsn;
-	List	   *changes;		/* DecodedChange * */
-} DecodedTxn;
+#include "connectors/decoding.h"
+#include "connectors/source.h"
 
 extern void table_source_open(const char *slot_name);
 extern void table_source_close(void);
 extern void table_source_drop_slot(const char *slot_name);
 /* Does any consumer still need this change?  (false: skip copying it) */
-typedef bool (*TableSourceWants) (Oid relid, TransactionId xid);
+typedef DecodingWants TableSourceWants;
 
 extern void table_source_set_filter(TableSourceWants wants);
 extern void table_source_watch(Oid relid, AttrNumber attno);
