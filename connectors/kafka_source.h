@@ -17,16 +17,9 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
-struct rd_kafka_conf_s;
-struct KafkaAside;
+#include "connectors/kafka_options.h"
 
-typedef enum KafkaFormat
-{
-	KAFKA_JSON,
-	KAFKA_CSV,
-	KAFKA_TEXT,
-	KAFKA_BYTES
-} KafkaFormat;
+struct KafkaAside;
 
 /* One consumed message, copied into the epoch's memory. */
 typedef struct KafkaMessage
@@ -39,14 +32,6 @@ typedef struct KafkaMessage
 	char	   *payload;		/* NULL: none (a tombstone) */
 	size_t		len;
 } KafkaMessage;
-
-/* What kafka_options_validate found. */
-typedef enum KafkaOptionsCheck
-{
-	KAFKA_OPTIONS_OK,
-	KAFKA_OPTIONS_INVALID,		/* a bad shape, value or name */
-	KAFKA_OPTIONS_SUPERUSER		/* allowed to superusers only */
-} KafkaOptionsCheck;
 
 typedef struct KafkaSource
 {
@@ -91,16 +76,6 @@ typedef struct KafkaSource
 	int			nbatch;
 } KafkaSource;
 
-extern KafkaFormat kafka_format_from_name(const char *name);
-extern bool kafka_property_is_safe(const char *key);
-extern KafkaOptionsCheck kafka_options_validate(Jsonb *options, bool superuser,
-												char *err, size_t errlen);
-extern bool kafka_conf_apply(struct rd_kafka_conf_s *conf, Jsonb *options, KafkaSource *s,
-							 bool load_plugins, char *err, size_t errlen);
-extern KafkaOptionsCheck kafka_options_check(Jsonb *options, bool superuser,
-											 char *err, size_t errlen);
-extern bool kafka_options_refused(Jsonb *options, Oid owner, const char *what,
-								  bool *needs_superuser, char *err, size_t errlen);
 extern KafkaSource *kafka_source_start(const char *name, Oid relid, Oid owner,
 									   const char *brokers, const char *topic,
 									   const char *format, Jsonb *options,
