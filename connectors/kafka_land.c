@@ -39,6 +39,7 @@
 
 #include "connectors/kafka_source.h"
 #include "connectors/source.h"
+#include "meta/streams.h"
 
 /* The stream table's layout, looked up once per epoch. */
 typedef struct Landing
@@ -599,24 +600,11 @@ record(KafkaSource *s, List *dead)
 	foreach(lc, dead)
 	{
 		DeadLetter *d = lfirst(lc);
-		Datum		args[6];
-		char		nulls[6] = "      ";
-		Oid			types[6] = {TEXTOID, INT4OID, INT8OID, BYTEAOID, BYTEAOID, TEXTOID};
 
-		args[0] = CStringGetTextDatum(s->name);
-		args[1] = Int32GetDatum(d->m->partition);
-		args[2] = Int64GetDatum(d->m->offset);
-		if (d->m->key)
-			args[3] = PointerGetDatum(to_bytea(d->m->key, d->m->key_len));
-		else
-			nulls[3] = 'n';
-		if (d->m->payload)
-			args[4] = PointerGetDatum(to_bytea(d->m->payload, d->m->len));
-		else
-			nulls[4] = 'n';
-		args[5] = CStringGetTextDatum(d->error);
-		SPI_execute_with_args("INSERT INTO pathway.dead_letters (source, partition, \"offset\", key, payload, error) "
-							  "VALUES ($1, $2, $3, $4, $5, $6)", 6, types, args, nulls, false, 0);
+		meta_dead_letter_add(s->name, d->m->partition, d->m->offset,
+							 d->m->key ? to_bytea(d->m->key, d->m->key_len) : NULL,
+							 d->m->payload ? to_bytea(d->m->payload, d->m->len) : NULL,
+							 d->error);
 	}
 
 	for (i = 0; i < s->nparts; i++)
@@ -630,21 +618,8 @@ record(KafkaSource *s, List *dead)
 			if (next[i] < 0 && s->next_offset[i] >= 0)
 				next[i] = s->next_offset[i];
 	for (i = 0; i < s->nparts; i++)
-	{
-		Datum		args[3];
-		Oid			types[3] = {TEXTOID, INT4OID, INT8OID};
-
-		if (next[i] < 0)
-			continue;
-		args[0] = CStringGetTextDatum(s->name);
-		args[1] = Int32GetDatum(i);
-		args[2] = Int64GetDatum(next[i]);
-		if (SPI_execute_with_args("INSERT INTO pathway.source_offsets (source, partition, next_offset) "
-								  "VALUES ($1, $2, $3) ON CONFLICT (source, partition) "
-								  "DO UPDATE SET next_offset = excluded.next_offset",
-								  3, types, args, NULL, false, 0) != SPI_OK_INSERT)
-			elog(ERROR, "pathway: could not record the offsets of source \"%s\"", s->name);
-	}
+		if (next[i] >= 0)
+			meta_source_offset_set(s->name, i, next[i]);
 	SPI_finish();
 }
 

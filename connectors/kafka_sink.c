@@ -45,6 +45,7 @@
 
 #include "connectors/kafka_sink.h"
 #include "connectors/kafka_source.h"
+#include "meta/streams.h"
 
 #define FLUSH_BATCH 10000
 
@@ -69,19 +70,14 @@ quiet_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
 }
 
-/* The sink's owner (pathway.kafka_sinks.owner), inside the caller's SPI; InvalidOid if gone. */
+/* The sink's owner (pathway.kafka_sinks.owner); InvalidOid if gone. */
 static Oid
 sink_owner(int64 id)
 {
-	Datum		args[1] = {Int64GetDatum(id)};
-	Oid			types[1] = {INT8OID};
-	Oid			owner = InvalidOid;
-	bool		isnull;
+	Oid			owner;
 
 	SPI_connect();
-	if (SPI_execute_with_args("SELECT owner FROM pathway.kafka_sinks WHERE id = $1",
-							  1, types, args, NULL, true, 1) == SPI_OK_SELECT && SPI_processed == 1)
-		owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	owner = meta_sink_owner(id);
 	SPI_finish();
 	return owner;
 }
@@ -197,10 +193,6 @@ outbox_add(KafkaSink *k, TupleDesc desc, TupleDesc keydesc, Datum *values, bool 
 	StringInfoData payload;
 	char	   *row = tuple_json(desc, values, isnull);
 	char	   *key = NULL;
-	Datum		args[3];
-	char		nulls[3] = "   ";
-	Oid			types[3] = {INT8OID, TEXTOID, TEXTOID};
-	int64		n;
 
 	if (nkeycols > 0)
 	{
@@ -218,17 +210,7 @@ outbox_add(KafkaSink *k, TupleDesc desc, TupleDesc keydesc, Datum *values, bool 
 	initStringInfo(&payload);
 	appendStringInfo(&payload, "{\"op\": \"%s\", \"row\": %s, \"frontier\": \"%X/%X\"}",
 					 weight > 0 ? "insert" : "delete", row, LSN_FORMAT_ARGS(frontier));
-	args[0] = Int64GetDatum(k->id);
-	if (key)
-		args[1] = CStringGetTextDatum(key);
-	else
-		nulls[1] = 'n';
-	args[2] = CStringGetTextDatum(payload.data);
-	/* a row with n copies is n messages */
-	for (n = 0; n < (weight > 0 ? weight : -weight); n++)
-		if (SPI_execute_with_args("INSERT INTO pathway.sink_outbox (sink, key, payload) VALUES ($1, $2, $3)",
-								  3, types, args, nulls, false, 0) != SPI_OK_INSERT)
-			elog(ERROR, "pathway: could not write the outbox of a sink");
+	meta_outbox_add(k->id, key, payload.data, weight > 0 ? weight : -weight);
 }
 
 /* A blessed descriptor of the view's key columns (names and types). */
@@ -316,7 +298,9 @@ kafka_sink_capture(KafkaSink *k, TupleDesc outdesc, ZBatch *changes, XLogRecPtr 
 bool
 kafka_sink_flush(KafkaSink *k)
 {
-	uint64		i;
+	MetaOutboxRow *rows;
+	int			nrows;
+	int			i;
 
 	if (k->rk == NULL)
 		return false;
@@ -359,11 +343,7 @@ kafka_sink_flush(KafkaSink *k)
 	if (k->sent_upto > 0)
 	{
 		/* the whole round is confirmed */
-		Datum		args[2] = {Int64GetDatum(k->id), Int64GetDatum(k->sent_upto)};
-		Oid			types[2] = {INT8OID, INT8OID};
-
-		SPI_execute_with_args("DELETE FROM pathway.sink_outbox WHERE sink = $1 AND id <= $2",
-							  2, types, args, NULL, false, 0);
+		meta_outbox_delete_upto(k->id, k->sent_upto);
 		k->sent_upto = 0;
 		if (strcmp(k->status, "error") == 0)
 		{
@@ -372,23 +352,13 @@ kafka_sink_flush(KafkaSink *k)
 		}
 		k->backoff_ms = 1000;
 	}
+	nrows = meta_outbox_next(k->id, FLUSH_BATCH, &rows);
+	k->idle = (nrows == 0);
+	for (i = 0; i < nrows; i++)
 	{
-		Datum		args[1] = {Int64GetDatum(k->id)};
-		Oid			types[1] = {INT8OID};
-
-		SPI_execute_with_args(psprintf("SELECT id, key, payload FROM pathway.sink_outbox WHERE sink = $1 "
-									   "ORDER BY id LIMIT %d", FLUSH_BATCH),
-							  1, types, args, NULL, false, 0);	/* (sees the DELETE) */
-	}
-	k->idle = (SPI_processed == 0);
-	for (i = 0; i < SPI_processed; i++)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		int64		id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
-		char	   *key = SPI_getvalue(tup, desc, 2);
-		char	   *payload = SPI_getvalue(tup, desc, 3);
+		int64		id = rows[i].id;
+		char	   *key = rows[i].key;
+		char	   *payload = rows[i].payload;
 
 		/* librdkafka copies key and payload (RD_KAFKA_MSG_F_COPY) */
 		if (rd_kafka_produce(k->rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
