@@ -15,7 +15,15 @@
  * TIDs are only valid for one relfilenode; writer_valid tells the caller
  * when the table was rewritten (VACUUM FULL, CLUSTER) so that it re-adopts.
  *
- * Memory: OutRows in w->cxt; batches and scans in the caller's context.
+ * The rows are found by content in a simplehash table (lib/simplehash.h)
+ * keyed by the row's bytes, with its hash stored (rows are canonical, see
+ * engine/row.h).
+ *
+ * The rows written (+1 inserted, -1 deleted, both for an update) go into the
+ * caller's batch when it passes one (sinks publish them).
+ *
+ * Memory: OutRows and the table in w->cxt; batches and scans in the
+ * caller's context.
  */
 #include "postgres.h"
 
@@ -35,14 +43,36 @@
 
 struct OutRow
 {
-	OutRow	   *next;
-	uint32		hash;
 	int			ntids;
 	int			cap;			/* of more; 0 while one copy fits in 'first' */
 	ItemPointerData first;		/* most rows have one copy: no array */
 	ItemPointerData *more;
-	MinimalTuple tup;
+	MinimalTuple tup;			/* allocated together with the entry */
 };
+
+/* The table's rows by content. */
+typedef struct OutRowEntry
+{
+	MinimalTuple tup;			/* the key: o->tup */
+	OutRow	   *o;
+	uint32		hash;
+	char		status;
+} OutRowEntry;
+
+#define SH_PREFIX outrows
+#define SH_ELEMENT_TYPE OutRowEntry
+#define SH_KEY_TYPE MinimalTuple
+#define SH_KEY tup
+#define SH_HASH_KEY(tb, key) zrow_hash(key)
+#define SH_EQUAL(tb, a, b) zrow_equal(a, b)
+#define SH_STORE_HASH
+#define SH_GET_HASH(tb, a) ((a)->hash)
+#define SH_SCOPE static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+#define INITIAL_ROWS 1024
 
 typedef struct Apply
 {
@@ -68,65 +98,27 @@ writer_create(MemoryContext parent, Oid relid, TupleDesc desc, int nkeycols,
 	w->desc = desc;
 	w->nkeycols = nkeycols;
 	w->keycols = keycols;
-	w->nbuckets = 1024;
-	w->buckets = MemoryContextAllocZero(cxt, sizeof(OutRow *) * w->nbuckets);
+	w->rows = outrows_create(cxt, INITIAL_ROWS, NULL);
 	return w;
-}
-
-static OutRow *
-store_find(ViewWriter *w, MinimalTuple tup, uint32 h)
-{
-	OutRow	   *o;
-
-	for (o = w->buckets[h & (w->nbuckets - 1)]; o; o = o->next)
-		if (o->hash == h && row_equal(o->tup, tup))
-			return o;
-	return NULL;
-}
-
-static void
-store_grow(ViewWriter *w)
-{
-	uint32		n = w->nbuckets * 2;
-	OutRow	  **b = MemoryContextAllocHuge(w->cxt, sizeof(OutRow *) * n);
-	uint32		i;
-
-	memset(b, 0, sizeof(OutRow *) * n);
-	for (i = 0; i < w->nbuckets; i++)
-	{
-		OutRow	   *o = w->buckets[i];
-
-		while (o)
-		{
-			OutRow	   *next = o->next;
-
-			o->next = b[o->hash & (n - 1)];
-			b[o->hash & (n - 1)] = o;
-			o = next;
-		}
-	}
-	pfree(w->buckets);
-	w->buckets = b;
-	w->nbuckets = n;
 }
 
 static void
 store_add(ViewWriter *w, MinimalTuple tup, uint32 h, ItemPointer tid)
 {
-	OutRow	   *o = store_find(w, tup, h);
+	bool		found;
+	OutRowEntry *e = outrows_insert_hash(w->rows, tup, h, &found);
+	OutRow	   *o;
 
-	if (o == NULL)
+	if (!found)
 	{
-		if (w->nrows >= w->nbuckets)
-			store_grow(w);
 		engine_memory_note(MAXALIGN(sizeof(OutRow)) + tup->t_len);
 		o = MemoryContextAllocZero(w->cxt, MAXALIGN(sizeof(OutRow)) + tup->t_len);
 		o->tup = (MinimalTuple) ((char *) o + MAXALIGN(sizeof(OutRow)));
 		memcpy(o->tup, tup, tup->t_len);
-		o->hash = h;
-		o->next = w->buckets[h & (w->nbuckets - 1)];
-		w->buckets[h & (w->nbuckets - 1)] = o;
+		e->tup = o->tup;		/* the key must outlive the caller's tuple */
+		e->o = o;
 	}
+	o = e->o;
 	if (o->ntids == 0)
 		o->first = *tid;
 	else
@@ -147,22 +139,18 @@ store_add(ViewWriter *w, MinimalTuple tup, uint32 h, ItemPointer tid)
 static bool
 store_take(ViewWriter *w, MinimalTuple tup, uint32 h, ItemPointer tid)
 {
-	OutRow	  **p = &w->buckets[h & (w->nbuckets - 1)];
+	OutRowEntry *e = outrows_lookup_hash(w->rows, tup, h);
 	OutRow	   *o;
 
-	for (o = *p; o; p = &o->next, o = o->next)
-	{
-		if (o->hash == h && row_equal(o->tup, tup))
-			break;
-	}
-	if (o == NULL || o->ntids == 0)
+	if (e == NULL || e->o->ntids == 0)
 		return false;
+	o = e->o;
 	--o->ntids;
 	*tid = o->ntids == 0 ? o->first : o->more[o->ntids - 1];
 	w->nrows--;
 	if (o->ntids == 0)
 	{
-		*p = o->next;
+		outrows_delete_item(w->rows, e);
 		if (o->more)
 			pfree(o->more);
 		pfree(o);
@@ -227,18 +215,18 @@ fetch_old(Apply *a, ItemPointer tid)
 }
 
 static void
-do_insert(Apply *a, ViewWriter *w, MinimalTuple tup, uint32 h)
+do_insert(Apply *a, ViewWriter *w, MinimalTuple tup, uint32 h, ZBatch *written)
 {
 	ExecStoreMinimalTuple(tup, a->newslot, false);
 	ExecSimpleRelationInsert(a->rri, a->estate, a->newslot);
 	store_add(w, tup, h, &a->newslot->tts_tid);
 	w->written++;
-	if (w->capture)
-		zbatch_add(w->capture, tup, 1);
+	if (written)
+		zbatch_add(written, tup, 1);
 }
 
 static void
-do_delete(Apply *a, ViewWriter *w, MinimalTuple tup, uint32 h)
+do_delete(Apply *a, ViewWriter *w, MinimalTuple tup, uint32 h, ZBatch *written)
 {
 	ItemPointerData tid;
 
@@ -250,13 +238,13 @@ do_delete(Apply *a, ViewWriter *w, MinimalTuple tup, uint32 h)
 	fetch_old(a, &tid);
 	ExecSimpleRelationDelete(a->rri, a->estate, &a->epq, a->oldslot);
 	w->written++;
-	if (w->capture)
-		zbatch_add(w->capture, tup, -1);
+	if (written)
+		zbatch_add(written, tup, -1);
 }
 
 static void
 do_update(Apply *a, ViewWriter *w, MinimalTuple oldtup, uint32 oldh,
-		  MinimalTuple newtup, uint32 newh)
+		  MinimalTuple newtup, uint32 newh, ZBatch *written)
 {
 	ItemPointerData tid;
 
@@ -270,10 +258,10 @@ do_update(Apply *a, ViewWriter *w, MinimalTuple oldtup, uint32 oldh,
 	ExecSimpleRelationUpdate(a->rri, a->estate, &a->epq, a->oldslot, a->newslot);
 	store_add(w, newtup, newh, &a->newslot->tts_tid);
 	w->written++;
-	if (w->capture)
+	if (written)
 	{
-		zbatch_add(w->capture, oldtup, -1);
-		zbatch_add(w->capture, newtup, 1);
+		zbatch_add(written, oldtup, -1);
+		zbatch_add(written, newtup, 1);
 	}
 }
 
@@ -305,11 +293,11 @@ consolidate(ZBatch *batch, Net ***out)
 	for (i = 0; i < batch->n; i++)
 	{
 		MinimalTuple t = batch->rows[i].tup;
-		uint32		h = row_hash(t);
+		uint32		h = zrow_hash(t);
 		Net		   *e;
 
 		for (e = b[h & (nb - 1)]; e; e = e->next)
-			if (e->hash == h && row_equal(e->tup, t))
+			if (e->hash == h && zrow_equal(e->tup, t))
 				break;
 		if (e == NULL)
 		{
@@ -343,8 +331,9 @@ key_of(ViewWriter *w, TupleTableSlot *slot, MinimalTuple tup, TupleDesc keydesc)
 	return heap_form_minimal_tuple(keydesc, v, n);
 }
 
+/* Apply delta; the rows written go into written (if not NULL). */
 void
-writer_apply(ViewWriter *w, ZBatch *delta)
+writer_apply_rows(ViewWriter *w, ZBatch *delta, ZBatch *written)
 {
 	Net		  **net;
 	int			n,
@@ -377,7 +366,7 @@ writer_apply(ViewWriter *w, ZBatch *delta)
 			if (e->weight != -1)
 				continue;
 			e->key = key_of(w, slot, e->tup, keydesc);
-			e->keyhash = row_hash(e->key);
+			e->keyhash = zrow_hash(e->key);
 			e->next = b[e->keyhash & (nb - 1)];
 			b[e->keyhash & (nb - 1)] = e;
 		}
@@ -391,12 +380,12 @@ writer_apply(ViewWriter *w, ZBatch *delta)
 			if (e->weight != 1)
 				continue;
 			k = key_of(w, slot, e->tup, keydesc);
-			kh = row_hash(k);
+			kh = zrow_hash(k);
 			for (d = b[kh & (nb - 1)]; d; d = d->next)
 			{
-				if (!d->paired && d->keyhash == kh && row_equal(d->key, k))
+				if (!d->paired && d->keyhash == kh && zrow_equal(d->key, k))
 				{
-					do_update(&a, w, d->tup, d->hash, e->tup, e->hash);
+					do_update(&a, w, d->tup, d->hash, e->tup, e->hash, written);
 					d->paired = e->paired = true;
 					break;
 				}
@@ -412,7 +401,7 @@ writer_apply(ViewWriter *w, ZBatch *delta)
 		if (net[i]->paired)
 			continue;
 		for (k = 0; k < -net[i]->weight; k++)
-			do_delete(&a, w, net[i]->tup, net[i]->hash);
+			do_delete(&a, w, net[i]->tup, net[i]->hash, written);
 	}
 	for (i = 0; i < n; i++)
 	{
@@ -421,7 +410,7 @@ writer_apply(ViewWriter *w, ZBatch *delta)
 		if (net[i]->paired)
 			continue;
 		for (k = 0; k < net[i]->weight; k++)
-			do_insert(&a, w, net[i]->tup, net[i]->hash);
+			do_insert(&a, w, net[i]->tup, net[i]->hash, written);
 	}
 	apply_end(&a, w);
 }
@@ -431,7 +420,7 @@ writer_apply(ViewWriter *w, ZBatch *delta)
  * only the difference, and learn the TIDs of every row.
  */
 void
-writer_reconcile(ViewWriter *w, ZBatch *target)
+writer_reconcile_rows(ViewWriter *w, ZBatch *target, ZBatch *written)
 {
 	Apply		a;
 	TableScanDesc scan;
@@ -440,13 +429,13 @@ writer_reconcile(ViewWriter *w, ZBatch *target)
 	Net		  **net;
 	int			n,
 				i;
-	uint32		b;
+	outrows_iterator it;
+	OutRowEntry *e;
 	ZBatch		missing;
 
 	/* forget what we knew: the table is the truth */
 	MemoryContextReset(w->cxt);
-	w->nbuckets = 1024;
-	w->buckets = MemoryContextAllocZero(w->cxt, sizeof(OutRow *) * w->nbuckets);
+	w->rows = outrows_create(w->cxt, INITIAL_ROWS, NULL);
 	w->nrows = 0;
 	actual = writer_create(CurrentMemoryContext, w->relid, w->desc, 0, NULL);
 
@@ -458,8 +447,8 @@ writer_reconcile(ViewWriter *w, ZBatch *target)
 		MinimalTuple t;
 
 		slot_getallattrs(slot);
-		t = row_form(w->desc, slot->tts_values, slot->tts_isnull);
-		store_add(actual, t, row_hash(t), &slot->tts_tid);
+		t = zrow_form(w->desc, slot->tts_values, slot->tts_isnull);
+		store_add(actual, t, zrow_hash(t), &slot->tts_tid);
 		pfree(t);
 	}
 	table_endscan(scan);
@@ -484,26 +473,23 @@ writer_reconcile(ViewWriter *w, ZBatch *target)
 				zbatch_add(&missing, net[i]->tup, 1);
 		}
 	}
-	for (b = 0; b < actual->nbuckets; b++)
+	outrows_start_iterate(actual->rows, &it);
+	while ((e = outrows_iterate(actual->rows, &it)) != NULL)
 	{
-		OutRow	   *o;
+		OutRow	   *o = e->o;
+		int			k;
 
-		for (o = actual->buckets[b]; o; o = o->next)
+		for (k = 0; k < o->ntids; k++)
 		{
-			int			k;
-
-			for (k = 0; k < o->ntids; k++)
-			{
-				fetch_old(&a, k == 0 ? &o->first : &o->more[k - 1]);
-				ExecSimpleRelationDelete(a.rri, a.estate, &a.epq, a.oldslot);
-				w->written++;
-				if (w->capture)
-					zbatch_add(w->capture, heap_copy_minimal_tuple(o->tup), -1);
-			}
+			fetch_old(&a, k == 0 ? &o->first : &o->more[k - 1]);
+			ExecSimpleRelationDelete(a.rri, a.estate, &a.epq, a.oldslot);
+			w->written++;
+			if (written)
+				zbatch_add(written, heap_copy_minimal_tuple(o->tup), -1);
 		}
 	}
 	for (i = 0; i < missing.n; i++)
-		do_insert(&a, w, missing.rows[i].tup, row_hash(missing.rows[i].tup));
+		do_insert(&a, w, missing.rows[i].tup, zrow_hash(missing.rows[i].tup), written);
 	apply_end(&a, w);
 	MemoryContextDelete(actual->cxt);
 	pfree(actual);
@@ -525,4 +511,20 @@ Size
 writer_bytes(ViewWriter *w)
 {
 	return MemoryContextMemAllocated(w->cxt, true);
+}
+
+/*
+ * The former calls, with the rows written going to w->capture when the
+ * caller set it.
+ */
+void
+writer_apply(ViewWriter *w, ZBatch *delta)
+{
+	writer_apply_rows(w, delta, w->capture);
+}
+
+void
+writer_reconcile(ViewWriter *w, ZBatch *target)
+{
+	writer_reconcile_rows(w, target, w->capture);
 }

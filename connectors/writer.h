@@ -13,6 +13,7 @@
 #include "engine/row.h"
 
 typedef struct OutRow OutRow;
+struct outrows_hash;
 
 typedef struct ViewWriter
 {
@@ -22,15 +23,18 @@ typedef struct ViewWriter
 	int			nkeycols;		/* unique key of the view, 0 if none */
 	AttrNumber *keycols;
 	Oid			relfilenode;	/* TIDs are valid for this file only */
-	OutRow	  **buckets;
-	uint32		nbuckets;
+	struct outrows_hash *rows;	/* the table's rows by content (OutRow) */
 	int64		nrows;			/* rows in the table */
 	int64		written;		/* rows inserted, updated or deleted */
-	ZBatch	   *capture;		/* if set: every row written, +1 in / -1 out (sinks) */
+	ZBatch	   *capture;		/* for writer_apply/_reconcile only: see below */
 } ViewWriter;
 
 extern ViewWriter *writer_create(MemoryContext parent, Oid relid, TupleDesc desc,
 								 int nkeycols, AttrNumber *keycols);
+/* written (may be NULL) receives every row written: +1 in, -1 out */
+extern void writer_reconcile_rows(ViewWriter *w, ZBatch *target, ZBatch *written);
+extern void writer_apply_rows(ViewWriter *w, ZBatch *delta, ZBatch *written);
+/* the same, written = w->capture (the worker's former calls) */
 extern void writer_reconcile(ViewWriter *w, ZBatch *target);
 extern void writer_apply(ViewWriter *w, ZBatch *delta);
 extern bool writer_valid(ViewWriter *w);

@@ -43,7 +43,7 @@ arrangement_create(MemoryContext parent, const char *name, KeySpec *keys,
  * caller whether any key is NULL (joins skip such rows).
  */
 uint32
-key_hash(KeySpec *keys, Datum *values, bool *isnull, bool *hasnull)
+arrangement_key_hash(KeySpec *keys, Datum *values, bool *isnull, bool *hasnull)
 {
 	uint32		h = 0;
 	int			i;
@@ -176,7 +176,7 @@ arrangement_lookup(Arrangement *arr, uint32 keyhash, Datum *values, bool *isnull
 	old = MemoryContextSwitchTo(arr->cxt);
 	g = palloc0(sizeof(ArrGroup));
 	g->keyhash = keyhash;
-	g->key = row_form(arr->keys->keydesc, values, isnull);
+	g->key = zrow_form(arr->keys->keydesc, values, isnull);
 	MemoryContextSwitchTo(old);
 	g->hash_next = arr->groups[keyhash & (arr->ngroup_buckets - 1)];
 	arr->groups[keyhash & (arr->ngroup_buckets - 1)] = g;
@@ -220,10 +220,10 @@ arrangement_add(Arrangement *arr, ArrGroup *group, MinimalTuple tup, int64 weigh
 	if (!arr->keep_rows)
 		return;
 
-	h = row_hash(tup);
+	h = zrow_hash(tup);
 	for (r = arr->rows[h & (arr->nrow_buckets - 1)]; r; r = r->hash_next)
 	{
-		if (r->rowhash == h && r->group == group && row_equal(r->tup, tup))
+		if (r->rowhash == h && r->group == group && zrow_equal(r->tup, tup))
 		{
 			r->weight += weight;
 			if (r->weight == 0)

@@ -74,7 +74,7 @@ typedef struct Arrangement
 
 extern Arrangement *arrangement_create(MemoryContext parent, const char *name,
 									   KeySpec *keys, bool keep_rows);
-extern uint32 key_hash(KeySpec *keys, Datum *values, bool *isnull, bool *hasnull);
+extern uint32 arrangement_key_hash(KeySpec *keys, Datum *values, bool *isnull, bool *hasnull);
 extern ArrGroup *arrangement_lookup(Arrangement *arr, uint32 keyhash,
 									Datum *values, bool *isnull, bool create);
 extern void arrangement_add(Arrangement *arr, ArrGroup *group, MinimalTuple tup,

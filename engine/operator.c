@@ -47,7 +47,7 @@ op_source_add(Op *op, int natts, Datum *values, bool *isnull, int64 weight)
 		v[i] = a <= natts ? values[a - 1] : (Datum) 0;
 		n[i] = a <= natts ? isnull[a - 1] : true;
 	}
-	zbatch_add(&op->pending, row_form(op->desc, v, n), weight);
+	zbatch_add(&op->pending, zrow_form(op->desc, v, n), weight);
 }
 
 /* A constant source's rows, for a build (they never change afterwards). */
@@ -97,7 +97,7 @@ map_step(Op *op)
 		{
 			for (j = 0; j < op->nexprs; j++)
 				values[j] = ExecEvalExprSwitchContext(op->exprs[j], econtext, &isnull[j]);
-			zbatch_add(&op->out, row_form(op->desc, values, isnull), r->weight);
+			zbatch_add(&op->out, zrow_form(op->desc, values, isnull), r->weight);
 		}
 		ResetExprContext(econtext);
 	}
@@ -117,7 +117,7 @@ join_key(Op *op, ExprState **keyexprs, TupleTableSlot *slot, MinimalTuple tup,
 	op->econtext->ecxt_scantuple = slot;
 	for (i = 0; i < op->keys->nkeys; i++)
 		values[i] = ExecEvalExprSwitchContext(keyexprs[i], op->econtext, &isnull[i]);
-	*hash = key_hash(op->keys, values, isnull, &hasnull);
+	*hash = arrangement_key_hash(op->keys, values, isnull, &hasnull);
 	return !hasnull;
 }
 
@@ -384,7 +384,7 @@ flatmap_step(Op *op)
 				memcpy(isnull, op->lslot->tts_isnull, sizeof(bool) * nl);
 				memcpy(values + nl, op->fslot->tts_values, sizeof(Datum) * op->fdesc->natts);
 				memcpy(isnull + nl, op->fslot->tts_isnull, sizeof(bool) * op->fdesc->natts);
-				zbatch_add(&op->out, row_form(op->desc, values, isnull), in->rows[i].weight);
+				zbatch_add(&op->out, zrow_form(op->desc, values, isnull), in->rows[i].weight);
 			}
 			tuplestore_end(ts);
 		}
@@ -443,7 +443,7 @@ setop_add(Op *op, ZBatch *in, TupleTableSlot *slot, bool is_left)
 
 		ExecStoreMinimalTuple(in->rows[i].tup, slot, false);
 		slot_getallattrs(slot);
-		h = key_hash(op->arr->keys, slot->tts_values, slot->tts_isnull, &hasnull);
+		h = arrangement_key_hash(op->arr->keys, slot->tts_values, slot->tts_isnull, &hasnull);
 		g = arrangement_lookup(op->arr, h, slot->tts_values, slot->tts_isnull, true);
 		if (g->payload == NULL)
 			g->payload = MemoryContextAllocZero(op->arr->cxt, sizeof(SetopCounts));
@@ -515,7 +515,7 @@ op_step(Op *op, uint64 step)
 			join_step(op);
 			break;
 		case OP_REDUCE:
-			reduce_step(op);
+			op_reduce_step(op);
 			break;
 		case OP_UNION:
 			union_step(op);
@@ -524,13 +524,13 @@ op_step(Op *op, uint64 step)
 			setop_step(op);
 			break;
 		case OP_FIRST:
-			first_step(op);
+			op_first_step(op);
 			break;
 		case OP_FLATMAP:
 			flatmap_step(op);
 			break;
 		case OP_WINDOW:
-			window_step(op);
+			op_window_step(op);
 			break;
 	}
 }

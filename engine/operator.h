@@ -183,7 +183,7 @@ extern Size op_state_bytes(Op *op);
 extern int64 op_state_rows(Op *op);
 extern const char *op_kind_name(Op *op);
 
-extern void reduce_step(Op *op);
-extern void first_step(Op *op);
+extern void op_reduce_step(Op *op);
+extern void op_first_step(Op *op);
 
 #endif							/* PATHWAY_OPERATOR_H */

@@ -496,7 +496,7 @@ group_output(Op *op, ArrGroup *g, ReduceGroup *gs)
 	else
 		recompute(op, g, values, isnull);
 	MemoryContextSwitchTo(old);
-	result = row_form(op->desc, values, isnull);
+	result = zrow_form(op->desc, values, isnull);
 	/* end what the group's aggregates registered (an ordered set's sort), then reset */
 	op->aggecxt->ecxt_per_tuple_memory = op->scratchcxt;
 	ReScanExprContext(op->aggecxt);
@@ -505,7 +505,7 @@ group_output(Op *op, ArrGroup *g, ReduceGroup *gs)
 }
 
 void
-reduce_step(Op *op)
+op_reduce_step(Op *op)
 {
 	ZBatch	   *in = &op->left->out;
 	TupleTableSlot *slot = op->lslot;
@@ -524,7 +524,7 @@ reduce_step(Op *op)
 
 		ExecStoreMinimalTuple(r->tup, slot, false);
 		slot_getallattrs(slot);
-		h = key_hash(op->arr->keys, slot->tts_values, slot->tts_isnull, &hasnull);
+		h = arrangement_key_hash(op->arr->keys, slot->tts_values, slot->tts_isnull, &hasnull);
 		g = arrangement_lookup(op->arr, h, slot->tts_values, slot->tts_isnull, true);
 		gs = group_state(op, g);
 		arrangement_add(op->arr, g, r->tup, r->weight);
@@ -557,7 +557,7 @@ reduce_step(Op *op)
 			reseed(op, gs, g);
 		newrow = group_output(op, g, gs);
 
-		if (gs->output && newrow && row_equal(gs->output, newrow))
+		if (gs->output && newrow && zrow_equal(gs->output, newrow))
 			continue;
 		if (gs->output)
 		{
@@ -628,7 +628,7 @@ first_compare(Op *op, TupleTableSlot *a, TupleTableSlot *b)
  * that a step emits -old +new only when it changed.
  */
 void
-first_step(Op *op)
+op_first_step(Op *op)
 {
 	ZBatch	   *in = &op->left->out;
 	TupleTableSlot *slot = op->lslot;
@@ -653,7 +653,7 @@ first_step(Op *op)
 			kv[k] = slot->tts_values[op->keycols[k]];
 			kn[k] = slot->tts_isnull[op->keycols[k]];
 		}
-		h = key_hash(op->arr->keys, kv, kn, &hasnull);
+		h = arrangement_key_hash(op->arr->keys, kv, kn, &hasnull);
 		g = arrangement_lookup(op->arr, h, kv, kn, true);
 		arrangement_add(op->arr, g, in->rows[i].tup, in->rows[i].weight);
 	}
@@ -677,7 +677,7 @@ first_step(Op *op)
 				slot_getallattrs(best);
 			}
 		}
-		if (old && first && row_equal(old, first->tup))
+		if (old && first && zrow_equal(old, first->tup))
 			continue;
 		if (old)
 		{

@@ -2,7 +2,7 @@
  * row.c
  *	  Canonical rows and Z-set batches.
  *
- * Memory: row_form allocates in CurrentMemoryContext; a ZBatch grows its
+ * Memory: zrow_form allocates in CurrentMemoryContext; a ZBatch grows its
  * array in the context that was current at zbatch_init.  Rows added count
  * towards the memory watch (row.h).
  */
@@ -69,7 +69,7 @@ zbatch_reset(ZBatch *batch)
  * and compressed values are expanded) so equal values have equal bytes.
  */
 MinimalTuple
-row_form(TupleDesc desc, Datum *values, bool *isnull)
+zrow_form(TupleDesc desc, Datum *values, bool *isnull)
 {
 	Datum		local[MaxTupleAttributeNumber];
 	int			i;
@@ -88,20 +88,20 @@ row_form(TupleDesc desc, Datum *values, bool *isnull)
 }
 
 uint32
-row_hash(MinimalTuple tup)
+zrow_hash(MinimalTuple tup)
 {
 	return hash_bytes(ROW_DATA(tup), ROW_LEN(tup));
 }
 
 bool
-row_equal(MinimalTuple a, MinimalTuple b)
+zrow_equal(MinimalTuple a, MinimalTuple b)
 {
 	return a->t_len == b->t_len && memcmp(ROW_DATA(a), ROW_DATA(b), ROW_LEN(a)) == 0;
 }
 
 /* A total order on rows (by their bytes): the same for equal rows, always. */
 int
-row_compare(MinimalTuple a, MinimalTuple b)
+zrow_compare(MinimalTuple a, MinimalTuple b)
 {
 	uint32		la = ROW_LEN(a);
 	uint32		lb = ROW_LEN(b);

@@ -56,9 +56,13 @@ extern void zbatch_init(ZBatch *batch);
 extern void zbatch_add(ZBatch *batch, MinimalTuple tup, int64 weight);
 extern void zbatch_reset(ZBatch *batch);
 
-extern MinimalTuple row_form(TupleDesc desc, Datum *values, bool *isnull);
-extern uint32 row_hash(MinimalTuple tup);
-extern bool row_equal(MinimalTuple a, MinimalTuple b);
-extern int	row_compare(MinimalTuple a, MinimalTuple b);
+/* rows: zrow_ (batches: zbatch_) */
+extern MinimalTuple zrow_form(TupleDesc desc, Datum *values, bool *isnull);
+extern uint32 zrow_hash(MinimalTuple tup);
+extern bool zrow_equal(MinimalTuple a, MinimalTuple b);
+extern int	zrow_compare(MinimalTuple a, MinimalTuple b);
+
+/* the former name, until plan/ uses the new one */
+#define row_form(desc, values, isnull) zrow_form(desc, values, isnull)
 
 #endif							/* PATHWAY_ROW_H */

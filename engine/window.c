@@ -126,7 +126,7 @@ row_order(Op *op, const WinRow *a, const WinRow *b)
 {
 	int			c = sort_compare(op, a, b);
 
-	return c != 0 ? c : row_compare(a->tup, b->tup);
+	return c != 0 ? c : zrow_compare(a->tup, b->tup);
 }
 
 static int
@@ -180,7 +180,7 @@ prepare_changes(Op *op, WinPart *p, int64 *n)
 	qsort_arg(d, p->pending.n, sizeof(WinRow), row_order_qsort, op);
 	for (i = 0; i < p->pending.n; i++)
 	{
-		if (m > 0 && row_equal(d[m - 1].tup, d[i].tup))
+		if (m > 0 && zrow_equal(d[m - 1].tup, d[i].tup))
 			d[m - 1].weight += d[i].weight;
 		else
 			d[m++] = d[i];
@@ -234,7 +234,7 @@ apply_one(Op *op, WinPart *p, WinRow *d)
 {
 	int64		lo = find_row(op, p, d);
 
-	if (lo < p->n && row_equal(p->rows[lo].tup, d->tup))
+	if (lo < p->n && zrow_equal(p->rows[lo].tup, d->tup))
 	{
 		WinRow	   *r = &p->rows[lo];
 
@@ -271,11 +271,11 @@ apply_move(Op *op, WinPart *p, WinRow *d)
 	if (gone->weight >= 0 || came->weight <= 0)
 		return false;
 	i = find_row(op, p, gone);
-	if (i >= p->n || !row_equal(p->rows[i].tup, gone->tup) ||
+	if (i >= p->n || !zrow_equal(p->rows[i].tup, gone->tup) ||
 		p->rows[i].weight + gone->weight != 0)
 		return false;
 	j = find_row(op, p, came);
-	if (j < p->n && row_equal(p->rows[j].tup, came->tup))
+	if (j < p->n && zrow_equal(p->rows[j].tup, came->tup))
 		return false;
 	drop_row(op, &p->rows[i]);
 	if (j > i)
@@ -417,7 +417,7 @@ part_eval(Op *op, WinPart *p, ZBatch *out, int64 sign)
 			break;
 		slot_getallattrs(slot);
 		MemoryContextSwitchTo(stepcxt);
-		zbatch_add(out, row_form(op->desc, slot->tts_values, slot->tts_isnull), sign);
+		zbatch_add(out, zrow_form(op->desc, slot->tts_values, slot->tts_isnull), sign);
 		MemoryContextSwitchTo(w->estate->es_query_cxt);
 	}
 	tuplestore_clear(w->feed);
@@ -434,9 +434,9 @@ part_output(Op *op, WinPart *p, ZBatch *out, int64 sign)
 }
 
 static int
-zrow_compare(const void *a, const void *b)
+zrow_qsort_cmp(const void *a, const void *b)
 {
-	return row_compare(((const ZRow *) a)->tup, ((const ZRow *) b)->tup);
+	return zrow_compare(((const ZRow *) a)->tup, ((const ZRow *) b)->tup);
 }
 
 /* Emit a partition's -old +new, with the rows that did not change left out. */
@@ -448,19 +448,19 @@ emit_difference(Op *op, ZBatch *diff)
 
 	if (diff->n == 0)
 		return;
-	qsort(diff->rows, diff->n, sizeof(ZRow), zrow_compare);
+	qsort(diff->rows, diff->n, sizeof(ZRow), zrow_qsort_cmp);
 	for (i = 0; i < diff->n; i = j)
 	{
 		int64		weight = 0;
 
-		for (j = i; j < diff->n && row_equal(diff->rows[i].tup, diff->rows[j].tup); j++)
+		for (j = i; j < diff->n && zrow_equal(diff->rows[i].tup, diff->rows[j].tup); j++)
 			weight += diff->rows[j].weight;
 		zbatch_add(&op->out, diff->rows[i].tup, weight);
 	}
 }
 
 void
-window_step(Op *op)
+op_window_step(Op *op)
 {
 	ZBatch	   *in = &op->left->out;
 	TupleTableSlot *slot = op->lslot;
@@ -484,7 +484,7 @@ window_step(Op *op)
 			kv[k] = slot->tts_values[op->keycols[k]];
 			kn[k] = slot->tts_isnull[op->keycols[k]];
 		}
-		h = key_hash(op->arr->keys, kv, kn, &hasnull);
+		h = arrangement_key_hash(op->arr->keys, kv, kn, &hasnull);
 		g = arrangement_lookup(op->arr, h, kv, kn, true);
 		if (g->payload == NULL)
 			g->payload = MemoryContextAllocZero(op->arr->cxt, sizeof(WinPart));
@@ -530,7 +530,7 @@ window_step(Op *op)
 }
 
 void
-window_init(Op *op, WindowAgg *plan, int64 offset, int64 count, bool with_ties)
+op_init_window(Op *op, WindowAgg *plan, int64 offset, int64 count, bool with_ties)
 {
 	WindowSpec *w = palloc0(sizeof(WindowSpec));
 	TupleDesc	indesc = op->left->desc;

@@ -47,8 +47,12 @@ typedef struct WindowSpec
  * target list reads its input row as OUTER_VAR columns; its input plan is
  * made here.  In the graph's long-lived context; needs a transaction.
  */
-extern void window_init(Op *op, struct WindowAgg *plan, int64 offset,
-						int64 count, bool with_ties);
-extern void window_step(Op *op);
+extern void op_init_window(Op *op, struct WindowAgg *plan, int64 offset,
+							int64 count, bool with_ties);
+extern void op_window_step(Op *op);
+
+/* the former name, until plan/ uses the new one */
+#define window_init(op, plan, offset, count, with_ties) \
+	op_init_window(op, plan, offset, count, with_ties)
 
 #endif							/* PATHWAY_WINDOW_H */
