@@ -2,10 +2,16 @@
  * arrangement.c
  *	  Hash-indexed groups of weighted rows.
  *
- * Two chained hash tables share the entries: groups by key hash (probed by
- * joins and aggregates) and rows by row hash (so consolidating a change into
- * a large group costs O(1), not a walk of the group).  Hashes are computed
- * once, when a row or key enters.  Buckets double when the load passes 1.
+ * Two hash tables (lib/simplehash.h) point at the entries: groups by key
+ * hash (probed by joins and aggregates) and rows by group and row hash (so
+ * consolidating a change into a large group costs O(1), not a walk of the
+ * group).  Hashes are computed once, when a row or key enters, and stored
+ * in the tables.
+ *
+ * A lookup compares the stored entries with what the caller holds (key
+ * values, or a group and a row) rather than with another entry: that probe
+ * is put in the table's private_data for the length of the call, and the
+ * key passed to simplehash is NULL.  Lookups do not nest.
  *
  * Memory: everything in arr->cxt.
  */
@@ -18,6 +24,80 @@
 
 #define INITIAL_BUCKETS 64
 
+/* What a group lookup searches for: key values, or (same) one group. */
+typedef struct GroupProbe
+{
+	KeySpec    *keys;
+	Datum	   *values;
+	bool	   *isnull;
+	ArrGroup   *same;
+} GroupProbe;
+
+/* What a row lookup searches for: a row of a group. */
+typedef struct RowProbe
+{
+	ArrGroup   *group;
+	MinimalTuple tup;
+} RowProbe;
+
+typedef struct GroupEntry
+{
+	ArrGroup   *group;
+	uint32		hash;
+	char		status;
+} GroupEntry;
+
+typedef struct RowEntry
+{
+	ArrRow	   *row;
+	uint32		hash;
+	char		status;
+} RowEntry;
+
+static bool key_equal(KeySpec *keys, MinimalTuple stored, Datum *values, bool *isnull);
+static inline bool group_matches(GroupProbe *p, ArrGroup *g);
+static inline bool row_matches(RowProbe *p, ArrRow *r);
+
+#define SH_PREFIX arr_groups
+#define SH_ELEMENT_TYPE GroupEntry
+#define SH_KEY_TYPE ArrGroup *
+#define SH_KEY group
+#define SH_HASH_KEY(tb, key) ((key)->keyhash)
+#define SH_EQUAL(tb, a, b) group_matches((GroupProbe *) (tb)->private_data, (a))
+#define SH_STORE_HASH
+#define SH_GET_HASH(tb, a) ((a)->hash)
+#define SH_SCOPE static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+#define SH_PREFIX arr_rows
+#define SH_ELEMENT_TYPE RowEntry
+#define SH_KEY_TYPE ArrRow *
+#define SH_KEY row
+#define SH_HASH_KEY(tb, key) ((key)->rowhash)
+#define SH_EQUAL(tb, a, b) row_matches((RowProbe *) (tb)->private_data, (a))
+#define SH_STORE_HASH
+#define SH_GET_HASH(tb, a) ((a)->hash)
+#define SH_SCOPE static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+static inline bool
+group_matches(GroupProbe *p, ArrGroup *g)
+{
+	if (p->same)
+		return g == p->same;
+	return key_equal(p->keys, g->key, p->values, p->isnull);
+}
+
+static inline bool
+row_matches(RowProbe *p, ArrRow *r)
+{
+	return r->group == p->group && zrow_equal(r->tup, p->tup);
+}
+
 Arrangement *
 arrangement_create(MemoryContext parent, const char *name, KeySpec *keys,
 				   bool keep_rows)
@@ -28,13 +108,9 @@ arrangement_create(MemoryContext parent, const char *name, KeySpec *keys,
 	arr->cxt = cxt;
 	arr->keys = keys;
 	arr->keep_rows = keep_rows;
-	arr->ngroup_buckets = INITIAL_BUCKETS;
-	arr->groups = MemoryContextAllocZero(cxt, sizeof(ArrGroup *) * INITIAL_BUCKETS);
+	arr->groups = arr_groups_create(cxt, INITIAL_BUCKETS, NULL);
 	if (keep_rows)
-	{
-		arr->nrow_buckets = INITIAL_BUCKETS;
-		arr->rows = MemoryContextAllocZero(cxt, sizeof(ArrRow *) * INITIAL_BUCKETS);
-	}
+		arr->rows = arr_rows_create(cxt, INITIAL_BUCKETS, NULL);
 	return arr;
 }
 
@@ -90,57 +166,6 @@ key_equal(KeySpec *keys, MinimalTuple stored, Datum *values, bool *isnull)
 }
 
 static void
-grow_groups(Arrangement *arr)
-{
-	uint32		n = arr->ngroup_buckets * 2;
-	ArrGroup  **b = MemoryContextAllocZero(arr->cxt, sizeof(ArrGroup *) * n);
-	uint32		i;
-
-	for (i = 0; i < arr->ngroup_buckets; i++)
-	{
-		ArrGroup   *g = arr->groups[i];
-
-		while (g)
-		{
-			ArrGroup   *next = g->hash_next;
-
-			g->hash_next = b[g->keyhash & (n - 1)];
-			b[g->keyhash & (n - 1)] = g;
-			g = next;
-		}
-	}
-	pfree(arr->groups);
-	arr->groups = b;
-	arr->ngroup_buckets = n;
-}
-
-static void
-grow_rows(Arrangement *arr)
-{
-	uint32		n = arr->nrow_buckets * 2;
-	ArrRow	  **b = MemoryContextAllocHuge(arr->cxt, sizeof(ArrRow *) * n);
-	uint32		i;
-
-	memset(b, 0, sizeof(ArrRow *) * n);
-	for (i = 0; i < arr->nrow_buckets; i++)
-	{
-		ArrRow	   *r = arr->rows[i];
-
-		while (r)
-		{
-			ArrRow	   *next = r->hash_next;
-
-			r->hash_next = b[r->rowhash & (n - 1)];
-			b[r->rowhash & (n - 1)] = r;
-			r = next;
-		}
-	}
-	pfree(arr->rows);
-	arr->rows = b;
-	arr->nrow_buckets = n;
-}
-
-static void
 touch(Arrangement *arr, ArrGroup *g)
 {
 	if (arr->track_touched && !g->touched)
@@ -160,26 +185,27 @@ ArrGroup *
 arrangement_lookup(Arrangement *arr, uint32 keyhash, Datum *values, bool *isnull,
 				   bool create)
 {
+	GroupProbe	probe = {arr->keys, values, isnull, NULL};
+	GroupEntry *e;
 	ArrGroup   *g;
+	bool		found;
 	MemoryContext old;
 
-	for (g = arr->groups[keyhash & (arr->ngroup_buckets - 1)]; g; g = g->hash_next)
-	{
-		if (g->keyhash == keyhash && key_equal(arr->keys, g->key, values, isnull))
-			return g;
-	}
-	if (!create)
-		return NULL;
+	arr->groups->private_data = &probe;
+	e = arr_groups_lookup_hash(arr->groups, NULL, keyhash);
+	if (e || !create)
+		return e ? e->group : NULL;
 
-	if (arr->ngroups >= arr->ngroup_buckets)
-		grow_groups(arr);
+	/* made before it enters: an error on the way leaves the table as it was */
 	old = MemoryContextSwitchTo(arr->cxt);
 	g = palloc0(sizeof(ArrGroup));
 	g->keyhash = keyhash;
 	g->key = zrow_form(arr->keys->keydesc, values, isnull);
 	MemoryContextSwitchTo(old);
-	g->hash_next = arr->groups[keyhash & (arr->ngroup_buckets - 1)];
-	arr->groups[keyhash & (arr->ngroup_buckets - 1)] = g;
+	probe.same = g;
+	e = arr_groups_insert_hash(arr->groups, NULL, keyhash, &found);
+	Assert(!found);
+	e->group = g;
 	arr->ngroups++;
 	touch(arr, g);
 	return g;
@@ -188,12 +214,14 @@ arrangement_lookup(Arrangement *arr, uint32 keyhash, Datum *values, bool *isnull
 static void
 unlink_row(Arrangement *arr, ArrRow *r)
 {
-	ArrRow	  **p = &arr->rows[r->rowhash & (arr->nrow_buckets - 1)];
+	RowProbe	probe = {r->group, r->tup};
 	ArrGroup   *g = r->group;
+	RowEntry   *e;
 
-	while (*p != r)
-		p = &(*p)->hash_next;
-	*p = r->hash_next;
+	arr->rows->private_data = &probe;
+	e = arr_rows_lookup_hash(arr->rows, NULL, r->rowhash);
+	Assert(e != NULL && e->row == r);
+	arr_rows_delete_item(arr->rows, e);
 	if (r->grp_prev)
 		r->grp_prev->grp_next = r->grp_next;
 	else
@@ -214,6 +242,9 @@ arrangement_add(Arrangement *arr, ArrGroup *group, MinimalTuple tup, int64 weigh
 {
 	uint32		h;
 	ArrRow	   *r;
+	RowProbe	probe;
+	RowEntry   *e;
+	bool		found;
 
 	group->weight += weight;
 	touch(arr, group);
@@ -221,34 +252,37 @@ arrangement_add(Arrangement *arr, ArrGroup *group, MinimalTuple tup, int64 weigh
 		return;
 
 	h = zrow_hash(tup);
-	for (r = arr->rows[h & (arr->nrow_buckets - 1)]; r; r = r->hash_next)
+	probe.group = group;
+	probe.tup = tup;
+	arr->rows->private_data = &probe;
+	e = arr_rows_lookup_hash(arr->rows, NULL, h);
+	if (e)
 	{
-		if (r->rowhash == h && r->group == group && zrow_equal(r->tup, tup))
-		{
-			r->weight += weight;
-			if (r->weight == 0)
-				unlink_row(arr, r);
-			return;
-		}
+		r = e->row;
+		r->weight += weight;
+		if (r->weight == 0)
+			unlink_row(arr, r);
+		return;
 	}
 
 	engine_memory_note(MAXALIGN(sizeof(ArrRow)) + tup->t_len);
-	if (arr->nrows >= arr->nrow_buckets)
-		grow_rows(arr);
 	r = MemoryContextAlloc(arr->cxt, MAXALIGN(sizeof(ArrRow)) + tup->t_len);
 	r->tup = (MinimalTuple) ((char *) r + MAXALIGN(sizeof(ArrRow)));
 	memcpy(r->tup, tup, tup->t_len);
 	r->rowhash = h;
 	r->weight = weight;
 	r->group = group;
+	/* entered once made (see arrangement_lookup); the probe cannot match it */
+	probe.group = NULL;
+	e = arr_rows_insert_hash(arr->rows, NULL, h, &found);
+	Assert(!found);
+	e->row = r;
 	r->grp_prev = NULL;
 	r->grp_next = group->rows;
 	if (group->rows)
 		group->rows->grp_prev = r;
 	group->rows = r;
 	group->nrows++;
-	r->hash_next = arr->rows[h & (arr->nrow_buckets - 1)];
-	arr->rows[h & (arr->nrow_buckets - 1)] = r;
 	arr->nrows++;
 }
 
@@ -256,12 +290,14 @@ arrangement_add(Arrangement *arr, ArrGroup *group, MinimalTuple tup, int64 weigh
 void
 arrangement_remove_group(Arrangement *arr, ArrGroup *group)
 {
-	ArrGroup  **p = &arr->groups[group->keyhash & (arr->ngroup_buckets - 1)];
+	GroupProbe	probe = {NULL, NULL, NULL, group};
+	GroupEntry *e;
 
 	Assert(group->rows == NULL);
-	while (*p != group)
-		p = &(*p)->hash_next;
-	*p = group->hash_next;
+	arr->groups->private_data = &probe;
+	e = arr_groups_lookup_hash(arr->groups, NULL, group->keyhash);
+	Assert(e != NULL);
+	arr_groups_delete_item(arr->groups, e);
 	arr->ngroups--;
 	pfree(group->key);
 	pfree(group);

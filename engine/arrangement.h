@@ -31,7 +31,6 @@ typedef struct KeySpec
 
 typedef struct ArrRow
 {
-	struct ArrRow *hash_next;	/* chain in the row table */
 	struct ArrRow *grp_prev;	/* list of rows of the group */
 	struct ArrRow *grp_next;
 	struct ArrGroup *group;
@@ -42,7 +41,6 @@ typedef struct ArrRow
 
 typedef struct ArrGroup
 {
-	struct ArrGroup *hash_next;
 	uint32		keyhash;
 	MinimalTuple key;
 	ArrRow	   *rows;			/* rows with this key (if rows are kept) */
@@ -61,12 +59,10 @@ typedef struct Arrangement
 	bool		keep_rows;
 	bool		track_touched;	/* keep the list of changed groups */
 
-	ArrGroup  **groups;
-	uint32		ngroup_buckets;
+	struct arr_groups_hash *groups; /* by key (keyhash) */
 	int64		ngroups;
 
-	ArrRow	  **rows;
-	uint32		nrow_buckets;
+	struct arr_rows_hash *rows; /* by group and row (rowhash), if rows are kept */
 	int64		nrows;
 
 	ArrGroup   *touched;		/* groups changed since arrangement_clear_touched */
