@@ -422,6 +422,30 @@ setop_count(Op *op, int64 l, int64 r)
 	return op->setop_all ? Max(l - r, 0) : (l > 0 && r == 0);
 }
 
+/*
+ * The group of op->arr a row belongs to, keyed on op->keycols (OP_FIRST and
+ * OP_WINDOW), created if new; the row is left deformed in slot.
+ */
+ArrGroup *
+op_group_of(Op *op, TupleTableSlot *slot, MinimalTuple tup)
+{
+	Datum		kv[INDEX_MAX_KEYS];
+	bool		kn[INDEX_MAX_KEYS];
+	bool		hasnull;
+	uint32		h;
+	int			k;
+
+	ExecStoreMinimalTuple(tup, slot, false);
+	slot_getallattrs(slot);
+	for (k = 0; k < op->arr->keys->nkeys; k++)
+	{
+		kv[k] = slot->tts_values[op->keycols[k]];
+		kn[k] = slot->tts_isnull[op->keycols[k]];
+	}
+	h = arrangement_key_hash(op->arr->keys, kv, kn, &hasnull);
+	return arrangement_lookup(op->arr, h, kv, kn, true);
+}
+
 typedef struct SetopCounts
 {
 	int64		l;

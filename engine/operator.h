@@ -183,6 +183,8 @@ extern Size op_state_bytes(Op *op);
 extern int64 op_state_rows(Op *op);
 extern const char *op_kind_name(Op *op);
 
+/* for the operators' steps (reduce.c, window.c) */
+extern ArrGroup *op_group_of(Op *op, TupleTableSlot *slot, MinimalTuple tup);
 extern void op_reduce_step(Op *op);
 extern void op_first_step(Op *op);
 

@@ -633,28 +633,14 @@ op_first_step(Op *op)
 	ZBatch	   *in = &op->left->out;
 	TupleTableSlot *slot = op->lslot;
 	TupleTableSlot *best = op->rslot;	/* a second slot of the input's type */
-	Datum		kv[INDEX_MAX_KEYS];
-	bool		kn[INDEX_MAX_KEYS];
 	ArrGroup   *g;
 	List	   *empty = NIL;
 	ListCell   *lc;
-	int			i,
-				k;
+	int			i;
 
 	for (i = 0; i < in->n; i++)
 	{
-		bool		hasnull;
-		uint32		h;
-
-		ExecStoreMinimalTuple(in->rows[i].tup, slot, false);
-		slot_getallattrs(slot);
-		for (k = 0; k < op->arr->keys->nkeys; k++)
-		{
-			kv[k] = slot->tts_values[op->keycols[k]];
-			kn[k] = slot->tts_isnull[op->keycols[k]];
-		}
-		h = arrangement_key_hash(op->arr->keys, kv, kn, &hasnull);
-		g = arrangement_lookup(op->arr, h, kv, kn, true);
+		g = op_group_of(op, slot, in->rows[i].tup);
 		arrangement_add(op->arr, g, in->rows[i].tup, in->rows[i].weight);
 	}
 

@@ -464,28 +464,14 @@ op_window_step(Op *op)
 {
 	ZBatch	   *in = &op->left->out;
 	TupleTableSlot *slot = op->lslot;
-	Datum		kv[INDEX_MAX_KEYS];
-	bool		kn[INDEX_MAX_KEYS];
 	ArrGroup   *g;
 	List	   *empty = NIL;
 	ListCell   *lc;
-	int			i,
-				k;
+	int			i;
 
 	for (i = 0; i < in->n; i++)
 	{
-		bool		hasnull;
-		uint32		h;
-
-		ExecStoreMinimalTuple(in->rows[i].tup, slot, false);
-		slot_getallattrs(slot);
-		for (k = 0; k < op->arr->keys->nkeys; k++)
-		{
-			kv[k] = slot->tts_values[op->keycols[k]];
-			kn[k] = slot->tts_isnull[op->keycols[k]];
-		}
-		h = arrangement_key_hash(op->arr->keys, kv, kn, &hasnull);
-		g = arrangement_lookup(op->arr, h, kv, kn, true);
+		g = op_group_of(op, slot, in->rows[i].tup);
 		if (g->payload == NULL)
 			g->payload = MemoryContextAllocZero(op->arr->cxt, sizeof(WinPart));
 		zbatch_add(&((WinPart *) g->payload)->pending, in->rows[i].tup, in->rows[i].weight);
