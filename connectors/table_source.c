@@ -31,6 +31,7 @@
 static LogicalDecodingContext *decoding = NULL;
 
 static void set_decoding_mark(bool on);
+static XLogRecPtr records_end(XLogRecPtr pos);
 
 static void
 noop_write(LogicalDecodingContext *ctx, XLogRecPtr lsn, TransactionId xid, bool last)
@@ -122,8 +123,8 @@ table_source_unwatch_all(void)
  * the page boundary before it.  Reading on from there would wait for WAL
  * that nobody is writing.
  */
-XLogRecPtr
-wal_records_end(XLogRecPtr upto)
+static XLogRecPtr
+records_end(XLogRecPtr upto)
 {
 	if (XLogSegmentOffset(upto, wal_segment_size) == SizeOfXLogLongPHD)
 		return upto - SizeOfXLogLongPHD;
@@ -183,7 +184,7 @@ table_source_read(XLogRecPtr upto, int max_changes, MemoryContext batchcxt,
 				  List **txns, List **unfollowable, TransactionId **xids, int *nxids)
 {
 	XLogRecPtr	done;
-	const XLogRecPtr last = wal_records_end(upto);
+	const XLogRecPtr last = records_end(upto);
 
 	decoding_read_begin(batchcxt);
 
@@ -220,9 +221,9 @@ table_source_confirm(XLogRecPtr lsn)
  * that happened before this call has its record before the result.
  */
 XLogRecPtr
-wal_flush_written(void)
+table_source_flush_wal(void)
 {
-	XLogRecPtr	end = wal_records_end(GetXLogInsertRecPtr());
+	XLogRecPtr	end = records_end(GetXLogInsertRecPtr());
 
 	XLogFlush(end);
 	return end;
