@@ -329,7 +329,7 @@ sql -d "$db" -U "$carol" -c "SELECT pathway.drop_source('carol_in')" -c "SELECT 
 # ---------------------------------------------------------------- docs
 doc=$here/../../docs/kafka.md
 missing=""
-for p in $(sed -n '/^static const char \*const safe_properties\[\] = {$/,/^};/p' "$here/../../connectors/kafka_source.c" | grep -o '"[a-z._]*"' | tr -d '"'); do
+for p in $(sed -n '/^static const char \*const safe_properties\[\] = {$/,/^};/p' "$here/../../connectors/kafka_options.c" | grep -o '"[a-z._]*"' | tr -d '"'); do
   grep -q "\`$p\`" "$doc" || missing+="$p "
 done
 tap_is "${missing:-none}" none "docs/kafka.md lists every safe property"
