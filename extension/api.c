@@ -192,54 +192,6 @@ ensure_replica_identity(Oid relid)
 }
 
 /*
- * Settings that change what an expression computes.  The view is filled
- * under the caller's values, so the worker must compute with the same ones.
- */
-static const char *const captured_settings[] = {
-	"TimeZone", "DateStyle", "IntervalStyle", "extra_float_digits", "bytea_output",
-	"lc_monetary", "lc_numeric", "lc_time", "default_text_search_config",
-	"search_path", "xmlbinary", "xmloption"
-};
-
-/* May current_setting(name) be read by a view?  Only a captured setting. */
-bool
-pathway_setting_captured(const char *name)
-{
-	int			i;
-
-	for (i = 0; i < lengthof(captured_settings); i++)
-		if (pg_strcasecmp(name, captured_settings[i]) == 0)
-			return true;
-	return false;
-}
-
-/* "TimeZone, DateStyle, ...": for hints. */
-const char *
-pathway_captured_settings_list(void)
-{
-	StringInfoData buf;
-	int			i;
-
-	initStringInfo(&buf);
-	for (i = 0; i < lengthof(captured_settings); i++)
-		appendStringInfo(&buf, "%s%s", i ? ", " : "", captured_settings[i]);
-	return buf.data;
-}
-
-static Datum
-capture_settings(void)
-{
-	int			n = lengthof(captured_settings);
-	Datum	   *items = palloc(sizeof(Datum) * n);
-	int			i;
-
-	for (i = 0; i < n; i++)
-		items[i] = CStringGetTextDatum(psprintf("%s=%s", captured_settings[i],
-												GetConfigOptionByName(captured_settings[i], NULL, false)));
-	return PointerGetDatum(construct_array(items, n, TEXTOID, -1, false, TYPALIGN_INT));
-}
-
-/*
  * Catalog rows whose table is gone without the drop trigger seeing it
  * (event triggers do not fire with session_replication_role = replica,
  * nor for the temporary tables a session drops as it ends): delete them.
@@ -316,7 +268,7 @@ pathway_create_view(PG_FUNCTION_ARGS)
 		: pstrdup(quote_identifier(rv->relname));
 
 	/* refuse what cannot be maintained before creating anything */
-	tree = analyze_view(name, query, &stmt_text);
+	tree = plan_analyze_view(name, query, &stmt_text);
 	plan = plan_view(name, tree);
 
 	SPI_connect();
@@ -395,7 +347,7 @@ pathway_create_view(PG_FUNCTION_ARGS)
 	args[1] = CStringGetTextDatum(query);
 	args[2] = ObjectIdGetDatum(GetUserId());
 	args[3] = CStringGetTextDatum(nodeToString(tree));
-	args[4] = capture_settings();
+	args[4] = plan_capture_settings();
 	GetUserIdAndSecContext(&save_user, &save_sec);
 	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, save_sec | SECURITY_LOCAL_USERID_CHANGE);
 	pathway_registering_view = relid;	/* its row is complete: no re-analysis (restore.c) */

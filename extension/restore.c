@@ -149,7 +149,7 @@ pathway_catalog_restore(PG_FUNCTION_ARGS)
 	 * which could run a function of the owner's as the restoring role.  The
 	 * engine plans the view, as its owner, when it adopts it.
 	 */
-	tree = analyze_view(name, query, NULL);
+	tree = plan_analyze_view(name, query, NULL);
 	SetUserIdAndSecContext(save_user, save_sec);
 	AtEOXact_GUC(false, nest);
 
