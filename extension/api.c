@@ -45,6 +45,7 @@
 #include "storage/lmgr.h"
 
 #include "bgworker/shmem.h"
+#include "bgworker/stats.h"
 #include "connectors/table_source.h"
 #include "extension/extension.h"
 #include "plan/planner.h"
@@ -52,9 +53,6 @@
 PG_FUNCTION_INFO_V1(pathway_create_view);
 PG_FUNCTION_INFO_V1(pathway_drop_view);
 PG_FUNCTION_INFO_V1(pathway_sync);
-PG_FUNCTION_INFO_V1(pathway_view_state);
-PG_FUNCTION_INFO_V1(pathway_op_state);
-PG_FUNCTION_INFO_V1(pathway_epoch_state);
 PG_FUNCTION_INFO_V1(pathway_stats_reset);
 PG_FUNCTION_INFO_V1(pathway_catalog_changed);
 PG_FUNCTION_INFO_V1(pathway_maintained_table);
@@ -729,129 +727,12 @@ pathway_sync(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-Datum
-pathway_view_state(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	PathwayDb  *db;
-	int			i;
-
-	InitMaterializedSRF(fcinfo, 0);
-	if (pathway_shm == NULL)
-		PG_RETURN_VOID();
-	LWLockAcquire(pathway_shm->lock, LW_SHARED);
-	db = pathway_db_find(MyDatabaseId);
-	for (i = 0; db && i < db->nviews; i++)
-	{
-		PathwayViewShm *v = &db->views[i];
-		Datum		values[14];
-		bool		nulls[14] = {0};
-		static const char *const names[] = {"starting", "running", "failed"};
-
-		values[0] = ObjectIdGetDatum(v->relid);
-		values[1] = CStringGetTextDatum(names[v->state]);
-		values[2] = LSNGetDatum(db->frontier);
-		nulls[2] = (v->state != PVS_RUNNING);
-		values[3] = TimestampTzGetDatum(db->last_epoch);
-		nulls[3] = (db->last_epoch == 0);
-		values[4] = Int64GetDatum(v->epochs);
-		values[5] = Int64GetDatum(v->state_rows);
-		values[6] = Int64GetDatum(v->state_bytes);
-		values[7] = Int64GetDatum(v->rows_written);
-		values[8] = Float8GetDatum(v->last_ms);
-		values[9] = Float8GetDatum(v->epochs ? v->total_ms / v->epochs : 0);
-		values[10] = Float8GetDatum(v->max_ms);
-		values[11] = Int64GetDatum(v->build_done);
-		values[12] = Int64GetDatum(v->build_total);
-		nulls[11] = nulls[12] = (v->state != PVS_STARTING);
-		values[13] = Int64GetDatum(db->epochs);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
-	LWLockRelease(pathway_shm->lock);
-	PG_RETURN_VOID();
-}
-
-/* One row per operator of every view: pathway.stats. */
-Datum
-pathway_op_state(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	PathwayDb  *db;
-	int			i,
-				j;
-
-	InitMaterializedSRF(fcinfo, 0);
-	if (pathway_shm == NULL)
-		PG_RETURN_VOID();
-	LWLockAcquire(pathway_shm->lock, LW_SHARED);
-	db = pathway_db_find(MyDatabaseId);
-	for (i = 0; db && i < db->nviews; i++)
-	{
-		PathwayViewShm *v = &db->views[i];
-
-		for (j = 0; j < v->nops; j++)
-		{
-			PathwayOpShm *o = &v->ops[j];
-			Datum		values[7];
-			bool		nulls[7] = {0};
-
-			values[0] = ObjectIdGetDatum(v->relid);
-			values[1] = Int32GetDatum(j + 1);
-			values[2] = CStringGetTextDatum(o->label);
-			values[3] = Int64GetDatum(o->rows_in);
-			values[4] = Int64GetDatum(o->rows_out);
-			values[5] = Int64GetDatum(o->state_rows);
-			values[6] = Int64GetDatum(o->state_bytes);
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		}
-	}
-	LWLockRelease(pathway_shm->lock);
-	PG_RETURN_VOID();
-}
-
-/* Epoch timings of this database's worker. */
-Datum
-pathway_epoch_state(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	PathwayDb  *db;
-
-	InitMaterializedSRF(fcinfo, 0);
-	if (pathway_shm == NULL)
-		PG_RETURN_VOID();
-	LWLockAcquire(pathway_shm->lock, LW_SHARED);
-	db = pathway_db_find(MyDatabaseId);
-	if (db)
-	{
-		Datum		values[6];
-		bool		nulls[6] = {0};
-
-		values[0] = Int64GetDatum(db->epochs);
-		values[1] = Float8GetDatum(db->epoch_last_ms);
-		values[2] = Float8GetDatum(db->epochs ? db->epoch_total_ms / db->epochs : 0);
-		values[3] = Float8GetDatum(db->epoch_max_ms);
-		values[4] = LSNGetDatum(db->frontier);
-		nulls[4] = XLogRecPtrIsInvalid(db->frontier);
-		values[5] = Int32GetDatum(db->pid);
-		nulls[5] = (db->pid == 0);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
-	LWLockRelease(pathway_shm->lock);
-	PG_RETURN_VOID();
-}
-
+/* pathway.stats_reset(): the worker zeroes the counters at its next epoch. */
 Datum
 pathway_stats_reset(PG_FUNCTION_ARGS)
 {
-	PathwayDb  *db;
-
 	pathway_check_setup();
-	LWLockAcquire(pathway_shm->lock, LW_EXCLUSIVE);
-	db = pathway_db_find(MyDatabaseId);
-	if (db)
-		db->reset_requested = true;
-	LWLockRelease(pathway_shm->lock);
-	pathway_wake_worker(MyDatabaseId);
+	stats_request_reset();
 	PG_RETURN_VOID();
 }
 

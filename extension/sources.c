@@ -42,10 +42,8 @@
 
 PG_FUNCTION_INFO_V1(pathway_create_kafka_source);
 PG_FUNCTION_INFO_V1(pathway_drop_source);
-PG_FUNCTION_INFO_V1(pathway_source_state);
 PG_FUNCTION_INFO_V1(pathway_create_kafka_sink);
 PG_FUNCTION_INFO_V1(pathway_drop_sink);
-PG_FUNCTION_INFO_V1(pathway_sink_state);
 
 static const char *const metadata_columns[] = {
 	"kafka_partition", "kafka_offset", "kafka_timestamp", "kafka_key", NULL
@@ -290,41 +288,6 @@ pathway_drop_source(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-/* What the worker last published about each source: pathway.sources. */
-Datum
-pathway_source_state(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	PathwayDb  *db;
-	int			i;
-
-	InitMaterializedSRF(fcinfo, 0);
-	if (pathway_shm == NULL)
-		PG_RETURN_VOID();
-	LWLockAcquire(pathway_shm->lock, LW_SHARED);
-	db = pathway_db_find(MyDatabaseId);
-	for (i = 0; db && i < db->nsources; i++)
-	{
-		PathwaySourceShm *s = &db->sources[i];
-		Datum		values[8];
-		bool		nulls[8] = {0};
-
-		values[0] = CStringGetTextDatum(s->name);
-		values[1] = CStringGetTextDatum(s->status);
-		values[2] = CStringGetTextDatum(s->error);
-		nulls[2] = (s->error[0] == '\0');
-		values[3] = Int64GetDatum(s->messages);
-		values[4] = Int64GetDatum(s->dead_letters);
-		values[5] = Int64GetDatum(s->lag);
-		values[6] = Int32GetDatum(s->partitions);
-		values[7] = TimestampTzGetDatum(s->last_message);
-		nulls[7] = (s->last_message == 0);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
-	LWLockRelease(pathway_shm->lock);
-	PG_RETURN_VOID();
-}
-
 /* The live view named, or an error. */
 static Oid
 live_view(const char *name)
@@ -442,35 +405,5 @@ pathway_drop_sink(PG_FUNCTION_ARGS)
 				 errmsg("live view \"%s\" has no sink%s%s", view, topic ? " to topic " : "",
 						topic ? topic : ""),
 				 errhint("Sinks are listed in pathway.sinks.")));
-	PG_RETURN_VOID();
-}
-
-/* What the worker last published about each sink: pathway.sinks. */
-Datum
-pathway_sink_state(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	PathwayDb  *db;
-	int			i;
-
-	InitMaterializedSRF(fcinfo, 0);
-	if (pathway_shm == NULL)
-		PG_RETURN_VOID();
-	LWLockAcquire(pathway_shm->lock, LW_SHARED);
-	db = pathway_db_find(MyDatabaseId);
-	for (i = 0; db && i < db->nsinks; i++)
-	{
-		PathwaySinkShm *s = &db->sinks[i];
-		Datum		values[4];
-		bool		nulls[4] = {0};
-
-		values[0] = Int64GetDatum(s->id);
-		values[1] = CStringGetTextDatum(s->status);
-		values[2] = CStringGetTextDatum(s->error);
-		nulls[2] = (s->error[0] == '\0');
-		values[3] = Int64GetDatum(s->messages);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
-	LWLockRelease(pathway_shm->lock);
 	PG_RETURN_VOID();
 }
