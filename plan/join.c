@@ -1,7 +1,8 @@
 /*
  * join.c
- *	  FROM and WHERE: sources, conditions, inner and outer joins, functions
- *	  in FROM, and [NOT] EXISTS / IN as semi- and anti-joins.
+ *	  FROM and WHERE: sources (tables, VALUES, constant functions,
+ *	  subqueries in FROM), conditions, inner and outer joins, functions in
+ *	  FROM.  Subqueries that read the row around them: decorrelate.c.
  *
  * A join scope (a FROM list with its inner joins) is built left-deep,
  * preferring at each step an item that has a join condition with what is
@@ -12,36 +13,12 @@
 #include "postgres.h"
 
 #include "access/table.h"
-#include "catalog/pg_aggregate.h"
-#include "catalog/pg_class.h"
-#include "catalog/pg_inherits.h"
-#include "catalog/pg_proc.h"
-#include "catalog/pg_type.h"
-#include "executor/executor.h"
 #include "funcapi.h"
-#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
-#include "catalog/pg_operator.h"
-#include "parser/analyze.h"
 #include "parser/parsetree.h"
-#include "rewrite/rewriteHandler.h"
-#include "rewrite/rewriteManip.h"
-#include "parser/parse_agg.h"
-#include "parser/parse_coerce.h"
-#include "parser/parse_oper.h"
-#include "parser/parse_node.h"
-#include "parser/parser.h"
-#include "utils/acl.h"
-#include "utils/builtins.h"
-#include "utils/fmgroids.h"
-#include "utils/lsyscache.h"
 #include "utils/rel.h"
-#include "utils/syscache.h"
-#include "utils/sortsupport.h"
-#include "utils/typcache.h"
-
 
 #include "plan/internal.h"
 
