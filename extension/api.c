@@ -14,7 +14,6 @@
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_am.h"
-#include "catalog/pg_class.h"
 #include "catalog/pg_extension.h"
 #include "commands/defrem.h"
 #include "commands/extension.h"

@@ -13,17 +13,12 @@
 
 #include "access/table.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "commands/event_trigger.h"
-#include "commands/trigger.h"
 #include "miscadmin.h"
-#include "tcop/deparse_utility.h"
 #include "utils/acl.h"
-#include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/rel.h"
 
 #include "extension/extension.h"
 #include "meta/meta.h"

@@ -10,9 +10,7 @@
  */
 #include "postgres.h"
 
-#include "access/xlog.h"
 #include "catalog/namespace.h"
-#include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/condition_variable.h"
 #include "utils/builtins.h"

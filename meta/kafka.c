@@ -8,7 +8,6 @@
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
-#include "utils/memutils.h"
 
 #include "meta/kafka.h"
 #include "meta/meta.h"
