@@ -12,23 +12,19 @@
 #include "postgres.h"
 
 #include "catalog/namespace.h"
-#include "catalog/pg_class.h"
 #include "commands/event_trigger.h"
-#include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
-#include "nodes/readfuncs.h"
 #include "utils/acl.h"
-#include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
 #include "utils/ruleutils.h"
 #include "utils/syscache.h"
-#include "utils/tuplestore.h"
 
 #include "extension/extension.h"
+#include "meta/meta.h"
+#include "meta/views.h"
 
 PG_FUNCTION_INFO_V1(pathway_check_view);
 PG_FUNCTION_INFO_V1(pathway_on_privileges);
@@ -58,9 +54,8 @@ pathway_check_view(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	char	   *name;
 	Oid			relid;
-	Datum		args[1];
-	Oid			types[1] = {OIDOID};
 	char	   *tree;
+	Datum		arr;
 	Datum	   *settings;
 	bool	   *setnulls;
 	int			nsettings;
@@ -82,25 +77,13 @@ pathway_check_view(PG_FUNCTION_ARGS)
 							 AccessShareLock, false);
 	InitMaterializedSRF(fcinfo, 0);
 
-	SPI_connect();
-	args[0] = ObjectIdGetDatum(relid);
-	if (SPI_execute_with_args("SELECT tree, settings FROM pathway.catalog WHERE relid = $1",
-							  1, types, args, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "pathway: could not read the catalog");
-	if (SPI_processed != 1)
+	if (!meta_view_definition(relid, &tree, &arr))
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a live view", name),
 				 errhint("Live views are listed in pathway.views.")));
-	{
-		bool		isnull;
-		Datum		arr;
-
-		tree = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-		arr = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
-		deconstruct_array(DatumGetArrayTypeP(arr), TEXTOID, -1, false, TYPALIGN_INT,
-						  &settings, &setnulls, &nsettings);
-	}
+	deconstruct_array(DatumGetArrayTypeP(arr), TEXTOID, -1, false, TYPALIGN_INT,
+					  &settings, &setnulls, &nsettings);
 
 	/* what the answer shows, the caller must be allowed to read */
 	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
@@ -135,8 +118,8 @@ pathway_check_view(PG_FUNCTION_ARGS)
 				   "UNION ALL "
 				   "SELECT 'only in query'::text, to_jsonb(d) FROM ((%s) EXCEPT ALL TABLE %s) d",
 				   vname, qtext, qtext, vname);
-	if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "pathway: could not run the query of view \"%s\"", name);
+	SPI_connect();
+	(void) meta_exec(sql, 0, NULL, NULL, NULL, true, 0);
 	for (r = 0; r < SPI_processed; r++)
 	{
 		Datum		values[2];

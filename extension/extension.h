@@ -1,7 +1,8 @@
 /*
  * extension.h
  *	  What the SQL face's files share: setup checks and the notes a
- *	  transaction leaves for its commit (extension/pathway.c).
+ *	  transaction leaves for its commit (pathway.c), and the rules for a
+ *	  view's source tables (ddl.c).
  */
 #ifndef PATHWAY_EXTENSION_H
 #define PATHWAY_EXTENSION_H
@@ -9,6 +10,13 @@
 #include "pathway.h"
 
 extern Oid	pathway_registering_view;	/* restore.c */
+
+/* api.c */
+extern char *pathway_qualified_name(Oid relid);
+
+/* ddl.c: what a source table keeps */
+extern Oid	pathway_undecodable_member(Oid relid);
+extern void pathway_ensure_replica_identity(Oid relid);
 extern void pathway_check_setup(void);
 extern void pathway_note_catalog_change(void);
 extern void pathway_note_extension_created(void);

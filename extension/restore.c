@@ -16,20 +16,13 @@
  */
 #include "postgres.h"
 
-#include "access/htup_details.h"
 #include "catalog/dependency.h"
-#include "catalog/pg_class.h"
 #include "catalog/pg_extension.h"
 #include "commands/extension.h"
-#include "commands/trigger.h"
 #include "executor/spi.h"
-#include "funcapi.h"
 #include "miscadmin.h"
-#include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
 #include "utils/lsyscache.h"
-#include "utils/rel.h"
 
 #include "extension/extension.h"
 #include "plan/planner.h"
@@ -149,7 +142,7 @@ pathway_catalog_restore(PG_FUNCTION_ARGS)
 	 * which could run a function of the owner's as the restoring role.  The
 	 * engine plans the view, as its owner, when it adopts it.
 	 */
-	tree = analyze_view(name, query, NULL);
+	tree = plan_analyze_view(name, query, NULL);
 	SetUserIdAndSecContext(save_user, save_sec);
 	AtEOXact_GUC(false, nest);
 

@@ -1,7 +1,8 @@
 /*
  * sources.c
- *	  The SQL functions of external sources: create_kafka_source,
- *	  drop_source and the state behind pathway.sources.
+ *	  The SQL functions of Kafka sources and sinks: create_kafka_source,
+ *	  drop_source, create_kafka_sink, drop_sink (their rows in pathway.*:
+ *	  meta/kafka.c; their state: bgworker/stats.c).
  *
  * create_kafka_sink registers a sink on a live view the caller owns; the
  * worker publishes the view's rows, then every change (kafka_sink.c).
@@ -21,31 +22,22 @@
 #include "postgres.h"
 
 #include "catalog/namespace.h"
-#include "catalog/pg_authid.h"
-#include "catalog/pg_class.h"
-#include "catalog/pg_type.h"
-#include "executor/spi.h"
-#include "funcapi.h"
 #include "miscadmin.h"
-#include "nodes/parsenodes.h"
-#include "parser/parser.h"
 #include "utils/builtins.h"
-#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/acl.h"
 #include "utils/regproc.h"
 
-#include "bgworker/shmem.h"
-#include "connectors/kafka_sink.h"
-#include "connectors/kafka_source.h"
+#include "connectors/kafka_source.h"	/* formats and option checks */
 #include "extension/extension.h"
+#include "meta/kafka.h"
+#include "meta/meta.h"
+#include "meta/views.h"
 
 PG_FUNCTION_INFO_V1(pathway_create_kafka_source);
 PG_FUNCTION_INFO_V1(pathway_drop_source);
-PG_FUNCTION_INFO_V1(pathway_source_state);
 PG_FUNCTION_INFO_V1(pathway_create_kafka_sink);
 PG_FUNCTION_INFO_V1(pathway_drop_sink);
-PG_FUNCTION_INFO_V1(pathway_sink_state);
 
 static const char *const metadata_columns[] = {
 	"kafka_partition", "kafka_offset", "kafka_timestamp", "kafka_key", NULL
@@ -171,10 +163,6 @@ pathway_create_kafka_source(PG_FUNCTION_ARGS)
 	char	   *qname;
 	Oid			relid;
 	Oid			nspid;
-	Oid			save_user;
-	int			save_sec;
-	Datum		args[7];
-	Oid			types[7] = {TEXTOID, OIDOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, OIDOID};
 
 	HIDE_STATEMENT_BEGIN();
 	name = arg_text(fcinfo, 0, "name");
@@ -231,11 +219,10 @@ pathway_create_kafka_source(PG_FUNCTION_ARGS)
 		: pstrdup(quote_identifier(rv->relname));
 
 	SPI_connect();
-	if (SPI_execute(psprintf("CREATE TABLE %s (%s, kafka_partition int NOT NULL, "
-							 "kafka_offset bigint NOT NULL, kafka_timestamp timestamptz, "
-							 "kafka_key bytea, PRIMARY KEY (kafka_partition, kafka_offset))",
-							 qname, columns), false, 0) != SPI_OK_UTILITY)
-		elog(ERROR, "pathway: could not create stream table \"%s\"", name);
+	(void) meta_exec(psprintf("CREATE TABLE %s (%s, kafka_partition int NOT NULL, "
+							  "kafka_offset bigint NOT NULL, kafka_timestamp timestamptz, "
+							  "kafka_key bytea, PRIMARY KEY (kafka_partition, kafka_offset))",
+							  qname, columns), 0, NULL, NULL, NULL, false, 0);
 	relid = RangeVarGetRelid(rv, NoLock, false);
 	if (get_rel_persistence(relid) != RELPERSISTENCE_PERMANENT)
 		ereport(ERROR,
@@ -243,20 +230,11 @@ pathway_create_kafka_source(PG_FUNCTION_ARGS)
 				 errmsg("a stream table cannot be a temporary table: \"%s\"", name),
 				 errhint("Name the table in a permanent schema.")));
 
-	args[0] = CStringGetTextDatum(name);
-	args[1] = ObjectIdGetDatum(relid);
-	args[2] = CStringGetTextDatum(brokers);
-	args[3] = CStringGetTextDatum(topic);
-	args[4] = CStringGetTextDatum(format);
-	args[5] = options ? JsonbPGetDatum(options) :
-		DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
-	args[6] = ObjectIdGetDatum(GetUserId());
 	/* the catalog is the extension's, not the caller's */
-	GetUserIdAndSecContext(&save_user, &save_sec);
-	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	SPI_execute_with_args("INSERT INTO pathway.kafka_sources (name, relid, brokers, topic, format, options, owner) "
-						  "VALUES ($1, $2, $3, $4, $5, $6, $7)", 7, types, args, NULL, false, 0);
-	SetUserIdAndSecContext(save_user, save_sec);
+	meta_kafka_source_register(name, relid, brokers, topic, format,
+							   options ? JsonbPGetDatum(options) :
+							   DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")),
+							   GetUserId());
 	SPI_finish();
 	HIDE_STATEMENT_END();
 	PG_RETURN_VOID();
@@ -268,60 +246,17 @@ pathway_drop_source(PG_FUNCTION_ARGS)
 	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(name)),
 										 NoLock, true);
-	Datum		args[1];
-	Oid			types[1] = {OIDOID};
-	bool		found;
 
-	SPI_connect();
-	args[0] = ObjectIdGetDatum(relid);
-	SPI_execute_with_args("SELECT 1 FROM pathway.kafka_sources WHERE relid = $1", 1, types, args,
-						  NULL, true, 1);
-	found = OidIsValid(relid) && SPI_processed == 1;
-	if (!found)
+	if (!OidIsValid(relid) || meta_kafka_source_of(relid) == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("\"%s\" is not a source", name),
 				 errhint("Sources are listed in pathway.sources.")));
 	/* DROP TABLE checks ownership; the drop trigger deregisters the source */
-	SPI_execute(psprintf("DROP TABLE %s",
-						 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-													get_rel_name(relid))), false, 0);
+	SPI_connect();
+	(void) meta_exec(psprintf("DROP TABLE %s", pathway_qualified_name(relid)),
+					 0, NULL, NULL, NULL, false, 0);
 	SPI_finish();
-	PG_RETURN_VOID();
-}
-
-/* What the worker last published about each source: pathway.sources. */
-Datum
-pathway_source_state(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	PathwayDb  *db;
-	int			i;
-
-	InitMaterializedSRF(fcinfo, 0);
-	if (pathway_shm == NULL)
-		PG_RETURN_VOID();
-	LWLockAcquire(pathway_shm->lock, LW_SHARED);
-	db = pathway_db_find(MyDatabaseId);
-	for (i = 0; db && i < db->nsources; i++)
-	{
-		PathwaySourceShm *s = &db->sources[i];
-		Datum		values[8];
-		bool		nulls[8] = {0};
-
-		values[0] = CStringGetTextDatum(s->name);
-		values[1] = CStringGetTextDatum(s->status);
-		values[2] = CStringGetTextDatum(s->error);
-		nulls[2] = (s->error[0] == '\0');
-		values[3] = Int64GetDatum(s->messages);
-		values[4] = Int64GetDatum(s->dead_letters);
-		values[5] = Int64GetDatum(s->lag);
-		values[6] = Int32GetDatum(s->partitions);
-		values[7] = TimestampTzGetDatum(s->last_message);
-		nulls[7] = (s->last_message == 0);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
-	LWLockRelease(pathway_shm->lock);
 	PG_RETURN_VOID();
 }
 
@@ -331,16 +266,8 @@ live_view(const char *name)
 {
 	Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(name)),
 										 NoLock, false);
-	Datum		args[1] = {ObjectIdGetDatum(relid)};
-	Oid			types[1] = {OIDOID};
-	bool		found;
 
-	SPI_connect();
-	SPI_execute_with_args("SELECT 1 FROM pathway.catalog WHERE relid = $1", 1, types, args,
-						  NULL, true, 1);
-	found = (SPI_processed == 1);
-	SPI_finish();
-	if (!found)
+	if (!meta_view_lookup(relid, NULL, NULL, NULL))
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a live view", name),
@@ -357,10 +284,6 @@ pathway_create_kafka_sink(PG_FUNCTION_ARGS)
 	char	   *format;
 	Jsonb	   *options;
 	Oid			relid;
-	Oid			save_user;
-	int			save_sec;
-	Datum		args[6];
-	Oid			types[6] = {OIDOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, OIDOID};
 
 	HIDE_STATEMENT_BEGIN();
 	view = arg_text(fcinfo, 0, "view");
@@ -384,26 +307,14 @@ pathway_create_kafka_sink(PG_FUNCTION_ARGS)
 	check_options(options, psprintf("a Kafka sink of \"%s\"", view),
 				  "Options are librdkafka properties (CONFIGURATION.md).");
 
-	args[0] = ObjectIdGetDatum(relid);
-	args[1] = CStringGetTextDatum(brokers);
-	args[2] = CStringGetTextDatum(topic);
-	args[3] = CStringGetTextDatum(format);
-	args[4] = options ? JsonbPGetDatum(options) :
-		DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
-	args[5] = ObjectIdGetDatum(GetUserId());
-	SPI_connect();
-	GetUserIdAndSecContext(&save_user, &save_sec);
-	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	SPI_execute_with_args("SELECT 1 FROM pathway.kafka_sinks WHERE view = $1 AND topic = $3",
-						  3, types, args, NULL, true, 1);
-	if (SPI_processed > 0)
+	if (meta_kafka_sink_exists(relid, topic))
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
 				 errmsg("live view \"%s\" is already published to topic \"%s\"", view, topic)));
-	SPI_execute_with_args("INSERT INTO pathway.kafka_sinks (view, brokers, topic, format, options, owner) "
-						  "VALUES ($1, $2, $3, $4, $5, $6)", 6, types, args, NULL, false, 0);
-	SetUserIdAndSecContext(save_user, save_sec);
-	SPI_finish();
+	meta_kafka_sink_register(relid, brokers, topic, format,
+							 options ? JsonbPGetDatum(options) :
+							 DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")),
+							 GetUserId());
 	HIDE_STATEMENT_END();
 	PG_RETURN_VOID();
 }
@@ -414,63 +325,16 @@ pathway_drop_sink(PG_FUNCTION_ARGS)
 	char	   *view = arg_text(fcinfo, 0, "view");
 	char	   *topic = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
 	Oid			relid = live_view(view);
-	Datum		args[2];
-	Oid			types[2] = {OIDOID, TEXTOID};
-	char		nulls[2] = "  ";
-	Oid			save_user;
-	int			save_sec;
 	uint64		n;
 
 	if (!pg_class_ownercheck(relid, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, view);
-	args[0] = ObjectIdGetDatum(relid);
-	if (topic)
-		args[1] = CStringGetTextDatum(topic);
-	else
-		nulls[1] = 'n';
-	SPI_connect();
-	GetUserIdAndSecContext(&save_user, &save_sec);
-	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	SPI_execute_with_args("DELETE FROM pathway.kafka_sinks WHERE view = $1 AND ($2 IS NULL OR topic = $2)",
-						  2, types, args, nulls, false, 0);
-	n = SPI_processed;
-	SetUserIdAndSecContext(save_user, save_sec);
-	SPI_finish();
+	n = meta_kafka_sink_delete(relid, topic);
 	if (n == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("live view \"%s\" has no sink%s%s", view, topic ? " to topic " : "",
 						topic ? topic : ""),
 				 errhint("Sinks are listed in pathway.sinks.")));
-	PG_RETURN_VOID();
-}
-
-/* What the worker last published about each sink: pathway.sinks. */
-Datum
-pathway_sink_state(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	PathwayDb  *db;
-	int			i;
-
-	InitMaterializedSRF(fcinfo, 0);
-	if (pathway_shm == NULL)
-		PG_RETURN_VOID();
-	LWLockAcquire(pathway_shm->lock, LW_SHARED);
-	db = pathway_db_find(MyDatabaseId);
-	for (i = 0; db && i < db->nsinks; i++)
-	{
-		PathwaySinkShm *s = &db->sinks[i];
-		Datum		values[4];
-		bool		nulls[4] = {0};
-
-		values[0] = Int64GetDatum(s->id);
-		values[1] = CStringGetTextDatum(s->status);
-		values[2] = CStringGetTextDatum(s->error);
-		nulls[2] = (s->error[0] == '\0');
-		values[3] = Int64GetDatum(s->messages);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
-	LWLockRelease(pathway_shm->lock);
 	PG_RETURN_VOID();
 }

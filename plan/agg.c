@@ -1,42 +1,22 @@
 /*
- * plan_agg.c
+ * agg.c
  *	  GROUP BY, aggregates (from pg_aggregate), grouping sets, DISTINCT and
  *	  DISTINCT ON.
  */
 #include "postgres.h"
 
-#include "access/table.h"
 #include "catalog/pg_aggregate.h"
-#include "catalog/pg_class.h"
-#include "catalog/pg_inherits.h"
-#include "catalog/pg_proc.h"
-#include "catalog/pg_type.h"
-#include "executor/executor.h"
-#include "funcapi.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
-#include "executor/nodeAgg.h"
 #include "optimizer/optimizer.h"
-#include "utils/datum.h"
-#include "catalog/pg_operator.h"
-#include "parser/analyze.h"
-#include "parser/parsetree.h"
-#include "rewrite/rewriteHandler.h"
-#include "rewrite/rewriteManip.h"
 #include "parser/parse_agg.h"
-#include "parser/parse_coerce.h"
-#include "parser/parse_node.h"
-#include "parser/parser.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
-#include "utils/fmgroids.h"
+#include "utils/datum.h"
 #include "utils/lsyscache.h"
-#include "utils/rel.h"
 #include "utils/syscache.h"
-#include "utils/sortsupport.h"
 #include "utils/typcache.h"
-
 
 #include "plan/internal.h"
 
@@ -46,7 +26,7 @@ static int	list_index_of_tle(List *tlist, TargetEntry *tle);
 
 
 bool
-collect_aggrefs(Node *node, List **aggs)
+plan_collect_aggrefs(Node *node, List **aggs)
 {
 	if (node == NULL)
 		return false;
@@ -56,7 +36,7 @@ collect_aggrefs(Node *node, List **aggs)
 			*aggs = lappend(*aggs, node);
 		return false;
 	}
-	return expression_tree_walker(node, collect_aggrefs, (void *) aggs);
+	return expression_tree_walker(node, plan_collect_aggrefs, (void *) aggs);
 }
 
 static Datum
@@ -119,7 +99,7 @@ aggspec_fill(PState *ps, AggSpec *spec, Aggref *aggref, int firstcol)
 		int			i = foreach_current_index(lc);
 
 		if (!IsA(c, Const))
-			refuse(ps->name, "An ordered-set aggregate whose direct argument is not a constant", NULL);
+			plan_refuse(ps->name, "An ordered-set aggregate whose direct argument is not a constant", NULL);
 		inputTypes[i] = c->consttype;
 		spec->directvals[i] = c->constisnull ? (Datum) 0 :
 			datumCopy(c->constvalue, c->constbyval, c->constlen);
@@ -167,7 +147,7 @@ aggspec_fill(PState *ps, AggSpec *spec, Aggref *aggref, int firstcol)
 		ssup->ssup_collation = exprCollation((Node *) tle->expr);
 		ssup->ssup_nulls_first = sgc->nulls_first;
 		if (!OidIsValid(sgc->sortop))
-			refuse(ps->name, "DISTINCT or ORDER BY inside an aggregate on a type without ordering", NULL);
+			plan_refuse(ps->name, "DISTINCT or ORDER BY inside an aggregate on a type without ordering", NULL);
 		PrepareSortSupportFromOrderingOp(sgc->sortop, ssup);
 	}
 	spec->collation = aggref->inputcollid;
@@ -262,29 +242,6 @@ list_index_of_tle(List *tlist, TargetEntry *tle)
 	return -1;
 }
 
-/* Hash and equality for grouping or DISTINCT on these expressions. */
-KeySpec *
-grouping_keyspec(PState *ps, List *exprs, List *eqops)
-{
-	ListCell   *lc;
-
-	foreach(lc, exprs)
-	{
-		Oid			eqop = list_nth_oid(eqops, foreach_current_index(lc));
-		Oid			lhs,
-					rhs;
-
-		if (!OidIsValid(eqop) || !get_op_hash_functions(eqop, &lhs, &rhs))
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("cannot maintain view \"%s\"", ps->name),
-					 errdetail("Type %s has no hashable equality, so it cannot be a grouping key.",
-							   format_type_be(exprType(lfirst(lc)))),
-					 errhint("Cast the column to a type with equality, for example json to jsonb or point to text.")));
-	}
-	return keyspec_for_ops(exprs, eqops);
-}
-
 static Op *
 build_reduce(PState *ps, Op *input, List *keyexprs, List *eqops, List *aggrefs,
 			 bool distinct)
@@ -310,13 +267,13 @@ build_reduce(PState *ps, Op *input, List *keyexprs, List *eqops, List *aggrefs,
 	}
 
 	/* map to (keys..., aggregate arguments...) */
-	pre = op_make(OP_MAP, desc_for_exprs(preexprs));
+	pre = op_make(OP_MAP, plan_desc_for_exprs(preexprs));
 	pre->left = input;
 	pre->nexprs = list_length(preexprs);
 	pre->exprs = palloc0(sizeof(ExprState *) * (pre->nexprs + 1));
 	foreach(lc, preexprs)
-		pre->exprs[foreach_current_index(lc)] = compile_expr(lfirst(lc), &ps->layout, NIL);
-	op_slots(pre);
+		pre->exprs[foreach_current_index(lc)] = plan_compile_expr(lfirst(lc), &ps->layout, NIL);
+	plan_op_slots(pre);
 
 	desc = CreateTemplateTupleDesc(nkeys + list_length(aggrefs));
 	for (i = 0; i < nkeys; i++)
@@ -333,7 +290,7 @@ build_reduce(PState *ps, Op *input, List *keyexprs, List *eqops, List *aggrefs,
 
 	red = op_make(OP_REDUCE, desc);
 	red->left = pre;
-	op_slots(red);
+	plan_op_slots(red);
 	red->nkeys = nkeys;
 	red->distinct = distinct;
 	red->global = (nkeys == 0);
@@ -355,7 +312,7 @@ build_reduce(PState *ps, Op *input, List *keyexprs, List *eqops, List *aggrefs,
 			any_internal = true;	/* a group may need its rows to reseed */
 	}
 	red->arr = arrangement_create(CurrentMemoryContext, "pathway groups",
-								  grouping_keyspec(ps, keyexprs, eqops),
+								  plan_grouping_keyspec(ps, keyexprs, eqops),
 								  !red->all_moving || any_internal);
 	red->arr->keys->nulls_match = true;
 	red->arr->track_touched = true;
@@ -366,11 +323,11 @@ build_reduce(PState *ps, Op *input, List *keyexprs, List *eqops, List *aggrefs,
 /*
  * DISTINCT ON (keys) ... ORDER BY: per key, the row that sorts first.  The
  * input holds every target list entry (sort-only ones too), and so does the
- * result: the caller keeps the selected ones (select_columns), after a
+ * result: the caller keeps the selected ones (plan_select_columns), after a
  * LIMIT if there is one.
  */
 Op *
-distinct_on(PState *ps, Op *input, Query *q, bool top)
+plan_distinct_on(PState *ps, Op *input, Query *q, bool top)
 {
 	Op		   *first = op_make(OP_FIRST, input->desc);
 	List	   *keyexprs = NIL,
@@ -378,7 +335,7 @@ distinct_on(PState *ps, Op *input, Query *q, bool top)
 	ListCell   *lc;
 
 	first->left = input;
-	op_slots(first);
+	plan_op_slots(first);
 	first->rslot = MakeSingleTupleTableSlot(input->desc, &TTSOpsMinimalTuple);
 	first->keycols = palloc0(sizeof(int) * (list_length(q->distinctClause) + 1));
 	foreach(lc, q->distinctClause)
@@ -406,7 +363,7 @@ distinct_on(PState *ps, Op *input, Query *q, bool top)
 		PrepareSortSupportFromOrderingOp(sgc->sortop, ssup);
 	}
 	first->arr = arrangement_create(CurrentMemoryContext, "pathway distinct on",
-									grouping_keyspec(ps, keyexprs, eqops), true);
+									plan_grouping_keyspec(ps, keyexprs, eqops), true);
 	first->arr->keys->nulls_match = true;
 	first->arr->track_touched = true;
 
@@ -518,7 +475,7 @@ plan_grouping_set(PState *ps, Op *input, Query *q, List *set, List *aggrefs, Lis
 	/* the target list over (keys..., aggregates...) */
 	replace = list_concat(list_copy(keyexprs), aggrefs);
 	exprs = (List *) grouping_set_mutator((Node *) mapexprs, &ctx);
-	post = op_make(OP_MAP, desc_for_exprs(mapexprs));
+	post = op_make(OP_MAP, plan_desc_for_exprs(mapexprs));
 	post->left = red;
 	post->nexprs = list_length(exprs);
 	post->exprs = palloc0(sizeof(ExprState *) * (post->nexprs + 1));
@@ -539,21 +496,21 @@ plan_grouping_set(PState *ps, Op *input, Query *q, List *set, List *aggrefs, Lis
 					list_member(pull_var_clause(lfirst(lk), PVC_INCLUDE_AGGREGATES), lfirst(lv)))
 					found = true;
 			if (!found && !list_member(replace, e))
-				refuse(ps->name, "A column that is functionally dependent on the GROUP BY key but not in it",
+				plan_refuse(ps->name, "A column that is functionally dependent on the GROUP BY key but not in it",
 					   "Add the column to GROUP BY.");
 		}
-		post->exprs[foreach_current_index(lc)] = compile_expr((Expr *) e, NULL, replace);
+		post->exprs[foreach_current_index(lc)] = plan_compile_expr((Expr *) e, NULL, replace);
 	}
 	if (q->havingQual)
-		post->qual = compile_qual(make_ands_implicit((Expr *) grouping_set_mutator(q->havingQual, &ctx)),
+		post->qual = plan_compile_qual(make_ands_implicit((Expr *) grouping_set_mutator(q->havingQual, &ctx)),
 								  NULL, replace);
-	op_slots(post);
+	plan_op_slots(post);
 	return post;
 }
 
 /* DISTINCT over a row: group on all its columns. */
 Op *
-distinct_rows(PState *ps, Op *input)
+plan_distinct_rows(PState *ps, Op *input)
 {
 	List	   *cols = NIL;
 	List	   *eqops = NIL;

@@ -1,8 +1,10 @@
 /*
- * plan_internal.h
- *	  What the planner's files (planner.c, plan_join.c, plan_agg.c,
- *	  plan_window.c) share:
- *	  the state of planning one query level and the helpers they all use.
+ * internal.h
+ *	  What the planner's files share: the state of planning one query level,
+ *	  and each file's entry points, grouped by file.  The calls go one way:
+ *	  planner.c -> decorrelate.c -> join.c -> expr.c, and agg.c, window.c ->
+ *	  expr.c; a nested query level is planned through ps->plan_subquery,
+ *	  which planner.c sets, so no lower file calls back into planner.c.
  */
 #ifndef PATHWAY_PLAN_INTERNAL_H
 #define PATHWAY_PLAN_INTERNAL_H
@@ -34,6 +36,8 @@ typedef struct PlanState_
 	List	   *correlated;		/* CorrelatedScalar *: LEFT JOINed after the scope */
 	List	   *marks;			/* MarkJoin *: EXISTS inside expressions */
 	List	   *post_quals;		/* WHERE conjuncts that read a mark */
+	/* plan a nested query level (planner.c): its graph, columns from 0 */
+	struct Op  *(*plan_subquery) (struct PlanState_ *ps, Query *sub);
 } PState;
 
 /*
@@ -76,33 +80,50 @@ typedef struct RepointCtx
 	List	   *exprs;			/* replace these (equal()) by Var k+1 */
 } RepointCtx;
 
-extern Node *repoint_mutator(Node *node, RepointCtx *ctx);
-extern ExprState *compile_expr(Expr *expr, Layout *layout, List *replace);
-extern ExprState *compile_qual(List *conjuncts, Layout *layout, List *replace);
-extern TupleDesc desc_for_exprs(List *exprs);
-extern void op_slots(Op *op);
-extern Op *make_subquery(PState *ps, int rti);
-extern Op *plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names);
-extern KeySpec *keyspec_for_ops(List *exprs, List *eqops);
-extern Op *build_scope(PState *ps, Node *jt, List *extra_quals, List *vars, ViewPlan *plan, Bitmapset **rels);
-extern Op *apply_semi(PState *ps, Op *cur, SemiJoin *sj);
-extern Op *apply_not_in(PState *ps, Op *cur, SemiJoin *sj);
-extern Node *pull_up_correlated_scalar(PState *ps, Query *q, SubLink *sl);
-extern void extract_marks(PState *ps, Query *q);
-extern void decorrelate_laterals(PState *ps, Query *q);
-extern Op *apply_marks(PState *ps, Op *cur);
-extern Op *apply_correlated(PState *ps, Op *cur, CorrelatedScalar *cs);
-extern List *extract_semis(PState *ps, Query *q);
-extern bool collect_aggrefs(Node *node, List **aggs);
-extern KeySpec *grouping_keyspec(PState *ps, List *exprs, List *eqops);
-extern Op *distinct_on(PState *ps, Op *input, Query *q, bool top);
-extern Op *plan_grouping_set(PState *ps, Op *input, Query *q, List *set, List *aggrefs, List *mapexprs);
-extern Op *distinct_rows(PState *ps, Op *input);
-extern void refuse(const char *name, const char *what, const char *hint);
-extern void check_expression(PState *ps, Node *node);
-extern List *window_inputs(Query *q, List *exprs);
-extern Op *plan_windows(PState *ps, Op *input, Query *q, List *inputs, List *exprs);
-extern Op *plan_limit(PState *ps, Op *input, Query *q);
-extern Op *select_columns(Op *input, Query *q);
+/* expr.c: checks, layout and re-pointing, keys, captured settings */
+extern void plan_refuse(const char *name, const char *what, const char *hint);
+extern bool plan_has_row_security(Oid relid);
+extern void plan_check_query(PState *ps);
+extern void plan_check_expression(PState *ps, Node *node);
+extern bool plan_setting_captured(const char *name);
+extern void plan_layout_init(Layout *l, Query *q);
+extern Node *plan_repoint_mutator(Node *node, RepointCtx *ctx);
+extern ExprState *plan_compile_expr(Expr *expr, Layout *layout, List *replace);
+extern ExprState *plan_compile_qual(List *conjuncts, Layout *layout, List *replace);
+extern TupleDesc plan_desc_for_exprs(List *exprs);
+extern void plan_op_slots(Op *op);
+extern Oid	plan_same_type_equality(OpExpr *op, Node **a, Node **b);
+extern KeySpec *plan_keyspec_for_ops(List *exprs, List *eqops);
+extern KeySpec *plan_grouping_keyspec(PState *ps, List *exprs, List *eqops);
+
+/* join.c: FROM and WHERE */
+extern Op  *plan_build_scope(PState *ps, Node *jt, List *extra_quals, List *vars,
+							 ViewPlan *plan, Bitmapset **rels);
+extern Op  *plan_make_join(PState *ps, Op *left, Op *right, Bitmapset *rrels, List *lkeys,
+						   List *rkeys, List *eqops, bool pad_left, bool pad_right);
+extern Op  *plan_make_subquery(PState *ps, int rti);
+
+/* decorrelate.c: subqueries that read the row around them */
+extern void plan_decorrelate_laterals(PState *ps, Query *q);
+extern List *plan_extract_semis(PState *ps, Query *q);
+extern void plan_extract_marks(PState *ps, Query *q);
+extern Node *plan_pull_up_correlated_scalar(PState *ps, Query *q, SubLink *sl);
+extern Op  *plan_apply_semi(PState *ps, Op *cur, SemiJoin *sj);
+extern Op  *plan_apply_not_in(PState *ps, Op *cur, SemiJoin *sj);
+extern Op  *plan_apply_marks(PState *ps, Op *cur);
+extern Op  *plan_apply_correlated(PState *ps, Op *cur, CorrelatedScalar *cs);
+
+/* agg.c: grouping, aggregates, DISTINCT */
+extern bool plan_collect_aggrefs(Node *node, List **aggs);
+extern Op  *plan_grouping_set(PState *ps, Op *input, Query *q, List *set, List *aggrefs,
+							  List *mapexprs);
+extern Op  *plan_distinct_on(PState *ps, Op *input, Query *q, bool top);
+extern Op  *plan_distinct_rows(PState *ps, Op *input);
+
+/* window.c: window functions, LIMIT / OFFSET */
+extern List *plan_window_inputs(Query *q, List *exprs);
+extern Op  *plan_windows(PState *ps, Op *input, Query *q, List *inputs, List *exprs);
+extern Op  *plan_limit(PState *ps, Op *input, Query *q);
+extern Op  *plan_select_columns(Op *input, Query *q);
 
 #endif							/* PATHWAY_PLAN_INTERNAL_H */

@@ -20,455 +20,25 @@
  */
 #include "postgres.h"
 
-#include "access/table.h"
-#include "catalog/pg_aggregate.h"
-#include "catalog/pg_class.h"
-#include "catalog/pg_inherits.h"
-#include "catalog/pg_proc.h"
-#include "catalog/pg_type.h"
 #include "executor/executor.h"
-#include "funcapi.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
-#include "catalog/pg_operator.h"
 #include "parser/analyze.h"
-#include "parser/parsetree.h"
-#include "rewrite/rewriteHandler.h"
-#include "rewrite/rewriteManip.h"
 #include "parser/parse_agg.h"
 #include "parser/parse_coerce.h"
-#include "parser/parse_node.h"
 #include "parser/parser.h"
+#include "rewrite/rewriteHandler.h"
+#include "rewrite/rewriteManip.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
-#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
-#include "utils/rel.h"
-#include "utils/syscache.h"
-#include "utils/sortsupport.h"
 #include "utils/typcache.h"
-
 
 #include "plan/internal.h"
 
 
-void
-refuse(const char *name, const char *what, const char *hint)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("cannot maintain view \"%s\"", name),
-			 errdetail("%s is not supported.", what),
-			 hint ? errhint("%s", hint) : 0));
-}
-
-
-/* ---------- checks ---------- */
-
-static bool
-has_row_security(Oid relid)
-{
-	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	bool		rls;
-
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	rls = ((Form_pg_class) GETSTRUCT(tup))->relrowsecurity;
-	ReleaseSysCache(tup);
-	return rls;
-}
-
-static bool
-time_function_checker(Oid func, void *context)
-{
-	return func == F_NOW || func == F_STATEMENT_TIMESTAMP ||
-		func == F_TRANSACTION_TIMESTAMP;
-}
-
-static bool
-volatile_checker(Oid func, void *context)
-{
-	if (func_volatile(func) == PROVOLATILE_VOLATILE)
-	{
-		*(Oid *) context = func;
-		return true;
-	}
-	return false;
-}
-
-/*
- * Functions whose result depends on the session that calls them: the view
- * is filled by the creator's session and maintained by the engine worker's,
- * so they would give the creator's value at first and the worker's later
- * (or fail there).  Most are STABLE, so the volatility check lets them by.
- */
-static bool
-session_checker(Oid func, void *context)
-{
-	switch (func)
-	{
-		case F_PG_BACKEND_PID:
-		case F_INET_CLIENT_ADDR:
-		case F_INET_CLIENT_PORT:
-		case F_INET_SERVER_ADDR:
-		case F_INET_SERVER_PORT:
-		case F_TXID_CURRENT:
-		case F_TXID_CURRENT_IF_ASSIGNED:
-		case F_TXID_CURRENT_SNAPSHOT:
-		case F_PG_CURRENT_XACT_ID:
-		case F_PG_CURRENT_XACT_ID_IF_ASSIGNED:
-		case F_PG_CURRENT_SNAPSHOT:
-		case F_PG_MY_TEMP_SCHEMA:
-		case F_PG_IS_OTHER_TEMP_SCHEMA:
-		case F_CURRENT_USER:
-		case F_SESSION_USER:
-		case F_GETPGUSERNAME:
-		case F_CURRENT_SCHEMA:
-		case F_CURRENT_SCHEMAS:
-		case F_PG_CLIENT_ENCODING:
-		case F_PG_TRIGGER_DEPTH:
-		case F_PG_LISTENING_CHANNELS:
-		case F_PG_CONF_LOAD_TIME:
-		case F_PG_SHOW_ALL_SETTINGS:
-			*(Oid *) context = func;
-			return true;
-		default:
-			return false;
-	}
-}
-
-/*
- * current_setting(name [, missing_ok]): the worker computes with the
- * settings captured at creation, so exactly those may be read, and only by
- * a constant name.
- */
-static void
-check_current_setting(PState *ps, FuncExpr *f)
-{
-	Node	   *arg;
-	char	   *setting;
-
-	if (f->funcid != F_CURRENT_SETTING_TEXT && f->funcid != F_CURRENT_SETTING_TEXT_BOOL)
-		return;
-	arg = eval_const_expressions(NULL, linitial(f->args));
-	if (!IsA(arg, Const) || ((Const *) arg)->constisnull)
-		refuse(ps->name, "current_setting() of a name that is not a constant",
-			   "Name the setting with a constant; only the settings captured when the view is created can be read.");
-	setting = TextDatumGetCString(((Const *) arg)->constvalue);
-	if (!pathway_setting_captured(setting))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot maintain view \"%s\"", ps->name),
-				 errdetail("current_setting('%s') is not supported: the setting is not captured when the view is created.",
-						   setting),
-				 errhint("Only these settings are captured (the engine computes with their values at creation): %s. Store other values in a column when rows are written.",
-						 pathway_captured_settings_list())));
-}
-
-static bool
-check_walker(Node *node, PState *ps)
-{
-	Oid			func = InvalidOid;
-
-	if (node == NULL)
-		return false;
-	if (check_functions_in_node(node, session_checker, &func))
-	{
-		char		detail[NAMEDATALEN + 64];
-
-		snprintf(detail, sizeof(detail), "The session-dependent function %s()", get_func_name(func));
-		refuse(ps->name, detail,
-			   "The engine computes the view in its own session, where this function gives another value; store the value in a column when rows are written.");
-	}
-	if (IsA(node, FuncExpr))
-		check_current_setting(ps, (FuncExpr *) node);
-	if (check_functions_in_node(node, volatile_checker, &func))
-	{
-		char		detail[NAMEDATALEN + 64];
-
-		snprintf(detail, sizeof(detail), "The volatile function %s()", get_func_name(func));
-		refuse(ps->name, detail,
-			   "A live view must give the same result whenever it is recomputed; compute volatile values when rows are written instead.");
-	}
-	if (check_functions_in_node(node, time_function_checker, NULL) ||
-		IsA(node, SQLValueFunction))
-		refuse(ps->name, "A function of the current time or session (now(), CURRENT_DATE, CURRENT_USER, ...)",
-			   "A live view must not depend on when it is recomputed; store the time in a column when rows are written.");
-	if (IsA(node, NextValueExpr))
-		refuse(ps->name, "A sequence call", NULL);
-	if (IsA(node, Var))
-	{
-		Var		   *var = (Var *) node;
-
-		if (var->varlevelsup > 0)
-			refuse(ps->name, "An outer reference", NULL);
-		if (var->varattno < 0)
-			refuse(ps->name, "A system column", "Use ordinary columns; system columns such as ctid and xmin differ between a table and its view.");
-		if (var->varattno == 0)
-			refuse(ps->name, "A whole-row reference", "List the columns instead.");
-	}
-	if (IsA(node, Aggref))
-	{
-		Aggref	   *agg = (Aggref *) node;
-
-		if (agg->aggkind != AGGKIND_NORMAL)
-		{
-			ListCell   *la;
-
-			foreach(la, agg->aggdirectargs)
-				if (!IsA(eval_const_expressions(NULL, lfirst(la)), Const))
-					refuse(ps->name, "An ordered-set aggregate whose direct argument is not a constant",
-						   "Give the fraction as a constant: percentile_cont(0.5) WITHIN GROUP (ORDER BY x).");
-		}
-		if (agg->agglevelsup > 0)
-			refuse(ps->name, "An outer-level aggregate", NULL);
-	}
-	if (IsA(node, SubLink))
-		refuse(ps->name, "A subquery in an expression", NULL);
-	if (IsA(node, Param))
-		refuse(ps->name, "A parameter", NULL);
-	return expression_tree_walker(node, check_walker, (void *) ps);
-}
-
-/* The checks of a query's expressions, for one outside of its lists. */
-void
-check_expression(PState *ps, Node *node)
-{
-	(void) check_walker(node, ps);
-}
-
-static void
-check_query(PState *ps)
-{
-	Query	   *q = ps->query;
-	ListCell   *lc;
-
-	if (q->commandType != CMD_SELECT || q->utilityStmt)
-		refuse(ps->name, "A statement other than SELECT", NULL);
-	if (q->hasTargetSRFs)
-		refuse(ps->name, "This set-returning function in the select list",
-			   "One set-returning function over the row's columns is maintained; call it in FROM instead.");
-	if (q->hasSubLinks)
-		refuse(ps->name, "A subquery in an expression", "Rewrite it as a join.");
-	if (q->rowMarks || q->hasForUpdate)
-		refuse(ps->name, "FOR UPDATE and FOR SHARE", "Remove the locking clause.");
-	if (q->hasRecursive)
-		refuse(ps->name, "WITH RECURSIVE", NULL);
-	if (q->jointree->fromlist == NIL && q->setOperations == NULL)
-		refuse(ps->name, "A query without FROM", "A live view must read at least one table.");
-
-	foreach(lc, q->rtable)
-	{
-		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
-
-		switch (rte->rtekind)
-		{
-			case RTE_RELATION:
-				/* an expanded view stays in the range table for privileges only */
-				if (rte->relkind == RELKIND_VIEW && !rte->inFromCl)
-					break;
-				if (rte->tablesample)
-					refuse(ps->name, "TABLESAMPLE", NULL);
-				if (rte->relkind == RELKIND_MATVIEW || rte->relkind == RELKIND_FOREIGN_TABLE)
-					ereport(ERROR,
-							(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-							 errmsg("cannot maintain view \"%s\"", ps->name),
-							 errdetail("\"%s\" is not a table.", get_rel_name(rte->relid)),
-							 errhint("A live view reads ordinary tables; write the underlying query over them.")));
-				if (rte->relkind != RELKIND_RELATION && rte->relkind != RELKIND_PARTITIONED_TABLE)
-					ereport(ERROR,
-							(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-							 errmsg("cannot maintain view \"%s\"", ps->name),
-							 errdetail("\"%s\" is not a table.", get_rel_name(rte->relid))));
-				if (has_row_security(rte->relid))
-					refuse(ps->name, "A table with row-level security as a source",
-						   "A live view is computed as its owner and would not apply the policies; select from the table through an ordinary view instead.");
-				if (get_rel_persistence(rte->relid) != RELPERSISTENCE_PERMANENT)
-					refuse(ps->name, "A temporary or unlogged table as a source",
-						   "Changes of such tables are not written to the WAL, so they cannot be followed.");
-				if (!rte->inh && rte->relkind == RELKIND_RELATION)
-				{
-					/* changes of children are routed to their parents: ONLY cannot be followed */
-					if (has_subclass(rte->relid))
-						refuse(ps->name, "ONLY on a table with inheritance children",
-							   "Drop ONLY (the view then reads the children too), or move the parent's own rows to a table of their own.");
-					break;
-				}
-				/* a partitioned table: its leaves' changes are routed to it */
-				if (rte->relkind == RELKIND_PARTITIONED_TABLE)
-				{
-					if (!rte->inh)
-						refuse(ps->name, "ONLY on a partitioned table", "Drop ONLY: a partitioned table's rows are its partitions' rows.");
-					break;
-				}
-				/* a table with inheritance children: theirs are routed to it, as partitions are */
-				break;
-			case RTE_JOIN:
-				break;
-			case RTE_SUBQUERY:
-				if (rte->lateral)
-					refuse(ps->name, "LATERAL", NULL);
-				break;
-			case RTE_FUNCTION:
-				{
-					RangeTblFunction *rtf;
-
-					if (list_length(rte->functions) != 1 || rte->funcordinality)
-						refuse(ps->name, "ROWS FROM and WITH ORDINALITY", NULL);
-					rtf = linitial_node(RangeTblFunction, rte->functions);
-					if (rtf->funccolnames != NIL)
-						refuse(ps->name, "A function in FROM with a column definition list", NULL);
-				}
-				break;
-			case RTE_TABLEFUNC:
-				refuse(ps->name, "A table function (XMLTABLE, JSON_TABLE) in FROM", NULL);
-				break;
-			case RTE_VALUES:
-				if (contain_vars_of_level((Node *) rte->values_lists, 0) ||
-					contain_vars_of_level((Node *) rte->values_lists, 1))
-					refuse(ps->name, "VALUES that read columns of other FROM items", NULL);
-				break;
-			default:
-				refuse(ps->name, "This kind of FROM item", NULL);
-		}
-	}
-	/* subqueries in FROM are checked when their own level is planned */
-	(void) query_tree_walker(q, check_walker, (void *) ps, QTW_IGNORE_RT_SUBQUERIES);
-}
-
-/* ---------- layout and expression re-pointing ---------- */
-
-static void
-layout_init(Layout *l, Query *q)
-{
-	int			i;
-
-	l->nrels = list_length(q->rtable);
-	l->pos = palloc0(sizeof(int *) * (l->nrels + 1));
-	l->natts = palloc0(sizeof(int) * (l->nrels + 1));
-	for (i = 1; i <= l->nrels; i++)
-	{
-		RangeTblEntry *rte = rt_fetch(i, q->rtable);
-
-		if (rte->rtekind == RTE_RELATION)
-		{
-			Relation	rel = table_open(rte->relid, AccessShareLock);
-			int			n = RelationGetNumberOfAttributes(rel);
-
-			table_close(rel, AccessShareLock);
-
-			l->natts[i] = n;
-			l->pos[i] = palloc(sizeof(int) * (n + 1));
-			memset(l->pos[i], -1, sizeof(int) * (n + 1));
-		}
-		else if (rte->rtekind == RTE_SUBQUERY || rte->rtekind == RTE_FUNCTION ||
-				 rte->rtekind == RTE_VALUES)
-		{
-			int			n = rte->rtekind == RTE_SUBQUERY ? list_length(rte->subquery->targetList)
-				: list_length(rte->eref->colnames);
-
-			l->natts[i] = n;
-			l->pos[i] = palloc(sizeof(int) * (n + 1));
-			memset(l->pos[i], -1, sizeof(int) * (n + 1));
-		}
-	}
-}
-
-Node *
-repoint_mutator(Node *node, RepointCtx *ctx)
-{
-	if (node == NULL)
-		return NULL;
-	if (ctx->exprs)
-	{
-		ListCell   *lc;
-
-		foreach(lc, ctx->exprs)
-		{
-			if (equal(node, lfirst(lc)))
-			{
-				Expr	   *e = (Expr *) node;
-
-				return (Node *) makeVar(1, foreach_current_index(lc) + 1, exprType((Node *) e),
-										exprTypmod((Node *) e), exprCollation((Node *) e), 0);
-			}
-		}
-	}
-	if (IsA(node, Var))
-	{
-		Var		   *var = (Var *) node;
-		Var		   *nv;
-		int			p;
-
-		if (ctx->layout == NULL)
-			elog(ERROR, "pathway: column reference outside of the grouping keys");
-		p = ctx->layout->pos[var->varno][var->varattno];
-		if (p < 0)
-			elog(ERROR, "pathway: column %d of range entry %d is not in the row",
-				 var->varattno, var->varno);
-		nv = (Var *) copyObject(var);
-		nv->varno = 1;
-		nv->varattno = p + 1;
-		nv->varnosyn = 0;
-		nv->varattnosyn = 0;
-		return (Node *) nv;
-	}
-	return expression_tree_mutator(node, repoint_mutator, (void *) ctx);
-}
-
-ExprState *
-compile_expr(Expr *expr, Layout *layout, List *replace)
-{
-	RepointCtx	ctx;
-	Expr	   *e;
-
-	ctx.layout = layout;
-	ctx.exprs = replace;
-	e = (Expr *) repoint_mutator((Node *) expr, &ctx);
-	e = expression_planner(e);
-	return ExecInitExpr(e, NULL);
-}
-
-ExprState *
-compile_qual(List *conjuncts, Layout *layout, List *replace)
-{
-	RepointCtx	ctx;
-	List	   *q;
-
-	ctx.layout = layout;
-	ctx.exprs = replace;
-	q = (List *) repoint_mutator((Node *) conjuncts, &ctx);
-	q = (List *) expression_planner((Expr *) q);
-	return ExecInitQual(q, NULL);
-}
-
-TupleDesc
-desc_for_exprs(List *exprs)
-{
-	TupleDesc	desc = CreateTemplateTupleDesc(list_length(exprs));
-	ListCell   *lc;
-
-	foreach(lc, exprs)
-	{
-		Node	   *e = lfirst(lc);
-		int			i = foreach_current_index(lc) + 1;
-
-		TupleDescInitEntry(desc, i, NULL, exprType(e), exprTypmod(e), 0);
-		TupleDescInitEntryCollation(desc, i, exprCollation(e));
-	}
-	return desc;
-}
-
-void
-op_slots(Op *op)
-{
-	if (op->left)
-		op->lslot = MakeSingleTupleTableSlot(op->left->desc, &TTSOpsMinimalTuple);
-	if (op->right)
-		op->rslot = MakeSingleTupleTableSlot(op->right->desc, &TTSOpsMinimalTuple);
-}
 
 /* ---------- scalar subqueries ---------- */
 
@@ -531,7 +101,7 @@ pull_up_target_srf(PState *ps, Query *q)
 	(void) find_srfs((Node *) q->targetList, &ctx);
 	if (list_length(ctx.found) != 1 || ctx.nested || q->hasAggs || q->groupClause ||
 		q->groupingSets || q->hasWindowFuncs || q->setOperations)
-		return;					/* refused by check_query */
+		return;					/* refused by plan_check_query */
 	call = linitial(ctx.found);
 	type = exprType(call);
 	if (type_is_rowtype(type))
@@ -584,13 +154,13 @@ scalar_mutator(Node *node, ScalarCtx *ctx)
 		if (contain_vars_of_level((Node *) sub, 1))
 		{
 			if (!ctx->in_targets)
-				refuse(ctx->ps->name, "A correlated scalar subquery here",
+				plan_refuse(ctx->ps->name, "A correlated scalar subquery here",
 					   "Rewrite it as a join with GROUP BY.");
-			return pull_up_correlated_scalar(ctx->ps, ctx->q, sl);
+			return plan_pull_up_correlated_scalar(ctx->ps, ctx->q, sl);
 		}
 		if (!sub->hasAggs || sub->groupClause || sub->groupingSets || sub->havingQual ||
 			sub->setOperations || sub->limitCount || sub->limitOffset || sub->cteList)
-			refuse(ctx->ps->name, "A scalar subquery other than a global aggregate",
+			plan_refuse(ctx->ps->name, "A scalar subquery other than a global aggregate",
 				   "A scalar subquery such as (SELECT max(x) FROM t) is maintained; others may yield no row or several.");
 		tle = linitial_node(TargetEntry, sub->targetList);
 		rte = makeNode(RangeTblEntry);
@@ -621,7 +191,7 @@ pull_up_scalars(PState *ps, Query *q)
 	ctx.q = q;
 	/*
 	 * WHERE: a conjunct that reads a correlated scalar subquery is applied
-	 * after its LEFT JOIN (with the marks' conditions, apply_marks).
+	 * after its LEFT JOIN (with the marks' conditions, plan_apply_marks).
 	 */
 	ctx.in_targets = true;
 	{
@@ -671,7 +241,7 @@ inline_ctes(const char *name, Query *q, List *stack)
 	ListCell   *lc;
 
 	if (q->hasRecursive)
-		refuse(name, "WITH RECURSIVE", NULL);
+		plan_refuse(name, "WITH RECURSIVE", NULL);
 	foreach(lc, q->rtable)
 	{
 		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
@@ -687,10 +257,10 @@ inline_ctes(const char *name, Query *q, List *stack)
 				if (strcmp(lfirst_node(CommonTableExpr, lc2)->ctename, rte->ctename) == 0)
 					found = lfirst(lc2);
 			if (found == NULL || found->cterecursive)
-				refuse(name, "WITH RECURSIVE", NULL);
+				plan_refuse(name, "WITH RECURSIVE", NULL);
 			if (!IsA(found->ctequery, Query) ||
 				((Query *) found->ctequery)->commandType != CMD_SELECT)
-				refuse(name, "A data-modifying statement in WITH", NULL);
+				plan_refuse(name, "A data-modifying statement in WITH", NULL);
 			rte->rtekind = RTE_SUBQUERY;
 			rte->subquery = copyObject((Query *) found->ctequery);
 			/* its references to outer WITH lists now start from here */
@@ -725,22 +295,6 @@ inline_sublinks(Node *node, InlineCtx *ctx)
 	return expression_tree_walker(node, inline_sublinks, (void *) ctx);
 }
 
-/* A subquery in FROM: its graph, its columns laid out from column 0. */
-Op *
-make_subquery(PState *ps, int rti)
-{
-	RangeTblEntry *rte = rt_fetch(rti, ps->query->rtable);
-	Op		   *op;
-	int			k;
-
-	if (rte->lateral)
-		refuse(ps->name, "LATERAL", NULL);
-	op = plan_query(ps->name, rte->subquery, ps->plan, false, NULL);
-	for (k = 1; k <= op->desc->natts && k <= ps->layout.natts[rti]; k++)
-		ps->layout.pos[rti][k] = k - 1;
-	return op;
-}
-
 /*
  * A branch of a set operation as the operation's column types: PostgreSQL
  * resolves them to a common type (int and bigint: bigint) but leaves the
@@ -771,7 +325,7 @@ coerce_branch(PState *ps, Op *op, SetOperationStmt *s)
 			e = coerce_to_target_type(NULL, e, att->atttypid, type, typmod,
 									  COERCION_IMPLICIT, COERCE_IMPLICIT_CAST, -1);
 			if (e == NULL)
-				refuse(ps->name, "A set operation whose branches' types do not convert", NULL);
+				plan_refuse(ps->name, "A set operation whose branches' types do not convert", NULL);
 		}
 		if (OidIsValid(lfirst_oid(lc)) && exprCollation(e) != lfirst_oid(lc))
 		{
@@ -788,7 +342,7 @@ coerce_branch(PState *ps, Op *op, SetOperationStmt *s)
 	}
 	if (same)
 		return op;
-	map = op_make(OP_MAP, desc_for_exprs(exprs));
+	map = op_make(OP_MAP, plan_desc_for_exprs(exprs));
 	for (i = 0; i < map->desc->natts; i++)
 		namestrcpy(&TupleDescAttr(map->desc, i)->attname, NameStr(TupleDescAttr(op->desc, i)->attname));
 	map->left = op;
@@ -797,7 +351,7 @@ coerce_branch(PState *ps, Op *op, SetOperationStmt *s)
 	foreach(lc, exprs)
 		map->exprs[foreach_current_index(lc)] =
 			ExecInitExpr(expression_planner((Expr *) lfirst(lc)), NULL);
-	op_slots(map);
+	plan_op_slots(map);
 	return map;
 }
 
@@ -811,7 +365,7 @@ build_setop(PState *ps, Node *node)
 			   *op;
 
 	if (IsA(node, RangeTblRef))
-		return make_subquery(ps, ((RangeTblRef *) node)->rtindex);
+		return plan_make_subquery(ps, ((RangeTblRef *) node)->rtindex);
 	s = castNode(SetOperationStmt, node);
 	left = coerce_branch(ps, build_setop(ps, s->larg), s);
 	right = coerce_branch(ps, build_setop(ps, s->rarg), s);
@@ -820,7 +374,7 @@ build_setop(PState *ps, Node *node)
 	op->right = right;
 	op->setop = s->op;
 	op->setop_all = s->all;
-	op_slots(op);
+	plan_op_slots(op);
 	if (op->kind == OP_SETOP)
 	{
 		List	   *cols = NIL;
@@ -836,12 +390,12 @@ build_setop(PState *ps, Node *node)
 			eqops = lappend_oid(eqops, lookup_type_cache(att->atttypid, TYPECACHE_EQ_OPR)->eq_opr);
 		}
 		op->arr = arrangement_create(CurrentMemoryContext, "pathway set operation",
-									 grouping_keyspec(ps, cols, eqops), false);
+									 plan_grouping_keyspec(ps, cols, eqops), false);
 		op->arr->keys->nulls_match = true;
 		op->arr->track_touched = true;
 	}
 	if (s->op == SETOP_UNION && !s->all)
-		op = distinct_rows(ps, op);
+		op = plan_distinct_rows(ps, op);
 	/* the query's target list reads the leftmost branch's columns */
 	return op;
 }
@@ -866,7 +420,7 @@ has_join_rtes(Query *q)
  * change its meaning.
  */
 Query *
-analyze_view(const char *name, const char *query, char **text)
+plan_analyze_view(const char *name, const char *query, char **text)
 {
 	List	   *raw;
 	RawStmt    *stmt;
@@ -893,8 +447,17 @@ analyze_view(const char *name, const char *query, char **text)
 	AcquireRewriteLocks(q, true, false);
 	rewritten = QueryRewrite(q);
 	if (list_length(rewritten) != 1)
-		refuse(name, "A query that rules rewrite into several", NULL);
+		plan_refuse(name, "A query that rules rewrite into several", NULL);
 	return linitial_node(Query, rewritten);
+}
+
+static Op *plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names);
+
+/* A nested query level (subquery in FROM, EXISTS, IN, a scalar subquery): ps->plan_subquery. */
+static Op *
+plan_subquery(PState *ps, Query *sub)
+{
+	return plan_query(ps->name, sub, ps->plan, false, NULL);
 }
 
 /*
@@ -902,7 +465,7 @@ analyze_view(const char *name, const char *query, char **text)
  * inlined WITH query or a branch of a set operation.  Its rows are the
  * level's non-junk target list.  Only the top level sets the view's key.
  */
-Op *
+static Op *
 plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
 {
 	PState		ps;
@@ -926,12 +489,13 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
 	ps.name = name;
 	ps.query = q;
 	ps.plan = plan;
-	decorrelate_laterals(&ps, q);
+	ps.plan_subquery = plan_subquery;
+	plan_decorrelate_laterals(&ps, q);
 	pull_up_target_srf(&ps, q);
 	pull_up_scalars(&ps, q);
-	semis = extract_semis(&ps, q);
-	extract_marks(&ps, q);
-	check_query(&ps);
+	semis = plan_extract_semis(&ps, q);
+	plan_extract_marks(&ps, q);
+	plan_check_query(&ps);
 	if (has_join_rtes(q))
 	{
 		q->targetList = (List *) flatten_join_alias_vars(q, (Node *) q->targetList);
@@ -942,9 +506,9 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
 	if (top)
 		plan->ignored_order = (q->sortClause != NIL && !q->hasDistinctOn && !limited);
 	else if (q->sortClause != NIL && !q->setOperations && !q->hasDistinctOn && !limited)
-		refuse(name, "ORDER BY in a subquery", "Drop it: a subquery's rows have no order here.");
+		plan_refuse(name, "ORDER BY in a subquery", "Drop it: a subquery's rows have no order here.");
 
-	layout_init(&ps.layout, q);
+	plan_layout_init(&ps.layout, q);
 	ps.plan = plan;
 	if (q->setOperations)
 		cur = build_setop(&ps, q->setOperations);
@@ -966,16 +530,16 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
 								   linitial_node(RangeTblFunction, lfirst_node(RangeTblEntry, lc)->functions)->funcexpr);
 		vars = pull_var_clause((Node *) list_make4(q->targetList, q->jointree, q->havingQual, semikeys),
 							   PVC_RECURSE_AGGREGATES | PVC_RECURSE_WINDOWFUNCS);
-		cur = build_scope(&ps, (Node *) q->jointree, NIL, vars, plan, &ps.done_rels);
+		cur = plan_build_scope(&ps, (Node *) q->jointree, NIL, vars, plan, &ps.done_rels);
 		foreach(lc, semis)
 		{
 			SemiJoin   *sj = lfirst(lc);
 
-			cur = sj->not_in ? apply_not_in(&ps, cur, sj) : apply_semi(&ps, cur, sj);
+			cur = sj->not_in ? plan_apply_not_in(&ps, cur, sj) : plan_apply_semi(&ps, cur, sj);
 		}
 		foreach(lc, ps.correlated)
-			cur = apply_correlated(&ps, cur, lfirst(lc));
-		cur = apply_marks(&ps, cur);
+			cur = plan_apply_correlated(&ps, cur, lfirst(lc));
+		cur = plan_apply_marks(&ps, cur);
 	}
 
 	/* DISTINCT ON and LIMIT sort on columns that need not be selected */
@@ -995,13 +559,13 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
 		mapexprs = outexprs;
 	if (all_columns && q->distinctClause && !q->hasDistinctOn &&
 		list_length(mapexprs) != list_length(outexprs))
-		refuse(name, "DISTINCT with ORDER BY on a column that is not selected", NULL);
+		plan_refuse(name, "DISTINCT with ORDER BY on a column that is not selected", NULL);
 
 	/* window functions run over what the level computes before them */
 	levelexprs = mapexprs;
 	if (q->hasWindowFuncs)
 	{
-		winputs = window_inputs(q, mapexprs);
+		winputs = plan_window_inputs(q, mapexprs);
 		levelexprs = winputs;
 	}
 
@@ -1018,8 +582,8 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
 			allrefs = lappend_int(allrefs, lfirst_node(SortGroupClause, lc)->tleSortGroupRef);
 		sets = q->groupingSets ? expand_grouping_sets(q->groupingSets, q->groupDistinct, 4096)
 			: list_make1(allrefs);
-		collect_aggrefs((Node *) levelexprs, &aggrefs);
-		collect_aggrefs(q->havingQual, &aggrefs);
+		plan_collect_aggrefs((Node *) levelexprs, &aggrefs);
+		plan_collect_aggrefs(q->havingQual, &aggrefs);
 
 		cur = NULL;
 		foreach(ls, sets)
@@ -1034,7 +598,7 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
 
 				u->left = cur;
 				u->right = post;
-				op_slots(u);
+				plan_op_slots(u);
 				cur = u;
 			}
 		}
@@ -1066,24 +630,24 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
 	}
 	else
 	{
-		Op		   *map = op_make(OP_MAP, desc_for_exprs(levelexprs));
+		Op		   *map = op_make(OP_MAP, plan_desc_for_exprs(levelexprs));
 
 		map->left = cur;
 		map->nexprs = list_length(levelexprs);
 		map->exprs = palloc0(sizeof(ExprState *) * (map->nexprs + 1));
 		foreach(lc, levelexprs)
-			map->exprs[foreach_current_index(lc)] = compile_expr(lfirst(lc), &ps.layout, NIL);
-		op_slots(map);
+			map->exprs[foreach_current_index(lc)] = plan_compile_expr(lfirst(lc), &ps.layout, NIL);
+		plan_op_slots(map);
 		cur = map;
 	}
 	if (q->hasWindowFuncs)
 		cur = plan_windows(&ps, cur, q, winputs, mapexprs);
 
 	if (q->hasDistinctOn)
-		cur = distinct_on(&ps, cur, q, top);
+		cur = plan_distinct_on(&ps, cur, q, top);
 	else if (q->distinctClause)
 	{
-		cur = distinct_rows(&ps, cur);
+		cur = plan_distinct_rows(&ps, cur);
 		if (top)
 		{
 			plan->nkeycols = cur->desc->natts;
@@ -1095,7 +659,7 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
 	if (limited)
 		cur = plan_limit(&ps, cur, q);
 	if (all_columns)
-		cur = select_columns(cur, q);
+		cur = plan_select_columns(cur, q);
 	if (names)
 		*names = outnames;
 	return cur;
@@ -1162,7 +726,7 @@ plan_check_access(const char *name, ViewPlan *plan)
 		Oid			relid = lfirst_oid(lc);
 
 		/* as create_view refuses it: whether or not the owner is exempt */
-		if (has_row_security(relid))
+		if (plan_has_row_security(relid))
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("cannot maintain view \"%s\"", name),
@@ -1184,7 +748,7 @@ plan_view(const char *name, Query *query)
 	inline_ctes(name, q, NIL);
 	plan->root = plan_query(name, q, plan, true, &names);
 	if (plan->relids == NIL)
-		refuse(name, "A query that reads no table", "A live view must read at least one table.");
+		plan_refuse(name, "A query that reads no table", "A live view must read at least one table.");
 
 	/* name the view's columns as the query does */
 	plan->desc = CreateTupleDescCopy(plan->root->desc);

@@ -29,11 +29,14 @@ typedef struct ViewPlan
  * Parse and analyze a view's query.  *text is set to the one statement's
  * text (without a trailing semicolon or comments after it).
  */
-extern Query *analyze_view(const char *name, const char *query, char **text);
+extern Query *plan_analyze_view(const char *name, const char *query, char **text);
 
-/* Settings captured at creation (api.c): current_setting() may read these. */
-extern bool pathway_setting_captured(const char *name);
-extern const char *pathway_captured_settings_list(void);
+/*
+ * The settings that change what an expression computes, as they are now:
+ * a text[] of "name=value", stored with the view, under which the engine
+ * computes it (current_setting() may read only these).
+ */
+extern Datum plan_capture_settings(void);
 
 /*
  * Check an analyzed query and build its graph in CurrentMemoryContext.

@@ -1,5 +1,5 @@
 /*
- * plan_window.c
+ * window.c
  *	  Window functions and ORDER BY ... LIMIT / OFFSET (top-k) of a query
  *	  level.
  *
@@ -84,7 +84,7 @@ uses_winref(Node *node, Index *winref)
  * arguments, and the PARTITION BY and ORDER BY keys of each window.
  */
 List *
-window_inputs(Query *q, List *exprs)
+plan_window_inputs(Query *q, List *exprs)
 {
 	List	   *inputs = NIL;
 	ListCell   *lc,
@@ -195,7 +195,7 @@ window_op(PState *ps, Op *input, Query *q, WindowClause *wc, List *cols, List *w
 	}
 	op = op_make(OP_WINDOW, desc);
 	op->left = input;
-	op_slots(op);
+	plan_op_slots(op);
 
 	/* partitions: a group of the arrangement each */
 	op->keycols = palloc0(sizeof(int) * (list_length(wc->partitionClause) + 1));
@@ -209,7 +209,7 @@ window_op(PState *ps, Op *input, Query *q, WindowClause *wc, List *cols, List *w
 		eqops = lappend_oid(eqops, sgc->hashable ? sgc->eqop : InvalidOid);
 	}
 	op->arr = arrangement_create(CurrentMemoryContext, "pathway window partitions",
-								 grouping_keyspec(ps, keyexprs, eqops), false);
+								 plan_grouping_keyspec(ps, keyexprs, eqops), false);
 	op->arr->keys->nulls_match = true;
 	op->arr->track_touched = true;
 
@@ -277,7 +277,7 @@ window_op(PState *ps, Op *input, Query *q, WindowClause *wc, List *cols, List *w
 
 /*
  * The window functions of a level over 'input', whose columns are
- * 'inputs' (see window_inputs); the result's columns are 'exprs'.
+ * 'inputs' (see plan_window_inputs); the result's columns are 'exprs'.
  */
 Op *
 plan_windows(PState *ps, Op *input, Query *q, List *inputs, List *exprs)
@@ -298,20 +298,20 @@ plan_windows(PState *ps, Op *input, Query *q, List *inputs, List *exprs)
 		if (ctx.wfuncs == NIL)
 			continue;
 		if (wc->startOffset)
-			check_expression(ps, wc->startOffset);
+			plan_check_expression(ps, wc->startOffset);
 		if (wc->endOffset)
-			check_expression(ps, wc->endOffset);
+			plan_check_expression(ps, wc->endOffset);
 		cur = window_op(ps, cur, q, wc, cols, ctx.wfuncs);
 		cols = list_concat(cols, ctx.wfuncs);
 	}
 
-	map = op_make(OP_MAP, desc_for_exprs(exprs));
+	map = op_make(OP_MAP, plan_desc_for_exprs(exprs));
 	map->left = cur;
 	map->nexprs = list_length(exprs);
 	map->exprs = palloc0(sizeof(ExprState *) * (map->nexprs + 1));
 	foreach(lc, exprs)
-		map->exprs[foreach_current_index(lc)] = compile_expr(lfirst(lc), NULL, cols);
-	op_slots(map);
+		map->exprs[foreach_current_index(lc)] = plan_compile_expr(lfirst(lc), NULL, cols);
+	plan_op_slots(map);
 	return map;
 }
 
@@ -325,7 +325,7 @@ limit_value(PState *ps, Node *expr, bool *isnull)
 	Const	   *c;
 
 	if (!IsA(e, Const) || ((Const *) e)->consttype != INT8OID)
-		refuse(ps->name, "LIMIT, OFFSET or FETCH FIRST with a value that is not a constant",
+		plan_refuse(ps->name, "LIMIT, OFFSET or FETCH FIRST with a value that is not a constant",
 			   "Write the number of rows as a constant.");
 	c = (Const *) e;
 	*isnull = c->constisnull;
@@ -376,12 +376,12 @@ plan_limit(PState *ps, Op *input, Query *q)
 	if (offset == 0 && count < 0)
 		return input;
 	if (q->sortClause == NIL)
-		refuse(ps->name, "LIMIT or OFFSET without ORDER BY",
+		plan_refuse(ps->name, "LIMIT or OFFSET without ORDER BY",
 			   "Add an ORDER BY that decides which rows are kept, ending with a unique column so that ties cannot change the answer.");
 
 	op = op_make(OP_WINDOW, CreateTupleDescCopy(input->desc));
 	op->left = input;
-	op_slots(op);
+	plan_op_slots(op);
 	op->keycols = palloc0(sizeof(int));
 	op->nsort = list_length(q->sortClause);
 	op->sortcols = palloc0(sizeof(int) * (op->nsort + 1));
@@ -397,11 +397,11 @@ plan_limit(PState *ps, Op *input, Query *q)
 		ssup->ssup_collation = exprCollation((Node *) tle->expr);
 		ssup->ssup_nulls_first = sgc->nulls_first;
 		if (!OidIsValid(sgc->sortop))
-			refuse(ps->name, "ORDER BY on a type without ordering", NULL);
+			plan_refuse(ps->name, "ORDER BY on a type without ordering", NULL);
 		PrepareSortSupportFromOrderingOp(sgc->sortop, ssup);
 	}
 	op->arr = arrangement_create(CurrentMemoryContext, "pathway top-k",
-								 grouping_keyspec(ps, NIL, NIL), false);
+								 plan_grouping_keyspec(ps, NIL, NIL), false);
 	op->arr->keys->nulls_match = true;
 	op->arr->track_touched = true;
 	window_init(op, NULL, offset, count, with_ties);
@@ -410,7 +410,7 @@ plan_limit(PState *ps, Op *input, Query *q)
 
 /* The selected columns of rows that hold every target list entry. */
 Op *
-select_columns(Op *input, Query *q)
+plan_select_columns(Op *input, Query *q)
 {
 	Op		   *proj;
 	ListCell   *lc;
@@ -437,6 +437,6 @@ select_columns(Op *input, Query *q)
 		proj->exprs[i++] = ExecInitExpr((Expr *) makeVar(1, tle->resno, att->atttypid, att->atttypmod,
 														 att->attcollation, 0), NULL);
 	}
-	op_slots(proj);
+	plan_op_slots(proj);
 	return proj;
 }

@@ -1,0 +1,854 @@
+/*
+ * decorrelate.c
+ *	  Subqueries that read the row around them, turned into joins: [NOT]
+ *	  EXISTS and IN in WHERE as semi- and anti-joins, NOT IN as two anti-join
+ *	  branches, EXISTS inside expressions as mark joins, correlated scalar
+ *	  subqueries as grouped LEFT JOINs, LATERAL subqueries correlated
+ *	  through equalities.
+ *
+ * Uses expr.c and join.c (plan_make_join, plan_make_subquery); a subquery is
+ * planned as a query level of its own through ps->plan_subquery.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_operator.h"
+#include "executor/executor.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "parser/parse_oper.h"
+#include "rewrite/rewriteManip.h"
+
+#include "plan/internal.h"
+
+/* A semi-join planned once more (its subquery is planned in place), as semi or anti. */
+static SemiJoin *
+copyObject_semi(SemiJoin *sj, bool negated)
+{
+	SemiJoin   *c = palloc0(sizeof(SemiJoin));
+
+	c->sublink = sj->sublink;
+	c->negated = negated;
+	c->lkeys = copyObject(sj->lkeys);
+	c->eqops = list_copy(sj->eqops);
+	c->sub = copyObject(sj->sub);
+	return c;
+}
+
+/* ---------- EXISTS and IN: semi- and anti-joins ---------- */
+
+/* The subquery's column in an IN test: a Param, perhaps under casts. */
+static Param *
+only_param(Node *n)
+{
+	while (n)
+	{
+		if (IsA(n, Param))
+			return (Param *) n;
+		if (IsA(n, RelabelType))
+			n = (Node *) ((RelabelType *) n)->arg;
+		else if (IsA(n, CoerceViaIO))
+			n = (Node *) ((CoerceViaIO *) n)->arg;
+		else if (IsA(n, FuncExpr) && ((FuncExpr *) n)->funcformat == COERCE_IMPLICIT_CAST &&
+				 list_length(((FuncExpr *) n)->args) == 1)
+			n = linitial(((FuncExpr *) n)->args);
+		else
+			return NULL;
+	}
+	return NULL;
+}
+
+static Node *
+replace_param_mutator(Node *n, void *ctx)
+{
+	void	  **pair = ctx;
+
+	if (n == pair[0])
+		return copyObject((Node *) pair[1]);
+	return expression_tree_mutator(n, replace_param_mutator, ctx);
+}
+
+static Node *
+replace_param(Node *expr, Param *param, Node *with)
+{
+	void	   *pair[2] = {param, with};
+
+	return replace_param_mutator(expr, pair);
+}
+
+static bool
+only_outer_vars(Node *n)
+{
+	return contain_vars_of_level(n, 1) && !contain_vars_of_level(n, 0);
+}
+
+/*
+ * Take a WHERE conjunct of the form [NOT] EXISTS (subquery) or x IN
+ * (subquery) apart: the subquery's correlated equalities and the IN test
+ * become join keys; what is left of the subquery is planned on its own.
+ */
+static SemiJoin *
+make_semi(PState *ps, Node *conj)
+{
+	SemiJoin   *sj = palloc0(sizeof(SemiJoin));
+	SubLink    *sl;
+	Query	   *sub;
+	List	   *keep = NIL,
+			   *rkeys = NIL;
+	ListCell   *lc;
+	bool		correlated = false;
+
+	if (is_notclause(conj))
+	{
+		sj->negated = true;
+		conj = (Node *) get_notclausearg((Expr *) conj);
+	}
+	sl = (SubLink *) conj;
+	sj->sublink = sl;
+	if (sl->subLinkType == ANY_SUBLINK && sj->negated)
+	{
+		Query	   *s = (Query *) sl->subselect;
+
+		sj->not_in = true;
+		if (is_andclause(sl->testexpr))
+			plan_refuse(ps->name, "NOT IN with a row of several columns", "Use NOT EXISTS.");
+		if (s->hasAggs || s->groupClause || s->havingQual || s->setOperations ||
+			s->limitCount || s->limitOffset || s->hasDistinctOn)
+			plan_refuse(ps->name, "NOT IN over a subquery with aggregates, set operations or LIMIT",
+				   "Use NOT EXISTS.");
+	}
+	if (sl->subLinkType != EXISTS_SUBLINK && sl->subLinkType != ANY_SUBLINK)
+		plan_refuse(ps->name, "A subquery in an expression other than [NOT] EXISTS or IN in WHERE", NULL);
+	sub = copyObject((Query *) sl->subselect);
+	if (sub->cteList)
+		plan_refuse(ps->name, "WITH inside a subquery in WHERE", NULL);
+	if (sub->limitCount || sub->limitOffset || sub->hasWindowFuncs)
+		plan_refuse(ps->name, "LIMIT, OFFSET or a window function in a subquery in WHERE",
+			   "Move the subquery to FROM and join it.");
+
+	/* IN: the tested expressions against the subquery's columns */
+	if (sl->subLinkType == ANY_SUBLINK)
+	{
+		List	   *tests = (is_andclause(sl->testexpr))
+			? ((BoolExpr *) sl->testexpr)->args : list_make1(sl->testexpr);
+
+		foreach(lc, tests)
+		{
+			OpExpr	   *op = (OpExpr *) lfirst(lc);
+			Node	   *outer,
+					   *inner;
+			Param	   *param = NULL;
+			OpExpr		test;
+			Oid			eqop;
+
+			if (!IsA(op, OpExpr) || list_length(op->args) != 2 ||
+				(param = only_param(lsecond(op->args))) == NULL)
+				plan_refuse(ps->name, "This form of IN (subquery)", NULL);
+			outer = linitial(op->args);
+			/* the subquery's column, converted as the test converts it (numeric IN (SELECT int)) */
+			inner = replace_param(lsecond(op->args), param,
+								  (Node *) list_nth_node(TargetEntry, sub->targetList, param->paramid - 1)->expr);
+			test = *op;
+			eqop = plan_same_type_equality(&test, &outer, &inner);
+			if (!OidIsValid(eqop))
+				plan_refuse(ps->name, "IN (subquery) with an operator other than a hashable equality", NULL);
+			sj->lkeys = lappend(sj->lkeys, outer);
+			sj->eqops = lappend_oid(sj->eqops, eqop);
+			rkeys = lappend(rkeys, inner);
+		}
+	}
+
+	/* correlated equalities in the subquery's WHERE become keys too */
+	foreach(lc, sub->jointree->quals ? make_ands_implicit((Expr *) sub->jointree->quals) : NIL)
+	{
+		Node	   *c = lfirst(lc);
+
+		if (!contain_vars_of_level(c, 1))
+		{
+			keep = lappend(keep, c);
+			continue;
+		}
+		correlated = true;
+		if (IsA(c, OpExpr) && list_length(((OpExpr *) c)->args) == 2)
+		{
+			OpExpr	   *op = (OpExpr *) c;
+			Node	   *a = linitial(op->args);
+			Node	   *b = lsecond(op->args);
+			Node	   *outer = NULL,
+					   *inner = NULL;
+			Oid			eqop;
+
+			if (only_outer_vars(a) && !contain_vars_of_level(b, 1))
+				outer = a, inner = b;
+			else if (only_outer_vars(b) && !contain_vars_of_level(a, 1))
+				outer = b, inner = a;
+			if (outer && (eqop = plan_same_type_equality(op, &outer, &inner)) != InvalidOid &&
+				op == (OpExpr *) c)
+			{
+				outer = copyObject(outer);
+				IncrementVarSublevelsUp(outer, -1, 1);
+				sj->lkeys = lappend(sj->lkeys, outer);
+				sj->eqops = lappend_oid(sj->eqops, eqop);
+				rkeys = lappend(rkeys, inner);
+				continue;
+			}
+		}
+		plan_refuse(ps->name, "A correlated condition in a subquery other than an equality with the outer query",
+			   "Correlate the subquery through equalities only.");
+	}
+	if (correlated && (sub->hasAggs || sub->groupClause || sub->havingQual ||
+					   sub->setOperations || sub->limitCount || sub->limitOffset))
+		plan_refuse(ps->name, "A correlated subquery with aggregates, set operations or LIMIT", NULL);
+	sub->jointree->quals = (Node *) make_ands_explicit(keep);
+	if (contain_vars_of_level((Node *) sub, 1))
+		plan_refuse(ps->name, "An outer reference in a subquery other than in its WHERE", NULL);
+
+	/* the subquery now yields its side of the keys (EXISTS: only those) */
+	if (sj->lkeys == NIL)
+	{
+		/* uncorrelated EXISTS: one constant key on both sides */
+		Const	   *one = makeConst(INT4OID, -1, InvalidOid, 4, Int32GetDatum(1), false, true);
+
+		sj->lkeys = list_make1(one);
+		sj->eqops = list_make1_oid(Int4EqualOperator);
+		rkeys = list_make1(copyObject(one));
+	}
+	if (!sub->hasAggs && !sub->groupClause && !sub->setOperations)
+	{
+		List	   *tl = NIL;
+
+		foreach(lc, rkeys)
+			tl = lappend(tl, makeTargetEntry(lfirst(lc), foreach_current_index(lc) + 1, NULL, false));
+		sub->targetList = tl;
+		sub->sortClause = NIL;
+		sub->distinctClause = NIL;
+		sub->hasDistinctOn = false;
+	}
+	else if (sl->subLinkType != ANY_SUBLINK)
+		plan_refuse(ps->name, "EXISTS over a subquery with aggregates or set operations", NULL);
+	sj->sub = sub;
+	return sj;
+}
+
+/* Keep the rows of 'cur' that have (EXISTS, IN) or lack (NOT EXISTS) a partner. */
+Op *
+plan_apply_semi(PState *ps, Op *cur, SemiJoin *sj)
+{
+	Op		   *right = ps->plan_subquery(ps, sj->sub);
+	Op		   *op = op_make(OP_JOIN, CreateTupleDescCopy(cur->desc));
+	ListCell   *lc;
+	int			n = list_length(sj->lkeys);
+
+	if (right->desc->natts < n)
+		elog(ERROR, "pathway: subquery yields fewer columns than its keys");
+	op->left = cur;
+	op->right = right;
+	op->semi = !sj->negated;
+	op->anti = sj->negated;
+	plan_op_slots(op);
+	op->keys = plan_keyspec_for_ops(sj->lkeys, sj->eqops);
+	op->keys->nulls_match = false;
+	op->lkeys = palloc0(sizeof(ExprState *) * (n + 1));
+	op->rkeys = palloc0(sizeof(ExprState *) * (n + 1));
+	foreach(lc, sj->lkeys)
+	{
+		int			i = foreach_current_index(lc);
+		Form_pg_attribute att = TupleDescAttr(right->desc, i);
+
+		op->lkeys[i] = plan_compile_expr(lfirst(lc), &ps->layout, NIL);
+		op->rkeys[i] = ExecInitExpr((Expr *) makeVar(1, i + 1, att->atttypid, att->atttypmod,
+													 att->attcollation, 0), NULL);
+	}
+	op->larr = arrangement_create(CurrentMemoryContext, "pathway semi join left", op->keys, true);
+	op->rarr = arrangement_create(CurrentMemoryContext, "pathway semi join right", op->keys, true);
+	op->rarr->track_touched = true;
+	return op;
+}
+
+/* A filter of 'cur' on one condition over its columns. */
+static Op *
+filter_on(PState *ps, Op *cur, Node *cond)
+{
+	Op		   *f = op_make(OP_MAP, cur->desc);
+
+	f->left = cur;
+	f->qual = plan_compile_qual(list_make1(cond), &ps->layout, NIL);
+	plan_op_slots(f);
+	return f;
+}
+
+/*
+ * The same subquery keyed by its correlation only (the IN test dropped), and
+ * with nulls_only, only its rows whose tested column is NULL.
+ */
+static SemiJoin *
+correlation_only(SemiJoin *sj, bool nulls_only)
+{
+	SemiJoin   *c = palloc0(sizeof(SemiJoin));
+	Query	   *sub = copyObject(sj->sub);
+	TargetEntry *test = linitial_node(TargetEntry, sub->targetList);
+	List	   *tl = NIL;
+	ListCell   *lc;
+
+	c->negated = true;
+	c->lkeys = list_copy_tail(sj->lkeys, 1);
+	c->eqops = list_copy_tail(sj->eqops, 1);
+	for_each_from(lc, sub->targetList, 1)
+	{
+		TargetEntry *te = copyObject(lfirst_node(TargetEntry, lc));
+
+		te->resno = list_length(tl) + 1;
+		tl = lappend(tl, te);
+	}
+	if (c->lkeys == NIL)
+	{
+		/* uncorrelated: one constant key on both sides */
+		Const	   *one = makeConst(INT4OID, -1, InvalidOid, 4, Int32GetDatum(1), false, true);
+
+		c->lkeys = list_make1(one);
+		c->eqops = list_make1_oid(Int4EqualOperator);
+		tl = list_make1(makeTargetEntry((Expr *) copyObject(one), 1, NULL, false));
+	}
+	sub->targetList = tl;
+	if (nulls_only)
+	{
+		NullTest   *nt = makeNode(NullTest);
+
+		nt->arg = test->expr;
+		nt->nulltesttype = IS_NULL;
+		nt->location = -1;
+		sub->jointree->quals = sub->jointree->quals
+			? (Node *) make_andclause(list_make2(sub->jointree->quals, nt)) : (Node *) nt;
+	}
+	c->sub = sub;
+	return c;
+}
+
+/*
+ * x NOT IN (SELECT y FROM s WHERE ...), with PostgreSQL's NULL semantics:
+ * true when the (correlated) subquery is empty; otherwise only when x is not
+ * NULL, no y equals x and no y is NULL.  Two disjoint branches of anti-joins:
+ *
+ *   x IS NOT NULL ─▶ anti(x = y, correlation) ─▶ anti(y IS NULL, correlation) ─┐
+ *   x IS NULL     ─▶ anti(correlation: the subquery is empty) ─────────────────┴▶ UNION ALL
+ */
+Op *
+plan_apply_not_in(PState *ps, Op *cur, SemiJoin *sj)
+{
+	Node	   *x = linitial(sj->lkeys);
+	NullTest   *notnull = makeNode(NullTest);
+	NullTest   *isnull = makeNode(NullTest);
+	Op		   *present,
+			   *absent,
+			   *u;
+
+	notnull->arg = (Expr *) x;
+	notnull->nulltesttype = IS_NOT_NULL;
+	notnull->location = -1;
+	isnull->arg = (Expr *) x;
+	isnull->nulltesttype = IS_NULL;
+	isnull->location = -1;
+
+	present = plan_apply_semi(ps, filter_on(ps, cur, (Node *) notnull), sj);
+	present = plan_apply_semi(ps, present, correlation_only(sj, true));
+	absent = plan_apply_semi(ps, filter_on(ps, cur, (Node *) isnull), correlation_only(sj, false));
+	u = op_make(OP_UNION, CreateTupleDescCopy(cur->desc));
+	u->left = present;
+	u->right = absent;
+	plan_op_slots(u);
+	return u;
+}
+
+/* ---------- correlated scalar subqueries in the select list ---------- */
+
+/*
+ * Take a subquery's WHERE apart: conjuncts that read the outer query must be
+ * equalities inner = outer; they come out as (outer at this level, inner,
+ * equality operator), cross-type ones converted to a common type.  What is
+ * left stays the subquery's WHERE.  'what' names the construct in refusals.
+ */
+static void
+split_correlation(PState *ps, Query *sub, const char *what, List **outers, List **inners,
+				  List **eqops)
+{
+	List	   *keep = NIL;
+	ListCell   *lc;
+
+	*outers = *inners = *eqops = NIL;
+	foreach(lc, sub->jointree->quals ? make_ands_implicit((Expr *) sub->jointree->quals) : NIL)
+	{
+		Node	   *c = lfirst(lc);
+		OpExpr	   *op = (OpExpr *) c;
+		Node	   *outer = NULL,
+				   *in = NULL;
+		Oid			eqop = InvalidOid;
+
+		if (!contain_vars_of_level(c, 1))
+		{
+			keep = lappend(keep, c);
+			continue;
+		}
+		if (IsA(c, OpExpr) && list_length(op->args) == 2)
+		{
+			Node	   *a = linitial(op->args);
+			Node	   *b = lsecond(op->args);
+
+			if (only_outer_vars(a) && !contain_vars_of_level(b, 1))
+				outer = a, in = b;
+			else if (only_outer_vars(b) && !contain_vars_of_level(a, 1))
+				outer = b, in = a;
+			if (outer)
+				eqop = plan_same_type_equality(op, &outer, &in);
+		}
+		if (!OidIsValid(eqop))
+			plan_refuse(ps->name, psprintf("%s correlated other than by equalities", what),
+				   "Correlate it through equalities such as s.k = t.k.");
+		outer = copyObject(outer);
+		IncrementVarSublevelsUp(outer, -1, 1);
+		*outers = lappend(*outers, outer);
+		*inners = lappend(*inners, in);
+		*eqops = lappend_oid(*eqops, eqop);
+	}
+	sub->jointree->quals = keep ? (Node *) make_ands_explicit(keep) : NULL;
+}
+
+static RangeTblEntry *
+subquery_rte(Query *sub, List *colnames)
+{
+	RangeTblEntry *rte = makeNode(RangeTblEntry);
+
+	rte->rtekind = RTE_SUBQUERY;
+	rte->subquery = sub;
+	rte->eref = makeAlias("scalar", colnames);
+	rte->inFromCl = true;
+	return rte;
+}
+
+/*
+ * (SELECT agg(...) FROM s WHERE s.k = t.k AND ...) in the select list:
+ * a global aggregate correlated through equalities.  It becomes
+ *
+ *   t LEFT JOIN (SELECT s.k, agg(...), true FROM s WHERE ... GROUP BY s.k) g
+ *     ON g.k = t.k
+ *   CROSS JOIN (SELECT agg(...) FROM s WHERE false) e
+ *
+ * and the expression CASE WHEN g.m IS NOT NULL THEN g.v ELSE e.v END: a row
+ * without partners gets the aggregate of no rows (count: 0, sum: NULL), as
+ * the subquery would.  g is joined after the rest of FROM (plan_apply_correlated);
+ * e is an uncorrelated one-row subquery, cross-joined like any other.
+ */
+Node *
+plan_pull_up_correlated_scalar(PState *ps, Query *q, SubLink *sl)
+{
+	Query	   *sub = copyObject((Query *) sl->subselect);
+	Query	   *grouped,
+			   *empty;
+	CorrelatedScalar *cs = palloc0(sizeof(CorrelatedScalar));
+	List	   *inner = NIL,
+			   *tl = NIL,
+			   *groups = NIL,
+			   *names = NIL;
+	ListCell   *lc;
+	TargetEntry *val = NULL;
+	Expr	   *v;
+	RangeTblRef *rtr;
+	CaseExpr   *ce = makeNode(CaseExpr);
+	CaseWhen   *cw = makeNode(CaseWhen);
+	NullTest   *nt = makeNode(NullTest);
+	int			erti,
+				k;
+
+	if (!sub->hasAggs || sub->groupClause || sub->groupingSets || sub->havingQual ||
+		sub->setOperations || sub->limitCount || sub->limitOffset || sub->cteList ||
+		sub->hasWindowFuncs || sub->hasSubLinks || sub->hasDistinctOn)
+		plan_refuse(ps->name, "A correlated scalar subquery other than a global aggregate",
+			   "A correlated (SELECT count(*) FROM s WHERE s.k = t.k) is maintained; others may yield several rows.");
+	split_correlation(ps, sub, "A scalar subquery", &cs->lkeys, &inner, &cs->eqops);
+	if (contain_vars_of_level((Node *) sub, 1))
+		plan_refuse(ps->name, "An outer reference in a scalar subquery other than in its WHERE", NULL);
+	foreach(lc, sub->targetList)
+		if (!lfirst_node(TargetEntry, lc)->resjunk)
+			val = lfirst(lc);
+	v = val->expr;
+
+	/* g: the aggregate per correlation key, and a marker that a group is there */
+	grouped = copyObject(sub);
+	k = 0;
+	foreach(lc, inner)
+	{
+		TargetEntry *te;
+		SortGroupClause *g = makeNode(SortGroupClause);
+		bool		hashable;
+
+		k++;
+		te = makeTargetEntry(lfirst(lc), k, psprintf("k%d", k), false);
+		te->ressortgroupref = k;
+		g->tleSortGroupRef = k;
+		get_sort_group_operators(exprType(lfirst(lc)), false, true, false,
+								 &g->sortop, &g->eqop, NULL, &hashable);
+		g->hashable = hashable;
+		tl = lappend(tl, te);
+		groups = lappend(groups, g);
+		names = lappend(names, makeString(te->resname));
+	}
+	cs->nkeys = k;
+	tl = lappend(tl, makeTargetEntry(copyObject(v), k + 1, "v", false));
+	tl = lappend(tl, makeTargetEntry((Expr *) makeBoolConst(true, false), k + 2, "m", false));
+	names = lappend(names, makeString("v"));
+	names = lappend(names, makeString("m"));
+	grouped->targetList = tl;
+	grouped->groupClause = groups;
+	q->rtable = lappend(q->rtable, subquery_rte(grouped, names));
+	cs->rti = list_length(q->rtable);
+	ps->correlated = lappend(ps->correlated, cs);
+
+	/* e: the aggregate of no rows, one row, cross-joined */
+	empty = copyObject(sub);
+	empty->jointree->quals = (Node *) makeBoolConst(false, false);
+	empty->targetList = list_make1(makeTargetEntry(copyObject(v), 1, "v", false));
+	q->rtable = lappend(q->rtable, subquery_rte(empty, list_make1(makeString("v"))));
+	erti = list_length(q->rtable);
+	rtr = makeNode(RangeTblRef);
+	rtr->rtindex = erti;
+	q->jointree->fromlist = lappend(q->jointree->fromlist, rtr);
+
+	nt->arg = (Expr *) makeVar(cs->rti, k + 2, BOOLOID, -1, InvalidOid, 0);
+	nt->nulltesttype = IS_NOT_NULL;
+	nt->location = -1;
+	cw->expr = (Expr *) nt;
+	cw->result = (Expr *) makeVar(cs->rti, k + 1, exprType((Node *) v), exprTypmod((Node *) v),
+								  exprCollation((Node *) v), 0);
+	cw->location = -1;
+	ce->casetype = exprType((Node *) v);
+	ce->casecollid = exprCollation((Node *) v);
+	ce->args = list_make1(cw);
+	ce->defresult = (Expr *) makeVar(erti, 1, exprType((Node *) v), exprTypmod((Node *) v),
+									 exprCollation((Node *) v), 0);
+	ce->location = -1;
+	return (Node *) ce;
+}
+
+/* After the rest of FROM: LEFT JOIN the grouped subquery on the correlation. */
+Op *
+plan_apply_correlated(PState *ps, Op *cur, CorrelatedScalar *cs)
+{
+	Op		   *g = plan_make_subquery(ps, cs->rti);
+	List	   *rkeys = NIL;
+	int			i;
+
+	for (i = 0; i < cs->nkeys; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(g->desc, i);
+
+		rkeys = lappend(rkeys, makeVar(cs->rti, i + 1, att->atttypid, att->atttypmod,
+									   att->attcollation, 0));
+	}
+	cur = plan_make_join(ps, cur, g, bms_make_singleton(cs->rti), cs->lkeys, rkeys, cs->eqops,
+					true, false);
+	ps->done_rels = bms_add_member(ps->done_rels, cs->rti);
+	return cur;
+}
+
+/* ---------- LATERAL subqueries correlated through equalities ---------- */
+
+/* The join expression (or the top FromExpr) whose direct child is rti; NULL if none. */
+static Node *
+parent_of(Node *jt, int rti)
+{
+	ListCell   *lc;
+
+	if (jt == NULL)
+		return NULL;
+	if (IsA(jt, FromExpr))
+	{
+		foreach(lc, ((FromExpr *) jt)->fromlist)
+		{
+			Node	   *n = lfirst(lc);
+			Node	   *p;
+
+			if (IsA(n, RangeTblRef) && ((RangeTblRef *) n)->rtindex == rti)
+				return jt;
+			if ((p = parent_of(n, rti)) != NULL)
+				return p;
+		}
+	}
+	else if (IsA(jt, JoinExpr))
+	{
+		JoinExpr   *j = (JoinExpr *) jt;
+		Node	   *p;
+
+		if ((IsA(j->larg, RangeTblRef) && ((RangeTblRef *) j->larg)->rtindex == rti) ||
+			(IsA(j->rarg, RangeTblRef) && ((RangeTblRef *) j->rarg)->rtindex == rti))
+			return jt;
+		if ((p = parent_of(j->larg, rti)) != NULL)
+			return p;
+		return parent_of(j->rarg, rti);
+	}
+	return NULL;
+}
+
+/*
+ * FROM t, LATERAL (SELECT ... FROM s WHERE s.k = t.k AND ...) x: the
+ * subquery yields its side of the correlation as extra columns (grouped
+ * and DISTINCT per key as well), and the equalities join it like any other
+ * subquery (in WHERE, or in the ON of the LEFT or inner join it is the
+ * right side of).  Other LATERAL subqueries are refused.
+ */
+void
+plan_decorrelate_laterals(PState *ps, Query *q)
+{
+	ListCell   *lr;
+
+	foreach(lr, q->rtable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lr);
+		int			rti = foreach_current_index(lr) + 1;
+		Query	   *sub;
+		List	   *conds = NIL,
+				   *outers,
+				   *inners,
+				   *eqops;
+		ListCell   *lc,
+				   *lo,
+				   *li,
+				   *le;
+		Node	   *parent;
+		int			resno;
+		Index		ref = 0;
+
+		if (rte->rtekind != RTE_SUBQUERY || !rte->lateral)
+			continue;
+		sub = rte->subquery;
+		if (!contain_vars_of_level((Node *) sub, 1))
+		{
+			rte->lateral = false;
+			continue;
+		}
+		if (sub->hasAggs && sub->groupClause == NIL)
+			plan_refuse(ps->name, "A LATERAL subquery that is a global aggregate",
+				   "Use correlated scalar subqueries in the select list: (SELECT count(*) FROM s WHERE s.k = t.k).");
+		if (sub->limitCount || sub->limitOffset || sub->setOperations || sub->hasWindowFuncs ||
+			sub->hasDistinctOn || sub->groupingSets || sub->cteList || sub->hasTargetSRFs ||
+			sub->havingQual || sub->hasSubLinks)
+			plan_refuse(ps->name, "This LATERAL subquery",
+				   "A LATERAL subquery is maintained when it is a join, GROUP BY or DISTINCT correlated by equalities in its WHERE.");
+		parent = parent_of((Node *) q->jointree, rti);
+		if (parent == NULL ||
+			(IsA(parent, JoinExpr) &&
+			 ((((JoinExpr *) parent)->jointype != JOIN_INNER && ((JoinExpr *) parent)->jointype != JOIN_LEFT) ||
+			  !IsA(((JoinExpr *) parent)->rarg, RangeTblRef) ||
+			  ((RangeTblRef *) ((JoinExpr *) parent)->rarg)->rtindex != rti)))
+			plan_refuse(ps->name, "A LATERAL subquery in this place of FROM", "Use it in a comma list or as the right side of a [LEFT] JOIN.");
+
+		resno = list_length(sub->targetList);
+		if (sub->groupClause || sub->distinctClause)
+		{
+			foreach(lc, sub->targetList)
+				ref = Max(ref, lfirst_node(TargetEntry, lc)->ressortgroupref);
+		}
+		split_correlation(ps, sub, "A LATERAL subquery", &outers, &inners, &eqops);
+		forthree(lo, outers, li, inners, le, eqops)
+		{
+			Node	   *outer = lfirst(lo);
+			Node	   *in = lfirst(li);
+			Oid			eqop = lfirst_oid(le);
+			TargetEntry *te;
+			Var		   *kv;
+
+			resno++;
+			te = makeTargetEntry((Expr *) in, resno, psprintf("lateral_key%d", resno), false);
+			if (sub->groupClause || sub->distinctClause)
+			{
+				SortGroupClause *g = makeNode(SortGroupClause);
+				bool		hashable;
+
+				te->ressortgroupref = ++ref;
+				g->tleSortGroupRef = ref;
+				get_sort_group_operators(exprType(in), false, true, false,
+										 &g->sortop, &g->eqop, NULL, &hashable);
+				g->hashable = hashable;
+				if (sub->groupClause)
+					sub->groupClause = lappend(sub->groupClause, g);
+				if (sub->distinctClause)
+					sub->distinctClause = lappend(sub->distinctClause, copyObject(g));
+			}
+			sub->targetList = lappend(sub->targetList, te);
+			rte->eref->colnames = lappend(rte->eref->colnames, makeString(te->resname));
+			kv = makeVar(rti, resno, exprType(in), exprTypmod(in), exprCollation(in), 0);
+			conds = lappend(conds, make_opclause(eqop, BOOLOID, false, (Expr *) kv, (Expr *) outer,
+												 InvalidOid, exprCollation(in)));
+		}
+		if (contain_vars_of_level((Node *) sub, 1))
+			plan_refuse(ps->name, "An outer reference in a LATERAL subquery other than an equality in its WHERE", NULL);
+		if (IsA(parent, JoinExpr))
+		{
+			JoinExpr   *j = (JoinExpr *) parent;
+
+			j->quals = j->quals ? (Node *) make_andclause(lappend(list_make1(j->quals), make_ands_explicit(conds)))
+				: (Node *) make_ands_explicit(conds);
+		}
+		else
+		{
+			FromExpr   *f = (FromExpr *) parent;
+
+			f->quals = f->quals ? (Node *) make_andclause(lappend(list_make1(f->quals), make_ands_explicit(conds)))
+				: (Node *) make_ands_explicit(conds);
+		}
+		rte->lateral = false;
+	}
+}
+
+/* ---------- EXISTS inside expressions: mark joins ---------- */
+
+typedef struct MarkCtx
+{
+	PState	   *ps;
+	Query	   *q;
+} MarkCtx;
+
+static Node *
+mark_mutator(Node *node, MarkCtx *ctx)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, SubLink) && ((SubLink *) node)->subLinkType == EXISTS_SUBLINK)
+	{
+		MarkJoin   *m = palloc0(sizeof(MarkJoin));
+		RangeTblEntry *rte = makeNode(RangeTblEntry);
+		Query	   *placeholder = makeNode(Query);
+
+		m->sj = make_semi(ctx->ps, node);
+		placeholder->commandType = CMD_SELECT;
+		placeholder->targetList = list_make1(makeTargetEntry((Expr *) makeBoolConst(true, false),
+															 1, "exists", false));
+		rte->rtekind = RTE_SUBQUERY;
+		rte->subquery = placeholder;
+		rte->eref = makeAlias("exists", list_make1(makeString("exists")));
+		ctx->q->rtable = lappend(ctx->q->rtable, rte);
+		m->rti = list_length(ctx->q->rtable);
+		ctx->ps->marks = lappend(ctx->ps->marks, m);
+		return (Node *) makeVar(m->rti, 1, BOOLOID, -1, InvalidOid, 0);
+	}
+	if (IsA(node, Query))
+		return node;
+	return expression_tree_mutator(node, mark_mutator, (void *) ctx);
+}
+
+/*
+ * What plan_extract_semis left: EXISTS under OR, NOT, CASE or in the select list
+ * becomes a mark join's column; WHERE conjuncts that read one are applied
+ * after the marks.  (IN inside an expression is three-valued: refused.)
+ */
+void
+plan_extract_marks(PState *ps, Query *q)
+{
+	MarkCtx		ctx = {ps, q};
+	List	   *keep = NIL;
+	ListCell   *lc;
+	int			before;
+
+	if (!q->hasSubLinks)
+		return;
+	foreach(lc, q->jointree->quals ? make_ands_implicit((Expr *) q->jointree->quals) : NIL)
+	{
+		before = list_length(ps->marks);
+		{
+			Node	   *c = mark_mutator(lfirst(lc), &ctx);
+
+			if (list_length(ps->marks) > before)
+				ps->post_quals = lappend(ps->post_quals, c);
+			else
+				keep = lappend(keep, c);
+		}
+	}
+	q->jointree->quals = keep ? (Node *) make_ands_explicit(keep) : NULL;
+	if (!q->hasAggs && !q->groupClause && !q->hasWindowFuncs)
+		q->targetList = (List *) mark_mutator((Node *) q->targetList, &ctx);
+	q->hasSubLinks = checkExprHasSubLink((Node *) q->targetList) ||
+		checkExprHasSubLink(q->jointree->quals) || checkExprHasSubLink(q->havingQual) ||
+		checkExprHasSubLink((Node *) ps->post_quals);
+}
+
+/* cur's rows with one more column, the constant flag. */
+static Op *
+append_flag(Op *cur, bool flag)
+{
+	List	   *exprs = NIL;
+	ListCell   *lc;
+	Op		   *map;
+	int			i;
+
+	for (i = 0; i < cur->desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(cur->desc, i);
+
+		exprs = lappend(exprs, makeVar(1, i + 1, att->atttypid, att->atttypmod, att->attcollation, 0));
+	}
+	exprs = lappend(exprs, makeBoolConst(flag, false));
+	map = op_make(OP_MAP, plan_desc_for_exprs(exprs));
+	map->left = cur;
+	map->nexprs = list_length(exprs);
+	map->exprs = palloc0(sizeof(ExprState *) * (map->nexprs + 1));
+	foreach(lc, exprs)
+		map->exprs[foreach_current_index(lc)] = ExecInitExpr((Expr *) lfirst(lc), NULL);
+	plan_op_slots(map);
+	return map;
+}
+
+/*
+ * After the scope: each mark as the union of the semi-join (flag true) and
+ * the anti-join (flag false) of the rows so far; then the WHERE conjuncts
+ * that read marks.
+ */
+Op *
+plan_apply_marks(PState *ps, Op *cur)
+{
+	ListCell   *lc;
+
+	foreach(lc, ps->marks)
+	{
+		MarkJoin   *m = lfirst(lc);
+		SemiJoin   *yes = copyObject_semi(m->sj, false);
+		SemiJoin   *no = copyObject_semi(m->sj, true);
+		Op		   *u = op_make(OP_UNION, NULL);
+		int			flagcol = cur->desc->natts;
+
+		u->left = append_flag(plan_apply_semi(ps, cur, yes), true);
+		u->right = append_flag(plan_apply_semi(ps, cur, no), false);
+		u->desc = CreateTupleDescCopy(u->left->desc);
+		plan_op_slots(u);
+		ps->layout.pos[m->rti][1] = flagcol;
+		cur = u;
+	}
+	if (ps->post_quals)
+		cur = filter_on(ps, cur, (Node *) make_ands_explicit(ps->post_quals));
+	return cur;
+}
+
+/* Split the WHERE clause: [NOT] EXISTS / IN conjuncts out, the rest stays. */
+List *
+plan_extract_semis(PState *ps, Query *q)
+{
+	List	   *semis = NIL,
+			   *keep = NIL;
+	ListCell   *lc;
+
+	if (!q->hasSubLinks || q->jointree->quals == NULL)
+		return NIL;
+	foreach(lc, make_ands_implicit((Expr *) q->jointree->quals))
+	{
+		Node	   *c = lfirst(lc);
+		Node	   *inner = is_notclause(c) ? (Node *) get_notclausearg((Expr *) c) : c;
+
+		if (IsA(inner, SubLink))
+			semis = lappend(semis, make_semi(ps, c));
+		else
+			keep = lappend(keep, c);
+	}
+	q->jointree->quals = (Node *) make_ands_explicit(keep);
+	q->hasSubLinks = checkExprHasSubLink((Node *) q->targetList) ||
+		checkExprHasSubLink(q->jointree->quals) || checkExprHasSubLink(q->havingQual);
+	return semis;
+}
+
+
