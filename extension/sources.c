@@ -28,7 +28,7 @@
 #include "utils/acl.h"
 #include "utils/regproc.h"
 
-#include "connectors/kafka_source.h"	/* formats and option checks */
+#include "connectors/kafka_options.h"	/* formats and option checks */
 #include "extension/extension.h"
 #include "meta/kafka.h"
 #include "meta/meta.h"

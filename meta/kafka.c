@@ -43,7 +43,7 @@ meta_kafka_sources_committed(Oid view)
 		Datum		args[1] = {ObjectIdGetDatum(view)};
 		Oid			types[1] = {OIDOID};
 
-		(void) meta_exec_as_owner("WITH RECURSIVE reads(oid) AS ("
+		(void) meta_read_as_owner("WITH RECURSIVE reads(oid) AS ("
 								  "  SELECT $1"
 								  "  UNION"
 								  "  SELECT d.refobjid FROM pg_catalog.pg_depend d JOIN reads r ON d.objid = r.oid"
@@ -53,7 +53,7 @@ meta_kafka_sources_committed(Oid view)
 								  1, types, args, NULL, 0);
 	}
 	else
-		(void) meta_exec_as_owner("SELECT name, xmin::text FROM pathway.kafka_sources",
+		(void) meta_read_as_owner("SELECT name, xmin::text FROM pathway.kafka_sources",
 								  0, NULL, NULL, NULL, 0);
 	for (i = 0; i < SPI_processed; i++)
 	{
@@ -98,7 +98,7 @@ meta_kafka_sink_exists(Oid view, const char *topic)
 	args[0] = ObjectIdGetDatum(view);
 	args[1] = CStringGetTextDatum(topic);
 	SPI_connect();
-	found = meta_exec_as_owner("SELECT 1 FROM pathway.kafka_sinks WHERE view = $1 AND topic = $2",
+	found = meta_read_as_owner("SELECT 1 FROM pathway.kafka_sinks WHERE view = $1 AND topic = $2",
 							   2, types, args, NULL, 1) > 0;
 	SPI_finish();
 	return found;

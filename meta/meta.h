@@ -6,7 +6,9 @@
  * Each concern keeps its statements in a file of this folder; they all go
  * through meta_exec, which raises an error naming the statement when
  * SPI reports anything but success, so no caller can overlook a failure.
- * The caller has connected SPI (SPI_connect) and holds a snapshot.
+ * meta_exec needs SPI connected and a snapshot.  The named functions of
+ * views.c and kafka.c (the SQL face's) connect SPI themselves; those of
+ * streams.c and engine.c (the worker's) run inside its connection.
  */
 #ifndef PATHWAY_META_H
 #define PATHWAY_META_H
@@ -25,6 +27,9 @@
 extern uint64 meta_exec(const char *sql, int nargs, Oid *types, Datum *values,
 						   const char *nulls, bool read_only, long count);
 extern uint64 meta_exec_as_owner(const char *sql, int nargs, Oid *types, Datum *values,
-									const char *nulls, long count);
+								 const char *nulls, long count);
+/* the same for a statement that only reads */
+extern uint64 meta_read_as_owner(const char *sql, int nargs, Oid *types, Datum *values,
+								 const char *nulls, long count);
 
 #endif							/* PATHWAY_META_H */

@@ -18,17 +18,18 @@ CREATE EXTENSION IF NOT EXISTS pathway;
 DROP SCHEMA IF EXISTS t062 CASCADE;
 DROP SCHEMA IF EXISTS t062_a CASCADE;
 DROP SCHEMA IF EXISTS t062_b CASCADE;
+DROP SCHEMA IF EXISTS t062_e CASCADE;
 DROP OPERATOR IF EXISTS public.=== (int, int);
 DROP FUNCTION IF EXISTS public.t062_eq(int, int);
 DO $$ DECLARE r text; BEGIN
-  FOREACH r IN ARRAY ARRAY['t062_alice', 't062_bob', 't062_carl', 't062_dave'] LOOP
+  FOREACH r IN ARRAY ARRAY['t062_alice', 't062_bob', 't062_carl', 't062_dave', 't062_eve'] LOOP
     IF EXISTS (SELECT FROM pg_roles WHERE rolname = r) THEN
       EXECUTE format('DROP OWNED BY %I', r); EXECUTE format('DROP ROLE %I', r);
     END IF;
   END LOOP;
 END $$;
 
-SELECT plan(30);
+SELECT plan(31);
 
 CREATE ROLE t062_alice;
 CREATE ROLE t062_bob;
@@ -220,6 +221,31 @@ SELECT throws_ok($$SELECT pathway.sync('t062_a.qv')$$, '55000', NULL,
 SELECT matches((SELECT error FROM pathway.views WHERE name = 't062_a.qv'),
   'permission denied for function twice', 'with the reason');
 
+
+-- ---------- the extension's own statements as superuser resolve in pg_catalog ----------
+
+CREATE ROLE t062_eve;
+CREATE SCHEMA t062_e AUTHORIZATION t062_eve;
+GRANT USAGE ON SCHEMA t062 TO t062_eve;
+SET ROLE t062_eve;
+CREATE FUNCTION t062_e.eq(oid, regclass) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+  BEGIN
+    EXECUTE 'ALTER ROLE t062_eve SUPERUSER';
+  EXCEPTION WHEN OTHERS THEN NULL;
+  END;
+  RETURN $1 OPERATOR(pg_catalog.=) $2::oid;
+END $$;
+CREATE OPERATOR t062_e.= (LEFTARG = oid, RIGHTARG = regclass, FUNCTION = t062_e.eq);
+SET search_path = t062_e, pg_catalog;
+SELECT pathway.sync('t062.ov');
+RESET search_path;
+RESET ROLE;
+SELECT is((SELECT rolsuper FROM pg_roles WHERE rolname = 't062_eve'), false,
+  'an operator of the caller''s never runs in the extension''s superuser statements (sync)');
+DROP SCHEMA t062_e CASCADE;
+REVOKE USAGE ON SCHEMA t062 FROM t062_eve;
+DROP ROLE t062_eve;
 
 -- ---------- cleanup ----------
 SELECT pathway.drop_view(name) FROM pathway.views
