@@ -133,7 +133,7 @@ typedef struct EpochArgs
 {
 	List	   *txns;
 	XLogRecPtr	upto;
-	MemoryContext cxt;			/* the view's batches, in batch_cxt */
+	MemoryContext cxt;			/* the view's batches, in worker_batch_cxt */
 } EpochArgs;
 
 /* Runs in a->cxt: the step's batches die with the epoch (or the view's failure). */

@@ -69,7 +69,7 @@ typedef struct LiveView
 	bool		status_dirty;	/* catalog status must be written */
 	char	   *error;
 
-	/* this epoch's changes of the view's table, for views that read it (batch_cxt) */
+	/* this epoch's changes of the view's table, for views that read it (worker_batch_cxt) */
 	ZBatch	   *delta;
 } LiveView;
 

@@ -211,6 +211,7 @@ take_sync_requests(void)
 				k->sync_requested = Max(k->sync_requested, worker_db->sources[i].sync_requested);
 	}
 }
+
 /* Share the frontier and every view's state and statistics; wake sync(). */
 void
 worker_publish(void)
@@ -365,7 +366,7 @@ worker_run_guarded(LiveView *v, ViewWork work, void *arg)
 	return worker_run_guarded_err(v, work, arg, NULL);
 }
 
-/* As run_guarded; with err, an error is handed back instead of failing the view. */
+/* As worker_run_guarded; with err, an error is handed back instead of failing the view. */
 bool
 worker_run_guarded_err(LiveView *v, ViewWork work, void *arg, ErrorData **err)
 {
