@@ -24,7 +24,6 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
-#include "nodes/readfuncs.h"
 #include "pgstat.h"
 #include "storage/latch.h"
 #include "utils/acl.h"

@@ -21,7 +21,6 @@
 #include "connectors/kafka_sink.h"
 #include "connectors/kafka_source.h"
 #include "meta/engine.h"
-#include "pathway.h"
 
 bool
 worker_extension_exists(void)
