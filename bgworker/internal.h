@@ -1,0 +1,127 @@
+/*
+ * internal.h
+ *	  What the engine worker's files share: the live views it keeps, its
+ *	  memory contexts, and the catalog, Kafka and frontier state of the loop.
+ *
+ * worker.c runs the loop; load.c reads the catalog into this state;
+ * adopt.c builds views; epoch.c runs epochs; views.c holds what they all
+ * do to a view (fail it, run its work guarded, publish it to shared memory).
+ * Only the files of bgworker/ include this header.
+ */
+#ifndef PATHWAY_BGWORKER_INTERNAL_H
+#define PATHWAY_BGWORKER_INTERNAL_H
+
+#include "postgres.h"
+
+#include "access/xlogdefs.h"
+#include "nodes/pg_list.h"
+#include "utils/elog.h"
+#include "utils/palloc.h"
+#include "utils/timestamp.h"
+
+#include "bgworker/shmem.h"
+#include "connectors/writer.h"
+#include "engine/arrangement.h"
+#include "engine/operator.h"
+#include "plan/planner.h"
+
+
+typedef struct LiveView
+{
+	Oid			relid;
+	Oid			owner;
+	char	   *name;
+	char	   *tree;			/* analyzed query, nodeToString form */
+	int			nsettings;		/* the creator's settings, applied while we work */
+	char	  **setting_names;
+	char	  **setting_values;
+	PathwayViewState state;
+	bool		seen;			/* still in the catalog at the last load */
+	MemoryContext cxt;			/* plan, state and writer; NULL when none */
+	ViewPlan   *plan;
+	ViewWriter *writer;
+
+	/* adoption: the full result under S, written by the next epoch */
+	bool		adopting;
+	Arrangement *initial;		/* consolidated: a group's -old +new cancel */
+	bool		has_snap;
+	TransactionId snap_xmin;
+	TransactionId snap_xmax;
+	int			snap_xcnt;
+	TransactionId *snap_xip;
+	XLogRecPtr	snap_lsn;
+	bool		unguarded;		/* restored: its table's trigger or its owner's grants are not there yet */
+	TimestampTz restore_wait_since;
+
+	int			rebuilds;		/* consecutive rebuilds after internal errors */
+	bool		memory_failed;	/* failed for pathway.max_memory: never rebuilt */
+
+	/* statistics (pathway.stats) */
+	int			nops;
+	Op		   *ops[PATHWAY_MAX_OPS];
+	char	  **op_labels;
+	int64		epochs;
+	double		last_ms;
+	double		total_ms;
+	double		max_ms;
+	int64		build_done;
+	int64		build_total;
+	bool		status_dirty;	/* catalog status must be written */
+	char	   *error;
+
+	/* this epoch's changes of the view's table, for views that read it (worker_batch_cxt) */
+	ZBatch	   *delta;
+} LiveView;
+
+/* One view's work, run by worker_run_guarded. */
+typedef void (*ViewWork) (LiveView *v, void *arg);
+
+/*
+ * The worker's state (worker.c).  worker_cxt holds the views (each with
+ * its own context for plan, state and writer); worker_batch_cxt holds one
+ * epoch's decoded changes and the operators' batches and is reset after
+ * every epoch.
+ */
+extern MemoryContext worker_cxt;
+extern MemoryContext worker_batch_cxt;
+extern List *worker_views;		/* LiveView *, in worker_cxt */
+extern List *worker_sources;	/* KafkaSource *, in worker_cxt */
+extern List *worker_sinks;		/* KafkaSink *, in worker_cxt */
+extern int	worker_wake_pipe[2];	/* librdkafka queues write, the loop waits */
+extern PathwayDb *worker_db;
+extern uint64 worker_catalog_gen_seen;
+extern XLogRecPtr worker_frontier;
+
+/* views.c: a view's lot */
+extern void worker_view_free_state(LiveView *v);
+extern void worker_view_fail(LiveView *v, const char *message);
+extern void worker_view_error(LiveView *v, ErrorData *edata);
+extern void worker_view_lost_access(LiveView *v, ErrorData *edata);
+extern bool worker_view_reads(LiveView *v, Oid relid);
+extern bool worker_in_snapshot(LiveView *v, TransactionId xid);
+extern LiveView *worker_view_by_relid(Oid relid);
+extern bool worker_run_guarded(LiveView *v, ViewWork work, void *arg);
+extern bool worker_run_guarded_err(LiveView *v, ViewWork work, void *arg, ErrorData **err);
+extern bool worker_change_wanted(Oid relid, TransactionId xid);
+extern void worker_rewatch(void);
+extern void worker_write_statuses(void);
+
+/* views.c: shared memory */
+extern void worker_publish(void);
+extern void worker_publish_progress(LiveView *v);
+extern void worker_read_sync_requests(void);
+
+/* load.c: the catalog */
+extern bool worker_extension_exists(void);
+extern bool worker_load_catalog(void);
+
+/* adopt.c */
+extern void adopt_views(void);
+extern void adopt_remember_xids(TransactionId *xids, int n);
+extern void adopt_result_add(LiveView *v, ZBatch *batch);
+extern void adopt_result_take(LiveView *v, ZBatch *out);
+
+/* epoch.c */
+extern bool epoch_run(void);
+
+#endif							/* PATHWAY_BGWORKER_INTERNAL_H */
