@@ -2,13 +2,16 @@
  * pathway.h
  *	  What every layer of the extension may know: the library's name, the
  *	  names of the engine worker's replication slot and origin, the settings
- *	  (defined in extension/pathway.c) and process-wide flags.  A leaf: it
- *	  includes nothing of the project.
+ *	  (defined in extension/pathway.c), process-wide flags and where the
+ *	  WAL written so far ends.  A leaf: it includes nothing of the project.
  */
 #ifndef PATHWAY_COMMON_H
 #define PATHWAY_COMMON_H
 
 #include "postgres.h"
+
+#include "access/xlog.h"
+#include "access/xlog_internal.h"
 
 #define PATHWAY_LIBRARY "pathway"
 /* the engine worker's replication slot and origin: this prefix, then the database's OID */
@@ -25,5 +28,34 @@ extern bool pathway_preloaded;
 
 /* true in the engine worker (its own writes do not wake it) */
 extern bool pathway_in_worker;
+
+/*
+ * Where the WAL records before upto end.  A position just past a page
+ * header has no record at it: records end at the page boundary before it,
+ * and reading on from there would wait for WAL that nobody is writing.
+ */
+static inline XLogRecPtr
+pathway_wal_records_end(XLogRecPtr upto)
+{
+	if (XLogSegmentOffset(upto, wal_segment_size) == SizeOfXLogLongPHD)
+		return upto - SizeOfXLogLongPHD;
+	if (upto % XLOG_BLCKSZ == SizeOfXLogShortPHD)
+		return upto - SizeOfXLogShortPHD;
+	return upto;
+}
+
+/*
+ * Flush every record inserted so far and return where they end: a commit
+ * that happened before this call has its record before the result (what
+ * pathway.sync() waits for, and an adoption snapshot's position).
+ */
+static inline XLogRecPtr
+pathway_flush_wal(void)
+{
+	XLogRecPtr	end = pathway_wal_records_end(GetXLogInsertRecPtr());
+
+	XLogFlush(end);
+	return end;
+}
 
 #endif							/* PATHWAY_COMMON_H */

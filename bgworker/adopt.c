@@ -35,8 +35,10 @@
 
 #include "bgworker/internal.h"
 #include "bgworker/memory.h"
+#include "connectors/snapshot.h"
 #include "connectors/table_source.h"
 #include "meta/engine.h"
+#include "pathway.h"
 
 #define ADOPT_CHUNK_ROWS 100000
 
@@ -157,95 +159,22 @@ name_operators(LiveView *v)
 	}
 }
 
-/*
- * Scan a source table under snap into its source operator: its own rows,
- * or, for a partitioned table or an inheritance parent, the rows of its
- * leaves (and its own), laid out as its own.  Rows are added in row_cxt;
- * *done counts them, and after every chunk_rows of them each_chunk(arg)
- * runs (it steps the graph and resets row_cxt).
- */
-static void
-scan_source(Op *src, Snapshot snap, MemoryContext row_cxt, int64 chunk_rows,
-			int64 *done, void (*each_chunk) (void *arg), void *arg)
-{
-	Relation	top;
-	TupleDesc	topdesc;
-	List	   *parts = list_make1_oid(src->relid);
-	Datum	   *mapped;
-	bool	   *mapnull;
-	ListCell   *lp;
-	int64		n = 0;
-	MemoryContext old;
-
-	top = table_open(src->relid, AccessShareLock);
-	topdesc = RelationGetDescr(top);
-	mapped = palloc(sizeof(Datum) * topdesc->natts);
-	mapnull = palloc(sizeof(bool) * topdesc->natts);
-
-	if (top->rd_rel->relkind == RELKIND_PARTITIONED_TABLE || has_subclass(src->relid))
-		parts = find_all_inheritors(src->relid, AccessShareLock, NULL);
-	foreach(lp, parts)
-	{
-		Relation	rel = table_open(lfirst_oid(lp), AccessShareLock);
-		AttrMap    *map;
-		TableScanDesc scan;
-		TupleTableSlot *slot;
-
-		if (rel->rd_rel->relkind != RELKIND_RELATION)
-		{
-			table_close(rel, AccessShareLock);
-			continue;
-		}
-		map = build_attrmap_by_name_if_req(RelationGetDescr(rel), topdesc);
-		scan = table_beginscan(rel, snap, 0, NULL);
-		slot = table_slot_create(rel, NULL);
-		while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
-		{
-			int			i;
-
-			slot_getallattrs(slot);
-			old = MemoryContextSwitchTo(row_cxt);
-			if (map == NULL)
-				op_source_add(src, slot->tts_tupleDescriptor->natts, slot->tts_values,
-							  slot->tts_isnull, 1);
-			else
-			{
-				for (i = 0; i < topdesc->natts; i++)
-				{
-					AttrNumber	from = map->attnums[i];
-
-					mapped[i] = from > 0 ? slot->tts_values[from - 1] : (Datum) 0;
-					mapnull[i] = from > 0 ? slot->tts_isnull[from - 1] : true;
-				}
-				op_source_add(src, topdesc->natts, mapped, mapnull, 1);
-			}
-			MemoryContextSwitchTo(old);
-			(*done)++;
-			if (++n % chunk_rows == 0)
-				each_chunk(arg);
-		}
-		ExecDropSingleTupleTableSlot(slot);
-		table_endscan(scan);
-		table_close(rel, AccessShareLock);
-	}
-	table_close(top, AccessShareLock);
-}
-
 typedef struct BuildChunk
 {
 	LiveView   *v;
 	MemoryContext chunk_cxt;
+	int64		base;			/* rows of the sources before this one */
 } BuildChunk;
 
-/* A chunk of source rows read: push it through, show the progress. */
+/* A chunk of source rows read (rows: of this source so far): push it through, show the progress. */
 static void
-build_chunk(void *arg)
+build_chunk(void *arg, int64 rows)
 {
 	BuildChunk *b = (BuildChunk *) arg;
 
+	b->v->build_done = b->base + rows;
 	adopt_step(b->v, b->chunk_cxt);
 	worker_publish_progress(b->v);
-	CHECK_FOR_INTERRUPTS();
 }
 
 static void
@@ -253,7 +182,7 @@ adopt_one(LiveView *v, Snapshot snap, MemoryContext chunk_cxt)
 {
 	MemoryContext old;
 	ListCell   *lc;
-	BuildChunk	chunk = {v, chunk_cxt};
+	BuildChunk	chunk = {v, chunk_cxt, 0};
 
 	if (v->cxt == NULL)
 	{
@@ -282,17 +211,10 @@ adopt_one(LiveView *v, Snapshot snap, MemoryContext chunk_cxt)
 
 	foreach(lc, v->plan->sources)
 	{
-		Op		   *src = lfirst(lc);
-
-		if (!OidIsValid(src->relid))
-		{
-			/* VALUES: the same rows at every build */
-			old = MemoryContextSwitchTo(chunk_cxt);
-			op_source_add_constants(src);
-			MemoryContextSwitchTo(old);
-			continue;
-		}
-		scan_source(src, snap, chunk_cxt, ADOPT_CHUNK_ROWS, &v->build_done, build_chunk, &chunk);
+		/* a table (and its partitions or children) as of snap, or VALUES */
+		chunk.base = v->build_done;
+		v->build_done = chunk.base +
+			snapshot_scan_source(lfirst(lc), snap, chunk_cxt, ADOPT_CHUNK_ROWS, build_chunk, &chunk);
 	}
 	adopt_step(v, chunk_cxt);
 	v->build_total = Max(v->build_total, v->build_done);
@@ -447,7 +369,7 @@ adopt_views(void)
 	PushActiveSnapshot(snap);
 	snap = GetActiveSnapshot();
 	/* every commit visible in S is before snap_lsn, and flushed */
-	snap_lsn = wal_flush_written();
+	snap_lsn = pathway_flush_wal();
 
 	args.snap = snap;
 	args.snap_lsn = snap_lsn;

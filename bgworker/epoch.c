@@ -95,7 +95,7 @@ feed_view(LiveView *v, List *txns)
 static bool checking_access = false;
 
 static void
-apply_view(LiveView *v, List *txns, XLogRecPtr upto)
+apply_view(LiveView *v, List *txns, XLogRecPtr upto, ZBatch *written)
 {
 	Op		   *root = v->plan->root;
 
@@ -111,7 +111,7 @@ apply_view(LiveView *v, List *txns, XLogRecPtr upto)
 
 		adopt_result_add(v, &root->out);
 		adopt_result_take(v, &target);
-		writer_reconcile(v->writer, &target);
+		writer_reconcile_rows(v->writer, &target, written);
 		v->adopting = false;
 		v->state = PVS_RUNNING;
 		v->status_dirty = true;
@@ -123,7 +123,7 @@ apply_view(LiveView *v, List *txns, XLogRecPtr upto)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("table of view \"%s\" was rewritten", v->name)));
-		writer_apply(v->writer, &root->out);
+		writer_apply_rows(v->writer, &root->out, written);
 	}
 	if (v->has_snap && upto >= v->snap_lsn)
 		v->has_snap = false;
@@ -134,6 +134,7 @@ typedef struct EpochArgs
 	List	   *txns;
 	XLogRecPtr	upto;
 	MemoryContext cxt;			/* the view's batches, in worker_batch_cxt */
+	ZBatch	   *written;		/* the rows the view's table gained and lost, or NULL */
 } EpochArgs;
 
 /* Runs in a->cxt: the step's batches die with the epoch (or the view's failure). */
@@ -150,7 +151,7 @@ epoch_work(LiveView *v, void *arg)
 	ListCell   *lc;
 
 	INSTR_TIME_SET_CURRENT(start);
-	apply_view(v, a->txns, a->upto);
+	apply_view(v, a->txns, a->upto, a->written);
 	INSTR_TIME_SET_CURRENT(took);
 	INSTR_TIME_SUBTRACT(took, start);
 	foreach(lc, v->plan->sources)
@@ -277,14 +278,8 @@ sinks_capture(LiveView *v, ZBatch *captured, XLogRecPtr upto)
 static bool
 run_view(LiveView *v, EpochArgs *args, ZBatch *captured, ErrorData **edata)
 {
-	bool		ok;
-
-	if (captured)
-		v->writer->capture = captured;
-	ok = worker_run_guarded_err(v, epoch_work, args, edata);
-	if (v->writer)
-		v->writer->capture = NULL;
-	return ok;
+	args->written = captured;
+	return worker_run_guarded_err(v, epoch_work, args, edata);
 }
 
 /* One epoch.  Returns true when WAL is left to read (do not sleep). */

@@ -205,6 +205,14 @@ pathway_worker_main(Datum arg)
 	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
 	/* the setting itself, so that restoring settings keeps the name */
 	SetConfigOption("application_name", "pathway engine", PGC_USERSET, PGC_S_SESSION);
+	/*
+	 * The worker's own statements run as the superuser: names resolve in
+	 * pg_catalog only (an operator in public that fits a statement better
+	 * would otherwise run as the superuser).  A view's work runs with the
+	 * search_path captured at its creation, a stream table's landing with
+	 * the configured one.
+	 */
+	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION);
 
 	StartTransactionCommand();
 	has_extension = worker_extension_exists();

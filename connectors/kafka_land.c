@@ -516,6 +516,13 @@ land_range(Landing *l, int from, int to, MemoryContext cxt, List **changes)
 		/* the stream table's current owner (ALTER OWNER moves it), restricted */
 		int			nest = NewGUCNestLevel();
 
+		/*
+		 * The stream table's triggers resolve names as a session of the
+		 * server's would (the configured search_path), not with the
+		 * worker's own, which is pg_catalog only.
+		 */
+		(void) set_config_option("search_path", GetConfigOptionResetString("search_path"),
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 		SetUserIdAndSecContext(l->rel->rd_rel->relowner,
 							   save_sec | SECURITY_LOCAL_USERID_CHANGE |
 							   SECURITY_RESTRICTED_OPERATION);

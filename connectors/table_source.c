@@ -31,7 +31,6 @@
 static LogicalDecodingContext *decoding = NULL;
 
 static void set_decoding_mark(bool on);
-static XLogRecPtr records_end(XLogRecPtr pos);
 
 static void
 noop_write(LogicalDecodingContext *ctx, XLogRecPtr lsn, TransactionId xid, bool last)
@@ -119,21 +118,6 @@ table_source_unwatch_all(void)
 }
 
 /*
- * A position just past a page header has no record at it: records end at
- * the page boundary before it.  Reading on from there would wait for WAL
- * that nobody is writing.
- */
-static XLogRecPtr
-records_end(XLogRecPtr upto)
-{
-	if (XLogSegmentOffset(upto, wal_segment_size) == SizeOfXLogLongPHD)
-		return upto - SizeOfXLogLongPHD;
-	if (upto % XLOG_BLCKSZ == SizeOfXLogShortPHD)
-		return upto - SizeOfXLogShortPHD;
-	return upto;
-}
-
-/*
  * CreateDecodingContext marks the process as decoding, which makes other
  * snapshots ignore its xid.  That is right while decoding (no transaction is
  * open) and disastrous while the worker writes: readers would take its
@@ -184,7 +168,7 @@ table_source_read(XLogRecPtr upto, int max_changes, MemoryContext batchcxt,
 				  List **txns, List **unfollowable, TransactionId **xids, int *nxids)
 {
 	XLogRecPtr	done;
-	const XLogRecPtr last = records_end(upto);
+	const XLogRecPtr last = pathway_wal_records_end(upto);
 
 	decoding_read_begin(batchcxt);
 
@@ -216,15 +200,3 @@ table_source_confirm(XLogRecPtr lsn)
 	ReplicationSlotMarkDirty();
 }
 
-/*
- * Flush every record inserted so far and return where they end: a commit
- * that happened before this call has its record before the result.
- */
-XLogRecPtr
-table_source_flush_wal(void)
-{
-	XLogRecPtr	end = records_end(GetXLogInsertRecPtr());
-
-	XLogFlush(end);
-	return end;
-}

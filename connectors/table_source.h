@@ -29,9 +29,5 @@ extern XLogRecPtr table_source_read(XLogRecPtr upto, int max_changes,
 									List **unfollowable, TransactionId **xids,
 									int *nxids);
 extern void table_source_confirm(XLogRecPtr lsn);
-extern XLogRecPtr table_source_flush_wal(void);
-
-/* the former name, until the worker uses the new one */
-#define wal_flush_written() table_source_flush_wal()
 
 #endif							/* PATHWAY_TABLE_SOURCE_H */

@@ -512,19 +512,3 @@ writer_bytes(ViewWriter *w)
 {
 	return MemoryContextMemAllocated(w->cxt, true);
 }
-
-/*
- * The former calls, with the rows written going to w->capture when the
- * caller set it.
- */
-void
-writer_apply(ViewWriter *w, ZBatch *delta)
-{
-	writer_apply_rows(w, delta, w->capture);
-}
-
-void
-writer_reconcile(ViewWriter *w, ZBatch *target)
-{
-	writer_reconcile_rows(w, target, w->capture);
-}

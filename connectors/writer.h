@@ -26,7 +26,6 @@ typedef struct ViewWriter
 	struct outrows_hash *rows;	/* the table's rows by content (OutRow) */
 	int64		nrows;			/* rows in the table */
 	int64		written;		/* rows inserted, updated or deleted */
-	ZBatch	   *capture;		/* for writer_apply/_reconcile only: see below */
 } ViewWriter;
 
 extern ViewWriter *writer_create(MemoryContext parent, Oid relid, TupleDesc desc,
@@ -34,9 +33,6 @@ extern ViewWriter *writer_create(MemoryContext parent, Oid relid, TupleDesc desc
 /* written (may be NULL) receives every row written: +1 in, -1 out */
 extern void writer_reconcile_rows(ViewWriter *w, ZBatch *target, ZBatch *written);
 extern void writer_apply_rows(ViewWriter *w, ZBatch *delta, ZBatch *written);
-/* the same, written = w->capture (the worker's former calls) */
-extern void writer_reconcile(ViewWriter *w, ZBatch *target);
-extern void writer_apply(ViewWriter *w, ZBatch *delta);
 extern bool writer_valid(ViewWriter *w);
 extern Size writer_bytes(ViewWriter *w);
 

@@ -62,7 +62,4 @@ extern uint32 zrow_hash(MinimalTuple tup);
 extern bool zrow_equal(MinimalTuple a, MinimalTuple b);
 extern int	zrow_compare(MinimalTuple a, MinimalTuple b);
 
-/* the former name, until plan/ uses the new one */
-#define row_form(desc, values, isnull) zrow_form(desc, values, isnull)
-
 #endif							/* PATHWAY_ROW_H */

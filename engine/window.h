@@ -51,8 +51,4 @@ extern void op_init_window(Op *op, struct WindowAgg *plan, int64 offset,
 							int64 count, bool with_ties);
 extern void op_window_step(Op *op);
 
-/* the former name, until plan/ uses the new one */
-#define window_init(op, plan, offset, count, with_ties) \
-	op_init_window(op, plan, offset, count, with_ties)
-
 #endif							/* PATHWAY_WINDOW_H */

@@ -19,7 +19,7 @@
 #include "utils/timestamp.h"
 
 #include "bgworker/shmem.h"
-#include "connectors/table_source.h"	/* wal_flush_written() */
+#include "pathway.h"
 #include "extension/extension.h"
 #include "meta/kafka.h"
 #include "meta/views.h"
@@ -228,7 +228,7 @@ pathway_sync(PG_FUNCTION_ARGS)
 		relids = all_view_relids();
 
 	/* everything committed before now has its commit record before target */
-	target = wal_flush_written();
+	target = pathway_flush_wal();
 	pathway_wake_worker(MyDatabaseId);
 	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
 

@@ -262,7 +262,7 @@ make_values(PState *ps, int rti, ViewPlan *plan)
 			i = foreach_current_index(lc);
 			v[i] = ExecEvalExprSwitchContext(es, econtext, &nulls[i]);
 		}
-		zbatch_add(&op->consts, row_form(desc, v, nulls), 1);
+		zbatch_add(&op->consts, zrow_form(desc, v, nulls), 1);
 		ResetExprContext(econtext);
 	}
 	plan->sources = lappend(plan->sources, op);
@@ -279,7 +279,7 @@ make_unit(ViewPlan *plan)
 	op->nsrccols = 0;
 	op->srcattnos = palloc(sizeof(AttrNumber));
 	zbatch_init(&op->consts);
-	zbatch_add(&op->consts, row_form(op->desc, NULL, NULL), 1);
+	zbatch_add(&op->consts, zrow_form(op->desc, NULL, NULL), 1);
 	plan->sources = lappend(plan->sources, op);
 	return op;
 }

@@ -271,7 +271,7 @@ window_op(PState *ps, Op *input, Query *q, WindowClause *wc, List *cols, List *w
 											   NULL, false));
 	}
 	wa->plan.targetlist = tlist;
-	window_init(op, wa, 0, -1, false);
+	op_init_window(op, wa, 0, -1, false);
 	return op;
 }
 
@@ -404,7 +404,7 @@ plan_limit(PState *ps, Op *input, Query *q)
 								 plan_grouping_keyspec(ps, NIL, NIL), false);
 	op->arr->keys->nulls_match = true;
 	op->arr->track_touched = true;
-	window_init(op, NULL, offset, count, with_ties);
+	op_init_window(op, NULL, offset, count, with_ties);
 	return op;
 }
 

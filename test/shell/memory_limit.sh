@@ -71,7 +71,7 @@ rc=0
 wait_until 30 is_failed big || rc=1
 tap_ok "$rc" "the 9M-row self-join fails in its epoch (within 30 s)"
 big_error=$(sql -c "SELECT error FROM pathway.views WHERE name = 'big'")
-re='^live view "big" exceeds pathway\.max_memory \(64MB\) in its epoch: the view holds [0-9]+ MB, the engine worker [0-9]+ MB: A view that passes the limit fails and is not built again, not even after a restart, until it is recreated\.$'
+re='^live view "public\.big" exceeds pathway\.max_memory \(64MB\) in its epoch: the view holds [0-9]+ MB, the engine worker [0-9]+ MB: A view that passes the limit fails and is not built again, not even after a restart, until it is recreated\.$'
 rc=0
 [[ $big_error =~ $re ]] || rc=1
 tap_ok "$rc" "its error names the view, what it holds and the setting"
@@ -82,7 +82,7 @@ sql -c "BEGIN" -c "TRUNCATE j2" -c "INSERT INTO j2 SELECT i, 1 FROM generate_ser
 rc=0
 wait_until 30 is_failed big2 || rc=1
 big2_error=$(sql -c "SELECT error FROM pathway.views WHERE name = 'big2'")
-re='^live view "big2" exceeds pathway\.max_memory \(64MB\) in its build: the view holds [0-9]+ MB, the engine worker [0-9]+ MB: A view that passes the limit fails and is not built again, not even after a restart, until it is recreated\.$'
+re='^live view "public\.big2" exceeds pathway\.max_memory \(64MB\) in its build: the view holds [0-9]+ MB, the engine worker [0-9]+ MB: A view that passes the limit fails and is not built again, not even after a restart, until it is recreated\.$'
 [[ $big2_error =~ $re ]] || rc=1
 tap_ok "$rc" "the same join fails in its build, with its error"
 [[ $rc == 0 ]] || tap_diag "error: $big2_error"
