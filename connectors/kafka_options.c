@@ -171,6 +171,51 @@ option_value(JsonbValue *v)
 }
 
 /*
+ * The options' properties one by one: *key and *value of the next, true;
+ * false at the end or, with a message in err (naming the property, never
+ * a value), when options is not an object of strings, numbers and
+ * booleans (*bad set).  Start with *it = NULL.
+ */
+static bool
+next_option(Jsonb *options, JsonbIterator **it, char **key, char **value, bool *bad,
+			char *err, size_t errlen)
+{
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+
+	*bad = false;
+	if (*it == NULL)
+	{
+		if (!JB_ROOT_IS_OBJECT(options))
+		{
+			snprintf(err, errlen, "options must be a JSON object");
+			*bad = true;
+			return false;
+		}
+		*it = JsonbIteratorInit(&options->root);
+	}
+	while ((tok = JsonbIteratorNext(it, &v, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY)
+		{
+			*key = pnstrdup(v.val.string.val, v.val.string.len);
+			continue;
+		}
+		if (tok != WJB_VALUE)
+			continue;
+		*value = option_value(&v);
+		if (*value == NULL)
+		{
+			snprintf(err, errlen, "option \"%s\" must be a string, a number or a boolean", *key);
+			*bad = true;
+			return false;
+		}
+		return true;
+	}
+	return false;
+}
+
+/*
  * Check options (a jsonb object of librdkafka properties; keys starting
  * with "pathway." are ours) without calling librdkafka: the shape, the
  * properties pathway sets itself, pathway's own options and, unless
@@ -182,39 +227,19 @@ option_value(JsonbValue *v)
 KafkaOptionsCheck
 kafka_options_validate(Jsonb *options, bool superuser, char *err, size_t errlen)
 {
-	JsonbIterator *it;
-	JsonbValue	v;
-	JsonbIteratorToken tok;
+	JsonbIterator *it = NULL;
 	char	   *key = NULL;
+	char	   *value;
+	bool		bad;
 	char	   *protocol = NULL;
 	bool		mechanism_given = false;
 
 	if (options == NULL)
 		return KAFKA_OPTIONS_OK;
-	if (!JB_ROOT_IS_OBJECT(options))
+	while (next_option(options, &it, &key, &value, &bad, err, errlen))
 	{
-		snprintf(err, errlen, "options must be a JSON object");
-		return KAFKA_OPTIONS_INVALID;
-	}
-	it = JsonbIteratorInit(&options->root);
-	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-	{
-		char	   *value;
 		const char *const *f;
 
-		if (tok == WJB_KEY)
-		{
-			key = pnstrdup(v.val.string.val, v.val.string.len);
-			continue;
-		}
-		if (tok != WJB_VALUE)
-			continue;
-		value = option_value(&v);
-		if (value == NULL)
-		{
-			snprintf(err, errlen, "option \"%s\" must be a string, a number or a boolean", key);
-			return KAFKA_OPTIONS_INVALID;
-		}
 		for (f = fixed_properties; *f; f++)
 			if (strcmp(key, *f) == 0)
 			{
@@ -260,6 +285,8 @@ kafka_options_validate(Jsonb *options, bool superuser, char *err, size_t errlen)
 			mechanism_given = true;
 		}
 	}
+	if (bad)
+		return KAFKA_OPTIONS_INVALID;
 	/* librdkafka's default mechanism is GSSAPI */
 	if (!superuser && protocol && pg_strncasecmp(protocol, "sasl", 4) == 0 && !mechanism_given)
 	{
@@ -280,37 +307,17 @@ bool
 kafka_conf_apply(rd_kafka_conf_t *conf, Jsonb *options, struct KafkaSource *s,
 				 bool load_plugins, char *err, size_t errlen)
 {
-	JsonbIterator *it;
-	JsonbValue	v;
-	JsonbIteratorToken tok;
+	JsonbIterator *it = NULL;
 	char	   *key = NULL;
+	char	   *value;
+	bool		bad;
 
 	if (options == NULL)
 		return true;
-	if (!JB_ROOT_IS_OBJECT(options))
+	while (next_option(options, &it, &key, &value, &bad, err, errlen))
 	{
-		snprintf(err, errlen, "options must be a JSON object");
-		return false;
-	}
-	it = JsonbIteratorInit(&options->root);
-	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-	{
-		char	   *value;
 		char		rderr[256];
 
-		if (tok == WJB_KEY)
-		{
-			key = pnstrdup(v.val.string.val, v.val.string.len);
-			continue;
-		}
-		if (tok != WJB_VALUE)
-			continue;
-		value = option_value(&v);
-		if (value == NULL)
-		{
-			snprintf(err, errlen, "option \"%s\" must be a string, a number or a boolean", key);
-			return false;
-		}
 		if (strncmp(key, "pathway.", 8) == 0)
 		{
 			if (strcmp(key, "pathway.max_message_bytes") == 0 && s)
@@ -329,7 +336,7 @@ kafka_conf_apply(rd_kafka_conf_t *conf, Jsonb *options, struct KafkaSource *s,
 			return false;
 		}
 	}
-	return true;
+	return !bad;
 }
 
 /*
