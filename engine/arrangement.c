@@ -286,6 +286,19 @@ arrangement_add(Arrangement *arr, ArrGroup *group, MinimalTuple tup, int64 weigh
 	arr->nrows++;
 }
 
+/* The entry of a row of a group (rows must be kept); NULL if it has none. */
+ArrRow *
+arrangement_find_row(Arrangement *arr, ArrGroup *group, MinimalTuple tup)
+{
+	RowProbe	probe = {group, tup};
+	RowEntry   *e;
+
+	Assert(arr->keep_rows);
+	arr->rows->private_data = &probe;
+	e = arr_rows_lookup_hash(arr->rows, NULL, zrow_hash(tup));
+	return e ? e->row : NULL;
+}
+
 /* Drop an empty group (its payload must already be freed by the caller). */
 void
 arrangement_remove_group(Arrangement *arr, ArrGroup *group)

@@ -75,6 +75,7 @@ extern ArrGroup *arrangement_lookup(Arrangement *arr, uint32 keyhash,
 									Datum *values, bool *isnull, bool create);
 extern void arrangement_add(Arrangement *arr, ArrGroup *group, MinimalTuple tup,
 							int64 weight);
+extern ArrRow *arrangement_find_row(Arrangement *arr, ArrGroup *group, MinimalTuple tup);
 extern void arrangement_remove_group(Arrangement *arr, ArrGroup *group);
 extern void arrangement_clear_touched(Arrangement *arr);
 extern Size arrangement_bytes(Arrangement *arr);

@@ -17,6 +17,7 @@
 #include "utils/tuplestore.h"
 
 #include "engine/operator.h"
+#include "engine/lateral.h"
 #include "engine/window.h"
 
 Op *
@@ -556,6 +557,9 @@ op_step(Op *op, uint64 step)
 		case OP_WINDOW:
 			op_window_step(op);
 			break;
+		case OP_LATERAL:
+			op_lateral_step(op);
+			break;
 	}
 }
 
@@ -583,6 +587,8 @@ op_state_bytes(Op *op)
 		s += MemoryContextMemAllocated(op->aggcxt, true);
 	if (op->window)
 		s += MemoryContextMemAllocated(op->window->rowcxt, true);
+	if (op->lateral)
+		s += op_lateral_bytes(op);
 	return s;
 }
 
@@ -597,6 +603,8 @@ op_state_rows(Op *op)
 		n += op->rarr->nrows;
 	if (op->window)
 		n += op->window->nrows;
+	else if (op->lateral)
+		n += op->lateral->nentries;
 	else if (op->arr)
 		n += op->arr->keep_rows ? op->arr->nrows : op->arr->ngroups;
 	return n;
@@ -679,6 +687,8 @@ op_kind_name(Op *op)
 			return "function";
 		case OP_WINDOW:
 			return op->window && op->window->plan ? "window" : "top-k";
+		case OP_LATERAL:
+			return "lateral top-k";
 		case OP_SETOP:
 			return op->setop == SETOP_INTERSECT ? (op->setop_all ? "intersect all" : "intersect")
 				: (op->setop_all ? "except all" : "except");

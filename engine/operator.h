@@ -36,7 +36,8 @@ typedef enum OpKind
 	OP_SETOP,					/* INTERSECT [ALL], EXCEPT [ALL] */
 	OP_FIRST,					/* DISTINCT ON: the first row of each group */
 	OP_FLATMAP,					/* a function in FROM over each row (LATERAL) */
-	OP_WINDOW					/* window functions, ORDER BY ... LIMIT (window.h) */
+	OP_WINDOW,					/* window functions, ORDER BY ... LIMIT (window.h) */
+	OP_LATERAL					/* LATERAL (... ORDER BY ... LIMIT k) per outer row (lateral.h) */
 } OpKind;
 
 /* One aggregate call, described by the planner from pg_aggregate. */
@@ -149,6 +150,9 @@ typedef struct Op
 	int		   *sortcols;
 	struct SortSupportData *sortkeys;
 	struct WindowSpec *window;	/* OP_WINDOW: top-k or window functions */
+
+	/* OP_LATERAL: keys, lkeys, rkeys, larr, rarr as a join's, and */
+	struct LateralSpec *lateral;
 
 	/* OP_SETOP: counts of each row on both sides, in arr */
 	SetOperation setop;

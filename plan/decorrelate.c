@@ -587,12 +587,28 @@ parent_of(Node *jt, int rti)
 	return NULL;
 }
 
+/* Where a LATERAL subquery may be: in a comma list, or the right side of a [LEFT] JOIN. */
+static Node *
+lateral_parent(PState *ps, Query *q, int rti)
+{
+	Node	   *parent = parent_of((Node *) q->jointree, rti);
+
+	if (parent == NULL ||
+		(IsA(parent, JoinExpr) &&
+		 ((((JoinExpr *) parent)->jointype != JOIN_INNER && ((JoinExpr *) parent)->jointype != JOIN_LEFT) ||
+		  !IsA(((JoinExpr *) parent)->rarg, RangeTblRef) ||
+		  ((RangeTblRef *) ((JoinExpr *) parent)->rarg)->rtindex != rti)))
+		plan_refuse(ps->name, "A LATERAL subquery in this place of FROM", "Use it in a comma list or as the right side of a [LEFT] JOIN.");
+	return parent;
+}
+
 /*
  * FROM t, LATERAL (SELECT ... FROM s WHERE s.k = t.k AND ...) x: the
  * subquery yields its side of the correlation as extra columns (grouped
  * and DISTINCT per key as well), and the equalities join it like any other
  * subquery (in WHERE, or in the ON of the LEFT or inner join it is the
- * right side of).  Other LATERAL subqueries are refused.
+ * right side of).  One with ORDER BY ... LIMIT is kept per outer row
+ * (lateral.c).  Other LATERAL subqueries are refused.
  */
 void
 plan_decorrelate_laterals(PState *ps, Query *q)
@@ -624,6 +640,11 @@ plan_decorrelate_laterals(PState *ps, Query *q)
 			rte->lateral = false;
 			continue;
 		}
+		if (sub->limitCount || sub->limitOffset)
+		{
+			plan_prepare_lateral(ps, q, rti, lateral_parent(ps, q, rti));
+			continue;
+		}
 		if (sub->hasAggs && sub->groupClause == NIL)
 			plan_refuse(ps->name, "A LATERAL subquery that is a global aggregate",
 				   "Use correlated scalar subqueries in the select list: (SELECT count(*) FROM s WHERE s.k = t.k).");
@@ -632,13 +653,7 @@ plan_decorrelate_laterals(PState *ps, Query *q)
 			sub->havingQual || sub->hasSubLinks)
 			plan_refuse(ps->name, "This LATERAL subquery",
 				   "A LATERAL subquery is maintained when it is a join, GROUP BY or DISTINCT correlated by equalities in its WHERE.");
-		parent = parent_of((Node *) q->jointree, rti);
-		if (parent == NULL ||
-			(IsA(parent, JoinExpr) &&
-			 ((((JoinExpr *) parent)->jointype != JOIN_INNER && ((JoinExpr *) parent)->jointype != JOIN_LEFT) ||
-			  !IsA(((JoinExpr *) parent)->rarg, RangeTblRef) ||
-			  ((RangeTblRef *) ((JoinExpr *) parent)->rarg)->rtindex != rti)))
-			plan_refuse(ps->name, "A LATERAL subquery in this place of FROM", "Use it in a comma list or as the right side of a [LEFT] JOIN.");
+		parent = lateral_parent(ps, q, rti);
 
 		resno = list_length(sub->targetList);
 		if (sub->groupClause || sub->distinctClause)

@@ -3,7 +3,8 @@
  *	  What the planner's files share: the state of planning one query level,
  *	  and each file's entry points, grouped by file.  The calls go one way:
  *	  planner.c -> decorrelate.c -> join.c -> expr.c, and agg.c, window.c ->
- *	  expr.c; a nested query level is planned through ps->plan_subquery,
+ *	  expr.c, and decorrelate.c, join.c -> lateral.c -> window.c, expr.c;
+ *	  a nested query level is planned through ps->plan_subquery,
  *	  which planner.c sets, so no lower file calls back into planner.c.
  */
 #ifndef PATHWAY_PLAN_INTERNAL_H
@@ -36,6 +37,7 @@ typedef struct PlanState_
 	List	   *correlated;		/* CorrelatedScalar *: LEFT JOINed after the scope */
 	List	   *marks;			/* MarkJoin *: EXISTS inside expressions */
 	List	   *post_quals;		/* WHERE conjuncts that read a mark */
+	List	   *laterals;		/* LateralTopK *: LATERAL (... ORDER BY ... LIMIT) */
 	/* plan a nested query level (planner.c): its graph, columns from 0 */
 	struct Op  *(*plan_subquery) (struct PlanState_ *ps, Query *sub);
 } PState;
@@ -63,6 +65,31 @@ typedef struct CorrelatedScalar
 	List	   *eqops;
 	int			nkeys;			/* its first columns are the inner keys */
 } CorrelatedScalar;
+
+/*
+ * A LATERAL subquery with ORDER BY ... LIMIT correlated with the row
+ * around it (lateral.c).  Its candidates (the subquery without ORDER BY,
+ * LIMIT and correlated conditions) are a subquery of the range table only
+ * (candrti), whose first nkeys columns are the inner sides of the
+ * equality correlations; every other expression reads the outer row's
+ * tables and candrti.
+ */
+typedef struct LateralTopK
+{
+	int			rti;			/* the LATERAL subquery */
+	int			candrti;
+	List	   *lkeys;			/* outer sides of the equalities, at this level */
+	List	   *eqops;
+	int			nkeys;
+	List	   *quals;			/* the other correlated conditions */
+	List	   *sortexprs;
+	List	   *sortclauses;	/* SortGroupClause *, for the operators */
+	List	   *outexprs;		/* the subquery's target list, every entry */
+	int64		offset;
+	int64		count;
+	bool		with_ties;
+	Bitmapset  *outer_rels;		/* the tables of this level it reads */
+} LateralTopK;
 
 typedef struct SemiJoin
 {
@@ -113,6 +140,12 @@ extern Op  *plan_apply_not_in(PState *ps, Op *cur, SemiJoin *sj);
 extern Op  *plan_apply_marks(PState *ps, Op *cur);
 extern Op  *plan_apply_correlated(PState *ps, Op *cur, CorrelatedScalar *cs);
 
+/* lateral.c: LATERAL (... ORDER BY ... LIMIT k) per outer row */
+extern void plan_prepare_lateral(PState *ps, Query *q, int rti, Node *parent);
+extern LateralTopK *plan_lateral_of(PState *ps, int rti);
+extern List *plan_lateral_exprs(PState *ps);
+extern Op  *plan_apply_lateral(PState *ps, Op *left, LateralTopK *lt, bool pad);
+
 /* agg.c: grouping, aggregates, DISTINCT */
 extern bool plan_collect_aggrefs(Node *node, List **aggs);
 extern Op  *plan_grouping_set(PState *ps, Op *input, Query *q, List *set, List *aggrefs,
@@ -123,6 +156,8 @@ extern Op  *plan_distinct_rows(PState *ps, Op *input);
 /* window.c: window functions, LIMIT / OFFSET */
 extern List *plan_window_inputs(Query *q, List *exprs);
 extern Op  *plan_windows(PState *ps, Op *input, Query *q, List *inputs, List *exprs);
+extern void plan_limit_bounds(PState *ps, Query *q, int64 *offset, int64 *count,
+							  bool *with_ties);
 extern Op  *plan_limit(PState *ps, Op *input, Query *q);
 extern Op  *plan_select_columns(Op *input, Query *q);
 

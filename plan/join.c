@@ -448,6 +448,19 @@ build_outer(PState *ps, JoinExpr *j, List *vars, ViewPlan *plan)
 	lrels = jointree_rels(larg);
 	rrels = jointree_rels(rarg);
 
+	/* LEFT JOIN LATERAL (... ORDER BY ... LIMIT k) ON true */
+	if (!full && IsA(rarg, RangeTblRef) && plan_lateral_of(ps, ((RangeTblRef *) rarg)->rtindex))
+	{
+		LateralTopK *lt = plan_lateral_of(ps, ((RangeTblRef *) rarg)->rtindex);
+
+		left = plan_build_scope(ps, larg, NIL, vars, plan, &lrels);
+		if (!bms_is_subset(lt->outer_rels, lrels))
+			plan_refuse(ps->name, "A LATERAL subquery over tables of another join scope", NULL);
+		ps->done_rels = save_done;
+		ps->pending = save_pending;
+		return plan_apply_lateral(ps, left, lt, true);
+	}
+
 	foreach(lc, j->quals ? make_ands_implicit((Expr *) j->quals) : NIL)
 	{
 		Node	   *c = lfirst(lc);
@@ -529,6 +542,17 @@ plan_build_scope(PState *ps, Node *jt, List *extra_quals, List *vars, ViewPlan *
 		foreach(lc, items)
 		{
 			JoinItem   *f = lfirst(lc);
+			LateralTopK *lt = f->outer ? NULL : plan_lateral_of(ps, f->rti);
+
+			if (lt && cur && bms_is_subset(lt->outer_rels, ps->done_rels))
+			{
+				items = list_delete_ptr(items, f);
+				cur = plan_apply_lateral(ps, cur, lt, false);
+				ps->done_rels = bms_add_member(ps->done_rels, f->rti);
+				cur = apply_ready_quals(ps, cur, ps->done_rels);
+				took_function = true;
+				break;
+			}
 
 			if (f->outer == NULL && rt_fetch(f->rti, ps->query->rtable)->rtekind == RTE_FUNCTION &&
 				cur && bms_is_subset(function_rels(ps, f->rti), ps->done_rels))
@@ -550,6 +574,8 @@ plan_build_scope(PState *ps, Node *jt, List *extra_quals, List *vars, ViewPlan *
 			if (c->outer == NULL && rt_fetch(c->rti, ps->query->rtable)->rtekind == RTE_FUNCTION &&
 				!bms_is_empty(function_rels(ps, c->rti)))
 				continue;
+			if (c->outer == NULL && plan_lateral_of(ps, c->rti))
+				continue;
 			if (it == NULL || (cur && connects(ps, c->rels)))
 			{
 				it = c;
@@ -561,7 +587,7 @@ plan_build_scope(PState *ps, Node *jt, List *extra_quals, List *vars, ViewPlan *
 		{
 			if (cur != NULL && took_function)
 				continue;		/* more functions may now be ready */
-			plan_refuse(ps->name, "A function in FROM over tables of another join scope", NULL);
+			plan_refuse(ps->name, "A function or LATERAL subquery in FROM over tables of another join scope", NULL);
 		}
 		items = list_delete_ptr(items, it);
 

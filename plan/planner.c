@@ -523,6 +523,7 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
 		foreach(lc, ps.marks)
 			semikeys = list_concat(semikeys, ((MarkJoin *) lfirst(lc))->sj->lkeys);
 		semikeys = list_concat(semikeys, list_copy(ps.post_quals));
+		semikeys = list_concat(semikeys, plan_lateral_exprs(&ps));
 		/* and the columns that functions in FROM read */
 		foreach(lc, q->rtable)
 			if (lfirst_node(RangeTblEntry, lc)->rtekind == RTE_FUNCTION)

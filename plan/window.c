@@ -338,15 +338,13 @@ limit_value(PState *ps, Node *expr, bool *isnull)
  * whole input is sorted, and a change costs a binary search and the size of
  * the slice, not a sort.
  */
-Op *
-plan_limit(PState *ps, Op *input, Query *q)
+void
+plan_limit_bounds(PState *ps, Query *q, int64 *offset_out, int64 *count_out, bool *with_ties_out)
 {
 	int64		offset = 0,
 				count = -1;
 	bool		isnull;
 	bool		with_ties = (q->limitOption == LIMIT_OPTION_WITH_TIES);
-	Op		   *op;
-	ListCell   *lc;
 
 	if (q->limitOffset)
 	{
@@ -372,6 +370,21 @@ plan_limit(PState *ps, Op *input, Query *q)
 					(errcode(ERRCODE_INVALID_ROW_COUNT_IN_LIMIT_CLAUSE),
 					 errmsg("LIMIT must not be negative")));
 	}
+	*offset_out = offset;
+	*count_out = count;
+	*with_ties_out = with_ties;
+}
+
+Op *
+plan_limit(PState *ps, Op *input, Query *q)
+{
+	int64		offset,
+				count;
+	bool		with_ties;
+	Op		   *op;
+	ListCell   *lc;
+
+	plan_limit_bounds(ps, q, &offset, &count, &with_ties);
 	/* LIMIT ALL, OFFSET 0: every row */
 	if (offset == 0 && count < 0)
 		return input;
