@@ -3,15 +3,18 @@
  *	  A correlated LATERAL subquery with ORDER BY ... LIMIT k, kept per
  *	  outer row (lateral.h says what it computes).
  *
- * A step runs in three phases:
- *  1. each candidate change is compared with every outer row of its key:
- *     an insertion that beats an answer's last entry (or fills an answer
- *     that is short) enters it, a removal leaves the answer it is in; an
- *     answer that was full and falls short is marked for a recompute;
- *  2. the candidate changes enter the right arrangement, and each outer
- *     change the left one: a new outer row is marked for a recompute, a
- *     vanished one is dropped;
- *  3. marked answers are recomputed from their key's candidates (a bounded
+ * A step runs in four phases:
+ *  1. each outer change enters the left arrangement: a new outer row is
+ *     marked for a recompute, a vanished one is dropped;
+ *  2. each candidate change is compared with every outer row of its key
+ *     that is there both before and after the step: an insertion that
+ *     beats an answer's last entry (or fills an answer that is short)
+ *     enters it, a removal leaves the answer it is in; an answer that was
+ *     full and falls short is marked for a recompute.  So a pair is only
+ *     evaluated when its two rows exist together, and an expression error
+ *     (vectors of different lengths) is one the query would raise too;
+ *  3. the candidate changes enter the right arrangement;
+ *  4. marked answers are recomputed from their key's candidates (a bounded
  *     insertion: a candidate that sorts after a full answer's last entry is
  *     skipped before its select list is computed).
  * An outer row's output is retracted (with its weight then) the first time
@@ -619,34 +622,7 @@ op_lateral_step(Op *op)
 			   *next;
 	int			i;
 
-	/* 1. candidates against the outer rows there already */
-	for (i = 0; i < dr->n; i++)
-	{
-		if (!row_key(op, op->rkeys, op->rslot, dr->rows[i].tup, kv, kn, &h))
-		{
-			ResetExprContext(op->econtext);
-			continue;
-		}
-		candidate_change(op, &st, &dr->rows[i], kv, kn, h);
-		ResetExprContext(op->econtext);
-	}
-
-	/* 2. the candidates enter; then the outer rows */
-	for (i = 0; i < dr->n; i++)
-	{
-		ArrGroup   *g;
-
-		if (!row_key(op, op->rkeys, op->rslot, dr->rows[i].tup, kv, kn, &h))
-		{
-			ResetExprContext(op->econtext);
-			continue;
-		}
-		g = arrangement_lookup(op->rarr, h, kv, kn, true);
-		arrangement_add(op->rarr, g, dr->rows[i].tup, dr->rows[i].weight);
-		if (g->rows == NULL)
-			arrangement_remove_group(op->rarr, g);
-		ResetExprContext(op->econtext);
-	}
+	/* 1. the outer rows: vanished ones leave, new ones wait for a recompute */
 	for (i = 0; i < dl->n; i++)
 	{
 		ZRow	   *d = &dl->rows[i];
@@ -689,7 +665,39 @@ op_lateral_step(Op *op)
 			arrangement_remove_group(op->larr, g);
 	}
 
-	/* 3. recompute what must be, and emit the answers as they are now */
+	/*
+	 * 2. candidates against the outer rows there before and after the
+	 * step: a pair is only ever evaluated when both of its rows exist
+	 * together (before the step, or after it)
+	 */
+	for (i = 0; i < dr->n; i++)
+	{
+		if (!row_key(op, op->rkeys, op->rslot, dr->rows[i].tup, kv, kn, &h))
+		{
+			ResetExprContext(op->econtext);
+			continue;
+		}
+		candidate_change(op, &st, &dr->rows[i], kv, kn, h);
+		ResetExprContext(op->econtext);
+	}
+
+	/* 3. the candidates enter */
+	for (i = 0; i < dr->n; i++)
+	{
+		ArrGroup   *g;
+
+		if (!row_key(op, op->rkeys, op->rslot, dr->rows[i].tup, kv, kn, &h))
+		{
+			ResetExprContext(op->econtext);
+			continue;
+		}
+		g = arrangement_lookup(op->rarr, h, kv, kn, true);
+		arrangement_add(op->rarr, g, dr->rows[i].tup, dr->rows[i].weight);
+		if (g->rows == NULL)
+			arrangement_remove_group(op->rarr, g);
+		ResetExprContext(op->econtext);
+	}
+	/* 4. recompute what must be, and emit the answers as they are now */
 	for (a = st.touched; a; a = next)
 	{
 		next = a->next_touched;

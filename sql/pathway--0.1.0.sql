@@ -473,3 +473,29 @@ SELECT k.view::regclass AS view,
   FROM pathway.kafka_sinks k
   LEFT JOIN pathway._sink_state() s ON s.id = k.id;
 GRANT SELECT ON pathway.sinks TO PUBLIC;
+
+-- ---------------------------------------------------------------------
+-- Vectors (float4[]) and documents: for nearest-neighbour live views and
+-- plain queries alike (docs/ml.md).
+-- ---------------------------------------------------------------------
+CREATE FUNCTION pathway.l2_distance(a float4[], b float4[]) RETURNS float8
+    LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'pathway_l2_distance';
+COMMENT ON FUNCTION pathway.l2_distance(float4[], float4[]) IS
+    'Euclidean distance between two vectors of the same length';
+CREATE FUNCTION pathway.cosine_distance(a float4[], b float4[]) RETURNS float8
+    LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'pathway_cosine_distance';
+COMMENT ON FUNCTION pathway.cosine_distance(float4[], float4[]) IS
+    '1 - cosine similarity of two vectors of the same length (NaN for a zero vector)';
+CREATE FUNCTION pathway.inner_product(a float4[], b float4[]) RETURNS float8
+    LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'pathway_inner_product';
+COMMENT ON FUNCTION pathway.inner_product(float4[], float4[]) IS
+    'inner (dot) product of two vectors of the same length';
+CREATE FUNCTION pathway.l2_normalize(v float4[]) RETURNS float4[]
+    LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'pathway_l2_normalize';
+COMMENT ON FUNCTION pathway.l2_normalize(float4[]) IS
+    'the vector scaled to length 1 (a zero vector stays zero)';
+CREATE FUNCTION pathway.chunk(doc text, size int, overlap int DEFAULT 0,
+                              OUT ordinal int, OUT chunk text) RETURNS SETOF record
+    LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'pathway_chunk';
+COMMENT ON FUNCTION pathway.chunk(text, int, int) IS
+    'a document''s words in chunks of size words overlapping by overlap, with their ordinal';

@@ -1,0 +1,97 @@
+/*
+ * vector.h
+ *	  Distance kernels over float4 vectors, shared by the SQL functions
+ *	  (extension/vector.c) and the engine.
+ *
+ * The loops keep 16 partial sums, one per lane, so that the compiler
+ * vectorizes them at the build's own instruction set (no -march flag) while
+ * the order of the additions, and so every result's bits, stay the same
+ * wherever the kernel runs: a live view and a plain query give equal
+ * distances, so ties and ORDER BY agree.
+ */
+#ifndef PATHWAY_VECTOR_H
+#define PATHWAY_VECTOR_H
+
+#include <math.h>
+
+#define VECTOR_LANES 16
+
+/* Sum of the lanes, then of the tail, in one fixed order. */
+static inline double
+vector_finish(const float *acc, double tail)
+{
+	double		s = 0.0;
+	int			j;
+
+	for (j = 0; j < VECTOR_LANES; j++)
+		s += acc[j];
+	return s + tail;
+}
+
+static inline double
+vector_l2_squared(const float *a, const float *b, int n)
+{
+	float		acc[VECTOR_LANES] = {0};
+	double		tail = 0.0;
+	int			i = 0,
+				j;
+
+	for (; i + VECTOR_LANES <= n; i += VECTOR_LANES)
+		for (j = 0; j < VECTOR_LANES; j++)
+		{
+			float		d = a[i + j] - b[i + j];
+
+			acc[j] += d * d;
+		}
+	for (; i < n; i++)
+	{
+		double		d = (double) a[i] - (double) b[i];
+
+		tail += d * d;
+	}
+	return vector_finish(acc, tail);
+}
+
+static inline double
+vector_dot(const float *a, const float *b, int n)
+{
+	float		acc[VECTOR_LANES] = {0};
+	double		tail = 0.0;
+	int			i = 0,
+				j;
+
+	for (; i + VECTOR_LANES <= n; i += VECTOR_LANES)
+		for (j = 0; j < VECTOR_LANES; j++)
+			acc[j] += a[i + j] * b[i + j];
+	for (; i < n; i++)
+		tail += (double) a[i] * (double) b[i];
+	return vector_finish(acc, tail);
+}
+
+static inline double
+vector_l2_distance(const float *a, const float *b, int n)
+{
+	return sqrt(vector_l2_squared(a, b, n));
+}
+
+/* 1 - cos(a, b); NaN when either vector is all zeros. */
+static inline double
+vector_cosine_distance(const float *a, const float *b, int n)
+{
+	double		dot = vector_dot(a, b, n);
+	double		na = vector_dot(a, a, n);
+	double		nb = vector_dot(b, b, n);
+	double		sim;
+
+	if (na == 0.0 || nb == 0.0)
+		return NAN;
+	sim = dot / (sqrt(na) * sqrt(nb));
+	/* rounding can take it just outside [-1, 1] */
+	if (sim > 1.0)
+		sim = 1.0;
+	else if (sim < -1.0)
+		sim = -1.0;
+	return 1.0 - sim;
+}
+
+#endif							/* PATHWAY_VECTOR_H */
