@@ -266,7 +266,16 @@ arrangement_add(Arrangement *arr, ArrGroup *group, MinimalTuple tup, int64 weigh
 	}
 
 	engine_memory_note(MAXALIGN(sizeof(ArrRow)) + tup->t_len);
-	r = MemoryContextAlloc(arr->cxt, MAXALIGN(sizeof(ArrRow)) + tup->t_len);
+	if (tup->t_len >= ARR_WIDE_ROW)
+	{
+		/* a chunk limit below the row's size: its exact size, on its own */
+		if (arr->widecxt == NULL)
+			arr->widecxt = AllocSetContextCreate(arr->cxt, "pathway wide rows", 0,
+												 8 * 1024, 8 * 1024);
+		r = MemoryContextAlloc(arr->widecxt, MAXALIGN(sizeof(ArrRow)) + tup->t_len);
+	}
+	else
+		r = MemoryContextAlloc(arr->cxt, MAXALIGN(sizeof(ArrRow)) + tup->t_len);
 	r->tup = (MinimalTuple) ((char *) r + MAXALIGN(sizeof(ArrRow)));
 	memcpy(r->tup, tup, tup->t_len);
 	r->rowhash = h;

@@ -55,6 +55,7 @@ typedef struct ArrGroup
 typedef struct Arrangement
 {
 	MemoryContext cxt;
+	MemoryContext widecxt;		/* rows of ARR_WIDE_ROW bytes or more (made on demand) */
 	KeySpec    *keys;
 	bool		keep_rows;
 	bool		track_touched;	/* keep the list of changed groups */
@@ -67,6 +68,13 @@ typedef struct Arrangement
 
 	ArrGroup   *touched;		/* groups changed since arrangement_clear_touched */
 } Arrangement;
+
+/*
+ * A row at least this large is allocated on its own (widecxt): the main
+ * context rounds a chunk up to a power of two, a quarter lost on average
+ * for wide rows (vectors, documents); wide rows are few per block anyway.
+ */
+#define ARR_WIDE_ROW 1024
 
 extern Arrangement *arrangement_create(MemoryContext parent, const char *name,
 									   KeySpec *keys, bool keep_rows);

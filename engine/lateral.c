@@ -33,6 +33,7 @@
 #include "utils/sortsupport.h"
 
 #include "engine/lateral.h"
+#include "engine/vector.h"
 
 /* One entry of an answer: ORDER BY values ++ select list, and its copies. */
 typedef struct LatEntry
@@ -245,6 +246,52 @@ pair_entry(Op *op, Datum *sv, bool *sn)
 	e.count = 0;
 	set_key1(ls, &e);
 	return e;
+}
+
+static Datum
+tup_attr(MinimalTuple tup, TupleDesc desc, int col, bool *isnull)
+{
+	HeapTupleData htup;
+
+	htup.t_len = tup->t_len + MINIMAL_TUPLE_OFFSET;
+	htup.t_data = (HeapTupleHeader) ((char *) tup - MINIMAL_TUPLE_OFFSET);
+	return heap_getattr(&htup, col + 1, desc, isnull);
+}
+
+/*
+ * The fast path (lateral.h): does the distance put the candidate after
+ * full answer a's last entry?  ov/on: the outer row's vector.
+ */
+static bool
+fast_beyond(Op *op, LatAnswer *a, Datum ov, bool on, MinimalTuple ctup)
+{
+	LateralSpec *ls = op->lateral;
+	LatEntry   *last;
+	Datum		cv;
+	bool		cn,
+				dn;
+	double		d;
+
+	if (ls->fast == VECTOR_NONE || a->n == 0 || a->held < answer_bound(ls))
+		return false;
+	cv = tup_attr(ctup, op->right->desc, ls->fast_cand_col, &cn);
+	if (!op_vector_distance(ls->fast, cv, cn, ov, on, &d, &dn))
+		return false;
+	last = &a->e[a->n - 1];
+	return ApplySortComparator(Float8GetDatum(d), dn, last->key1, last->null1, &ls->sortkeys[0]) > 0;
+}
+
+static Datum
+outer_vector(Op *op, MinimalTuple ltup, bool *isnull)
+{
+	LateralSpec *ls = op->lateral;
+
+	if (ls->fast == VECTOR_NONE)
+	{
+		*isnull = true;
+		return (Datum) 0;
+	}
+	return tup_attr(ltup, op->left->desc, ls->fast_outer_col, isnull);
 }
 
 /* ---------- answers ---------- */
@@ -546,12 +593,18 @@ recompute(Op *op, LatAnswer *a)
 	Datum		sv[INDEX_MAX_KEYS];
 	bool		sn[INDEX_MAX_KEYS];
 
+	bool		on;
+	Datum		ov;
+
 	free_entries(ls, a);
 	ls->recomputes++;
 	pair_set_outer(op, a->row->tup);
+	ov = outer_vector(op, a->row->tup, &on);
 	for (c = rg ? rg->rows : NULL; c; c = c->grp_next)
 	{
 		CHECK_FOR_INTERRUPTS();
+		if (fast_beyond(op, a, ov, on, c->tup))
+			continue;
 		pair_set_inner(op, c->tup);
 		if (pair_eval(op, sv, sn) && may_enter(ls, a, sv, sn))
 			answer_add(ls, a, pair_entry(op, sv, sn), c->weight);
@@ -578,6 +631,14 @@ candidate_change(Op *op, StepState *st, ZRow *d, Datum *kv, bool *kn, uint32 h)
 			elog(ERROR, "pathway: an outer row of a LATERAL subquery has no answer");
 		if (a->dirty)
 			continue;
+		if (ls->fast != VECTOR_NONE)
+		{
+			bool		on;
+			Datum		ov = outer_vector(op, m->tup, &on);
+
+			if (fast_beyond(op, a, ov, on, d->tup))
+				continue;
+		}
 		pair_set_outer(op, m->tup);
 		pair_set_inner(op, d->tup);
 		if (!pair_eval(op, sv, sn))

@@ -56,6 +56,17 @@ typedef struct LateralSpec
 	TupleDesc	entrydesc;		/* an answer entry: ORDER BY values ++ select list */
 	TupleTableSlot *entryslot;
 
+	/*
+	 * Nearest-neighbour fast path: the first ORDER BY key is a distance
+	 * (engine/vector.h) between a candidate column and an outer row column.
+	 * It is computed directly, and a pair that it puts after a full
+	 * answer's last entry is skipped without evaluating anything else; any
+	 * other pair is evaluated as always, so the answer is the same.
+	 */
+	int			fast;			/* VectorKind; 0: none */
+	int			fast_cand_col;	/* 0-based, in the candidate row */
+	int			fast_outer_col; /* 0-based, in the outer row */
+
 	struct HTAB *answers;		/* by outer row (ArrRow *): LatAnswer */
 	MemoryContext anscxt;		/* answers and their entries; long-lived */
 	int64		nentries;

@@ -688,7 +688,7 @@ op_kind_name(Op *op)
 		case OP_WINDOW:
 			return op->window && op->window->plan ? "window" : "top-k";
 		case OP_LATERAL:
-			return "lateral top-k";
+			return op->lateral && op->lateral->fast ? "lateral top-k (distance fast path)" : "lateral top-k";
 		case OP_SETOP:
 			return op->setop == SETOP_INTERSECT ? (op->setop_all ? "intersect all" : "intersect")
 				: (op->setop_all ? "except all" : "except");

@@ -1,7 +1,7 @@
 /*
  * vector.h
  *	  Distance kernels over float4 vectors, shared by the SQL functions
- *	  (extension/vector.c) and the engine.
+ *	  and the engine (vector.c), and by bench/knn's brute-force program.
  *
  * The loops keep 16 partial sums, one per lane, so that the compiler
  * vectorizes them at the build's own instruction set (no -march flag) while
@@ -93,5 +93,20 @@ vector_cosine_distance(const float *a, const float *b, int n)
 		sim = -1.0;
 	return 1.0 - sim;
 }
+
+/* The distance functions the engine computes directly (vector.c). */
+typedef enum VectorKind
+{
+	VECTOR_NONE,
+	VECTOR_L2,
+	VECTOR_COSINE,
+	VECTOR_DOT
+} VectorKind;
+
+#ifdef PG_FUNCTION_ARGS
+extern VectorKind op_vector_kind(PGFunction fn);
+extern bool op_vector_distance(VectorKind kind, Datum a, bool anull, Datum b, bool bnull,
+							   double *dist, bool *isnull);
+#endif
 
 #endif							/* PATHWAY_VECTOR_H */

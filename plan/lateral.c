@@ -27,6 +27,7 @@
 #include "utils/sortsupport.h"
 
 #include "engine/lateral.h"
+#include "engine/vector.h"
 #include "plan/internal.h"
 
 typedef struct CollectCtx
@@ -291,6 +292,53 @@ plan_lateral_exprs(PState *ps)
 }
 
 /*
+ * The nearest-neighbour fast path: the first ORDER BY key is
+ * pathway.l2_distance / cosine_distance / inner_product of a candidate
+ * column and a column of the outer row (in either order).  Called while
+ * the layout holds the pair row.
+ */
+static void
+fast_path(PState *ps, LateralSpec *ls, Node *key, int candrti, int nl)
+{
+	FuncExpr   *f;
+	FmgrInfo	fi;
+	VectorKind	kind;
+	Var		   *v[2];
+	int			i,
+				cand = -1,
+				outer = -1;
+
+	if (!IsA(key, FuncExpr) || list_length(((FuncExpr *) key)->args) != 2)
+		return;
+	f = (FuncExpr *) key;
+	fmgr_info(f->funcid, &fi);
+	if ((kind = op_vector_kind(fi.fn_addr)) == VECTOR_NONE)
+		return;
+	for (i = 0; i < 2; i++)
+	{
+		Node	   *arg = list_nth(f->args, i);
+		int			pos;
+
+		if (!IsA(arg, Var) || ((Var *) arg)->varlevelsup != 0)
+			return;
+		v[i] = (Var *) arg;
+		if (v[i]->varno > ps->layout.nrels || v[i]->varattno <= 0 ||
+			v[i]->varattno > ps->layout.natts[v[i]->varno] ||
+			(pos = ps->layout.pos[v[i]->varno][v[i]->varattno]) < 0)
+			return;
+		if (v[i]->varno == candrti)
+			cand = pos;
+		else
+			outer = pos;
+	}
+	if (cand < nl || outer < 0 || outer >= nl)
+		return;
+	ls->fast = kind;
+	ls->fast_outer_col = outer;
+	ls->fast_cand_col = cand - nl;
+}
+
+/*
  * The OP_LATERAL operator over the rows built so far (which hold every
  * table the subquery reads): their columns, then the subquery's select list.
  */
@@ -385,6 +433,7 @@ plan_apply_lateral(PState *ps, Op *left, LateralTopK *lt, bool pad)
 		PrepareSortSupportFromOrderingOp(sgc->sortop, ssup);
 		i++;
 	}
+	fast_path(ps, ls, linitial(sortexprs), lt->candrti, nl);
 	ls->nout = list_length(outexprs);
 	ls->outexprs = palloc0(sizeof(ExprState *) * (ls->nout + 1));
 	foreach(lc, outexprs)

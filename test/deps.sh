@@ -13,6 +13,7 @@ packages=(
   libtap-parser-sourcehandler-pgtap-perl
   kcat
   bc
+  dataset-fashion-mnist
 )
 
 missing_packages() {

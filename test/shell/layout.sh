@@ -23,14 +23,13 @@ declare -A allowed=(
   [meta]=""
   [connectors]="engine meta"
   [bgworker]="plan connectors engine meta"
-  [extension]="plan meta bgworker connectors engine"
+  [extension]="plan meta bgworker connectors"
 )
 # headers of a folder that another may include although the folder itself
 # is not among its arrows' ends: none beyond those; narrower rules below
 declare -A only_headers=(
   [extension:bgworker]="bgworker/shmem.h bgworker/stats.h bgworker/launcher.h"
   [extension:connectors]="connectors/kafka_options.h"
-  [extension:engine]="engine/vector.h"
 )
 # global symbols: the prefixes of each folder (and the SQL-callable
 # functions, pathway_*, with their pg_finfo_* records)

@@ -1,9 +1,9 @@
 /*
  * vector.c
  *	  Vectors as float4[]: pathway.l2_distance, cosine_distance,
- *	  inner_product, l2_normalize, and pathway.chunk (a document's words in
- *	  overlapping chunks), for nearest-neighbour views and plain queries
- *	  alike.
+ *	  inner_product and l2_normalize, for nearest-neighbour views and plain
+ *	  queries alike; and the engine's direct use of the same kernels (the
+ *	  nearest-neighbour fast path of engine/lateral.c).
  *
  * A vector is a one-dimensional float4[] without NULLs; two vectors of a
  * distance must have the same length.  Anything else is an error naming
@@ -11,12 +11,10 @@
  */
 #include "postgres.h"
 
-#include "catalog/pg_type.h"
+#include "access/tupmacs.h"
 #include "fmgr.h"
-#include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/tuplestore.h"
 
 #include "engine/vector.h"
 
@@ -24,14 +22,6 @@ PG_FUNCTION_INFO_V1(pathway_l2_distance);
 PG_FUNCTION_INFO_V1(pathway_cosine_distance);
 PG_FUNCTION_INFO_V1(pathway_inner_product);
 PG_FUNCTION_INFO_V1(pathway_l2_normalize);
-PG_FUNCTION_INFO_V1(pathway_chunk);
-
-/* ASCII white space only: a byte of a multibyte character is never one. */
-static inline bool
-is_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
 
 /* The elements of a vector argument; its length in *n. */
 static const float *
@@ -116,82 +106,60 @@ pathway_l2_normalize(PG_FUNCTION_ARGS)
 	PG_RETURN_ARRAYTYPE_P(construct_array(out, n, FLOAT4OID, sizeof(float4), true, TYPALIGN_INT));
 }
 
-/*
- * pathway.chunk(doc, size, overlap): the document's words (split on white
- * space) in chunks of 'size' words, each starting 'size - overlap' words
- * after the previous one, with their ordinal from 1.  A chunk is made only
- * while it holds a word the previous one did not; a document without words
- * has no chunks.
- */
-Datum
-pathway_chunk(PG_FUNCTION_ARGS)
+
+/* Which distance a function's C entry point computes; VECTOR_NONE if none. */
+VectorKind
+op_vector_kind(PGFunction fn)
 {
-	text	   *doc = PG_GETARG_TEXT_PP(0);
-	int32		size = PG_GETARG_INT32(1);
-	int32		overlap = PG_GETARG_INT32(2);
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *s = text_to_cstring(doc);
-	int		   *starts,
-			   *ends;
-	int			nwords = 0,
-				cap = 64,
-				pos = 0,
-				ordinal = 0,
-				first;
-	int			len = strlen(s);
+	if (fn == pathway_l2_distance)
+		return VECTOR_L2;
+	if (fn == pathway_cosine_distance)
+		return VECTOR_COSINE;
+	if (fn == pathway_inner_product)
+		return VECTOR_DOT;
+	return VECTOR_NONE;
+}
 
-	if (size < 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("chunk size must be at least 1, not %d", size)));
-	if (overlap < 0 || overlap >= size)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("chunk overlap must be at least 0 and less than the size %d, not %d",
-						size, overlap)));
-	InitMaterializedSRF(fcinfo, 0);
+/*
+ * The distance of two vector datums as the SQL function would compute it;
+ * false when this cannot be decided here (a NULL element, another
+ * dimension count, lengths that differ: the function itself must run and
+ * say so).  NULL in, NULL out, as the functions are strict.
+ */
+bool
+op_vector_distance(VectorKind kind, Datum a, bool anull, Datum b, bool bnull,
+				   double *dist, bool *isnull)
+{
+	ArrayType  *x,
+			   *y;
+	int			n;
 
-	starts = palloc(sizeof(int) * cap);
-	ends = palloc(sizeof(int) * cap);
-	while (pos < len)
+	if (anull || bnull)
 	{
-		while (pos < len && is_blank(s[pos]))
-			pos++;
-		if (pos >= len)
+		*isnull = true;
+		return true;
+	}
+	x = (ArrayType *) DatumGetPointer(a);
+	y = (ArrayType *) DatumGetPointer(b);
+	if (VARATT_IS_EXTENDED(x) || VARATT_IS_EXTENDED(y) ||
+		ARR_NDIM(x) != 1 || ARR_NDIM(y) != 1 || ARR_HASNULL(x) || ARR_HASNULL(y) ||
+		ARR_ELEMTYPE(x) != FLOAT4OID || ARR_ELEMTYPE(y) != FLOAT4OID ||
+		(n = ARR_DIMS(x)[0]) != ARR_DIMS(y)[0])
+		return false;
+	*isnull = false;
+	switch (kind)
+	{
+		case VECTOR_L2:
+			*dist = vector_l2_distance((const float *) ARR_DATA_PTR(x), (const float *) ARR_DATA_PTR(y), n);
+			return true;
+		case VECTOR_COSINE:
+			*dist = vector_cosine_distance((const float *) ARR_DATA_PTR(x), (const float *) ARR_DATA_PTR(y), n);
+			return true;
+		case VECTOR_DOT:
+			*dist = vector_dot((const float *) ARR_DATA_PTR(x), (const float *) ARR_DATA_PTR(y), n);
+			return true;
+		case VECTOR_NONE:
 			break;
-		if (nwords == cap)
-		{
-			cap *= 2;
-			starts = repalloc(starts, sizeof(int) * cap);
-			ends = repalloc(ends, sizeof(int) * cap);
-		}
-		starts[nwords] = pos;
-		while (pos < len && !is_blank(s[pos]))
-			pos++;
-		ends[nwords++] = pos;
 	}
-
-	for (first = 0; first < nwords; first += size - overlap)
-	{
-		int			last = Min(first + size, nwords) - 1;
-		StringInfoData buf;
-		int			w;
-		Datum		values[2];
-		bool		nulls[2] = {false, false};
-
-		if (first > 0 && first + overlap >= nwords)
-			break;				/* nothing new after the previous chunk */
-		initStringInfo(&buf);
-		for (w = first; w <= last; w++)
-		{
-			if (w > first)
-				appendStringInfoChar(&buf, ' ');
-			appendBinaryStringInfo(&buf, s + starts[w], ends[w] - starts[w]);
-		}
-		values[0] = Int32GetDatum(++ordinal);
-		values[1] = PointerGetDatum(cstring_to_text_with_len(buf.data, buf.len));
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		pfree(buf.data);
-	}
-	return (Datum) 0;
+	return false;
 }
