@@ -8,13 +8,21 @@
 # holds; a view that lost or doubled a transaction breaks it.
 
 declare -A CRASH_QUERY
-CRASH_VIEWS=(v_by_grp v_counters v_events v_chain)
+CRASH_VIEWS=(v_by_grp v_counters v_events v_chain v_top_events v_nearest)
 CRASH_QUERY[v_by_grp]="SELECT a.grp, count(*) AS n, sum(e.amount) AS total, max(e.amount) AS top
   FROM events e JOIN accounts a ON a.id = e.account_id
  GROUP BY a.grp"
 # a live view over a live view: rebuilt after the crash from the other's table
 CRASH_QUERY[v_chain]="SELECT count(*) AS groups, sum(n) AS n, sum(total) AS total FROM v_by_grp"
 CRASH_QUERY[v_counters]="SELECT sum(n) AS n, count(*) AS counters FROM counters"
+# LATERAL ... ORDER BY ... LIMIT per outer row: each account's two largest
+# events (as-of style, by an equality), and its nearest other account by group
+CRASH_QUERY[v_top_events]="SELECT a.id, t.amount
+  FROM accounts a LEFT JOIN LATERAL (
+    SELECT e.amount FROM events e WHERE e.account_id = a.id ORDER BY e.amount DESC LIMIT 2) t ON true"
+CRASH_QUERY[v_nearest]="SELECT a.id, n.id AS other
+  FROM accounts a CROSS JOIN LATERAL (
+    SELECT b.id FROM accounts b WHERE b.id <> a.id ORDER BY abs(b.grp - a.grp), b.id LIMIT 1) n"
 CRASH_QUERY[v_events]="SELECT e.account_id, a.grp, e.amount
   FROM events e JOIN accounts a ON a.id = e.account_id
  WHERE e.amount % 3 <> 0"
@@ -96,7 +104,7 @@ crash_sync() {
   return 1
 }
 
-# Eight checks: views running, each view against its query, the invariant,
+# Ten checks: views running, each view against its query, the invariant,
 # and a server log free of engine rebuilds and failed views.
 crash_checks() {
   local v extra missing

@@ -16,7 +16,7 @@ BURST_PID=
 
 crash_install_traps
 
-tap_plan 16
+tap_plan 18
 own_cluster_start immediate
 echo "# own cluster $OWN_DIR on port $OWN_PORT"
 crash_setup
