@@ -51,6 +51,7 @@ typedef struct LatAnswer
 	int			n;
 	int			cap;
 	int64		held;			/* copies held: the sum of the entries' counts */
+	bool		complete;		/* every passing candidate is held */
 	bool		dirty;			/* recompute at the end of the step */
 	bool		touched;		/* output retracted in this step */
 	bool		gone;			/* the outer row vanished in this step */
@@ -68,10 +69,26 @@ typedef struct StepState
 	LatAnswer  *touched;
 } StepState;
 
+/* The copies the output reads: OFFSET + LIMIT (with ties: and the last one's peers). */
 static int64
 answer_bound(LateralSpec *ls)
 {
 	return ls->count < 0 ? PG_INT64_MAX : ls->offset + ls->count;
+}
+
+/*
+ * The copies an answer holds at most: the bound and a reserve as large as
+ * the LIMIT (at most 64), so that a removed answer is replaced from the
+ * reserve, and only an answer whose reserve is used up is recomputed.
+ */
+static int64
+answer_cap(LateralSpec *ls)
+{
+	if (ls->count < 0)
+		return PG_INT64_MAX;
+	if (ls->count == 0)
+		return 0;
+	return ls->offset + ls->count + Min(ls->count, 64);
 }
 
 static Datum
@@ -272,7 +289,7 @@ fast_beyond(Op *op, LatAnswer *a, Datum ov, bool on, MinimalTuple ctup)
 				dn;
 	double		d;
 
-	if (ls->fast == VECTOR_NONE || a->n == 0 || a->held < answer_bound(ls))
+	if (ls->fast == VECTOR_NONE || a->n == 0 || a->complete)
 		return false;
 	cv = tup_attr(ctup, op->right->desc, ls->fast_cand_col, &cn);
 	if (!op_vector_distance(ls->fast, cv, cn, ov, on, &d, &dn))
@@ -338,27 +355,38 @@ entry_holding(LatAnswer *a, int64 copy)
 	return -1;
 }
 
-/* Drop trailing entries that lie wholly beyond the answer's bound. */
+/*
+ * Drop trailing entries that lie wholly beyond the answer's capacity; the
+ * answer is then no longer complete.
+ */
 static void
 answer_trim(LateralSpec *ls, LatAnswer *a)
 {
-	int64		bound = answer_bound(ls);
+	int64		cap = answer_cap(ls);
 
-	while (a->n > 0 && a->held - a->e[a->n - 1].count >= bound)
+	while (a->n > 0 && a->held - a->e[a->n - 1].count >= cap)
 	{
 		LatEntry   *last = &a->e[a->n - 1];
 
+		/*
+		 * With ties, an incomplete answer must end with an entry that is no
+		 * peer of the bound's entry j: then every peer is held, and a
+		 * candidate after the last entry cannot be one.
+		 */
 		if (ls->with_ties)
 		{
-			int			j = entry_holding(a, bound - 1);
+			int			j = entry_holding(a, answer_bound(ls) - 1);
 
-			if (j >= 0 && j < a->n - 1 && peers_compare(ls, last, &a->e[j]) == 0)
+			if (j >= 0 && j < a->n - 1 &&
+				(peers_compare(ls, last, &a->e[j]) == 0 ||
+				 peers_compare(ls, &a->e[a->n - 2], &a->e[j]) == 0))
 				break;
 		}
 		a->held -= last->count;
 		pfree(last->tup);
 		a->n--;
 		ls->nentries--;
+		a->complete = false;
 	}
 }
 
@@ -366,12 +394,12 @@ answer_trim(LateralSpec *ls, LatAnswer *a)
 static bool
 may_enter(LateralSpec *ls, LatAnswer *a, Datum *sv, bool *sn)
 {
-	int			c;
-
-	if (a->held < answer_bound(ls) || a->n == 0)
+	if (ls->count == 0)
+		return false;
+	if (a->complete)
 		return true;
-	c = values_compare(ls, sv, sn, &a->e[a->n - 1]);
-	return c < 0 || c == 0;
+	/* an incomplete answer holds the first candidates up to its last entry */
+	return a->n > 0 && values_compare(ls, sv, sn, &a->e[a->n - 1]) <= 0;
 }
 
 /* Add copies of entry e (owned by the answer afterwards, or freed). */
@@ -388,9 +416,8 @@ answer_add(LateralSpec *ls, LatAnswer *a, LatEntry e, int64 copies)
 	}
 	else
 	{
-		/* after a full answer's last entry (a peer by ORDER BY, unequal): only with ties */
-		if (pos == a->n && a->held >= answer_bound(ls) && a->n > 0 &&
-			!(ls->with_ties && peers_compare(ls, &e, &a->e[a->n - 1]) == 0))
+		/* after an incomplete answer's last entry (a peer by ORDER BY): unknown ground */
+		if (pos == a->n && !a->complete)
 		{
 			pfree(e.tup);
 			return;
@@ -415,18 +442,17 @@ answer_add(LateralSpec *ls, LatAnswer *a, LatEntry e, int64 copies)
 
 /*
  * Take copies of entry e out of answer a.  False when the answer can no
- * longer say what it holds (it was full and fell short, or e was not
- * where it should be): it must be recomputed.
+ * longer say what it holds (its reserve is used up, or e was not where it
+ * should be): it must be recomputed.
  */
 static bool
 answer_remove(LateralSpec *ls, LatAnswer *a, LatEntry *e, int64 copies)
 {
-	bool		was_full = a->held >= answer_bound(ls);
 	bool		found;
 	int			pos = answer_search(ls, a, e, &found);
 
 	if (!found)
-		return !(pos < a->n || !was_full);
+		return !(a->complete || pos < a->n);
 	a->e[pos].count -= copies;
 	a->held -= copies;
 	if (a->e[pos].count <= 0)
@@ -440,7 +466,19 @@ answer_remove(LateralSpec *ls, LatAnswer *a, LatEntry *e, int64 copies)
 		if (!exact)
 			return false;
 	}
-	return !(was_full && a->held < answer_bound(ls));
+	if (a->complete)
+		return true;
+	if (a->held < answer_bound(ls))
+		return false;
+	/* with ties, the bound's peers must all be held: the last one must not be one */
+	if (ls->with_ties)
+	{
+		int			j = entry_holding(a, answer_bound(ls) - 1);
+
+		if (j >= 0 && peers_compare(ls, &a->e[a->n - 1], &a->e[j]) == 0)
+			return false;
+	}
+	return true;
 }
 
 /* ---------- output ---------- */
@@ -597,6 +635,7 @@ recompute(Op *op, LatAnswer *a)
 	Datum		ov;
 
 	free_entries(ls, a);
+	a->complete = true;
 	ls->recomputes++;
 	pair_set_outer(op, a->row->tup);
 	ov = outer_vector(op, a->row->tup, &on);
@@ -654,8 +693,8 @@ candidate_change(Op *op, StepState *st, ZRow *d, Datum *kv, bool *kn, uint32 h)
 				answer_add(ls, a, pair_entry(op, sv, sn), d->weight);
 			}
 		}
-		else if (answer_bound(ls) > 0 &&
-				 (a->held < answer_bound(ls) ||
+		else if (ls->count != 0 &&
+				 (a->complete ||
 				  (a->n > 0 && values_compare(ls, sv, sn, &a->e[a->n - 1]) <= 0)))
 		{
 			LatEntry	e = pair_entry(op, sv, sn);
