@@ -26,6 +26,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "utils/hsearch.h"
@@ -52,6 +54,8 @@ typedef struct LatAnswer
 	int			cap;
 	int64		held;			/* copies held: the sum of the entries' counts */
 	bool		complete;		/* every passing candidate is held */
+	bool		norm_known;		/* onorm computed (fast path, l2) */
+	double		onorm;			/* the outer row's vector's norm; NaN: none */
 	bool		dirty;			/* recompute at the end of the step */
 	bool		touched;		/* output retracted in this step */
 	bool		gone;			/* the outer row vanished in this step */
@@ -277,10 +281,14 @@ tup_attr(MinimalTuple tup, TupleDesc desc, int col, bool *isnull)
 
 /*
  * The fast path (lateral.h): does the distance put the candidate after
- * full answer a's last entry?  ov/on: the outer row's vector.
+ * incomplete answer a's last entry?  ov/on: the outer row's vector; cnorm:
+ * the candidate's vector's norm, NaN if unknown.  For an ascending l2
+ * distance two exact tests come first: the triangle inequality on the
+ * norms (|‖q‖ - ‖d‖| <= ‖q - d‖, with room for the kernels' rounding), and
+ * the partial sums of the squared distance; else the distance itself.
  */
 static bool
-fast_beyond(Op *op, LatAnswer *a, Datum ov, bool on, MinimalTuple ctup)
+fast_beyond(Op *op, LatAnswer *a, Datum ov, bool on, MinimalTuple ctup, double cnorm)
 {
 	LateralSpec *ls = op->lateral;
 	LatEntry   *last;
@@ -291,10 +299,28 @@ fast_beyond(Op *op, LatAnswer *a, Datum ov, bool on, MinimalTuple ctup)
 
 	if (ls->fast == VECTOR_NONE || a->n == 0 || a->complete)
 		return false;
+	last = &a->e[a->n - 1];
+	if (ls->fast == VECTOR_L2 && !ls->sortkeys[0].ssup_reverse && !last->null1)
+	{
+		double		dk = DatumGetFloat8(last->key1);
+
+		if (!isnan(cnorm))
+		{
+			if (!a->norm_known)
+			{
+				a->onorm = op_vector_norm(ov, on);
+				a->norm_known = true;
+			}
+			if (!isnan(a->onorm) &&
+				fabs(a->onorm - cnorm) > dk + 1e-4 * (dk + a->onorm + cnorm))
+				return true;
+		}
+		cv = tup_attr(ctup, op->right->desc, ls->fast_cand_col, &cn);
+		return op_vector_l2_above(cv, cn, ov, on, dk);
+	}
 	cv = tup_attr(ctup, op->right->desc, ls->fast_cand_col, &cn);
 	if (!op_vector_distance(ls->fast, cv, cn, ov, on, &d, &dn))
 		return false;
-	last = &a->e[a->n - 1];
 	return ApplySortComparator(Float8GetDatum(d), dn, last->key1, last->null1, &ls->sortkeys[0]) > 0;
 }
 
@@ -642,7 +668,7 @@ recompute(Op *op, LatAnswer *a)
 	for (c = rg ? rg->rows : NULL; c; c = c->grp_next)
 	{
 		CHECK_FOR_INTERRUPTS();
-		if (fast_beyond(op, a, ov, on, c->tup))
+		if (fast_beyond(op, a, ov, on, c->tup, NAN))
 			continue;
 		pair_set_inner(op, c->tup);
 		if (pair_eval(op, sv, sn) && may_enter(ls, a, sv, sn))
@@ -661,6 +687,15 @@ candidate_change(Op *op, StepState *st, ZRow *d, Datum *kv, bool *kn, uint32 h)
 	ArrRow	   *m;
 	Datum		sv[INDEX_MAX_KEYS];
 	bool		sn[INDEX_MAX_KEYS];
+	double		cnorm = NAN;
+
+	if (ls->fast == VECTOR_L2 && lg != NULL)
+	{
+		bool		cn;
+		Datum		cv = tup_attr(d->tup, op->right->desc, ls->fast_cand_col, &cn);
+
+		cnorm = op_vector_norm(cv, cn);
+	}
 
 	for (m = lg ? lg->rows : NULL; m; m = m->grp_next)
 	{
@@ -675,7 +710,7 @@ candidate_change(Op *op, StepState *st, ZRow *d, Datum *kv, bool *kn, uint32 h)
 			bool		on;
 			Datum		ov = outer_vector(op, m->tup, &on);
 
-			if (fast_beyond(op, a, ov, on, d->tup))
+			if (fast_beyond(op, a, ov, on, d->tup, cnorm))
 				continue;
 		}
 		pair_set_outer(op, m->tup);

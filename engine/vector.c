@@ -120,6 +120,52 @@ op_vector_kind(PGFunction fn)
 	return VECTOR_NONE;
 }
 
+/* Two vector datums the kernels can take as they are; their length in *n. */
+static bool
+plain_vectors(Datum a, Datum b, int *n)
+{
+	ArrayType  *x = (ArrayType *) DatumGetPointer(a);
+	ArrayType  *y = (ArrayType *) DatumGetPointer(b);
+
+	if (VARATT_IS_EXTENDED(x) || VARATT_IS_EXTENDED(y) ||
+		ARR_NDIM(x) != 1 || ARR_NDIM(y) != 1 || ARR_HASNULL(x) || ARR_HASNULL(y) ||
+		ARR_ELEMTYPE(x) != FLOAT4OID || ARR_ELEMTYPE(y) != FLOAT4OID ||
+		ARR_DIMS(x)[0] != ARR_DIMS(y)[0])
+		return false;
+	*n = ARR_DIMS(x)[0];
+	return true;
+}
+
+/*
+ * Is the l2 distance of two vectors certainly above 'dist'?  False when it
+ * is not, or cannot be decided here.  The squared limit is raised by a
+ * relative 1e-9 for the rounding of the square and the square root.
+ */
+bool
+op_vector_l2_above(Datum a, bool anull, Datum b, bool bnull, double dist)
+{
+	int			n;
+
+	if (anull || bnull || isnan(dist) || !plain_vectors(a, b, &n))
+		return false;
+	return vector_l2_squared_above((const float *) ARR_DATA_PTR((ArrayType *) DatumGetPointer(a)),
+								   (const float *) ARR_DATA_PTR((ArrayType *) DatumGetPointer(b)),
+								   n, dist * dist * (1.0 + 1e-9));
+}
+
+/* The l2 norm of a vector datum; NaN when it cannot be computed here. */
+double
+op_vector_norm(Datum a, bool anull)
+{
+	int			n;
+	const float *x;
+
+	if (anull || !plain_vectors(a, a, &n))
+		return NAN;
+	x = (const float *) ARR_DATA_PTR((ArrayType *) DatumGetPointer(a));
+	return sqrt(vector_dot(x, x, n));
+}
+
 /*
  * The distance of two vector datums as the SQL function would compute it;
  * false when this cannot be decided here (a NULL element, another
@@ -130,8 +176,8 @@ bool
 op_vector_distance(VectorKind kind, Datum a, bool anull, Datum b, bool bnull,
 				   double *dist, bool *isnull)
 {
-	ArrayType  *x,
-			   *y;
+	ArrayType  *x = (ArrayType *) DatumGetPointer(a);
+	ArrayType  *y = (ArrayType *) DatumGetPointer(b);
 	int			n;
 
 	if (anull || bnull)
@@ -139,12 +185,7 @@ op_vector_distance(VectorKind kind, Datum a, bool anull, Datum b, bool bnull,
 		*isnull = true;
 		return true;
 	}
-	x = (ArrayType *) DatumGetPointer(a);
-	y = (ArrayType *) DatumGetPointer(b);
-	if (VARATT_IS_EXTENDED(x) || VARATT_IS_EXTENDED(y) ||
-		ARR_NDIM(x) != 1 || ARR_NDIM(y) != 1 || ARR_HASNULL(x) || ARR_HASNULL(y) ||
-		ARR_ELEMTYPE(x) != FLOAT4OID || ARR_ELEMTYPE(y) != FLOAT4OID ||
-		(n = ARR_DIMS(x)[0]) != ARR_DIMS(y)[0])
+	if (!plain_vectors(a, b, &n))
 		return false;
 	*isnull = false;
 	switch (kind)

@@ -52,6 +52,44 @@ vector_l2_squared(const float *a, const float *b, int n)
 	return vector_finish(acc, tail);
 }
 
+/*
+ * Is the squared l2 distance above 'limit'?  The partial sums are checked
+ * every 64 dimensions, so a far vector is given up early.  The lanes
+ * accumulate in the same order as vector_l2_squared, and every term is
+ * non-negative, so a partial sum never exceeds the full one: the answer is
+ * exact.
+ */
+static inline bool
+vector_l2_squared_above(const float *a, const float *b, int n, double limit)
+{
+	float		acc[VECTOR_LANES] = {0};
+	double		tail = 0.0;
+	int			i = 0,
+				j;
+
+	while (i + VECTOR_LANES <= n)
+	{
+		int			stop = i + 4 * VECTOR_LANES;
+
+		for (; i + VECTOR_LANES <= n && i < stop; i += VECTOR_LANES)
+			for (j = 0; j < VECTOR_LANES; j++)
+			{
+				float		d = a[i + j] - b[i + j];
+
+				acc[j] += d * d;
+			}
+		if (vector_finish(acc, 0.0) > limit)
+			return true;
+	}
+	for (; i < n; i++)
+	{
+		double		d = (double) a[i] - (double) b[i];
+
+		tail += d * d;
+	}
+	return vector_finish(acc, tail) > limit;
+}
+
 static inline double
 vector_dot(const float *a, const float *b, int n)
 {
@@ -107,6 +145,8 @@ typedef enum VectorKind
 extern VectorKind op_vector_kind(PGFunction fn);
 extern bool op_vector_distance(VectorKind kind, Datum a, bool anull, Datum b, bool bnull,
 							   double *dist, bool *isnull);
+extern bool op_vector_l2_above(Datum a, bool anull, Datum b, bool bnull, double dist);
+extern double op_vector_norm(Datum a, bool anull);
 #endif
 
 #endif							/* PATHWAY_VECTOR_H */

@@ -9,7 +9,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pathway;
 DROP TABLE IF EXISTS t245_train, t245_q, t245_c, t245_docs CASCADE;
 
-SELECT plan(40);
+SELECT plan(43);
 
 -- the functions
 SELECT is(pathway.l2_distance('{0,0}', '{3,4}'), 5::float8, 'l2_distance 3-4-5');
@@ -160,7 +160,32 @@ SELECT is((SELECT count(*) FROM pathway.check_view(name)), 0::bigint, 'check_vie
 SELECT is((SELECT count(*) FROM pathway.views WHERE name LIKE 't245_%' AND status = 'running'), 5::bigint,
   'all running');
 
+-- long vectors (100 dimensions: the kernels' blocks, the pruning by norms and
+-- by partial sums) under changes on both sides, against the query
+CREATE TABLE t245_ld (id int PRIMARY KEY, vec float4[]);
+CREATE TABLE t245_lq (id int PRIMARY KEY, vec float4[]);
+INSERT INTO t245_ld SELECT i, array_agg(round((sin(i * 0.37 + j * 1.3) * (1 + i % 5))::numeric, 2)::float4 ORDER BY j)
+  FROM generate_series(1, 300) i, generate_series(1, 100) j GROUP BY i;
+INSERT INTO t245_lq SELECT i, array_agg(round((cos(i * 0.71 + j * 0.9) * (1 + i % 3))::numeric, 2)::float4 ORDER BY j)
+  FROM generate_series(1, 25) i, generate_series(1, 100) j GROUP BY i;
+INSERT INTO t245_views VALUES ('t245_long', $q$SELECT q.id AS qid, n.id AS did, n.dist
+  FROM t245_lq q CROSS JOIN LATERAL (
+    SELECT d.id, pathway.l2_distance(d.vec, q.vec) AS dist FROM t245_ld d ORDER BY dist, d.id LIMIT 4) n$q$);
+SELECT pathway.create_view('t245_long', q) FROM t245_views WHERE name = 't245_long';
+SELECT pathway.sync();
+DELETE FROM t245_ld WHERE id IN (SELECT n.did FROM t245_long n WHERE n.qid % 2 = 0);
+UPDATE t245_ld SET vec = (SELECT vec FROM t245_lq WHERE id = t245_ld.id % 25 + 1) WHERE id % 11 = 0;
+INSERT INTO t245_ld SELECT 1000 + id, vec FROM t245_lq WHERE id % 4 = 0;
+UPDATE t245_lq SET vec = (SELECT vec FROM t245_ld WHERE id = t245_lq.id * 7) WHERE id % 3 = 0;
+SELECT pathway.sync();
+SELECT is(t245_diff('t245_long', q), 0::bigint, 'oracle: 100-dimension vectors after deletes of answers, moves and inserts')
+  FROM t245_views WHERE name = 't245_long';
+SELECT is((SELECT count(*) FROM pathway.check_view('t245_long')), 0::bigint, 'check_view: 100-dimension vectors');
+SELECT is((SELECT operator FROM pathway.stats WHERE view = 't245_long' AND operator LIKE '%lateral%'),
+  '4 lateral top-k (distance fast path)', 'the distance fast path is taken');
+
 SELECT pathway.drop_view(name) FROM t245_views;
 DROP FUNCTION t245_diff(text, text);
+DROP TABLE t245_ld, t245_lq;
 DROP TABLE t245_train, t245_q, t245_c;
 SELECT * FROM finish();
