@@ -16,6 +16,7 @@
  * the same distances bit for bit (engine/vector.h is the one kernel).
  * Single-threaded, like the engine worker.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
