@@ -38,6 +38,7 @@ typedef struct PlanState_
 	List	   *marks;			/* MarkJoin *: EXISTS inside expressions */
 	List	   *post_quals;		/* WHERE conjuncts that read a mark */
 	List	   *laterals;		/* LateralTopK *: LATERAL (... ORDER BY ... LIMIT) */
+	bool		order_matters;	/* the order of this level's rows can reach the result */
 	/* plan a nested query level (planner.c): its graph, columns from 0 */
 	struct Op  *(*plan_subquery) (struct PlanState_ *ps, Query *sub);
 } PState;

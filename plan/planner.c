@@ -451,13 +451,14 @@ plan_analyze_view(const char *name, const char *query, char **text)
 	return linitial_node(Query, rewritten);
 }
 
-static Op *plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names);
+static Op *plan_query(const char *name, Query *q, ViewPlan *plan, bool top, bool order_matters,
+					  List **names);
 
 /* A nested query level (subquery in FROM, EXISTS, IN, a scalar subquery): ps->plan_subquery. */
 static Op *
 plan_subquery(PState *ps, Query *sub)
 {
-	return plan_query(ps->name, sub, ps->plan, false, NULL);
+	return plan_query(ps->name, sub, ps->plan, false, ps->order_matters, NULL);
 }
 
 /*
@@ -465,8 +466,81 @@ plan_subquery(PState *ps, Query *sub)
  * inlined WITH query or a branch of a set operation.  Its rows are the
  * level's non-junk target list.  Only the top level sets the view's key.
  */
+/*
+ * WHERE and ON conditions as PostgreSQL's planner prepares them: constants
+ * folded, and the terms common to every branch of an OR taken out of it
+ * ((a.k = b.k AND x) OR (b.k = a.k AND y) -> a.k = b.k AND (x OR y)), so
+ * that an equality written in each branch becomes a join key.
+ */
+/* a.k = b.k and b.k = a.k alike: two Vars in (varno, varattno) order, by the commutator */
+static Node *
+order_vars_mutator(Node *node, void *context)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, OpExpr) && list_length(((OpExpr *) node)->args) == 2)
+	{
+		OpExpr	   *op = (OpExpr *) expression_tree_mutator(node, order_vars_mutator, context);
+		Var		   *a = linitial(op->args);
+		Var		   *b = lsecond(op->args);
+		Oid			com;
+
+		if (IsA(a, Var) && IsA(b, Var) && a->varlevelsup == b->varlevelsup &&
+			(a->varno > b->varno || (a->varno == b->varno && a->varattno > b->varattno)) &&
+			OidIsValid(com = get_commutator(op->opno)))
+		{
+			op->opno = com;
+			op->opfuncid = InvalidOid;
+			op->args = list_make2(b, a);
+		}
+		return (Node *) op;
+	}
+	return expression_tree_mutator(node, order_vars_mutator, context);
+}
+
+static Node *
+prepare_qual(Node *qual)
+{
+	qual = order_vars_mutator(eval_const_expressions(NULL, qual), NULL);
+	return (Node *) canonicalize_qual((Expr *) qual, false);
+}
+
+static void
+preprocess_quals(Node *jt)
+{
+	if (jt == NULL)
+		return;
+	if (IsA(jt, FromExpr))
+	{
+		FromExpr   *f = (FromExpr *) jt;
+		ListCell   *lc;
+
+		foreach(lc, f->fromlist)
+			preprocess_quals(lfirst(lc));
+		if (f->quals)
+			f->quals = prepare_qual(f->quals);
+	}
+	else if (IsA(jt, JoinExpr))
+	{
+		JoinExpr   *j = (JoinExpr *) jt;
+
+		preprocess_quals(j->larg);
+		preprocess_quals(j->rarg);
+		if (j->quals)
+			j->quals = prepare_qual(j->quals);
+	}
+}
+
+/*
+ * order_matters: the order of this level's rows can reach the view's
+ * rows (the level around it aggregates, has window functions, DISTINCT ON
+ * or LIMIT, or passes its rows to one that does): an ORDER BY here without
+ * LIMIT is then refused, else ignored, as PostgreSQL's result does not
+ * depend on it.
+ */
 static Op *
-plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
+plan_query(const char *name, Query *q, ViewPlan *plan, bool top, bool order_matters,
+		   List **names)
 {
 	PState		ps;
 	List	   *semis;
@@ -490,6 +564,10 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
 	ps.query = q;
 	ps.plan = plan;
 	ps.plan_subquery = plan_subquery;
+	limited = (q->limitCount != NULL || q->limitOffset != NULL);
+	ps.order_matters = order_matters || q->hasAggs || q->hasWindowFuncs || q->hasDistinctOn ||
+		limited || q->hasTargetSRFs;
+	preprocess_quals((Node *) q->jointree);
 	plan_decorrelate_laterals(&ps, q);
 	pull_up_target_srf(&ps, q);
 	pull_up_scalars(&ps, q);
@@ -502,11 +580,15 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
 		q->jointree = (FromExpr *) flatten_join_alias_vars(q, (Node *) q->jointree);
 		ps.post_quals = (List *) flatten_join_alias_vars(q, (Node *) ps.post_quals);
 	}
-	limited = (q->limitCount != NULL || q->limitOffset != NULL);
 	if (top)
 		plan->ignored_order = (q->sortClause != NIL && !q->hasDistinctOn && !limited);
-	else if (q->sortClause != NIL && !q->setOperations && !q->hasDistinctOn && !limited)
-		plan_refuse(name, "ORDER BY in a subquery", "Drop it: a subquery's rows have no order here.");
+	else if (q->sortClause != NIL && !q->hasDistinctOn && !limited)
+	{
+		if (order_matters)
+			plan_refuse(name, "ORDER BY in a subquery whose order reaches an aggregate, a window function, DISTINCT ON or LIMIT around it",
+				   "Order inside the aggregate call (array_agg(x ORDER BY x)) or in the window's own ORDER BY.");
+		q->sortClause = NIL;	/* a subquery's rows have no order of their own */
+	}
 
 	plan_layout_init(&ps.layout, q);
 	ps.plan = plan;
@@ -747,7 +829,7 @@ plan_view(const char *name, Query *query)
 
 	(void) collect_funcs_walker((Node *) q, &plan->funcids);
 	inline_ctes(name, q, NIL);
-	plan->root = plan_query(name, q, plan, true, &names);
+	plan->root = plan_query(name, q, plan, true, false, &names);
 	if (plan->relids == NIL)
 		plan_refuse(name, "A query that reads no table", "A live view must read at least one table.");
 
