@@ -6,14 +6,17 @@
 #include "postgres.h"
 
 #include "catalog/pg_aggregate.h"
+#include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
 #include "parser/parse_agg.h"
+#include "parser/parse_func.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
@@ -542,3 +545,147 @@ plan_distinct_rows(PState *ps, Op *input)
 	return red;
 }
 
+/* ---------- scalar subqueries that are not aggregates ---------- */
+
+static Oid
+pathway_function(const char *name)
+{
+	Oid			anyelement = ANYELEMENTOID;
+
+	return LookupFuncName(list_make2(makeString("pathway"), makeString((char *) name)),
+						  1, &anyelement, false);
+}
+
+/* pathway.single_value(arg) */
+static Expr *
+single_value_call(Expr *arg)
+{
+	Aggref	   *a = makeNode(Aggref);
+
+	a->aggfnoid = pathway_function("single_value");
+	a->aggtype = exprType((Node *) arg);
+	a->aggcollid = exprCollation((Node *) arg);
+	a->inputcollid = exprCollation((Node *) arg);
+	a->aggargtypes = list_make1_oid(exprType((Node *) arg));
+	a->args = list_make1(makeTargetEntry(arg, 1, NULL, false));
+	a->aggkind = AGGKIND_NORMAL;
+	a->aggsplit = AGGSPLIT_SIMPLE;
+	a->aggno = a->aggtransno = -1;
+	a->location = -1;
+	return (Expr *) a;
+}
+
+static Expr *
+count_star(void)
+{
+	Aggref	   *a = makeNode(Aggref);
+
+	a->aggfnoid = F_COUNT_;
+	a->aggtype = INT8OID;
+	a->aggstar = true;
+	a->aggkind = AGGKIND_NORMAL;
+	a->aggsplit = AGGSPLIT_SIMPLE;
+	a->aggno = a->aggtransno = -1;
+	a->location = -1;
+	return (Expr *) a;
+}
+
+/* CASE WHEN n > 1 THEN pathway._several_rows(v) ELSE v END */
+Expr *
+plan_scalar_checked(Expr *v, Expr *n)
+{
+	CaseExpr   *ce = makeNode(CaseExpr);
+	CaseWhen   *cw = makeNode(CaseWhen);
+	Oid			type = exprType((Node *) v);
+	Oid			coll = exprCollation((Node *) v);
+
+	cw->expr = (Expr *) makeFuncExpr(F_INT8GT, BOOLOID,
+									 list_make2(n, makeConst(INT8OID, -1, InvalidOid, sizeof(int64),
+															 Int64GetDatum(1), false, FLOAT8PASSBYVAL)),
+									 InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
+	cw->result = (Expr *) makeFuncExpr(pathway_function("_several_rows"), type,
+									   list_make1(copyObject(v)), coll, coll, COERCE_EXPLICIT_CALL);
+	cw->location = -1;
+	ce->casetype = type;
+	ce->casecollid = coll;
+	ce->args = list_make1(cw);
+	ce->defresult = v;
+	ce->location = -1;
+	return (Expr *) ce;
+}
+
+static bool
+plain_select(Query *sub)
+{
+	return !sub->hasAggs && !sub->groupClause && !sub->groupingSets && !sub->havingQual &&
+		!sub->setOperations && !sub->limitCount && !sub->limitOffset && !sub->cteList &&
+		!sub->hasWindowFuncs && !sub->hasTargetSRFs && !sub->distinctClause;
+}
+
+/*
+ * A scalar subquery that is not a global aggregate, as one with two
+ * columns: v, pathway.single_value() of its value (NULL for no row), and n,
+ * count(*); the caller reads it through plan_scalar_checked (PostgreSQL's
+ * error where n > 1).  A plain SELECT gets the aggregates in its select list
+ * (its WHERE, correlations included, stays where it is); any other query is
+ * wrapped: SELECT single_value(x.v), count(*) FROM (sub) x.  NULL for a
+ * query that is already a global aggregate, or one this cannot take (a
+ * correlated query that is not a plain SELECT: the caller refuses it).
+ */
+Query *
+plan_scalar_as_aggregate(Query *sub, bool correlated)
+{
+	TargetEntry *tle = NULL;
+	ListCell   *lc;
+
+	if (sub->hasAggs && !sub->groupClause && !sub->groupingSets && !sub->setOperations &&
+		!sub->limitCount && !sub->limitOffset && !sub->hasWindowFuncs && !sub->hasTargetSRFs)
+		return NULL;
+	foreach(lc, sub->targetList)
+		if (!lfirst_node(TargetEntry, lc)->resjunk)
+			tle = lfirst(lc);
+	if (tle == NULL)
+		return NULL;
+	sub = copyObject(sub);
+	if (plain_select(sub))
+	{
+		sub->targetList = list_make2(makeTargetEntry(single_value_call(copyObject(tle->expr)), 1,
+													 tle->resname ? pstrdup(tle->resname) : "v", false),
+									 makeTargetEntry(count_star(), 2, "n", false));
+		sub->sortClause = NIL;
+		sub->hasAggs = true;
+		return sub;
+	}
+	if (correlated)
+		return NULL;
+	{
+		Query	   *w = makeNode(Query);
+		RangeTblEntry *rte = makeNode(RangeTblEntry);
+		RangeTblRef *rtr = makeNode(RangeTblRef);
+		List	   *names = NIL;
+		Var		   *v;
+
+		foreach(lc, sub->targetList)
+		{
+			TargetEntry *t = lfirst_node(TargetEntry, lc);
+
+			names = lappend(names, makeString(t->resname ? pstrdup(t->resname) : "?column?"));
+		}
+		rte->rtekind = RTE_SUBQUERY;
+		rte->subquery = sub;
+		rte->eref = makeAlias("scalar", names);
+		rte->inFromCl = true;
+		rtr->rtindex = 1;
+		v = makeVar(1, tle->resno, exprType((Node *) tle->expr), exprTypmod((Node *) tle->expr),
+					exprCollation((Node *) tle->expr), 0);
+		w->commandType = CMD_SELECT;
+		w->querySource = QSRC_ORIGINAL;
+		w->canSetTag = true;
+		w->rtable = list_make1(rte);
+		w->jointree = makeFromExpr(list_make1(rtr), NULL);
+		w->targetList = list_make2(makeTargetEntry(single_value_call((Expr *) v), 1, "v", false),
+								   makeTargetEntry(count_star(), 2, "n", false));
+		w->hasAggs = true;
+		return w;
+	}
+}

@@ -457,7 +457,11 @@ plan_pull_up_correlated_scalar(PState *ps, Query *q, SubLink *sl)
 	NullTest   *nt = makeNode(NullTest);
 	int			erti,
 				k;
+	Query	   *agg = plan_scalar_as_aggregate(sub, true);
 
+	/* (SELECT d.name FROM dim d WHERE d.id = t.k): the value of its only row */
+	if (agg)
+		sub = agg;
 	if (!sub->hasAggs || sub->groupClause || sub->groupingSets || sub->havingQual ||
 		sub->setOperations || sub->limitCount || sub->limitOffset || sub->cteList ||
 		sub->hasWindowFuncs || sub->hasSubLinks || sub->hasDistinctOn)
@@ -466,9 +470,12 @@ plan_pull_up_correlated_scalar(PState *ps, Query *q, SubLink *sl)
 	split_correlation(ps, sub, "A scalar subquery", &cs->lkeys, &inner, &cs->eqops);
 	if (contain_vars_of_level((Node *) sub, 1))
 		plan_refuse(ps->name, "An outer reference in a scalar subquery other than in its WHERE", NULL);
-	foreach(lc, sub->targetList)
-		if (!lfirst_node(TargetEntry, lc)->resjunk)
-			val = lfirst(lc);
+	if (agg)
+		val = linitial_node(TargetEntry, sub->targetList);	/* then n = count(*) */
+	else
+		foreach(lc, sub->targetList)
+			if (!lfirst_node(TargetEntry, lc)->resjunk)
+				val = lfirst(lc);
 	v = val->expr;
 
 	/* g: the aggregate per correlation key, and a marker that a group is there */
@@ -496,6 +503,12 @@ plan_pull_up_correlated_scalar(PState *ps, Query *q, SubLink *sl)
 	tl = lappend(tl, makeTargetEntry((Expr *) makeBoolConst(true, false), k + 2, "m", false));
 	names = lappend(names, makeString("v"));
 	names = lappend(names, makeString("m"));
+	if (agg)
+	{
+		tl = lappend(tl, makeTargetEntry(copyObject(lsecond_node(TargetEntry, sub->targetList)->expr),
+										 k + 3, "n", false));
+		names = lappend(names, makeString("n"));
+	}
 	grouped->targetList = tl;
 	grouped->groupClause = groups;
 	q->rtable = lappend(q->rtable, subquery_rte(grouped, names));
@@ -518,6 +531,9 @@ plan_pull_up_correlated_scalar(PState *ps, Query *q, SubLink *sl)
 	cw->expr = (Expr *) nt;
 	cw->result = (Expr *) makeVar(cs->rti, k + 1, exprType((Node *) v), exprTypmod((Node *) v),
 								  exprCollation((Node *) v), 0);
+	if (agg)
+		cw->result = plan_scalar_checked(cw->result, (Expr *) makeVar(cs->rti, k + 3, INT8OID, -1,
+																	  InvalidOid, 0));
 	cw->location = -1;
 	ce->casetype = exprType((Node *) v);
 	ce->casecollid = exprCollation((Node *) v);

@@ -153,6 +153,8 @@ extern Op  *plan_grouping_set(PState *ps, Op *input, Query *q, List *set, List *
 							  List *mapexprs);
 extern Op  *plan_distinct_on(PState *ps, Op *input, Query *q, bool top);
 extern Op  *plan_distinct_rows(PState *ps, Op *input);
+extern Query *plan_scalar_as_aggregate(Query *sub, bool correlated);
+extern Expr *plan_scalar_checked(Expr *v, Expr *n);
 
 /* window.c: window functions, LIMIT / OFFSET */
 extern List *plan_window_inputs(Query *q, List *exprs);

@@ -136,7 +136,8 @@ typedef struct ScalarCtx
 /*
  * An uncorrelated scalar subquery that is a global aggregate always yields
  * exactly one row: it becomes a one-row subquery in FROM, cross-joined, and
- * the expression reads its column.  Others are left for the checks to refuse.
+ * the expression reads its column.  Any other is made one first, over
+ * pathway.single_value() (NULL for no row, PostgreSQL's error for several).
  */
 static Node *
 scalar_mutator(Node *node, ScalarCtx *ctx)
@@ -150,6 +151,8 @@ scalar_mutator(Node *node, ScalarCtx *ctx)
 		TargetEntry *tle;
 		RangeTblEntry *rte;
 		RangeTblRef *rtr;
+		Var		   *v;
+		Query	   *agg;
 
 		if (contain_vars_of_level((Node *) sub, 1))
 		{
@@ -158,6 +161,10 @@ scalar_mutator(Node *node, ScalarCtx *ctx)
 					   "Rewrite it as a join with GROUP BY.");
 			return plan_pull_up_correlated_scalar(ctx->ps, ctx->q, sl);
 		}
+		/* (SELECT name FROM dim WHERE id = 5): the value of its only row */
+		agg = plan_scalar_as_aggregate(sub, false);
+		if (agg)
+			sub = agg;
 		if (!sub->hasAggs || sub->groupClause || sub->groupingSets || sub->havingQual ||
 			sub->setOperations || sub->limitCount || sub->limitOffset || sub->cteList)
 			plan_refuse(ctx->ps->name, "A scalar subquery other than a global aggregate",
@@ -167,13 +174,19 @@ scalar_mutator(Node *node, ScalarCtx *ctx)
 		rte->rtekind = RTE_SUBQUERY;
 		rte->subquery = copyObject(sub);
 		rte->eref = makeAlias("scalar", list_make1(makeString(tle->resname ? tle->resname : "?column?")));
+		if (agg)
+			rte->eref->colnames = lappend(rte->eref->colnames, makeString("n"));
 		rte->inFromCl = true;
 		ctx->q->rtable = lappend(ctx->q->rtable, rte);
 		rtr = makeNode(RangeTblRef);
 		rtr->rtindex = list_length(ctx->q->rtable);
 		ctx->q->jointree->fromlist = lappend(ctx->q->jointree->fromlist, rtr);
-		return (Node *) makeVar(rtr->rtindex, 1, exprType((Node *) tle->expr),
-								exprTypmod((Node *) tle->expr), exprCollation((Node *) tle->expr), 0);
+		v = makeVar(rtr->rtindex, 1, exprType((Node *) tle->expr),
+					exprTypmod((Node *) tle->expr), exprCollation((Node *) tle->expr), 0);
+		if (agg)
+			return (Node *) plan_scalar_checked((Expr *) v,
+												(Expr *) makeVar(rtr->rtindex, 2, INT8OID, -1, InvalidOid, 0));
+		return (Node *) v;
 	}
 	if (IsA(node, Query))
 		return node;

@@ -499,3 +499,21 @@ CREATE FUNCTION pathway.chunk(doc text, size int, overlap int DEFAULT 0,
     LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'pathway_chunk';
 COMMENT ON FUNCTION pathway.chunk(text, int, int) IS
     'a document''s words in chunks of size words overlapping by overlap, with their ordinal';
+
+-- ---------------------------------------------------------------------
+-- Scalar subqueries that are not aggregates: planned as single_value()
+-- (the first row's value, NULL over none) next to count(*); where the count
+-- is above one, the expression reading it calls _several_rows(), which
+-- raises PostgreSQL's error for a subquery returning several rows.
+-- ---------------------------------------------------------------------
+CREATE FUNCTION pathway._single_value_step(internal, anyelement) RETURNS internal
+    LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pathway_single_value_step';
+CREATE FUNCTION pathway._single_value_final(internal, anyelement) RETURNS anyelement
+    LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pathway_single_value_final';
+CREATE AGGREGATE pathway.single_value(anyelement) (
+    SFUNC = pathway._single_value_step, STYPE = internal,
+    FINALFUNC = pathway._single_value_final, FINALFUNC_EXTRA);
+COMMENT ON AGGREGATE pathway.single_value(anyelement) IS
+    'the value of the first row (NULL for none), for scalar subqueries';
+CREATE FUNCTION pathway._several_rows(anyelement) RETURNS anyelement
+    LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pathway_several_rows';

@@ -9,7 +9,7 @@ CREATE EXTENSION IF NOT EXISTS pathway;
 
 DROP TABLE IF EXISTS t205_c, t205_o CASCADE;
 
-SELECT plan(11);
+SELECT plan(12);
 
 CREATE TABLE t205_c (id int, region int, name text);
 CREATE TABLE t205_o (cust int, region int, amount int);
@@ -63,7 +63,10 @@ SELECT is((SELECT count(*) FROM pathway.check_view('t205_v')) + (SELECT count(*)
 SELECT cmp_ok((SELECT count(*) FROM t205_v WHERE n > 0), '>', 0::bigint, 'not trivially zero');
 
 SELECT throws_ok($$SELECT pathway.create_view('t205_bad', 'SELECT name, (SELECT amount FROM t205_o o WHERE o.cust = c.id) FROM t205_c c')$$,
-  '0A000', 'cannot maintain view "t205_bad"', 'a correlated scalar subquery that is not an aggregate is refused');
+  '21000', 'more than one row returned by a subquery used as an expression',
+  'a correlated scalar subquery that is not an aggregate, over several rows: the query''s own error');
+SELECT throws_ok($$SELECT pathway.create_view('t205_bad', 'SELECT name, (SELECT amount FROM t205_o o WHERE o.cust = c.id ORDER BY amount LIMIT 1) FROM t205_c c')$$,
+  '0A000', 'cannot maintain view "t205_bad"', 'a correlated scalar subquery with LIMIT is refused');
 SELECT throws_ok($$SELECT pathway.create_view('t205_bad', 'SELECT c.region, count(*), (SELECT count(*) FROM t205_o o WHERE o.region = c.region) FROM t205_c c GROUP BY c.region')$$,
   '0A000', 'cannot maintain view "t205_bad"', 'with GROUP BY it is refused');
 
