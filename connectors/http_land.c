@@ -590,6 +590,8 @@ http_land(HttpSource *s, MemoryContext batchcxt)
 	s->error[0] = '\0';
 
 	SPI_connect();
+	/* what landing computes outlives SPI_finish: in the epoch's context */
+	MemoryContextSwitchTo(batchcxt);
 	err = parse_body(&l, batchcxt, &root);
 	if (err != NULL)
 	{

@@ -226,7 +226,7 @@ http_sources_poll(List *sources)
 			submit(s, false, false);
 		}
 		else if (s->call == NULL)
-			submit(s, s->polls == 0 && strcmp(s->status, "starting") == 0, false);
+			submit(s, strcmp(s->status, "starting") == 0, false);	/* a (re)start asks at once */
 		else if (!s->call_continues && s->sync_requested > s->sync_served &&
 				 s->call->not_before_ms > http_now_ms())
 		{
