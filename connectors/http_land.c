@@ -47,6 +47,9 @@
 #include "meta/streams.h"
 #include "pathway.h"
 
+/* A body that cannot be parsed is kept in its dead letter up to this size. */
+#define DEAD_BODY_MAX (1024 * 1024)
+
 /* One record of the response: a parsed value (json) or a line (ndjson). */
 typedef struct HttpRecord
 {
@@ -596,7 +599,11 @@ http_land(HttpSource *s, MemoryContext batchcxt)
 	if (err != NULL)
 	{
 		/* nothing to land: the whole body is the dead letter; the cursor stays */
-		meta_dead_letter_add(s->name, -1, l.poll, NULL, to_bytea(c->resp, c->resp_len),
+		meta_dead_letter_add(s->name, -1, l.poll, NULL,
+							 to_bytea(c->resp, Min(c->resp_len, DEAD_BODY_MAX)),
+							 c->resp_len > DEAD_BODY_MAX ?
+							 psprintf("body: %s (the dead letter holds its first %d bytes of %zu)",
+									  err->message, DEAD_BODY_MAX, c->resp_len) :
 							 psprintf("body: %s", err->message));
 		ndead++;
 		strlcpy(s->status, "error", sizeof(s->status));

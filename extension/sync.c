@@ -287,13 +287,19 @@ pathway_sync(PG_FUNCTION_ARGS)
 		remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
 		if (remaining <= 0)
 		{
+			bool		http;
+
 			ConditionVariableCancelSleep();
+			http = behind_name[0] && meta_http_source_named(behind_name);
 			ereport(ERROR,
 					(errcode(ERRCODE_QUERY_CANCELED),
 					 errmsg("pathway.sync timed out"),
 					 pid == 0 ? errdetail("The pathway engine worker is not running in this database.")
 					 : behind_name[0] ?
-					 errdetail("Source \"%s\" has not landed what it held at the call%s%s.",
+					 http ?
+					 errdetail("HTTP source \"%s\" has not landed what its endpoint held at the call%s%s.",
+							   behind_name, behind_error[0] ? ": " : "", behind_error) :
+					 errdetail("Kafka source \"%s\" has not landed what its brokers held at the call%s%s.",
 							   behind_name, behind_error[0] ? ": " : "", behind_error)
 					 : errdetail("Applied up to %X/%X, waiting for %X/%X.",
 								 LSN_FORMAT_ARGS(at), LSN_FORMAT_ARGS(target)),

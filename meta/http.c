@@ -29,6 +29,20 @@ meta_http_source_of(Oid relid)
 	return name;
 }
 
+bool
+meta_http_source_named(const char *name)
+{
+	Datum		args[1] = {CStringGetTextDatum(name)};
+	Oid			types[1] = {TEXTOID};
+	bool		found;
+
+	SPI_connect();
+	found = meta_read_as_owner("SELECT 1 FROM pathway.http_sources WHERE name = $1",
+							   1, types, args, NULL, 1) > 0;
+	SPI_finish();
+	return found;
+}
+
 /* (inside the caller's SPI connection) */
 bool
 meta_source_name_taken(const char *name)

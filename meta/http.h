@@ -14,6 +14,8 @@
 
 /* SQL face: the name of the HTTP source whose stream table is relid, or NULL */
 extern char *meta_http_source_of(Oid relid);
+/* SQL face: is name an HTTP source's? */
+extern bool meta_http_source_named(const char *name);
 /* SQL face: is name taken by a source of either kind? */
 extern bool meta_source_name_taken(const char *name);
 extern void meta_http_source_register(const char *name, Oid relid, const char *url,

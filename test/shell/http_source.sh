@@ -252,7 +252,8 @@ q "SELECT pathway.create_http_source('s4', '$U/status/404', 'json', 'v int', '{\
 status_is s4 error 'HTTP status 404'
 tap_ok $? "a 404 is an error of the source, not retried"
 rc=0; sql -d "$db" -c "SELECT pathway.sync('s4', '2s')" >/dev/null 2>"$work/sync.err" || rc=1
-tap_ok "$([[ $rc == 1 ]] && grep -q 'HTTP status 404' "$work/sync.err"; echo $?)" "sync() of a failing source times out and names its error"
+tap_ok "$([[ $rc == 1 ]] && grep -q 'HTTP source "s4" has not landed what its endpoint held at the call: HTTP status 404' "$work/sync.err"; echo $?)" \
+  "sync() of a failing source times out and names the source and its error"
 
 # ---------------------------------------------------------------- drop
 sql -d "$db" -c "SELECT pathway.drop_source('l')" >/dev/null
