@@ -40,14 +40,22 @@
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static bool started = false;
 static int	wake_fd = -1;
-static CURLM *multi = NULL;
+/*
+ * A multi handle and its calls: the helper thread's (shared, under the
+ * lock), or one synchronous call's (http_sync_*, the caller's only).
+ */
+typedef struct HttpEngine
+{
+	CURLM	   *multi;
+	HttpCall   *waiting;		/* for their time */
+	HttpCall   *running;		/* in the multi handle */
+	HttpCall   *done_list;		/* finished */
+	bool		any_finished;	/* done_list got a call: wake the worker */
+} HttpEngine;
+
+static HttpEngine shared;
 static HttpCall *submitted = NULL;	/* new, from the worker */
 static bool any_cancelled = false;	/* some call of the thread's has cancel set */
-static bool any_finished = false;	/* done_list got a call: wake the worker */
-static HttpCall *done_list = NULL;	/* finished, for the worker */
-/* the thread's own: waiting for their time, and in the multi handle */
-static HttpCall *waiting = NULL;
-static HttpCall *running = NULL;
 static unsigned int jitter_seed = 1;
 
 int64_t
@@ -431,15 +439,15 @@ header_value(CURL *e, const char *name)
 }
 
 static void
-finish(HttpCall *c)
+finish(HttpEngine *e, HttpCall *c)
 {
-	c->next = done_list;
-	done_list = c;
-	any_finished = true;
+	c->next = e->done_list;
+	e->done_list = c;
+	e->any_finished = true;
 }
 
 static void
-retry_or_finish(HttpCall *c, const char *why)
+retry_or_finish(HttpEngine *e, HttpCall *c, const char *why)
 {
 	if (c->attempts <= c->retries)
 	{
@@ -453,22 +461,22 @@ retry_or_finish(HttpCall *c, const char *why)
 		factor = 0.5 + (double) rand_r(&jitter_seed) / ((double) RAND_MAX + 1.0);
 		c->due_ms = http_now_ms() + (int64_t) (backoff * factor);
 		snprintf(c->error, sizeof(c->error), "%s", why);
-		c->next = waiting;
-		waiting = c;
+		c->next = e->waiting;
+		e->waiting = c;
 		return;
 	}
 	snprintf(c->error, sizeof(c->error), "%s (after %d attempts)", why, c->attempts);
-	finish(c);
+	finish(e, c);
 }
 
 /* One attempt ended: its answer, a retry, a redirect, or the call's end. */
 static void
-attempt_done(HttpCall *c, CURLcode rc)
+attempt_done(HttpEngine *e, HttpCall *c, CURLcode rc)
 {
 	char		why[HTTP_ERROR_LEN];
 	char	   *url = NULL;
 
-	unlink_call(&running, c);
+	unlink_call(&e->running, c);
 	/* the answer's headers, while the handle still has them */
 	if (rc == CURLE_OK)
 	{
@@ -478,31 +486,31 @@ attempt_done(HttpCall *c, CURLcode rc)
 		c->link_next = link ? link_next(link) : NULL;
 		free(link);
 	}
-	curl_multi_remove_handle(multi, c->easy);
+	curl_multi_remove_handle(e->multi, c->easy);
 	if (rc != CURLE_OK)
 	{
 		if (c->too_large || rc == CURLE_FILESIZE_EXCEEDED)
 		{
 			snprintf(c->error, sizeof(c->error), "response exceeds %zu bytes", c->max_bytes);
 			c->ok = false;
-			finish(c);
+			finish(e, c);
 			return;
 		}
 		snprintf(why, sizeof(why), "%s", c->curl_error[0] ? c->curl_error : curl_easy_strerror(rc));
 		if (rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_URL_MALFORMAT)
 		{
 			snprintf(c->error, sizeof(c->error), "%s", why);
-			finish(c);
+			finish(e, c);
 			return;
 		}
-		retry_or_finish(c, why);
+		retry_or_finish(e, c, why);
 		return;
 	}
 	curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &c->status);
 	if (c->status == 429 || c->status >= 500)
 	{
 		snprintf(why, sizeof(why), "HTTP status %ld", c->status);
-		retry_or_finish(c, why);
+		retry_or_finish(e, c, why);
 		return;
 	}
 	if (c->status >= 300 && c->status < 400 && c->status != 304 &&
@@ -515,14 +523,14 @@ attempt_done(HttpCall *c, CURLcode rc)
 			snprintf(c->error, sizeof(c->error), "redirect not followed (%d followed, the limit)",
 					 c->redirects);
 			c->ok = false;
-			finish(c);
+			finish(e, c);
 			return;
 		}
 		if (!http_url_check(url, c->allowed_hosts, err, sizeof(err)))
 		{
 			snprintf(c->error, sizeof(c->error), "redirect refused: %s", err);
 			c->ok = false;
-			finish(c);
+			finish(e, c);
 			return;
 		}
 		free(c->url);
@@ -532,11 +540,11 @@ attempt_done(HttpCall *c, CURLcode rc)
 		if (c->url == NULL)
 		{
 			snprintf(c->error, sizeof(c->error), "out of memory");
-			finish(c);
+			finish(e, c);
 			return;
 		}
-		c->next = waiting;
-		waiting = c;
+		c->next = e->waiting;
+		e->waiting = c;
 		return;
 	}
 	c->final_url = strdup(c->url);
@@ -547,13 +555,13 @@ attempt_done(HttpCall *c, CURLcode rc)
 	}
 	c->ok = true;
 	c->error[0] = '\0';
-	finish(c);
+	finish(e, c);
 }
 
 static void
-start_due(void)
+start_due(HttpEngine *e)
 {
-	HttpCall  **p = &waiting;
+	HttpCall  **p = &e->waiting;
 	int64_t		now = http_now_ms();
 
 	while (*p)
@@ -568,25 +576,25 @@ start_due(void)
 		}
 		*p = c->next;
 		c->attempts++;
-		if (!setup_easy(c) || curl_multi_add_handle(multi, c->easy) != CURLM_OK)
+		if (!setup_easy(c) || curl_multi_add_handle(e->multi, c->easy) != CURLM_OK)
 		{
 			snprintf(c->error, sizeof(c->error), "could not start the request");
-			finish(c);
+			finish(e, c);
 			continue;
 		}
-		c->next = running;
-		running = c;
+		c->next = e->running;
+		e->running = c;
 	}
 }
 
 static int
-next_wait_ms(void)
+next_wait_ms(HttpEngine *e)
 {
 	int64_t		now = http_now_ms(),
 				wait = POLL_MAX_MS;
 	HttpCall   *c;
 
-	for (c = waiting; c; c = c->next)
+	for (c = e->waiting; c; c = c->next)
 	{
 		int64_t		due = c->due_ms > c->not_before_ms ? c->due_ms : c->not_before_ms;
 
@@ -598,7 +606,7 @@ next_wait_ms(void)
 
 /* Free the calls of list the worker gave up (caller holds the lock). */
 static void
-drop_cancelled(HttpCall **list, bool in_multi)
+drop_cancelled(HttpEngine *e, HttpCall **list, bool in_multi)
 {
 	while (*list)
 	{
@@ -611,7 +619,7 @@ drop_cancelled(HttpCall **list, bool in_multi)
 		}
 		*list = c->next;
 		if (in_multi)
-			curl_multi_remove_handle(multi, c->easy);
+			curl_multi_remove_handle(e->multi, c->easy);
 		http_call_free(c);
 	}
 }
@@ -623,6 +631,8 @@ drop_cancelled(HttpCall **list, bool in_multi)
 static void *
 thread_main(void *arg)
 {
+	HttpEngine *e = &shared;
+
 	for (;;)
 	{
 		int			still,
@@ -635,36 +645,36 @@ thread_main(void *arg)
 		while ((c = submitted) != NULL)
 		{
 			submitted = c->next;
-			c->next = waiting;
-			waiting = c;
+			c->next = e->waiting;
+			e->waiting = c;
 		}
 		if (any_cancelled)
 		{
-			drop_cancelled(&running, true);
-			drop_cancelled(&waiting, false);
+			drop_cancelled(e, &e->running, true);
+			drop_cancelled(e, &e->waiting, false);
 			any_cancelled = false;
 		}
-		start_due();
+		start_due(e);
 		pthread_mutex_unlock(&lock);
 
-		curl_multi_perform(multi, &still);
+		curl_multi_perform(e->multi, &still);
 
 		pthread_mutex_lock(&lock);
-		while ((m = curl_multi_info_read(multi, &left)) != NULL)
+		while ((m = curl_multi_info_read(e->multi, &left)) != NULL)
 		{
 			if (m->msg != CURLMSG_DONE)
 				continue;
 			if (curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **) &c) != CURLE_OK || c == NULL)
 				continue;
-			attempt_done(c, m->data.result);
+			attempt_done(e, c, m->data.result);
 		}
-		start_due();
-		wake = any_finished;
-		any_finished = false;
+		start_due(e);
+		wake = e->any_finished;
+		e->any_finished = false;
 		pthread_mutex_unlock(&lock);
 		if (wake)
 			wake_worker();
-		curl_multi_poll(multi, NULL, 0, next_wait_ms(), NULL);
+		curl_multi_poll(e->multi, NULL, 0, next_wait_ms(e), NULL);
 	}
 	return NULL;
 }
@@ -681,8 +691,8 @@ http_client_start(int fd)
 		return true;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return false;
-	multi = curl_multi_init();
-	if (multi == NULL)
+	shared.multi = curl_multi_init();
+	if (shared.multi == NULL)
 		return false;
 	wake_fd = fd;
 	jitter_seed = (unsigned int) getpid() ^ (unsigned int) http_now_ms();
@@ -709,16 +719,16 @@ http_client_submit(HttpCall *c)
 	c->next = submitted;
 	submitted = c;
 	pthread_mutex_unlock(&lock);
-	curl_multi_wakeup(multi);
+	curl_multi_wakeup(shared.multi);
 }
 
 void
 http_client_cancel(HttpCall *c)
 {
 	pthread_mutex_lock(&lock);
-	if (in_list(done_list, c))
+	if (in_list(shared.done_list, c))
 	{
-		unlink_call(&done_list, c);
+		unlink_call(&shared.done_list, c);
 		http_call_free(c);
 	}
 	else if (in_list(submitted, c))
@@ -733,7 +743,7 @@ http_client_cancel(HttpCall *c)
 		any_cancelled = true;
 	}
 	pthread_mutex_unlock(&lock);
-	curl_multi_wakeup(multi);
+	curl_multi_wakeup(shared.multi);
 }
 
 HttpCall *
@@ -744,8 +754,86 @@ http_client_take_done(void)
 	if (!started)
 		return NULL;
 	pthread_mutex_lock(&lock);
-	d = done_list;
-	done_list = NULL;
+	d = shared.done_list;
+	shared.done_list = NULL;
 	pthread_mutex_unlock(&lock);
 	return d;
+}
+
+/* ---------- one call, synchronously, in the caller's thread ---------- */
+
+/*
+ * The same attempts, retries and redirect checks as the helper thread's,
+ * on a multi handle of the call's own.  The caller steps it, at most
+ * timeout_ms per step, and may check for interrupts between steps (and
+ * must call http_sync_end in any case, also when it leaves by an error).
+ */
+struct HttpSync
+{
+	HttpEngine	e;
+	HttpCall   *call;
+};
+
+HttpSync *
+http_sync_begin(HttpCall *c)
+{
+	HttpSync   *s = calloc(1, sizeof(HttpSync));
+
+	if (s == NULL)
+		return NULL;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+		(s->e.multi = curl_multi_init()) == NULL)
+	{
+		free(s);
+		return NULL;
+	}
+	c->due_ms = 0;
+	c->attempts = 0;
+	c->redirects = 0;
+	c->ok = false;
+	c->error[0] = '\0';
+	c->next = NULL;
+	s->call = c;
+	s->e.waiting = c;
+	return s;
+}
+
+bool
+http_sync_step(HttpSync *s, int timeout_ms)
+{
+	HttpEngine *e = &s->e;
+	int			still,
+				left,
+				wait;
+	CURLMsg    *m;
+	HttpCall   *c;
+
+	if (e->done_list)
+		return true;
+	start_due(e);
+	curl_multi_perform(e->multi, &still);
+	while ((m = curl_multi_info_read(e->multi, &left)) != NULL)
+	{
+		if (m->msg != CURLMSG_DONE ||
+			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **) &c) != CURLE_OK || c == NULL)
+			continue;
+		attempt_done(e, c, m->data.result);
+	}
+	if (e->done_list)
+		return true;
+	start_due(e);
+	wait = next_wait_ms(e);
+	curl_multi_poll(e->multi, NULL, 0, wait < timeout_ms ? wait : timeout_ms, NULL);
+	return false;
+}
+
+void
+http_sync_end(HttpSync *s)
+{
+	if (s == NULL)
+		return;
+	if (s->call && s->call->easy && in_list(s->e.running, s->call))
+		curl_multi_remove_handle(s->e.multi, s->call->easy);
+	curl_multi_cleanup(s->e.multi);
+	free(s);
 }

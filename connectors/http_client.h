@@ -82,6 +82,17 @@ extern void http_client_cancel(HttpCall *c);
 /* The calls done since the last take, linked by next; NULL: none. */
 extern HttpCall *http_client_take_done(void);
 
+/*
+ * One call made synchronously in the caller's own thread (a plain query's
+ * pathway.http_request): begin, step until true (each step waits at most
+ * timeout_ms; check for interrupts between steps), end (always, also after
+ * an error).  The call stays the caller's.
+ */
+typedef struct HttpSync HttpSync;
+extern HttpSync *http_sync_begin(HttpCall *c);
+extern bool http_sync_step(HttpSync *s, int timeout_ms);
+extern void http_sync_end(HttpSync *s);
+
 /* Monotonic milliseconds, as not_before_ms counts them. */
 extern int64_t http_now_ms(void);
 

@@ -22,10 +22,12 @@
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
 
+#include "connectors/http_client.h"
 #include "connectors/http_options.h"
 #include "extension/extension.h"
 #include "meta/http.h"
 #include "meta/meta.h"
+#include "pathway.h"
 
 PG_FUNCTION_INFO_V1(pathway_create_http_source);
 
@@ -189,4 +191,140 @@ pathway_create_http_source(PG_FUNCTION_ARGS)
 	SPI_finish();
 	HIDE_STATEMENT_END();
 	PG_RETURN_VOID();
+}
+
+/* ---------- pathway.http_request, pathway.http_get: one call, synchronously ---------- */
+
+PG_FUNCTION_INFO_V1(pathway_http_request);
+PG_FUNCTION_INFO_V1(pathway_http_get);
+
+#define REQUEST_TIMEOUT_MS 10000
+#define REQUEST_RETRIES 2
+
+/* The request's header lines, checked as an HTTP source's "headers" are. */
+static List *
+request_headers(Jsonb *headers)
+{
+	HttpOptions o;
+	char		err[512];
+	Jsonb	   *wrapped;
+
+	if (headers == NULL)
+		return NIL;
+	wrapped = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+												 CStringGetDatum(psprintf("{\"headers\": %s}",
+																		  JsonbToCString(NULL, &headers->root, 0)))));
+	if (!http_options_parse(wrapped, &o, err, sizeof(err)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid headers: %s", err)));
+	return o.headers;
+}
+
+static Datum
+http_request(const char *method, const char *url, Jsonb *body, Jsonb *headers)
+{
+	char		err[512];
+	List	   *lines = request_headers(headers);
+	char	  **arr;
+	int			n = 0;
+	ListCell   *lc;
+	HttpCall   *volatile c;
+	HttpSync   *volatile sync;
+	long		status;
+	char	   *answer;
+	bool		ok;
+
+	if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0 && strcmp(method, "PUT") != 0 &&
+		strcmp(method, "PATCH") != 0 && strcmp(method, "DELETE") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("HTTP method \"%s\" is not supported", method),
+				 errhint("Use GET, POST, PUT, PATCH or DELETE.")));
+	if (!http_options_url_ok(url, err, sizeof(err)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("URL refused: %s", err)));
+	arr = palloc(sizeof(char *) * (list_length(lines) + 2));
+	foreach(lc, lines)
+		arr[n++] = lfirst(lc);
+	arr[n++] = "Accept: application/json";
+	if (body)
+		arr[n++] = "Content-Type: application/json";
+	c = http_call_new(method, url);
+	if (c == NULL || !http_call_set_headers(c, arr, n) ||
+		(c->allowed_hosts = strdup(pathway_http_allowed_hosts ? pathway_http_allowed_hosts : "")) == NULL ||
+		(body && (c->body = strdup(JsonbToCString(NULL, &body->root, 0))) == NULL))
+	{
+		http_call_free(c);
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	}
+	if (c->body)
+		c->body_len = strlen(c->body);
+	c->timeout_ms = REQUEST_TIMEOUT_MS;
+	c->retries = REQUEST_RETRIES;
+	c->backoff_ms = 200;
+	sync = http_sync_begin(c);
+	if (sync == NULL)
+	{
+		http_call_free(c);
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("could not start an HTTP request")));
+	}
+	PG_TRY();
+	{
+		/* never more than 100 ms without a look at cancellation */
+		while (!http_sync_step(sync, 100))
+			CHECK_FOR_INTERRUPTS();
+	}
+	PG_CATCH();
+	{
+		http_sync_end(sync);
+		http_call_free(c);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	http_sync_end(sync);
+	ok = c->ok;
+	status = c->status;
+	answer = ok ? pnstrdup(c->resp, c->resp_len) : pstrdup(c->error);
+	http_call_free(c);
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONNECTION_FAILURE),
+				 errmsg("HTTP request failed: %s", answer)));
+	if (status < 200 || status >= 300)
+		ereport(ERROR,
+				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+				 errmsg("HTTP request answered with status %ld", status)));
+	if (*answer == '\0')
+		return (Datum) 0;
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(answer));
+}
+
+Datum
+pathway_http_request(PG_FUNCTION_ARGS)
+{
+	char	   *method;
+	char	   *url;
+	Datum		d;
+
+	HIDE_STATEMENT_BEGIN();
+	method = arg_text(fcinfo, 0, "method");
+	url = arg_text(fcinfo, 1, "url");
+	d = http_request(method, url, PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2),
+					 PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3));
+	HIDE_STATEMENT_END();
+	if (d == (Datum) 0)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(d);
+}
+
+Datum
+pathway_http_get(PG_FUNCTION_ARGS)
+{
+	Datum		d = http_request("GET", arg_text(fcinfo, 0, "url"), NULL, NULL);
+
+	if (d == (Datum) 0)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(d);
 }

@@ -605,3 +605,14 @@ SELECT h.name,
        h.url
   FROM pathway.http_sources h
   LEFT JOIN pathway._source_state() s ON s.name = h.name;
+
+-- One HTTP call in a plain query, synchronously (docs/http.md): the body
+-- of the answer as jsonb.  Volatile, so a live view refuses it.  It makes
+-- the server fetch URLs: a superuser grants it to whom it should.
+CREATE FUNCTION pathway.http_request(method text, url text, body jsonb DEFAULT NULL,
+                                     headers jsonb DEFAULT NULL) RETURNS jsonb
+    VOLATILE LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_http_request';
+CREATE FUNCTION pathway.http_get(url text) RETURNS jsonb
+    VOLATILE LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_http_get';
+REVOKE EXECUTE ON FUNCTION pathway.http_request(text, text, jsonb, jsonb) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION pathway.http_get(text) FROM PUBLIC;

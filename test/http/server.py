@@ -22,6 +22,7 @@ line ({"path", "query", "headers"}) to DIR/requests.log.  Routes:
   /slow?ms=N          [{"v": 1}] after N ms
   /drop               promises 1000 bytes, sends 10 and closes
   /offsite-link       a page whose Link: rel="next" names another port
+  POST /echo          the request's body back
 
 It exits by itself after 600 s.
 """
@@ -130,6 +131,19 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
             self.connection.shutdown(2)
+        else:
+            self.send(404, b"{}")
+
+    def do_POST(self):
+        """/echo: the request's body back (the request is logged like a GET)."""
+        n = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(n)
+        with lock:
+            with open(os.path.join(DIR, "requests.log"), "a") as f:
+                f.write(json.dumps({"at": time.time(), "path": urlsplit(self.path).path, "query": {},
+                                    "headers": {k.lower(): v for k, v in self.headers.items()}}) + "\n")
+        if urlsplit(self.path).path == "/echo":
+            self.send(200, body)
         else:
             self.send(404, b"{}")
 

@@ -86,7 +86,7 @@ if [[ -z ${PATHWAY_TEST_DIR:-} ]]; then
 fi
 mark=$(log_mark "$log")
 
-tap_plan 42
+tap_plan 51
 
 http_start || tap_bail "the test HTTP server did not start"
 U=$HTTP_URL
@@ -254,6 +254,23 @@ tap_ok $? "a 404 is an error of the source, not retried"
 rc=0; sql -d "$db" -c "SELECT pathway.sync('s4', '2s')" >/dev/null 2>"$work/sync.err" || rc=1
 tap_ok "$([[ $rc == 1 ]] && grep -q 'HTTP source "s4" has not landed what its endpoint held at the call: HTTP status 404' "$work/sync.err"; echo $?)" \
   "sync() of a failing source times out and names the source and its error"
+
+# ---------------------------------------------------------------- http_request, http_get (plain queries)
+echo '{"a": [1, 2], "s": "x"}' >"$HTTP_DIR/h.json"
+tap_is "$(q "SELECT pathway.http_get('$U/file/h.json')")" '{"a": [1, 2], "s": "x"}' "http_get: the answer's body as jsonb"
+tap_is "$(q "SELECT pathway.http_request('POST', '$U/echo', '{\"x\": 1}', '{\"X-Key\": \"s3cr3t-h\"}') -> 'x'")|$(http_header /echo x-key)|$(http_header /echo content-type)" \
+  "1|s3cr3t-h|application/json" "http_request: POST sends the body as JSON and the headers"
+got=$(sql -d "$db" -U "$role" -c "SELECT pathway.http_get('$U/file/h.json')" 2>&1 || true)
+tap_ok "$([[ $got == *"permission denied for function http_get"* ]]; echo $?)" "http_get: a role without EXECUTE is refused"
+expect_error "http_get: file:// is refused" 22023 'URL refused: URL scheme "file" is not allowed' "SELECT pathway.http_get('file:///etc/passwd')"
+expect_error "http_get: a redirect to file:// is refused" 08006 'redirect refused: URL scheme "file" is not allowed' \
+  "SELECT pathway.http_get('$U/redirect?to=file:///etc/passwd')"
+expect_error "http_get: a 404 is an error" 38000 'answered with status 404' "SELECT pathway.http_get('$U/status/404')"
+expect_error "http_get: an answer that is not JSON is an error" 22P02 'invalid input syntax for type json' "SELECT pathway.http_get('$U/file/bad.json')"
+expect_error "http_request: headers are checked" 22023 'header "X-A" must have a string value without line breaks$' \
+  "SELECT pathway.http_request('GET', '$U/file/h.json', NULL, '{\"X-A\": \"a\\r\\nb\"}')"
+expect_error "a live view cannot call http_get (it is volatile)" 0A000 'cannot maintain view' \
+  "SELECT pathway.create_view('hv', 'SELECT id, pathway.http_get(''$U/file/h.json'') AS r FROM k')"
 
 # ---------------------------------------------------------------- drop
 sql -d "$db" -c "SELECT pathway.drop_source('l')" >/dev/null
