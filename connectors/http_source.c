@@ -126,6 +126,7 @@ submit(HttpSource *s, bool now, bool continues)
 	if (!http_url_check(url, pathway_http_allowed_hosts, err, sizeof(err)))
 	{
 		set_status(s, "error", err);
+		pfree(url);
 		return;
 	}
 	c = http_call_new("GET", url);
@@ -135,13 +136,21 @@ submit(HttpSource *s, bool now, bool continues)
 	lines[n++] = "Accept: application/json, application/x-ndjson";
 	if (s->etag && s->etag_url && strcmp(s->etag_url, url) == 0)
 		lines[n++] = psprintf("If-None-Match: %s", s->etag);
+	/* (the lines are copied: what is palloc'd here is freed before leaving) */
 	if (c == NULL || !http_call_set_headers(c, lines, n) ||
 		(c->allowed_hosts = strdup(pathway_http_allowed_hosts ? pathway_http_allowed_hosts : "")) == NULL)
 	{
 		http_call_free(c);
 		set_status(s, "error", "out of memory for a request");
+		if (n > list_length(s->opt.headers) + 1)
+			pfree(lines[n - 1]);
+		pfree(lines);
+		pfree(url);
 		return;
 	}
+	if (n > list_length(s->opt.headers) + 1)
+		pfree(lines[n - 1]);
+	pfree(lines);
 	c->timeout_ms = s->opt.timeout_ms;
 	c->connect_timeout_ms = s->opt.connect_timeout_ms;
 	c->retries = s->opt.retries;
@@ -153,6 +162,7 @@ submit(HttpSource *s, bool now, bool continues)
 	if (s->call_url)
 		pfree(s->call_url);
 	s->call_url = keep(s, url);
+	pfree(url);
 	s->call = c;
 	http_client_submit(c);
 }

@@ -9,7 +9,8 @@
 # create_http_source refuses another host and another port, and a redirect
 # to a host not on the list is refused at run time.  A source whose owner
 # loses EXECUTE on create_http_source stops with the reason and lands
-# nothing more.
+# nothing more; narrowing the allowed hosts by a reload stops a running
+# source's requests.
 #
 # Own cluster (never the shared one), own HTTP server.
 set -euo pipefail
@@ -67,7 +68,7 @@ kill_worker_after() {
   return "$rc"
 }
 
-tap_plan 11
+tap_plan 12
 http_start || tap_bail "the test HTTP server did not start"
 U=$HTTP_URL
 own_cluster_start http "pathway.http_allowed_hosts = '127.0.0.1:$HTTP_PORT'"
@@ -134,4 +135,16 @@ tap_is "$rc|$n1|$n2" "0|0|0" "REVOKE stops the source with the reason; nothing m
 q "SELECT pathway.drop_source('px')" >/dev/null
 q "REVOKE CREATE ON SCHEMA public FROM $role" >/dev/null
 q "DROP ROLE $role" >/dev/null
+
+# ---------------------------------------------------------------- allowed hosts narrowed at run time
+echo '[{"v": "n"}]' >"$HTTP_DIR/n.json"
+q "SELECT pathway.create_http_source('nar', '$U/file/n.json', 'json', 'v text', '{\"interval\": \"300ms\"}')" >/dev/null
+rc=0; wait_until 10 st nar '^running' || rc=1
+q "ALTER SYSTEM SET pathway.http_allowed_hosts = 'example.invalid'" >/dev/null
+q "SELECT pg_reload_conf()" >/dev/null
+wait_until 10 st nar '^error host "127.0.0.1" is not in pathway.http_allowed_hosts' || rc=1
+before=$(http_requests /file/n.json); sleep 1.5; after=$(http_requests /file/n.json)
+tap_is "$rc|$((after - before))" "0|0" "allowed hosts narrowed by a reload: a running source's next request is refused and none goes out"
+q "ALTER SYSTEM RESET pathway.http_allowed_hosts" >/dev/null
+q "SELECT pg_reload_conf()" >/dev/null
 tap_done

@@ -86,7 +86,7 @@ if [[ -z ${PATHWAY_TEST_DIR:-} ]]; then
 fi
 mark=$(log_mark "$log")
 
-tap_plan 51
+tap_plan 52
 
 http_start || tap_bail "the test HTTP server did not start"
 U=$HTTP_URL
@@ -183,6 +183,12 @@ echo 17 >"$HTTP_DIR/items_count"
 rc=0; sync_source items || rc=1
 tap_is "$rc|$(q "SELECT count(*), count(DISTINCT id), sum(id) FROM items")|$(q "SELECT string_agg(format('%s:%s:%s', grp, n, s), ' ' ORDER BY grp) FROM items_grp")" \
   "0|17|17|153|0:5:45 1:6:51 2:6:57" "cursor: later records land from the cursor on; the live view is exact"
+
+q "SELECT pathway.create_http_source('ip', '$U/items?page=4', 'json', 'id int, name text, grp int',
+    '{\"records\": \"data.items\", \"cursor_param\": \"after\", \"cursor_path\": \"next\", \"interval\": \"1h\"}')" >/dev/null
+rc=0; wait_polls ip 6 || rc=1
+tap_is "$rc|$(q "SELECT count(*), count(DISTINCT id), sum(id) FROM ip")|$(q "SELECT positions->>'cursor', positions->>'polls' FROM pathway.sources WHERE name = 'ip'")" \
+  "0|17|17|153|17|6" "cursor_path: the cursor taken from the response object pages through every record once"
 
 # ---------------------------------------------------------------- key: upserts
 echo '[{"id": 1, "v": "one"}, {"id": 2, "v": "two"}]' >"$HTTP_DIR/k.json"
