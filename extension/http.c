@@ -262,7 +262,8 @@ http_request(const char *method, const char *url, Jsonb *body, Jsonb *headers)
 	if (c->body)
 		c->body_len = strlen(c->body);
 	c->timeout_ms = REQUEST_TIMEOUT_MS;
-	c->retries = REQUEST_RETRIES;
+	/* a POST that failed may still have been acted on: only GET is retried */
+	c->retries = strcmp(method, "GET") == 0 ? REQUEST_RETRIES : 0;
 	c->backoff_ms = 200;
 	sync = http_sync_begin(c);
 	if (sync == NULL)
