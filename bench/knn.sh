@@ -43,7 +43,7 @@ gcc $(pg_config --cflags) -o "$work/fmnist" bench/knn/fmnist.c -lm
 tri=$data/train-images-idx3-ubyte.gz trl=$data/train-labels-idx1-ubyte.gz
 tei=$data/t10k-images-idx3-ubyte.gz tel=$data/t10k-labels-idx1-ubyte.gz
 
-bench_start "${PATHWAY_BENCH_PORT:-55498}"
+bench_start "${PATHWAY_BENCH_PORT:-55499}"
 note "loading $ntrain training and 10000 test images"
 q "CREATE TABLE train (id int PRIMARY KEY, vec float4[], label int);
    CREATE TABLE test (id int PRIMARY KEY, vec float4[], label int);

@@ -10,7 +10,7 @@
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-all=(writes freshness bulk initial_build memory cost_per_change kafka_ingest knn)
+all=(writes freshness bulk initial_build memory cost_per_change kafka_ingest http_poll knn)
 (( $# )) && all=("$@")
 
 declare -A title=(
@@ -21,6 +21,7 @@ declare -A title=(
   [memory]="Engine memory per source row (memory.sh)"
   [cost_per_change]="Cost of one change, small vs large source (cost_per_change.sh)"
   [kafka_ingest]="Kafka ingest vs kcat (kafka_ingest.sh)"
+  [http_poll]="HTTP poll ingest vs curl (http_poll.sh)"
   [knn]="Live kNN classifier on Fashion-MNIST vs a C brute force (knn.sh)"
 )
 

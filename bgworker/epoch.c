@@ -330,9 +330,11 @@ epoch_run(void)
 		if (k->offsets_dirty)
 			work = true;
 	}
+	/* HTTP answers that came (never waits for one) */
+	messages += worker_http_poll();
 	if (upto <= worker_frontier && !work && messages == 0)
 	{
-		if (worker_sources != NIL)
+		if (worker_sources != NIL || worker_http_sources != NIL)
 			worker_publish();
 		MemoryContextReset(worker_batch_cxt);
 		return false;
@@ -392,6 +394,7 @@ epoch_run(void)
 				MemoryContextSwitchTo(old);
 			}
 		}
+		txns = worker_http_land(txns, done);
 		args.txns = txns;
 		args.upto = done;
 		sinks_snapshot();
@@ -462,6 +465,7 @@ epoch_run(void)
 
 	foreach(lc, worker_sources)
 		kafka_source_landed(lfirst(lc));
+	worker_http_landed();
 	table_source_confirm(done);
 	worker_frontier = done;
 	MemoryContextReset(worker_batch_cxt);

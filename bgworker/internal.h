@@ -87,10 +87,19 @@ extern MemoryContext worker_batch_cxt;
 extern List *worker_views;		/* LiveView *, in worker_cxt */
 extern List *worker_sources;	/* KafkaSource *, in worker_cxt */
 extern List *worker_sinks;		/* KafkaSink *, in worker_cxt */
+extern List *worker_http_sources;	/* HttpSource *, in worker_cxt (http.c) */
 extern int	worker_wake_pipe[2];	/* librdkafka queues write, the loop waits */
 extern PathwayDb *worker_db;
 extern uint64 worker_catalog_gen_seen;
 extern XLogRecPtr worker_frontier;
+
+/* http.c: HTTP sources */
+extern void worker_load_http_sources(void);
+extern int	worker_http_poll(void);
+extern List *worker_http_land(List *txns, XLogRecPtr end_lsn);
+extern void worker_http_landed(void);
+extern void worker_http_take_sync_requests(void);
+extern int	worker_http_publish(int n);
 
 /* views.c: a view's lot */
 extern void worker_view_free_state(LiveView *v);

@@ -293,6 +293,7 @@ worker_load_catalog(void)
 			MemoryContextSwitchTo(old);
 		}
 		load_sources();
+		worker_load_http_sources();
 		load_sinks();
 		load_rebuild_requests();
 		load_held_failures();

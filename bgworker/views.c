@@ -232,6 +232,7 @@ worker_publish(void)
 	worker_db->nviews = n;
 	/* the tickets pathway.sync() took, before the slots shift */
 	take_sync_requests();
+	worker_http_take_sync_requests();
 	n = 0;
 	foreach(lc, worker_sources)
 	{
@@ -252,6 +253,7 @@ worker_publish(void)
 		p->last_message = k->last_message;
 		n++;
 	}
+	n = worker_http_publish(n);
 	worker_db->nsources = n;
 	n = 0;
 	foreach(lc, worker_sinks)

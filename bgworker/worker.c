@@ -295,9 +295,12 @@ pathway_worker_main(Datum arg)
 		if (!more)
 		{
 			/* a source's queue writes to the pipe when messages arrive */
+			/* (and the HTTP client's thread when an answer came) */
+			bool		sources = worker_sources != NIL || worker_http_sources != NIL;
+
 			(void) WaitLatchOrSocket(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH |
-									 (worker_sources != NIL ? WL_SOCKET_READABLE : 0),
-									 worker_wake_pipe[0], worker_sources != NIL ? Min(pathway_naptime_ms, 1000) :
+									 (sources ? WL_SOCKET_READABLE : 0),
+									 worker_wake_pipe[0], sources ? Min(pathway_naptime_ms, 1000) :
 									 pathway_naptime_ms, PG_WAIT_EXTENSION);
 			ResetLatch(MyLatch);
 		}

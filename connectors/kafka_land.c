@@ -38,6 +38,7 @@
 #include "utils/snapmgr.h"
 
 #include "connectors/kafka_source.h"
+#include "connectors/land.h"
 #include "connectors/source.h"
 #include "meta/streams.h"
 
@@ -132,105 +133,12 @@ payload_text(KafkaMessage *m)
 	return m->payload;			/* copy_bytes NUL-terminated it */
 }
 
-/* A JSON scalar as text for an input function; NULL for null. */
-static char *
-json_scalar_text(JsonbValue *v)
-{
-	switch (v->type)
-	{
-		case jbvString:
-			return pnstrdup(v->val.string.val, v->val.string.len);
-		case jbvNumeric:
-			return DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
-		case jbvBool:
-			return v->val.boolean ? "true" : "false";
-		case jbvNull:
-			return NULL;
-		default:
-			return JsonbToCString(NULL, &JsonbValueToJsonb(v)->root, 0);
-	}
-}
-
-/* A JSON array into an array column: each element by the element type's input function. */
-static Datum
-json_array(JsonbValue *v, Oid elemtype, int32 typmod)
-{
-	JsonbIterator *it = JsonbIteratorInit(v->val.binary.data);
-	JsonbValue	e;
-	JsonbIteratorToken tok;
-	int			cap = JsonContainerSize(v->val.binary.data);
-	Datum	   *values = palloc(sizeof(Datum) * Max(cap, 1));
-	bool	   *isnull = palloc(sizeof(bool) * Max(cap, 1));
-	int			n = 0,
-				dims[1],
-				lbs[1] = {1};
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
-	Oid			infn,
-				ioparam;
-	FmgrInfo	fn;
-
-	getTypeInputInfo(elemtype, &infn, &ioparam);
-	fmgr_info(infn, &fn);
-	while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE && n < cap)
-	{
-		char	   *text;
-
-		if (tok != WJB_ELEM)
-			continue;
-		if (e.type == jbvBinary && elemtype != JSONBOID)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-					 errmsg("nested JSON arrays and objects cannot fill a one-dimensional array")));
-		text = json_scalar_text(&e);
-		isnull[n] = (text == NULL);
-		values[n] = text == NULL ? (Datum) 0 :
-			elemtype == JSONBOID ? JsonbPGetDatum(JsonbValueToJsonb(&e)) :
-			InputFunctionCall(&fn, text, ioparam, typmod);
-		n++;
-	}
-	if (n == 0)
-		return PointerGetDatum(construct_empty_array(elemtype));
-	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-	dims[0] = n;
-	return PointerGetDatum(construct_md_array(values, isnull, 1, dims, lbs, elemtype,
-											  typlen, typbyval, typalign));
-}
-
 /* One JSON value, as the column expects it. */
 static Datum
 json_field(Landing *l, int u, JsonbValue *v, bool *isnull)
 {
-	Form_pg_attribute att = TupleDescAttr(l->desc, l->user[u] - 1);
-	Oid			type = att->atttypid;
-	Oid			elemtype;
-
-	*isnull = false;
-	if (v->type == jbvNull)
-	{
-		*isnull = true;
-		return (Datum) 0;
-	}
-	if (type == JSONBOID)
-		return JsonbPGetDatum(JsonbValueToJsonb(v));
-	/* a JSON array into an array column (int[], text[], ...) */
-	if (v->type == jbvBinary && JsonContainerIsArray(v->val.binary.data) &&
-		OidIsValid(elemtype = get_element_type(type)))
-		return json_array(v, elemtype, att->atttypmod);
-	switch (v->type)
-	{
-		case jbvString:
-			return input(l, u, pnstrdup(v->val.string.val, v->val.string.len));
-		case jbvNumeric:
-			return input(l, u, DatumGetCString(DirectFunctionCall1(numeric_out,
-																	NumericGetDatum(v->val.numeric))));
-		case jbvBool:
-			return input(l, u, v->val.boolean ? "true" : "false");
-		default:
-			/* an object or array: its JSON text (json, text, arrays of ...) */
-			return input(l, u, JsonbToCString(NULL, &JsonbValueToJsonb(v)->root, 0));
-	}
+	return land_json_value(v, TupleDescAttr(l->desc, l->user[u] - 1), &l->infunc[u],
+						   l->ioparam[u], isnull);
 }
 
 static void
@@ -434,58 +342,6 @@ parse_message(Landing *l, KafkaMessage *m, Datum *values, bool *isnull)
 	}
 }
 
-/* An executor state to insert into the stream table, as ExecSimpleRelationInsert wants. */
-typedef struct Inserter
-{
-	EState	   *estate;
-	ResultRelInfo *rri;
-	TupleTableSlot *slot;
-} Inserter;
-
-static void
-inserter_begin(Inserter *ins, Relation rel)
-{
-	RangeTblEntry *rte = makeNode(RangeTblEntry);
-
-	ins->estate = CreateExecutorState();
-	rte->rtekind = RTE_RELATION;
-	rte->relid = RelationGetRelid(rel);
-	rte->relkind = RELKIND_RELATION;
-	rte->rellockmode = RowExclusiveLock;
-	ExecInitRangeTable(ins->estate, list_make1(rte));
-	ins->rri = makeNode(ResultRelInfo);
-	InitResultRelInfo(ins->rri, rel, 1, NULL, 0);
-	ins->estate->es_output_cid = GetCurrentCommandId(true);
-	ins->estate->es_snapshot = GetActiveSnapshot();
-	ExecOpenIndices(ins->rri, false);
-	AfterTriggerBeginQuery();
-	ins->slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsVirtual);
-}
-
-static void
-inserter_insert(Inserter *ins, Datum *values, bool *isnull)
-{
-	TupleDesc	desc = ins->slot->tts_tupleDescriptor;
-
-	ExecClearTuple(ins->slot);
-	memcpy(ins->slot->tts_values, values, sizeof(Datum) * desc->natts);
-	memcpy(ins->slot->tts_isnull, isnull, sizeof(bool) * desc->natts);
-	ExecStoreVirtualTuple(ins->slot);
-	ExecSimpleRelationInsert(ins->rri, ins->estate, ins->slot);
-}
-
-static void
-inserter_end(Inserter *ins)
-{
-	AfterTriggerEndQuery(ins->estate);
-	/* the AFTER triggers' queue opened the table once more: close it */
-	ExecCloseResultRelations(ins->estate);
-	ExecDropSingleTupleTableSlot(ins->slot);
-	ExecCloseIndices(ins->rri);
-	ExecResetTupleTable(ins->estate->es_tupleTable, false);
-	FreeExecutorState(ins->estate);
-}
-
 /*
  * Land messages [from, to) in one subtransaction, as the owner.  On success
  * appends their changes to *changes and returns NULL; on failure returns
@@ -506,7 +362,7 @@ land_range(Landing *l, int from, int to, MemoryContext cxt, List **changes)
 	MemoryContextSwitchTo(cxt);
 	PG_TRY();
 	{
-		Inserter	ins;
+		LandInserter ins;
 		int			i;
 
 		/* parsing garbage (a jsonb per message) dies with each message */
@@ -526,7 +382,7 @@ land_range(Landing *l, int from, int to, MemoryContext cxt, List **changes)
 		SetUserIdAndSecContext(l->rel->rd_rel->relowner,
 							   save_sec | SECURITY_LOCAL_USERID_CHANGE |
 							   SECURITY_RESTRICTED_OPERATION);
-		inserter_begin(&ins, l->rel);
+		land_inserter_begin(&ins, l->rel);
 		for (i = from; i < to; i++)
 		{
 			DecodedChange *c = palloc(sizeof(DecodedChange));
@@ -549,12 +405,12 @@ land_range(Landing *l, int from, int to, MemoryContext cxt, List **changes)
 				if (!c->isnull[a] && !att->attbyval)
 					c->values[a] = datumCopy(c->values[a], false, att->attlen);
 			}
-			inserter_insert(&ins, c->values, c->isnull);
+			land_inserter_insert(&ins, c->values, c->isnull);
 			ResetPerTupleExprContext(ins.estate);
 			MemoryContextReset(msgcxt);
 			got = lappend(got, c);
 		}
-		inserter_end(&ins);
+		land_inserter_end(&ins);
 		MemoryContextDelete(msgcxt);
 		SetUserIdAndSecContext(save_user, save_sec);
 		/* nothing the owner's triggers set outlives the landing */

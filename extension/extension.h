@@ -21,4 +21,14 @@ extern void pathway_check_setup(void);
 extern void pathway_note_catalog_change(void);
 extern void pathway_note_extension_created(void);
 
+/* sources.c: a function whose statement holds secrets keeps it out of the log */
+extern void pathway_hide_statement(void *arg);
+
+#define HIDE_STATEMENT_BEGIN() \
+	ErrorContextCallback hide_cb = {.previous = error_context_stack, .callback = pathway_hide_statement}; \
+	error_context_stack = &hide_cb
+
+#define HIDE_STATEMENT_END() \
+	(error_context_stack = hide_cb.previous)
+
 #endif							/* PATHWAY_EXTENSION_H */

@@ -30,6 +30,7 @@ int			pathway_max_epoch_changes = 100000;
 int			pathway_naptime_ms = 1000;
 int			pathway_decoding_work_mem_kb = 262144;
 int			pathway_max_memory_kb = 1048576;
+char	   *pathway_http_allowed_hosts = NULL;
 bool		pathway_preloaded = false;
 bool		pathway_in_worker = false;
 
@@ -213,6 +214,12 @@ define_gucs(void)
 							&pathway_max_memory_kb,
 							1048576, -1, MAX_KILOBYTES,
 							PGC_SIGHUP, GUC_UNIT_KB, check_max_memory, NULL, NULL);
+	DefineCustomStringVariable("pathway.http_allowed_hosts",
+							   gettext_noop("Hosts HTTP sources may reach (host or host:port, comma-separated); empty means any."),
+							   gettext_noop("Checked when a source is created, at every request and at every redirect."),
+							   &pathway_http_allowed_hosts,
+							   "",
+							   PGC_SIGHUP, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("pathway");
 }
 

@@ -30,6 +30,7 @@
 
 #include "connectors/kafka_options.h"	/* formats and option checks */
 #include "extension/extension.h"
+#include "meta/http.h"
 #include "meta/kafka.h"
 #include "meta/meta.h"
 #include "meta/views.h"
@@ -44,24 +45,18 @@ static const char *const metadata_columns[] = {
 };
 
 /*
- * The statement that called create_kafka_source or create_kafka_sink holds
- * the options, secrets included: no error or message raised while they run
- * puts it into the server log, neither as STATEMENT nor as the CONTEXT of a
- * caller that passed it on (the client still gets both).
+ * The statement that called create_kafka_source, create_kafka_sink or
+ * create_http_source holds the options, secrets included: no error or
+ * message raised while they run puts it into the server log, neither as
+ * STATEMENT nor as the CONTEXT of a caller that passed it on (the client
+ * still gets both).  See HIDE_STATEMENT_BEGIN in extension.h.
  */
-static void
-hide_statement(void *arg)
+void
+pathway_hide_statement(void *arg)
 {
 	errhidestmt(true);
 	errhidecontext(true);
 }
-
-#define HIDE_STATEMENT_BEGIN() \
-	ErrorContextCallback hide_cb = {.previous = error_context_stack, .callback = hide_statement}; \
-	error_context_stack = &hide_cb
-
-#define HIDE_STATEMENT_END() \
-	(error_context_stack = hide_cb.previous)
 
 /* Refuse options the caller may not set (with their SQLSTATE), or bad ones. */
 static void
@@ -219,6 +214,11 @@ pathway_create_kafka_source(PG_FUNCTION_ARGS)
 		: pstrdup(quote_identifier(rv->relname));
 
 	SPI_connect();
+	/* dead letters and sync() know a source by its name, of either kind */
+	if (meta_source_name_taken(name))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("a source named \"%s\" already exists", name)));
 	(void) meta_exec(psprintf("CREATE TABLE %s (%s, kafka_partition int NOT NULL, "
 							  "kafka_offset bigint NOT NULL, kafka_timestamp timestamptz, "
 							  "kafka_key bytea, PRIMARY KEY (kafka_partition, kafka_offset))",
@@ -247,7 +247,7 @@ pathway_drop_source(PG_FUNCTION_ARGS)
 	Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(name)),
 										 NoLock, true);
 
-	if (!OidIsValid(relid) || meta_kafka_source_of(relid) == NULL)
+	if (!OidIsValid(relid) || (meta_kafka_source_of(relid) == NULL && meta_http_source_of(relid) == NULL))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("\"%s\" is not a source", name),

@@ -21,6 +21,7 @@
 #include "bgworker/shmem.h"
 #include "pathway.h"
 #include "extension/extension.h"
+#include "meta/http.h"
 #include "meta/kafka.h"
 #include "meta/views.h"
 
@@ -207,6 +208,8 @@ pathway_sync(PG_FUNCTION_ARGS)
 
 		relid = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(name)), NoLock, false);
 		source = meta_kafka_source_of(relid);
+		if (source == NULL)
+			source = meta_http_source_of(relid);
 		if (source == NULL && !meta_view_lookup(relid, &status, NULL, &here))
 			ereport(ERROR,
 					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
@@ -284,12 +287,18 @@ pathway_sync(PG_FUNCTION_ARGS)
 		remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
 		if (remaining <= 0)
 		{
+			bool		http;
+
 			ConditionVariableCancelSleep();
+			http = behind_name[0] && meta_http_source_named(behind_name);
 			ereport(ERROR,
 					(errcode(ERRCODE_QUERY_CANCELED),
 					 errmsg("pathway.sync timed out"),
 					 pid == 0 ? errdetail("The pathway engine worker is not running in this database.")
 					 : behind_name[0] ?
+					 http ?
+					 errdetail("HTTP source \"%s\" has not landed what its endpoint held at the call%s%s.",
+							   behind_name, behind_error[0] ? ": " : "", behind_error) :
 					 errdetail("Kafka source \"%s\" has not landed what its brokers held at the call%s%s.",
 							   behind_name, behind_error[0] ? ": " : "", behind_error)
 					 : errdetail("Applied up to %X/%X, waiting for %X/%X.",

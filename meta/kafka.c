@@ -49,11 +49,14 @@ meta_kafka_sources_committed(Oid view)
 								  "  SELECT d.refobjid FROM pg_catalog.pg_depend d JOIN reads r ON d.objid = r.oid"
 								  "   WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass"
 								  "     AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass)"
-								  "SELECT k.name, k.xmin::text FROM pathway.kafka_sources k JOIN reads r ON r.oid = k.relid",
+								  "SELECT k.name, k.xmin::text FROM pathway.kafka_sources k JOIN reads r ON r.oid = k.relid "
+								  "UNION ALL "
+								  "SELECT h.name, h.xmin::text FROM pathway.http_sources h JOIN reads r ON r.oid = h.relid",
 								  1, types, args, NULL, 0);
 	}
 	else
-		(void) meta_read_as_owner("SELECT name, xmin::text FROM pathway.kafka_sources",
+		(void) meta_read_as_owner("SELECT name, xmin::text FROM pathway.kafka_sources "
+								  "UNION ALL SELECT name, xmin::text FROM pathway.http_sources",
 								  0, NULL, NULL, NULL, 0);
 	for (i = 0; i < SPI_processed; i++)
 	{

@@ -517,3 +517,146 @@ COMMENT ON AGGREGATE pathway.single_value(anyelement) IS
     'the value of the first row (NULL for none), for scalar subqueries';
 CREATE FUNCTION pathway._several_rows(anyelement) RETURNS anyelement
     LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pathway_several_rows';
+
+-- ---------- HTTP sources (docs/http.md) ----------
+-- An HTTP source polls a URL and lands its records in a stream table.  The
+-- options may hold secrets (headers such as Authorization): only the
+-- extension reads them; pathway.sources shows every header value masked.
+CREATE TABLE pathway.http_sources (
+    name        text PRIMARY KEY,   -- the stream table's name as given
+    relid       regclass NOT NULL UNIQUE,
+    url         text NOT NULL,
+    format      text NOT NULL CHECK (format IN ('json', 'ndjson')),
+    mode        text NOT NULL CHECK (mode = 'poll'),
+    options     jsonb NOT NULL DEFAULT '{}',
+    owner       regrole NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+REVOKE ALL ON pathway.http_sources FROM PUBLIC;
+GRANT SELECT (name, relid, url, format, mode, owner, created_at) ON pathway.http_sources TO PUBLIC;
+CREATE TRIGGER catalog_changed AFTER INSERT OR UPDATE OR DELETE ON pathway.http_sources
+    FOR EACH STATEMENT EXECUTE FUNCTION pathway._catalog_changed();
+
+-- Where a source's next request starts, written in the epoch transaction
+-- that landed the response it came from: responses landed so far, the
+-- cursor sent with the next request, the next page's URL (Link: rel=next),
+-- and the ETag of the last response with the URL it answered.
+CREATE TABLE pathway.http_source_state (
+    source      text PRIMARY KEY REFERENCES pathway.http_sources ON DELETE CASCADE,
+    polls       bigint NOT NULL DEFAULT 0,
+    cursor      text,
+    next_url    text,
+    etag        text,
+    etag_url    text
+);
+REVOKE ALL ON pathway.http_source_state FROM PUBLIC;
+
+-- Dead letters belong to a Kafka or an HTTP source: the reference to
+-- kafka_sources becomes a check by trigger, and they still go with their
+-- source.  For an HTTP source "offset" is the response's number (polls) and
+-- "partition" the record's index in it (-1: the whole body).
+ALTER TABLE pathway.dead_letters DROP CONSTRAINT dead_letters_source_fkey;
+CREATE FUNCTION pathway._dead_letters_of_dropped() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+BEGIN
+    DELETE FROM pathway.dead_letters WHERE source = OLD.name;
+    RETURN NULL;
+END $$;
+REVOKE ALL ON FUNCTION pathway._dead_letters_of_dropped() FROM PUBLIC;
+CREATE TRIGGER dead_letters_go AFTER DELETE ON pathway.kafka_sources
+    FOR EACH ROW EXECUTE FUNCTION pathway._dead_letters_of_dropped();
+CREATE TRIGGER dead_letters_go AFTER DELETE ON pathway.http_sources
+    FOR EACH ROW EXECUTE FUNCTION pathway._dead_letters_of_dropped();
+DROP POLICY source_owner ON pathway.dead_letters;
+CREATE POLICY source_owner ON pathway.dead_letters FOR ALL TO PUBLIC
+    USING (EXISTS (SELECT FROM pathway.kafka_sources k
+                    WHERE k.name = dead_letters.source
+                      AND pg_catalog.pg_has_role(k.owner, 'USAGE'))
+           OR EXISTS (SELECT FROM pathway.http_sources h
+                       WHERE h.name = dead_letters.source
+                         AND pg_catalog.pg_has_role(h.owner, 'USAGE')));
+
+-- DROP TABLE of a stream table deregisters its HTTP source.
+CREATE FUNCTION pathway._on_sql_drop_http() RETURNS event_trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+BEGIN
+    DELETE FROM pathway.http_sources s
+     USING pg_event_trigger_dropped_objects() d
+     WHERE d.classid = 'pg_class'::regclass AND d.objsubid = 0 AND d.objid = s.relid;
+END $$;
+CREATE EVENT TRIGGER pathway_sql_drop_http ON sql_drop
+    EXECUTE FUNCTION pathway._on_sql_drop_http();
+
+CREATE FUNCTION pathway.create_http_source(name text, url text,
+                                           format text DEFAULT 'json',
+                                           columns text DEFAULT NULL,
+                                           options jsonb DEFAULT '{}')
+    RETURNS void LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_create_http_source';
+COMMENT ON FUNCTION pathway.create_http_source(text, text, text, text, jsonb) IS
+    'create the stream table "name" and keep landing the records an HTTP endpoint returns, exactly once per response';
+-- It makes the server fetch URLs: a superuser grants it to whom it should.
+REVOKE EXECUTE ON FUNCTION pathway.create_http_source(text, text, text, text, jsonb) FROM PUBLIC;
+
+-- An HTTP source's options as pathway.sources shows them: every header value masked.
+CREATE FUNCTION pathway._mask_http_options(o jsonb) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $$
+SELECT CASE WHEN jsonb_typeof(o -> 'headers') = 'object'
+            THEN jsonb_set(o, '{headers}',
+                           (SELECT coalesce(jsonb_object_agg(k, '"********"'::jsonb), '{}')
+                              FROM jsonb_each(o -> 'headers') AS e(k, v)))
+            ELSE o END
+$$;
+
+CREATE OR REPLACE VIEW pathway.sources AS
+SELECT k.name,
+       'kafka'::text AS kind,
+       k.relid::regclass AS "table",
+       k.brokers,
+       k.topic,
+       k.format,
+       pathway._mask_options(k.options) AS options,
+       k.owner::regrole::text AS owner,
+       coalesce(s.status, 'starting') AS status,
+       s.error,
+       (SELECT coalesce(jsonb_object_agg(o.partition::text, o.next_offset ORDER BY o.partition), '{}')
+          FROM pathway.source_offsets o WHERE o.source = k.name) AS positions,
+       s.lag,
+       s.messages,
+       s.dead_letters,
+       s.partitions,
+       s.last_message,
+       NULL::text AS url
+  FROM pathway.kafka_sources k
+  LEFT JOIN pathway._source_state() s ON s.name = k.name
+UNION ALL
+SELECT h.name,
+       'http'::text,
+       h.relid::regclass,
+       NULL::text,
+       NULL::text,
+       h.format,
+       pathway._mask_http_options(h.options),
+       h.owner::regrole::text,
+       coalesce(s.status, 'starting'),
+       s.error,
+       (SELECT jsonb_build_object('polls', st.polls, 'cursor', st.cursor, 'next_url', st.next_url)
+          FROM pathway.http_source_state st WHERE st.source = h.name),
+       NULL::bigint,
+       s.messages,
+       s.dead_letters,
+       NULL::int,
+       s.last_message,
+       h.url
+  FROM pathway.http_sources h
+  LEFT JOIN pathway._source_state() s ON s.name = h.name;
+
+-- One HTTP call in a plain query, synchronously (docs/http.md): the body
+-- of the answer as jsonb.  Volatile, so a live view refuses it.  It makes
+-- the server fetch URLs: a superuser grants it to whom it should.
+CREATE FUNCTION pathway.http_request(method text, url text, body jsonb DEFAULT NULL,
+                                     headers jsonb DEFAULT NULL) RETURNS jsonb
+    VOLATILE LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_http_request';
+CREATE FUNCTION pathway.http_get(url text) RETURNS jsonb
+    VOLATILE LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_http_get';
+REVOKE EXECUTE ON FUNCTION pathway.http_request(text, text, jsonb, jsonb) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION pathway.http_get(text) FROM PUBLIC;

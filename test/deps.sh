@@ -13,6 +13,7 @@ packages=(
   libtap-parser-sourcehandler-pgtap-perl
   kcat
   bc
+  python3
   dataset-fashion-mnist
 )
 

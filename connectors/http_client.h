@@ -1,0 +1,115 @@
+/*
+ * http_client.h
+ *	  Asynchronous HTTP requests (libcurl's multi interface) made by one
+ *	  helper thread of the engine worker, and the URL checks every request
+ *	  and every redirect passes.
+ *
+ * The worker fills an HttpCall (malloc'd: the thread reads it), submits it
+ * and goes on; the thread makes the request, retries it with exponential
+ * backoff and jitter, follows redirects only to URLs that pass the same
+ * checks, and writes a byte to the worker's wake pipe when the call is
+ * done.  The worker takes finished calls with http_client_take_done().
+ * The thread calls libcurl and libc only: no palloc, no elog, nothing of
+ * PostgreSQL.  Nothing but the worker's loop calls these functions, except
+ * http_url_check, which is plain C (the SQL face uses it too).
+ *
+ * This is also the machinery for calls from live views (http_request,
+ * embeddings): a call carries an opaque tag for its owner.
+ */
+#ifndef PATHWAY_HTTP_CLIENT_H
+#define PATHWAY_HTTP_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HTTP_ERROR_LEN 256
+
+typedef struct HttpCall
+{
+	/* the request: set before http_client_submit, then the thread's */
+	char	   *method;			/* "GET", "POST" */
+	char	   *url;
+	char	  **headers;		/* "Name: value" lines, NULL-terminated; NULL: none */
+	char	   *body;			/* NULL: none */
+	size_t		body_len;
+	long		timeout_ms;		/* the whole attempt */
+	long		connect_timeout_ms;
+	size_t		max_bytes;		/* a longer body fails the call */
+	int			retries;		/* attempts after the first */
+	long		backoff_ms;		/* before the first retry; doubles, with jitter */
+	int			max_redirects;	/* 0: a redirect is the answer */
+	char	   *allowed_hosts;	/* pathway.http_allowed_hosts at submission */
+	int64_t		not_before_ms;	/* monotonic ms: do not start before */
+	void	   *tag;			/* the owner's */
+
+	/* the answer: valid once the call is done */
+	bool		ok;				/* a response came (any status) */
+	long		status;
+	char	   *resp;			/* NUL-terminated copy of the body */
+	size_t		resp_len;
+	char	   *etag;			/* NULL: none */
+	char	   *link_next;		/* the Link header's rel="next" target, NULL: none */
+	char	   *final_url;		/* the URL answered (after redirects) */
+	int			attempts;
+	char		error[HTTP_ERROR_LEN];	/* !ok, or why the answer is refused */
+
+	/* the thread's */
+	void	   *easy;
+	int			redirects;
+	int64_t		due_ms;
+	bool		too_large;
+	bool		cancel;			/* the worker gave it up */
+	void	   *header_list;	/* the curl_slist of headers */
+	char		curl_error[HTTP_ERROR_LEN];
+	struct HttpCall *next;
+} HttpCall;
+
+/* Start the thread (once per worker); false if it could not start. */
+extern bool http_client_start(int wake_fd);
+
+/* A new call with its own copies of method and url (malloc). */
+extern HttpCall *http_call_new(const char *method, const char *url);
+extern bool http_call_set_headers(HttpCall *c, char **lines, int n);
+extern void http_call_free(HttpCall *c);
+
+/* Hand c to the thread; it is the thread's until taken back as done. */
+extern void http_client_submit(HttpCall *c);
+
+/* Forget a submitted call: freed when the thread gets to it. */
+extern void http_client_cancel(HttpCall *c);
+
+/* The calls done since the last take, linked by next; NULL: none. */
+extern HttpCall *http_client_take_done(void);
+
+/*
+ * One call made synchronously in the caller's own thread (a plain query's
+ * pathway.http_request): begin, step until true (each step waits at most
+ * timeout_ms; check for interrupts between steps), end (always, also after
+ * an error).  The call stays the caller's.
+ */
+typedef struct HttpSync HttpSync;
+extern HttpSync *http_sync_begin(HttpCall *c);
+extern bool http_sync_step(HttpSync *s, int timeout_ms);
+extern void http_sync_end(HttpSync *s);
+
+/* Monotonic milliseconds, as not_before_ms counts them. */
+extern int64_t http_now_ms(void);
+
+/*
+ * Is url one a request may go to: http or https only, no user name or
+ * password in it, and its host in allowed_hosts (a comma-separated list of
+ * host names or host:port; NULL or empty: any)?  Plain C, thread-safe.
+ */
+extern bool http_url_check(const char *url, const char *allowed_hosts, char *err, size_t errlen);
+
+/* Do a and b have the same scheme, host and port? */
+extern bool http_same_origin(const char *a, const char *b);
+
+/* base joined with ref (relative or absolute), malloc'd; NULL if invalid. */
+extern char *http_url_join(const char *base, const char *ref);
+
+/* url with "name=value" (URL-encoded) added to its query, malloc'd. */
+extern char *http_url_add_param(const char *url, const char *name, const char *value);
+
+#endif							/* PATHWAY_HTTP_CLIENT_H */

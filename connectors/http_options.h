@@ -1,0 +1,52 @@
+/*
+ * http_options.h
+ *	  The options of HTTP sources, parsed and checked the same way in the
+ *	  creating backend (to refuse bad ones) and in the engine worker (to
+ *	  use them).  The SQL face includes this header, and of the HTTP files
+ *	  of connectors/ no other.
+ */
+#ifndef PATHWAY_HTTP_OPTIONS_H
+#define PATHWAY_HTTP_OPTIONS_H
+
+#include "postgres.h"
+
+#include "nodes/pg_list.h"
+#include "utils/jsonb.h"
+
+typedef enum HttpFormat
+{
+	HTTP_JSON,					/* an array of objects, an object, or records under a path */
+	HTTP_NDJSON					/* one JSON object a line */
+} HttpFormat;
+
+typedef struct HttpOptions
+{
+	int64		interval_ms;	/* between polls when there is nothing more */
+	List	   *records;		/* path (text elements) to the records in an object */
+	char	   *cursor_param;	/* query parameter that carries the cursor */
+	List	   *cursor_path;	/* the cursor's path in the response object */
+	char	   *cursor_field;	/* or: the field of the last record */
+	bool		link_next;		/* follow Link: rel="next" */
+	List	   *key;			/* column names: a record replaces the row of its key */
+	List	   *headers;		/* "Name: value" (char *) */
+	long		timeout_ms;
+	long		connect_timeout_ms;
+	int			retries;
+	long		retry_backoff_ms;
+	int64		max_response_bytes;
+	int			max_redirects;
+} HttpOptions;
+
+/* "json", "ndjson"; -1 if unknown */
+extern int	http_format_from_name(const char *name);
+
+/*
+ * Parse options (NULL: none) into *o.  false, with err naming the option
+ * (never a header's value), if one is unknown or bad.
+ */
+extern bool http_options_parse(Jsonb *options, HttpOptions *o, char *err, size_t errlen);
+
+/* url passes http_url_check under the current pathway.http_allowed_hosts */
+extern bool http_options_url_ok(const char *url, char *err, size_t errlen);
+
+#endif							/* PATHWAY_HTTP_OPTIONS_H */

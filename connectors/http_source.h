@@ -1,0 +1,83 @@
+/*
+ * http_source.h
+ *	  HTTP sources polled by the engine worker and landed in their stream
+ *	  tables in the epoch's transaction.
+ *
+ * http_source.c holds the requests (one at a time per source, through
+ * http_client.c's thread) and their schedule; http_land.c the PostgreSQL
+ * side: the body parsed with jsonb, rows by the columns' input functions,
+ * upserts by key, dead letters and the source's next starting point
+ * (cursor, next page, ETag), all in the epoch's transaction.
+ */
+#ifndef PATHWAY_HTTP_SOURCE_H
+#define PATHWAY_HTTP_SOURCE_H
+
+#include "postgres.h"
+
+#include "nodes/pg_list.h"
+#include "utils/jsonb.h"
+#include "utils/timestamp.h"
+
+#include "connectors/http_client.h"
+#include "connectors/http_options.h"
+
+typedef struct HttpSource
+{
+	char	   *name;
+	Oid			relid;
+	Oid			owner;
+	char	   *url;
+	HttpFormat	format;
+	HttpOptions opt;
+	/* committed: where the next request starts */
+	int64		polls;			/* responses landed */
+	char	   *cursor;			/* NULL: none (each of these) */
+	char	   *next_url;
+	char	   *etag;
+	char	   *etag_url;
+	/* the request out (the client thread's until done) */
+	HttpCall   *call;
+	char	   *call_url;		/* what it asked for, before redirects */
+	uint64		call_ticket;	/* the sync() ticket its chain of pages answers */
+	bool		call_continues; /* a next page of a chain */
+	/* this epoch's answer, and what landing it makes of the state */
+	HttpCall   *got;
+	bool		land_done;		/* landed in the epoch's transaction */
+	int64		new_polls;
+	char	   *new_cursor;
+	char	   *new_next_url;
+	char	   *new_etag;
+	char	   *new_etag_url;
+	bool		more;			/* a next page: ask at once */
+	/* what pathway.sources shows */
+	char		status[32];
+	char		error[256];
+	int64		messages;
+	int64		dead_letters;
+	TimestampTz last_message;
+	bool		seen;			/* still in the catalog */
+	bool		stopped;		/* for good (failed) */
+	uint64		sync_requested;
+	uint64		sync_served;
+} HttpSource;
+
+extern HttpSource *http_source_start(const char *name, Oid relid, Oid owner, const char *url,
+									 const char *format, Jsonb *options, int64 polls,
+									 const char *cursor, const char *next_url,
+									 const char *etag, const char *etag_url, int wake_fd);
+extern void http_source_stop(HttpSource *s);
+
+/*
+ * Outside any transaction: take the answers that came, handle those that
+ * need no transaction (304, failures), send what is due.  Returns how many
+ * sources have an answer to land.
+ */
+extern int	http_sources_poll(List *sources);
+
+/* In the epoch's transaction: land s->got; the rows as changes. */
+extern List *http_land(HttpSource *s, MemoryContext batchcxt);
+
+/* After the epoch committed: the new starting point holds; ask again. */
+extern void http_source_landed(HttpSource *s);
+
+#endif							/* PATHWAY_HTTP_SOURCE_H */

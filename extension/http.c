@@ -1,0 +1,331 @@
+/*
+ * http.c
+ *	  create_http_source: the SQL face of HTTP sources (their rows:
+ *	  meta/http.c; the worker's side: connectors/http_source.c).
+ *
+ * It runs in the caller's transaction and never waits for the worker: it
+ * checks the URL (http or https, no credentials in it, a host that
+ * pathway.http_allowed_hosts allows) and the options, creates the stream
+ * table (owned by the caller) and registers the source; the engine worker
+ * starts polling once that commits.  Not executable by PUBLIC (it makes the
+ * server fetch URLs): a superuser grants it.  Its errors never quote a
+ * header's value nor log the calling statement.
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "parser/parser.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/regproc.h"
+
+#include "connectors/http_client.h"
+#include "connectors/http_options.h"
+#include "extension/extension.h"
+#include "meta/http.h"
+#include "meta/meta.h"
+#include "pathway.h"
+
+PG_FUNCTION_INFO_V1(pathway_create_http_source);
+
+static const char *const http_metadata_columns[] = {
+	"http_poll", "http_index", "http_received_at", NULL
+};
+
+static char *
+arg_text(FunctionCallInfo fcinfo, int i, const char *what)
+{
+	if (PG_ARGISNULL(i))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be null", what)));
+	return text_to_cstring(PG_GETARG_TEXT_PP(i));
+}
+
+/* The column definitions: one list of columns, nothing else; their names. */
+static List *
+column_names(const char *columns)
+{
+	List	   *stmts = raw_parser(psprintf("CREATE TABLE pathway_check (%s)", columns), RAW_PARSE_DEFAULT);
+	List	   *names = NIL;
+	ListCell   *lc;
+
+	if (list_length(stmts) != 1 || !IsA(((RawStmt *) linitial(stmts))->stmt, CreateStmt))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid column definitions \"%s\"", columns),
+				 errhint("Give column definitions as in CREATE TABLE, e.g. 'id int, name text'.")));
+	foreach(lc, ((CreateStmt *) ((RawStmt *) linitial(stmts))->stmt)->tableElts)
+	{
+		Node	   *e = lfirst(lc);
+		const char *const *m;
+
+		if (!IsA(e, ColumnDef))
+			continue;
+		for (m = http_metadata_columns; *m; m++)
+			if (strcmp(((ColumnDef *) e)->colname, *m) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DUPLICATE_COLUMN),
+						 errmsg("column name \"%s\" is reserved for the record's metadata", *m),
+						 errhint("Rename the column.")));
+		names = lappend(names, ((ColumnDef *) e)->colname);
+	}
+	if (names == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a stream table needs at least one column")));
+	return names;
+}
+
+static bool
+has_name(List *names, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, names)
+		if (strcmp(lfirst(lc), name) == 0)
+			return true;
+	return false;
+}
+
+Datum
+pathway_create_http_source(PG_FUNCTION_ARGS)
+{
+	char	   *name;
+	char	   *url;
+	char	   *format;
+	char	   *columns;
+	Jsonb	   *options;
+	HttpOptions o;
+	char		err[512];
+	List	   *names;
+	ListCell   *lc;
+	RangeVar   *rv;
+	char	   *qname;
+	char	   *pk;
+	Oid			relid;
+	Oid			nspid;
+	int			f;
+
+	HIDE_STATEMENT_BEGIN();
+	name = arg_text(fcinfo, 0, "name");
+	url = arg_text(fcinfo, 1, "url");
+	format = arg_text(fcinfo, 2, "format");
+	columns = arg_text(fcinfo, 3, "columns");
+	options = PG_ARGISNULL(4) ? NULL : PG_GETARG_JSONB_P(4);
+	pathway_check_setup();
+	if ((f = http_format_from_name(format)) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown format \"%s\"", format),
+				 errhint("Use json or ndjson.")));
+	if (!http_options_url_ok(url, err, sizeof(err)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("URL refused: %s", err)));
+	if (!http_options_parse(options, &o, err, sizeof(err)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid options for HTTP source \"%s\": %s", name, err),
+				 errhint("The options are listed in docs/http.md.")));
+	if (f == HTTP_NDJSON && (o.records || o.cursor_param))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("options \"records\" and \"cursor_param\" need format json"),
+				 errhint("With ndjson, paginate with \"link_next\".")));
+	names = column_names(columns);
+	foreach(lc, o.key)
+		if (!has_name(names, lfirst(lc)))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("key column \"%s\" is not among the columns", (char *) lfirst(lc))));
+
+	rv = makeRangeVarFromNameList(stringToQualifiedNameList(name));
+	if (OidIsValid(RangeVarGetRelid(rv, NoLock, true)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_TABLE),
+				 errmsg("relation \"%s\" already exists", name),
+				 errhint("Choose another name for the stream table.")));
+	nspid = RangeVarGetCreationNamespace(rv);
+	if (rv->relpersistence == RELPERSISTENCE_TEMP || isAnyTempNamespace(nspid))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a stream table cannot be a temporary table: \"%s\"", name),
+				 errdetail("The engine worker fills the stream table from its own session."),
+				 errhint("Name the table in a permanent schema, e.g. 'public.%s'.", rv->relname)));
+	qname = rv->schemaname ? quote_qualified_identifier(rv->schemaname, rv->relname)
+		: pstrdup(quote_identifier(rv->relname));
+	if (o.key)
+	{
+		StringInfoData b;
+
+		initStringInfo(&b);
+		foreach(lc, o.key)
+			appendStringInfo(&b, "%s%s", b.len ? ", " : "", quote_identifier(lfirst(lc)));
+		pk = b.data;
+	}
+	else
+		pk = "http_poll, http_index";
+
+	SPI_connect();
+	if (meta_source_name_taken(name))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("a source named \"%s\" already exists", name)));
+	(void) meta_exec(psprintf("CREATE TABLE %s (%s, http_poll bigint NOT NULL, http_index int NOT NULL, "
+							  "http_received_at timestamptz NOT NULL, PRIMARY KEY (%s))",
+							  qname, columns, pk), 0, NULL, NULL, NULL, false, 0);
+	relid = RangeVarGetRelid(rv, NoLock, false);
+	if (get_rel_persistence(relid) != RELPERSISTENCE_PERMANENT)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a stream table cannot be a temporary table: \"%s\"", name),
+				 errhint("Name the table in a permanent schema.")));
+	meta_http_source_register(name, relid, url, format,
+							  options ? JsonbPGetDatum(options) :
+							  DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")),
+							  GetUserId());
+	SPI_finish();
+	HIDE_STATEMENT_END();
+	PG_RETURN_VOID();
+}
+
+/* ---------- pathway.http_request, pathway.http_get: one call, synchronously ---------- */
+
+PG_FUNCTION_INFO_V1(pathway_http_request);
+PG_FUNCTION_INFO_V1(pathway_http_get);
+
+#define REQUEST_TIMEOUT_MS 10000
+#define REQUEST_RETRIES 2
+
+/* The request's header lines, checked as an HTTP source's "headers" are. */
+static List *
+request_headers(Jsonb *headers)
+{
+	HttpOptions o;
+	char		err[512];
+	Jsonb	   *wrapped;
+
+	if (headers == NULL)
+		return NIL;
+	wrapped = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+												 CStringGetDatum(psprintf("{\"headers\": %s}",
+																		  JsonbToCString(NULL, &headers->root, 0)))));
+	if (!http_options_parse(wrapped, &o, err, sizeof(err)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid headers: %s", err)));
+	return o.headers;
+}
+
+static Datum
+http_request(const char *method, const char *url, Jsonb *body, Jsonb *headers)
+{
+	char		err[512];
+	List	   *lines = request_headers(headers);
+	char	  **arr;
+	int			n = 0;
+	ListCell   *lc;
+	HttpCall   *volatile c;
+	HttpSync   *volatile sync;
+	long		status;
+	char	   *answer;
+	bool		ok;
+
+	if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0 && strcmp(method, "PUT") != 0 &&
+		strcmp(method, "PATCH") != 0 && strcmp(method, "DELETE") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("HTTP method \"%s\" is not supported", method),
+				 errhint("Use GET, POST, PUT, PATCH or DELETE.")));
+	if (!http_options_url_ok(url, err, sizeof(err)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("URL refused: %s", err)));
+	arr = palloc(sizeof(char *) * (list_length(lines) + 2));
+	foreach(lc, lines)
+		arr[n++] = lfirst(lc);
+	arr[n++] = "Accept: application/json";
+	if (body)
+		arr[n++] = "Content-Type: application/json";
+	c = http_call_new(method, url);
+	if (c == NULL || !http_call_set_headers(c, arr, n) ||
+		(c->allowed_hosts = strdup(pathway_http_allowed_hosts ? pathway_http_allowed_hosts : "")) == NULL ||
+		(body && (c->body = strdup(JsonbToCString(NULL, &body->root, 0))) == NULL))
+	{
+		http_call_free(c);
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	}
+	if (c->body)
+		c->body_len = strlen(c->body);
+	c->timeout_ms = REQUEST_TIMEOUT_MS;
+	/* a POST that failed may still have been acted on: only GET is retried */
+	c->retries = strcmp(method, "GET") == 0 ? REQUEST_RETRIES : 0;
+	c->backoff_ms = 200;
+	sync = http_sync_begin(c);
+	if (sync == NULL)
+	{
+		http_call_free(c);
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("could not start an HTTP request")));
+	}
+	PG_TRY();
+	{
+		/* never more than 100 ms without a look at cancellation */
+		while (!http_sync_step(sync, 100))
+			CHECK_FOR_INTERRUPTS();
+	}
+	PG_CATCH();
+	{
+		http_sync_end(sync);
+		http_call_free(c);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	http_sync_end(sync);
+	ok = c->ok;
+	status = c->status;
+	answer = ok ? pnstrdup(c->resp, c->resp_len) : pstrdup(c->error);
+	http_call_free(c);
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONNECTION_FAILURE),
+				 errmsg("HTTP request failed: %s", answer)));
+	if (status < 200 || status >= 300)
+		ereport(ERROR,
+				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+				 errmsg("HTTP request answered with status %ld", status)));
+	if (*answer == '\0')
+		return (Datum) 0;
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(answer));
+}
+
+Datum
+pathway_http_request(PG_FUNCTION_ARGS)
+{
+	char	   *method;
+	char	   *url;
+	Datum		d;
+
+	HIDE_STATEMENT_BEGIN();
+	method = arg_text(fcinfo, 0, "method");
+	url = arg_text(fcinfo, 1, "url");
+	d = http_request(method, url, PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2),
+					 PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3));
+	HIDE_STATEMENT_END();
+	if (d == (Datum) 0)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(d);
+}
+
+Datum
+pathway_http_get(PG_FUNCTION_ARGS)
+{
+	Datum		d = http_request("GET", arg_text(fcinfo, 0, "url"), NULL, NULL);
+
+	if (d == (Datum) 0)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(d);
+}

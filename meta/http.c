@@ -1,0 +1,144 @@
+/*
+ * http.c
+ *	  The statements on pathway.http_sources and pathway.http_source_state
+ *	  (see http.h).
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+
+#include "meta/http.h"
+#include "meta/meta.h"
+
+char *
+meta_http_source_of(Oid relid)
+{
+	Datum		args[1] = {ObjectIdGetDatum(relid)};
+	Oid			types[1] = {OIDOID};
+	MemoryContext caller = CurrentMemoryContext;
+	char	   *name = NULL;
+
+	SPI_connect();
+	if (meta_exec("SELECT name FROM pathway.http_sources WHERE relid = $1",
+				  1, types, args, NULL, true, 1) == 1)
+		name = MemoryContextStrdup(caller,
+								   SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+	SPI_finish();
+	return name;
+}
+
+bool
+meta_http_source_named(const char *name)
+{
+	Datum		args[1] = {CStringGetTextDatum(name)};
+	Oid			types[1] = {TEXTOID};
+	bool		found;
+
+	SPI_connect();
+	found = meta_read_as_owner("SELECT 1 FROM pathway.http_sources WHERE name = $1",
+							   1, types, args, NULL, 1) > 0;
+	SPI_finish();
+	return found;
+}
+
+/* (inside the caller's SPI connection) */
+bool
+meta_source_name_taken(const char *name)
+{
+	Datum		args[1] = {CStringGetTextDatum(name)};
+	Oid			types[1] = {TEXTOID};
+
+	return meta_read_as_owner("SELECT 1 FROM pathway.kafka_sources WHERE name = $1 "
+							  "UNION ALL SELECT 1 FROM pathway.http_sources WHERE name = $1",
+							  1, types, args, NULL, 1) > 0;
+}
+
+/* (inside the caller's SPI connection) */
+void
+meta_http_source_register(const char *name, Oid relid, const char *url, const char *format,
+						  Datum options, Oid owner)
+{
+	Datum		args[6];
+	Oid			types[6] = {TEXTOID, OIDOID, TEXTOID, TEXTOID, JSONBOID, OIDOID};
+
+	args[0] = CStringGetTextDatum(name);
+	args[1] = ObjectIdGetDatum(relid);
+	args[2] = CStringGetTextDatum(url);
+	args[3] = CStringGetTextDatum(format);
+	args[4] = options;
+	args[5] = ObjectIdGetDatum(owner);
+	(void) meta_exec_as_owner("INSERT INTO pathway.http_sources (name, relid, url, format, mode, options, owner) "
+							  "VALUES ($1, $2, $3, $4, 'poll', $5, $6)",
+							  6, types, args, NULL, 0);
+	(void) meta_exec_as_owner("INSERT INTO pathway.http_source_state (source) VALUES ($1)",
+							  1, types, args, NULL, 0);
+}
+
+static char *
+text_or_null(uint64 row, int col)
+{
+	return SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col);
+}
+
+List *
+meta_http_sources(void)
+{
+	List	   *rows = NIL;
+	uint64		n,
+				i;
+
+	n = meta_exec("SELECT h.name, h.relid, h.owner, h.url, h.format, h.options, "
+				  "       coalesce(s.polls, 0), s.cursor, s.next_url, s.etag, s.etag_url "
+				  "  FROM pathway.http_sources h "
+				  "  LEFT JOIN pathway.http_source_state s ON s.source = h.name",
+				  0, NULL, NULL, NULL, true, 0);
+	for (i = 0; i < n; i++)
+	{
+		MetaHttpSource *m = palloc0(sizeof(MetaHttpSource));
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+
+		m->name = text_or_null(i, 1);
+		m->relid = DatumGetObjectId(SPI_getbinval(tup, desc, 2, &isnull));
+		m->owner = DatumGetObjectId(SPI_getbinval(tup, desc, 3, &isnull));
+		m->url = text_or_null(i, 4);
+		m->format = text_or_null(i, 5);
+		m->options = DatumGetJsonbPCopy(SPI_getbinval(tup, desc, 6, &isnull));
+		m->polls = DatumGetInt64(SPI_getbinval(tup, desc, 7, &isnull));
+		m->cursor = text_or_null(i, 8);
+		m->next_url = text_or_null(i, 9);
+		m->etag = text_or_null(i, 10);
+		m->etag_url = text_or_null(i, 11);
+		rows = lappend(rows, m);
+	}
+	return rows;
+}
+
+void
+meta_http_state_set(const char *source, int64 polls, const char *cursor, const char *next_url,
+					const char *etag, const char *etag_url)
+{
+	Datum		args[6];
+	char		nulls[6] = "      ";
+	Oid			types[6] = {TEXTOID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	const char *texts[4] = {cursor, next_url, etag, etag_url};
+	int			i;
+
+	args[0] = CStringGetTextDatum(source);
+	args[1] = Int64GetDatum(polls);
+	for (i = 0; i < 4; i++)
+	{
+		if (texts[i])
+			args[2 + i] = CStringGetTextDatum(texts[i]);
+		else
+			nulls[2 + i] = 'n';
+	}
+	(void) meta_exec("INSERT INTO pathway.http_source_state AS s (source, polls, cursor, next_url, etag, etag_url) "
+					 "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (source) DO UPDATE SET "
+					 "polls = excluded.polls, cursor = excluded.cursor, next_url = excluded.next_url, "
+					 "etag = excluded.etag, etag_url = excluded.etag_url",
+					 6, types, args, nulls, false, 0);
+}

@@ -1,0 +1,46 @@
+/*
+ * http.h
+ *	  The statements on pathway.http_sources and pathway.http_source_state:
+ *	  the SQL face's (register, look up: they connect SPI themselves) and the
+ *	  engine worker's (load, state: inside its connection).
+ */
+#ifndef PATHWAY_META_HTTP_H
+#define PATHWAY_META_HTTP_H
+
+#include "postgres.h"
+
+#include "nodes/pg_list.h"
+#include "utils/jsonb.h"
+
+/* SQL face: the name of the HTTP source whose stream table is relid, or NULL */
+extern char *meta_http_source_of(Oid relid);
+/* SQL face: is name an HTTP source's? */
+extern bool meta_http_source_named(const char *name);
+/* SQL face: is name taken by a source of either kind? */
+extern bool meta_source_name_taken(const char *name);
+extern void meta_http_source_register(const char *name, Oid relid, const char *url,
+									  const char *format, Datum options, Oid owner);
+
+/* A row of pathway.http_sources with its state (worker, at catalog load). */
+typedef struct MetaHttpSource
+{
+	char	   *name;
+	Oid			relid;
+	Oid			owner;
+	char	   *url;
+	char	   *format;
+	Jsonb	   *options;
+	int64		polls;
+	char	   *cursor;			/* NULL: none (each of these) */
+	char	   *next_url;
+	char	   *etag;
+	char	   *etag_url;
+} MetaHttpSource;
+
+extern List *meta_http_sources(void);
+
+/* In the epoch transaction: where the source's next request starts. */
+extern void meta_http_state_set(const char *source, int64 polls, const char *cursor,
+								const char *next_url, const char *etag, const char *etag_url);
+
+#endif							/* PATHWAY_META_HTTP_H */

@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""A small HTTP server for the HTTP source tests, on loopback only.
+
+    server.py PORT DIR
+
+Serves from DIR (files the test writes) and logs every request as one JSON
+line ({"path", "query", "headers"}) to DIR/requests.log.  Routes:
+
+  /items?after=K      records {"id", "name", "grp"} of ids K+1.. (at most
+                      "page" of them, default 5) out of DIR/items_count
+                      (default 0), as {"data": {"items": [...]}, "next": id
+                      of the last one (null when none)}; DIR/items_delay_ms
+                      delays every answer (to kill the worker mid-chain)
+  /file/NAME          DIR/NAME as is, with an ETag of its content; an
+                      If-None-Match that matches gets 304
+  /link?page=N        {"n": N} records of page N (1..3), with a
+                      Link: rel="next" header to page N+1 up to 3
+  /flaky/ID?fail=N    500 for the first N requests of ID, then [{"v": ID}]
+  /status/CODE        that status, body "{}"
+  /redirect?to=URL    302 to URL
+  /huge?bytes=N       a JSON array padded to N bytes
+  /slow?ms=N          [{"v": 1}] after N ms
+  /drop               promises 1000 bytes, sends 10 and closes
+  /offsite-link       a page whose Link: rel="next" names another port
+  POST /echo          the request's body back
+
+It exits by itself after 600 s.
+"""
+import hashlib
+import json
+import os
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+PORT = int(sys.argv[1])
+DIR = sys.argv[2]
+lock = threading.Lock()
+flaky_counts = {}
+
+
+def read(name, default=None):
+    try:
+        with open(os.path.join(DIR, name), "rb") as f:
+            return f.read()
+    except OSError:
+        return default
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def send(self, code, body=b"", headers=None, ctype="application/json"):
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        if body and self.command != "HEAD":
+            self.wfile.write(body)
+
+    def do_GET(self):
+        u = urlsplit(self.path)
+        q = {k: v[-1] for k, v in parse_qs(u.query).items()}
+        with lock:
+            with open(os.path.join(DIR, "requests.log"), "a") as f:
+                f.write(json.dumps({"at": time.time(), "path": u.path, "query": q,
+                                    "headers": {k.lower(): v for k, v in self.headers.items()}}) + "\n")
+        p = u.path
+        if p == "/items":
+            delay = int(read("items_delay_ms", b"0"))
+            if delay:
+                time.sleep(delay / 1000)
+            count = int(read("items_count", b"0"))
+            after = int(q.get("after", "0"))
+            page = int(q.get("page", "5"))
+            items = [{"id": i, "name": "item %d" % i, "grp": i % 3}
+                     for i in range(after + 1, min(count, after + page) + 1)]
+            body = {"data": {"items": items}, "next": items[-1]["id"] if items else None}
+            self.send(200, json.dumps(body).encode())
+        elif p.startswith("/file/"):
+            body = read(p[len("/file/"):])
+            if body is None:
+                self.send(404, b"{}")
+                return
+            etag = '"%s"' % hashlib.sha1(body).hexdigest()[:16]
+            if self.headers.get("If-None-Match") == etag:
+                self.send(304, b"", {"ETag": etag})
+            else:
+                self.send(200, body, {"ETag": etag})
+        elif p == "/link":
+            n = int(q.get("page", "1"))
+            headers = {}
+            if n < 3:
+                headers["Link"] = '<http://127.0.0.1:%d/link?page=%d>; rel="next"' % (PORT, n + 1)
+            self.send(200, json.dumps([{"n": n * 10 + i} for i in range(2)]).encode(), headers)
+        elif p == "/offsite-link":
+            self.send(200, b'[{"n": 1}]', {"Link": '<http://127.0.0.1:%d/link?page=2>; rel="next"' % (PORT + 1)})
+        elif p.startswith("/flaky/"):
+            key = p[len("/flaky/"):]
+            with lock:
+                flaky_counts[key] = flaky_counts.get(key, 0) + 1
+                n = flaky_counts[key]
+            if n <= int(q.get("fail", "2")):
+                self.send(500, b'{"error": "try again"}')
+            else:
+                self.send(200, json.dumps([{"v": key}]).encode())
+        elif p.startswith("/status/"):
+            self.send(int(p[len("/status/"):]), b"{}")
+        elif p == "/redirect":
+            self.send(302, b"", {"Location": q.get("to", "/")})
+        elif p == "/huge":
+            n = int(q.get("bytes", "2000000"))
+            pad = "x" * max(0, n - 40)
+            self.send(200, json.dumps([{"v": pad}]).encode())
+        elif p == "/slow":
+            time.sleep(int(q.get("ms", "3000")) / 1000)
+            self.send(200, b'[{"v": 1}]')
+        elif p == "/drop":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.write(b'[{"v": 1},')
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(2)
+        else:
+            self.send(404, b"{}")
+
+    def do_POST(self):
+        """/echo: the request's body back (the request is logged like a GET)."""
+        n = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(n)
+        with lock:
+            with open(os.path.join(DIR, "requests.log"), "a") as f:
+                f.write(json.dumps({"at": time.time(), "path": urlsplit(self.path).path, "query": {},
+                                    "headers": {k.lower(): v for k, v in self.headers.items()}}) + "\n")
+        if urlsplit(self.path).path == "/echo":
+            self.send(200, body)
+        else:
+            self.send(404, b"{}")
+
+
+class Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        pass  # a client that timed out and left (the slow and drop routes)
+
+
+server = Server(("127.0.0.1", PORT), Handler)
+server.daemon_threads = True
+threading.Timer(600, server.shutdown).start()
+with open(os.path.join(DIR, "ready"), "w") as f:
+    f.write("ok\n")
+server.serve_forever()
