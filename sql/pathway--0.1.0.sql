@@ -473,3 +473,48 @@ SELECT k.view::regclass AS view,
   FROM pathway.kafka_sinks k
   LEFT JOIN pathway._sink_state() s ON s.id = k.id;
 GRANT SELECT ON pathway.sinks TO PUBLIC;
+
+-- ---------------------------------------------------------------------------
+-- Event time (docs/time.md): window functions that mean the same in a plain
+-- query and in a live view.  Pure functions of their arguments.
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION pathway.tumble(ts timestamptz, width interval,
+                               origin timestamptz DEFAULT '2000-01-01 00:00:00+00')
+    RETURNS timestamptz LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'pathway_tumble_tz';
+COMMENT ON FUNCTION pathway.tumble(timestamptz, interval, timestamptz) IS
+    'the start of the tumbling window of the given width that holds ts (date_bin semantics, windows aligned on origin)';
+
+CREATE FUNCTION pathway.tumble(ts timestamp, width interval,
+                               origin timestamp DEFAULT '2000-01-01 00:00:00')
+    RETURNS timestamp LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'pathway_tumble';
+COMMENT ON FUNCTION pathway.tumble(timestamp, interval, timestamp) IS
+    'the start of the tumbling window of the given width that holds ts (date_bin semantics, windows aligned on origin)';
+
+CREATE FUNCTION pathway.hop(ts timestamptz, width interval, step interval,
+                            origin timestamptz DEFAULT '2000-01-01 00:00:00+00')
+    RETURNS SETOF timestamptz LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE ROWS 2
+    AS 'MODULE_PATHNAME', 'pathway_hop';
+COMMENT ON FUNCTION pathway.hop(timestamptz, interval, interval, timestamptz) IS
+    'the starts of every window of the given width, one starting each step from origin, that holds ts';
+
+CREATE FUNCTION pathway.hop(ts timestamp, width interval, step interval,
+                            origin timestamp DEFAULT '2000-01-01 00:00:00')
+    RETURNS SETOF timestamp LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE ROWS 2
+    AS 'MODULE_PATHNAME', 'pathway_hop';
+COMMENT ON FUNCTION pathway.hop(timestamp, interval, interval, timestamp) IS
+    'the starts of every window of the given width, one starting each step from origin, that holds ts';
+
+CREATE FUNCTION pathway.session_start(ts timestamptz, gap interval)
+    RETURNS timestamptz LANGUAGE c IMMUTABLE WINDOW PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'pathway_session_start';
+COMMENT ON FUNCTION pathway.session_start(timestamptz, interval) IS
+    'window function: the first timestamp of the row''s session (a session ends when the next row is more than gap later); OVER (PARTITION BY ... ORDER BY ts)';
+
+CREATE FUNCTION pathway.session_start(ts timestamp, gap interval)
+    RETURNS timestamp LANGUAGE c IMMUTABLE WINDOW PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'pathway_session_start';
+COMMENT ON FUNCTION pathway.session_start(timestamp, interval) IS
+    'window function: the first timestamp of the row''s session (a session ends when the next row is more than gap later); OVER (PARTITION BY ... ORDER BY ts)';
