@@ -8,7 +8,7 @@ SET TimeZone = 'UTC';
 CREATE EXTENSION IF NOT EXISTS pathway;
 DROP TABLE IF EXISTS t240_e CASCADE;
 
-SELECT plan(42);
+SELECT plan(47);
 
 -- plain queries --------------------------------------------------------------
 
@@ -132,6 +132,29 @@ SELECT pathway.sync();
 SELECT results_eq('SELECT u, s, n FROM t240_sessions WHERE u = 1 ORDER BY s',
   $$VALUES (1, timestamptz '2024-01-01 09:56+00', 3::bigint), (1, '2024-01-01 10:09+00', 2), (1, '2024-01-01 10:20+00', 1)$$,
   'a row moved later leaves its session for a new one');
+
+-- session_start needs its window ordered by its timestamp, ascending
+SELECT throws_ok($$SELECT pathway.create_view('t240_bad', 'SELECT id, pathway.session_start(ts, ''5 min'') OVER (PARTITION BY u ORDER BY ts DESC) FROM t240_e')$$,
+  '0A000', 'cannot maintain view "t240_bad"', 'session_start over ORDER BY ts DESC refused');
+SELECT throws_ok($$SELECT pathway.create_view('t240_bad', 'SELECT id, pathway.session_start(ts, ''5 min'') OVER (PARTITION BY u) FROM t240_e')$$,
+  '0A000', 'cannot maintain view "t240_bad"', 'session_start without ORDER BY refused');
+SELECT throws_ok($$SELECT pathway.create_view('t240_bad', 'SELECT id, pathway.session_start(ts, ''5 min'') OVER (ORDER BY id, ts) FROM t240_e')$$,
+  '0A000', 'cannot maintain view "t240_bad"', 'session_start over a window ordered by another column first refused');
+
+-- the latest row per key: DISTINCT ON (key) ... ORDER BY key, ts DESC, with
+-- a late row that is not the latest and one that is
+SELECT pathway.create_view('t240_latest', $$SELECT DISTINCT ON (u) u, ts, id FROM t240_e ORDER BY u, ts DESC, id$$);
+SELECT pathway.sync();
+INSERT INTO t240_e VALUES (13, 1, '2024-01-01 09:00+00'), (14, 2, '2024-01-01 11:00+00');
+SELECT pathway.sync();
+SELECT results_eq('SELECT u, ts, id FROM t240_latest ORDER BY u',
+  $$VALUES (1, timestamptz '2024-01-01 10:20+00', 5), (2, NULL, 7), (3, '2024-01-01 10:05:00.000001+00', 10)$$,
+  'latest row per key (NULLs sort first under DESC, as in PostgreSQL)');
+DELETE FROM t240_e WHERE id = 7;
+SELECT pathway.sync();
+SELECT results_eq('SELECT u, ts, id FROM t240_latest WHERE u = 2',
+  $$VALUES (2, timestamptz '2024-01-01 11:00+00', 14)$$, 'latest row per key: a late row that is the latest');
+SELECT pathway.drop_view('t240_latest');
 
 -- random changes, out of time order, then the oracle
 INSERT INTO t240_e SELECT g, g % 7, timestamptz '2024-01-01 10:00+00' + ((g * 7919) % 3600) * interval '1 s'
