@@ -105,6 +105,9 @@ apply_view(LiveView *v, List *txns, XLogRecPtr upto, ZBatch *written)
 	checking_access = false;
 	feed_view(v, txns);
 	graph_step(root);
+	/* a view with time options: its clock moves between epochs */
+	if (v->plan->clock)
+		op_time_advance(v->plan->clock);
 	if (v->adopting)
 	{
 		ZBatch		target;
@@ -125,6 +128,8 @@ apply_view(LiveView *v, List *txns, XLogRecPtr upto, ZBatch *written)
 					 errmsg("table of view \"%s\" was rewritten", v->name)));
 		writer_apply_rows(v->writer, &root->out, written);
 	}
+	if (v->plan->clock && v->plan->clock->dirty)
+		writer_forget_settled(v->writer);
 	if (v->has_snap && upto >= v->snap_lsn)
 		v->has_snap = false;
 }
@@ -280,6 +285,27 @@ run_view(LiveView *v, EpochArgs *args, ZBatch *captured, ErrorData **edata)
 {
 	args->written = captured;
 	return worker_run_guarded_err(v, epoch_work, args, edata);
+}
+
+/*
+ * The time of each view with time options that moved, in the epoch's
+ * transaction with its rows (a view that failed or rebuilds reads it back).
+ */
+static void
+save_view_times(void)
+{
+	ListCell   *lc;
+
+	foreach(lc, worker_views)
+	{
+		LiveView   *v = lfirst(lc);
+		TimeClock  *c = v->plan ? v->plan->clock : NULL;
+
+		if (c == NULL || !c->dirty || v->state != PVS_RUNNING)
+			continue;
+		meta_engine_save_view_time(v->relid, v->plan->time_type, c->time);
+		c->dirty = false;
+	}
 }
 
 /* One epoch.  Returns true when WAL is left to read (do not sleep). */
@@ -442,6 +468,7 @@ epoch_run(void)
 			}
 		}
 		SPI_connect();
+		save_view_times();
 		worker_write_statuses();
 		meta_engine_record_frontier(done);
 		SPI_finish();

@@ -23,6 +23,7 @@
 #include "connectors/writer.h"
 #include "engine/arrangement.h"
 #include "engine/operator.h"
+#include "engine/timegate.h"
 #include "plan/planner.h"
 
 
@@ -35,6 +36,7 @@ typedef struct LiveView
 	int			nsettings;		/* the creator's settings, applied while we work */
 	char	  **setting_names;
 	char	  **setting_values;
+	TimeOptions *topts;			/* time options (docs/time.md), or NULL */
 	PathwayViewState state;
 	bool		seen;			/* still in the catalog at the last load */
 	MemoryContext cxt;			/* plan, state and writer; NULL when none */

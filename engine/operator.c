@@ -17,6 +17,7 @@
 #include "utils/tuplestore.h"
 
 #include "engine/operator.h"
+#include "engine/timegate.h"
 #include "engine/window.h"
 
 Op *
@@ -556,6 +557,12 @@ op_step(Op *op, uint64 step)
 		case OP_WINDOW:
 			op_window_step(op);
 			break;
+		case OP_TIME_IN:
+			op_time_in_step(op);
+			break;
+		case OP_TIME_OUT:
+			op_time_out_step(op);
+			break;
 	}
 }
 
@@ -679,6 +686,10 @@ op_kind_name(Op *op)
 			return "function";
 		case OP_WINDOW:
 			return op->window && op->window->plan ? "window" : "top-k";
+		case OP_TIME_IN:
+			return "late rows";
+		case OP_TIME_OUT:
+			return "window time";
 		case OP_SETOP:
 			return op->setop == SETOP_INTERSECT ? (op->setop_all ? "intersect all" : "intersect")
 				: (op->setop_all ? "except all" : "except");

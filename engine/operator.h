@@ -36,7 +36,9 @@ typedef enum OpKind
 	OP_SETOP,					/* INTERSECT [ALL], EXCEPT [ALL] */
 	OP_FIRST,					/* DISTINCT ON: the first row of each group */
 	OP_FLATMAP,					/* a function in FROM over each row (LATERAL) */
-	OP_WINDOW					/* window functions, ORDER BY ... LIMIT (window.h) */
+	OP_WINDOW,					/* window functions, ORDER BY ... LIMIT (window.h) */
+	OP_TIME_IN,					/* event time: late rows dropped (timegate.h) */
+	OP_TIME_OUT					/* event time: windows shown, closed, forgotten */
 } OpKind;
 
 /* One aggregate call, described by the planner from pg_aggregate. */
@@ -168,6 +170,9 @@ typedef struct Op
 	struct AggState *fakeagg;	/* what transition functions see as context */
 	ExprContext *aggecxt;
 	FunctionCallInfo fcinfo;
+
+	/* OP_TIME_IN, OP_TIME_OUT (timegate.h): the view's clock */
+	struct TimeClock *clock;
 } Op;
 
 extern Op  *op_make(OpKind kind, TupleDesc desc);

@@ -126,4 +126,10 @@ extern Op  *plan_windows(PState *ps, Op *input, Query *q, List *inputs, List *ex
 extern Op  *plan_limit(PState *ps, Op *input, Query *q);
 extern Op  *plan_select_columns(Op *input, Query *q);
 
+/* time.c: a view grouped by an event-time window, with time options */
+extern void plan_time_check(const char *name, Query *q, ViewPlan *plan, TimeOptions *opts);
+extern Op  *plan_time_gate_in(PState *ps, Op *input);
+extern void plan_time_note_reduce(PState *ps, Op *reduce, List *keyexprs);
+extern Op  *plan_time_gate_out(const char *name, ViewPlan *plan, Op *root);
+
 #endif							/* PATHWAY_PLAN_INTERNAL_H */

@@ -739,6 +739,12 @@ plan_check_access(const char *name, ViewPlan *plan)
 ViewPlan *
 plan_view(const char *name, Query *query)
 {
+	return plan_view_timed(name, query, NULL);
+}
+
+ViewPlan *
+plan_view_timed(const char *name, Query *query, TimeOptions *opts)
+{
 	Query	   *q = copyObject(query);
 	ViewPlan   *plan = palloc0(sizeof(ViewPlan));
 	List	   *names;
@@ -746,9 +752,13 @@ plan_view(const char *name, Query *query)
 
 	(void) collect_funcs_walker((Node *) q, &plan->funcids);
 	inline_ctes(name, q, NIL);
+	if (opts)
+		plan_time_check(name, q, plan, opts);	/* time.c */
 	plan->root = plan_query(name, q, plan, true, &names);
 	if (plan->relids == NIL)
 		plan_refuse(name, "A query that reads no table", "A live view must read at least one table.");
+	if (opts)
+		plan->root = plan_time_gate_out(name, plan, plan->root);
 
 	/* name the view's columns as the query does */
 	plan->desc = CreateTupleDescCopy(plan->root->desc);

@@ -16,7 +16,12 @@ CREATE TABLE pathway.catalog (
     -- false once the view failed for pathway.max_memory: not built again,
     -- not even after a restart, until it is recreated
     rebuild_at_start boolean NOT NULL DEFAULT true,
-    created_at  timestamptz NOT NULL DEFAULT now()
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    -- the time options of a view grouped by a window (docs/time.md), or NULL
+    cutoff      interval,
+    delay       interval,
+    keep_results boolean,
+    emit        text
 );
 REVOKE ALL ON pathway.catalog FROM PUBLIC;
 GRANT SELECT ON pathway.catalog TO PUBLIC;
@@ -189,9 +194,12 @@ CREATE EVENT TRIGGER pathway_sql_drop ON sql_drop
     EXECUTE FUNCTION pathway._on_sql_drop();
 
 -- not STRICT: a NULL argument is an error (22004), not a silent no-op
-CREATE FUNCTION pathway.create_view(name text, query text) RETURNS void
-    LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_create_view';
-COMMENT ON FUNCTION pathway.create_view(text, text) IS
+-- (the time options, for a view grouped by a window: docs/time.md)
+CREATE FUNCTION pathway.create_view(name text, query text,
+                                    cutoff interval DEFAULT NULL, delay interval DEFAULT NULL,
+                                    keep_results boolean DEFAULT NULL, emit text DEFAULT NULL)
+    RETURNS void LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_create_view';
+COMMENT ON FUNCTION pathway.create_view(text, text, interval, interval, boolean, text) IS
     'create the table "name" holding the result of "query", and keep it current';
 
 CREATE FUNCTION pathway.drop_view(name text) RETURNS void
@@ -518,3 +526,46 @@ CREATE FUNCTION pathway.session_start(ts timestamp, gap interval)
     AS 'MODULE_PATHNAME', 'pathway_session_start';
 COMMENT ON FUNCTION pathway.session_start(timestamp, interval) IS
     'window function: the first timestamp of the row''s session (a session ends when the next row is more than gap later); OVER (PARTITION BY ... ORDER BY ts)';
+
+-- The time of each view with time options (docs/time.md): the largest event
+-- time it accepted, in microseconds since 2000-01-01 (UTC for timestamptz),
+-- written in the epoch's transaction with the view's rows.
+CREATE TABLE pathway.view_times (
+    relid   regclass PRIMARY KEY REFERENCES pathway.catalog ON DELETE CASCADE,
+    type    regtype NOT NULL,        -- of the window: timestamp or timestamptz
+    usecs   bigint NOT NULL
+);
+REVOKE ALL ON pathway.view_times FROM PUBLIC;
+GRANT SELECT ON pathway.view_times TO PUBLIC;
+
+-- pathway.views with the time options and the view's time (columns added at the end)
+CREATE OR REPLACE VIEW pathway.views AS
+SELECT c.relid::regclass::text AS name,
+       c.query,
+       (SELECT r.relowner FROM pg_catalog.pg_class r WHERE r.oid = c.relid)::regrole::text AS owner,
+       CASE WHEN c.status = 'failed' THEN 'failed'
+            ELSE coalesce(s.state, 'starting') END AS status,
+       c.error,
+       s.frontier,
+       s.last_epoch,
+       CASE WHEN s.frontier IS NULL THEN NULL
+            ELSE greatest(pg_wal_lsn_diff(pg_current_wal_flush_lsn(), s.frontier), 0)::bigint
+       END AS lag,
+       s.state_rows,
+       s.state_bytes,
+       s.rows_written,
+       s.build_rows_done,
+       s.build_rows_total,
+       CASE t.type WHEN 'timestamp'::regtype
+            THEN (timestamp '2000-01-01' + t.usecs * interval '1 microsecond')::text
+            ELSE (timestamptz '2000-01-01 00:00:00+00' + t.usecs * interval '1 microsecond')::text
+       END AS view_time,
+       c.cutoff,
+       c.delay,
+       CASE WHEN c.emit IS NOT NULL THEN c.keep_results END AS keep_results,
+       c.emit
+  FROM pathway.catalog c
+  LEFT JOIN pathway._view_state() s ON s.relid = c.relid
+  LEFT JOIN pathway.view_times t ON t.relid = c.relid
+ -- a row whose table is gone without the drop trigger (see create_view) is not shown
+ WHERE EXISTS (SELECT 1 FROM pg_class r WHERE r.oid = c.relid);
