@@ -562,8 +562,11 @@ SELECT c.relid::regclass::text AS name,
        END AS view_time,
        c.cutoff,
        c.delay,
-       CASE WHEN c.emit IS NOT NULL THEN c.keep_results END AS keep_results,
-       c.emit
+       c.keep_results,
+       c.emit,
+       -- rows ignored since the view was built: "late rows" in pathway.stats
+       (SELECT sum(o.rows_in - o.rows_out) FROM pathway._op_state() o
+         WHERE o.relid = c.relid AND o.operator LIKE '% late rows')::bigint AS late_rows
   FROM pathway.catalog c
   LEFT JOIN pathway._view_state() s ON s.relid = c.relid
   LEFT JOIN pathway.view_times t ON t.relid = c.relid
