@@ -128,8 +128,12 @@ apply_view(LiveView *v, List *txns, XLogRecPtr upto, ZBatch *written)
 					 errmsg("table of view \"%s\" was rewritten", v->name)));
 		writer_apply_rows(v->writer, &root->out, written);
 	}
-	if (v->plan->clock && v->plan->clock->dirty)
+	/* (a scan of the rows the writer holds: once windows became final) */
+	if (v->plan->clock && v->plan->clock->forgot)
+	{
 		writer_forget_settled(v->writer);
+		v->plan->clock->forgot = false;
+	}
 	if (v->has_snap && upto >= v->snap_lsn)
 		v->has_snap = false;
 }

@@ -250,5 +250,8 @@ op_time_advance(TimeClock *c)
 	/* the releases and deletions join this step's output of the root */
 	advance_out(c->out, c);
 	if (c->has_min_window && op_time_final(c, c->has_time, c->time, c->min_window))
+	{
 		c->has_min_window = op_reduce_forget(c->reduce, c, &c->min_window);
+		c->forgot = true;
+	}
 }

@@ -49,6 +49,7 @@ typedef struct TimeClock
 	bool		had_time_before;	/* the time before the last advance */
 	int64		time_before;
 	bool		dirty;			/* moved since the worker saved it */
+	bool		forgot;			/* windows became final: the writer may forget rows */
 
 	/* gathered by "time in" during steps, used by the next advance */
 	bool		seen;
