@@ -7,7 +7,8 @@
 #   bash bench/time.sh [events] [chunk]
 #
 # Events come from a table: 100 keys, one event every 10 ms of event time
-# (100 s of event time per 10k events), inserted in chunks of `chunk` rows,
+# (100 s of event time per 10k events; BENCH_TIME_SPACING_MS changes it,
+# 100 ms with BENCH_QUICK so that small runs close windows too), in chunks of `chunk` rows,
 # each followed by pathway.sync(). The two views read two identical tables
 # and are streamed one after the other, so each phase times one view alone.
 # (A Kafka source is not measured here: it lands in a table the same way.)
@@ -15,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source bench/lib.sh
 
-if quick; then events=${1:-100000}; else events=${1:-10000000}; fi
+if quick; then events=${1:-100000}; spacing=${BENCH_TIME_SPACING_MS:-100}; else events=${1:-10000000}; spacing=${BENCH_TIME_SPACING_MS:-10}; fi
 chunk=${2:-$(( events / 100 > 100000 ? 100000 : (events / 100 > 1000 ? events / 100 : 1000) ))}
 bench_start "${PATHWAY_BENCH_PORT:-55498}"
 
@@ -35,7 +36,7 @@ stream() {
   s0=$(date +%s.%N)
   for ((lo = from; lo < to; lo += chunk)); do
     hi=$(( lo + chunk < to ? lo + chunk : to ))
-    q "INSERT INTO $t SELECT g, g % 100, timestamptz '2024-01-01 00:00:00+00' + g * interval '10 ms'
+    q "INSERT INTO $t SELECT g, g % 100, timestamptz '2024-01-01 00:00:00+00' + g * interval '$spacing ms'
          FROM generate_series($lo, $hi - 1) g" >/dev/null
     q "SELECT pathway.sync(NULL, '600s')" >/dev/null
   done
@@ -58,7 +59,7 @@ for v in cut all; do
   rss[$v]=$(( $(rss_anon_kb) - rss0 ))
 done
 
-echo "events: $tenth then $events, in order, 100 keys, 1-minute windows, chunks of $chunk rows (INSERT + sync)"
+echo "events: $tenth then $events, in order, $spacing ms apart, 100 keys, 1-minute windows, chunks of $chunk rows (INSERT + sync)"
 echo
 printf '| %-28s | %14s | %14s | %14s | %14s | %12s | %16s |\n' view "state_bytes at N/10" "state_bytes at N" "state_rows N/10" "state_rows N" "events/s" "worker RssAnon +"
 printf '| %-28s | %14s | %14s | %14s | %14s | %12s | %16s |\n' --- --- --- --- --- --- ---
