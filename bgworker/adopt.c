@@ -226,6 +226,9 @@ adopt_one(LiveView *v, Snapshot snap, MemoryContext chunk_cxt)
 		MemoryContextSwitchTo(old);
 		if (v->plan->clock)
 			adopt_clock(v);
+		/* a temporal filter builds at the current time; epochs move it on */
+		if (v->plan->temporal)
+			op_temporal_set_now(v->plan->temporal, GetCurrentTimestamp());
 	}
 	v->initial = NULL;
 	v->build_done = 0;

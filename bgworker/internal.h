@@ -23,6 +23,7 @@
 #include "connectors/writer.h"
 #include "engine/arrangement.h"
 #include "engine/operator.h"
+#include "engine/temporal.h"
 #include "engine/timegate.h"
 #include "plan/planner.h"
 
@@ -125,5 +126,8 @@ extern void adopt_result_take(LiveView *v, ZBatch *out);
 
 /* epoch.c */
 extern bool epoch_run(void);
+
+/* epoch.c: does a view compare with pathway.now() (the loop then ticks its clock)? */
+extern bool epoch_clock_views(void);
 
 #endif							/* PATHWAY_BGWORKER_INTERNAL_H */

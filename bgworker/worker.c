@@ -297,8 +297,10 @@ pathway_worker_main(Datum arg)
 			/* a source's queue writes to the pipe when messages arrive */
 			(void) WaitLatchOrSocket(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH |
 									 (worker_sources != NIL ? WL_SOCKET_READABLE : 0),
-									 worker_wake_pipe[0], worker_sources != NIL ? Min(pathway_naptime_ms, 1000) :
-									 pathway_naptime_ms, PG_WAIT_EXTENSION);
+									 worker_wake_pipe[0],
+									 Min(worker_sources != NIL ? Min(pathway_naptime_ms, 1000) : pathway_naptime_ms,
+										 epoch_clock_views() ? pathway_clock_interval_ms : INT_MAX),
+									 PG_WAIT_EXTENSION);
 			ResetLatch(MyLatch);
 		}
 		{

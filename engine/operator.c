@@ -17,6 +17,7 @@
 #include "utils/tuplestore.h"
 
 #include "engine/operator.h"
+#include "engine/temporal.h"
 #include "engine/timegate.h"
 #include "engine/window.h"
 
@@ -563,6 +564,9 @@ op_step(Op *op, uint64 step)
 		case OP_TIME_OUT:
 			op_time_out_step(op);
 			break;
+		case OP_TEMPORAL:
+			op_temporal_step(op);
+			break;
 	}
 }
 
@@ -590,6 +594,8 @@ op_state_bytes(Op *op)
 		s += MemoryContextMemAllocated(op->aggcxt, true);
 	if (op->window)
 		s += MemoryContextMemAllocated(op->window->rowcxt, true);
+	if (op->temporal)
+		s += MemoryContextMemAllocated(op->temporal->cxt, true);
 	return s;
 }
 
@@ -602,6 +608,8 @@ op_state_rows(Op *op)
 		n += op->larr->nrows;
 	if (op->rarr)
 		n += op->rarr->nrows;
+	if (op->temporal)
+		n += op->temporal->nrows;
 	if (op->window)
 		n += op->window->nrows;
 	else if (op->arr)
@@ -690,6 +698,8 @@ op_kind_name(Op *op)
 			return "late rows";
 		case OP_TIME_OUT:
 			return "window time";
+		case OP_TEMPORAL:
+			return "temporal filter";
 		case OP_SETOP:
 			return op->setop == SETOP_INTERSECT ? (op->setop_all ? "intersect all" : "intersect")
 				: (op->setop_all ? "except all" : "except");

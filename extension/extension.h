@@ -21,4 +21,8 @@ extern void pathway_check_setup(void);
 extern void pathway_note_catalog_change(void);
 extern void pathway_note_extension_created(void);
 
+/* time.c: pathway.now() gives this instead of now() while set (check_view) */
+extern bool pathway_now_overridden;
+extern TimestampTz pathway_now_override;
+
 #endif							/* PATHWAY_EXTENSION_H */

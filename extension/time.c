@@ -11,6 +11,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "common/int.h"
 #include "datatype/timestamp.h"
 #include "fmgr.h"
@@ -20,10 +21,29 @@
 #include "utils/timestamp.h"
 #include "windowapi.h"
 
+#include "extension/extension.h"
+
 PG_FUNCTION_INFO_V1(pathway_tumble);
 PG_FUNCTION_INFO_V1(pathway_tumble_tz);
 PG_FUNCTION_INFO_V1(pathway_hop);
 PG_FUNCTION_INFO_V1(pathway_session_start);
+PG_FUNCTION_INFO_V1(pathway_now);
+
+bool		pathway_now_overridden = false;
+TimestampTz pathway_now_override = 0;
+
+/*
+ * pathway.now(): now() in a query; in a live view (where the planner takes
+ * it out of WHERE) the view's clock, and so also while check_view compares
+ * a view with its query at that clock.
+ */
+Datum
+pathway_now(PG_FUNCTION_ARGS)
+{
+	if (pathway_now_overridden)
+		PG_RETURN_TIMESTAMPTZ(pathway_now_override);
+	PG_RETURN_TIMESTAMPTZ(GetCurrentTransactionStartTimestamp());
+}
 
 /*
  * A window's width, step or gap in microseconds: positive, without months.

@@ -131,5 +131,7 @@ extern void plan_time_check(const char *name, Query *q, ViewPlan *plan, TimeOpti
 extern Op  *plan_time_gate_in(PState *ps, Op *input);
 extern void plan_time_note_reduce(PState *ps, Op *reduce, List *keyexprs);
 extern Op  *plan_time_gate_out(const char *name, ViewPlan *plan, Op *root);
+extern void plan_temporal_extract(const char *name, Query *q, ViewPlan *plan);
+extern Op  *plan_temporal_apply(PState *ps, Op *input);
 
 #endif							/* PATHWAY_PLAN_INTERNAL_H */

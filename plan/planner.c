@@ -540,6 +540,8 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
 		foreach(lc, ps.correlated)
 			cur = plan_apply_correlated(&ps, cur, lfirst(lc));
 		cur = plan_apply_marks(&ps, cur);
+		if (top && plan->temporal_bounds)
+			cur = plan_temporal_apply(&ps, cur);	/* time.c */
 	}
 
 	/* DISTINCT ON and LIMIT sort on columns that need not be selected */
@@ -752,6 +754,10 @@ plan_view_timed(const char *name, Query *query, TimeOptions *opts)
 
 	(void) collect_funcs_walker((Node *) q, &plan->funcids);
 	inline_ctes(name, q, NIL);
+	plan_temporal_extract(name, q, plan);	/* time.c */
+	if (opts && plan->temporal_bounds)
+		plan_refuse(name, "pathway.now() in a view with time options",
+					"Filter by pathway.now() in a live view over the windowed one.");
 	if (opts)
 		plan_time_check(name, q, plan, opts);	/* time.c */
 	plan->root = plan_query(name, q, plan, true, &names);

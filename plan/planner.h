@@ -44,6 +44,10 @@ typedef struct ViewPlan
 	struct TimeWindow *timewin; /* the planner's (plan/time.c) */
 	Oid			time_type;		/* of the window: timestamp or timestamptz */
 	int			time_col;		/* the window's column in the view (0-based) */
+
+	/* WHERE ... pathway.now(): the planner's bounds, the engine's operator */
+	List	   *temporal_bounds;
+	Op		   *temporal;		/* OP_TEMPORAL, or NULL */
 } ViewPlan;
 
 /*

@@ -21,10 +21,12 @@
 #include "parser/parsetree.h"
 #include "optimizer/optimizer.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/fmgrprotos.h"
 #include "utils/lsyscache.h"
 #include "utils/typcache.h"
 
+#include "engine/temporal.h"
 #include "engine/timegate.h"
 #include "plan/internal.h"
 
@@ -366,4 +368,200 @@ plan_time_live_condition(ViewPlan *plan, const char *col, bool has_time, int64 u
 	if (c->has_delay)
 		cond = psprintf("%s AND %s + " INT64_FORMAT " <= " INT64_FORMAT, cond, w, c->delay, usecs);
 	return psprintf("(%s IS NULL OR (%s))", col, cond);
+}
+
+/* ---------- temporal filters: WHERE ... pathway.now() ---------- */
+
+/* One bound of a temporal filter: e + offset is the row's from or until. */
+typedef struct TemporalBound
+{
+	Expr	   *e;
+	bool		upper;
+	int64		offset;
+} TemporalBound;
+
+static bool
+is_now_call(Node *n)
+{
+	return n && IsA(n, FuncExpr) && ((FuncExpr *) n)->args == NIL &&
+		is_pathway_function(((FuncExpr *) n)->funcid, "now");
+}
+
+static bool
+now_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (is_now_call(node))
+		return true;
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, now_walker, context, 0);
+	return expression_tree_walker(node, now_walker, context);
+}
+
+static void
+refuse_now(const char *name, const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("cannot maintain view \"%s\"", name),
+			 errdetail("%s is not supported.", what),
+			 errhint("Compare a column with pathway.now(), in the WHERE of the view's query, joined by AND: WHERE ts > pathway.now() - interval '1 hour'.")));
+}
+
+/* pathway.now() [+|- constant interval]: its offset in microseconds. */
+static bool
+now_side(const char *name, Node *n, int64 *c)
+{
+	OpExpr	   *op;
+	Node	   *k;
+	Interval   *iv;
+	Oid			fn;
+
+	if (is_now_call(n))
+	{
+		*c = 0;
+		return true;
+	}
+	if (!IsA(n, OpExpr) || list_length(((OpExpr *) n)->args) != 2)
+		return false;
+	op = (OpExpr *) n;
+	fn = get_opcode(op->opno);
+	if (!is_now_call(linitial(op->args)) ||
+		(fn != F_TIMESTAMPTZ_PL_INTERVAL && fn != F_TIMESTAMPTZ_MI_INTERVAL))
+		return false;
+	k = eval_const_expressions(NULL, lsecond(op->args));
+	if (!IsA(k, Const) || ((Const *) k)->constisnull)
+		refuse_now(name, "pathway.now() plus or minus an interval that is not a constant");
+	iv = DatumGetIntervalP(((Const *) k)->constvalue);
+	if (iv->month != 0 || iv->day != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot maintain view \"%s\"", name),
+				 errdetail("pathway.now() plus or minus an interval with days, months or years is not supported: their length depends on the time zone and the calendar."),
+				 errhint("Give the interval in hours, minutes or seconds: pathway.now() - interval '24 hours'.")));
+	*c = fn == F_TIMESTAMPTZ_PL_INTERVAL ? iv->time : -iv->time;
+	return true;
+}
+
+/*
+ * Take the comparisons with pathway.now() out of the top-level WHERE
+ * (each replaced by "e IS NOT NULL", which keeps the columns e reads in
+ * the rows and drops the rows whose comparison is NULL), for the temporal
+ * filter after the level's FROM; refuse pathway.now() anywhere else.
+ */
+void
+plan_temporal_extract(const char *name, Query *q, ViewPlan *plan)
+{
+	List	   *conj;
+	List	   *kept = NIL;
+	ListCell   *lc;
+
+	if (!now_walker((Node *) q, NULL))
+		return;
+	conj = q->jointree && q->jointree->quals ?
+		make_ands_implicit((Expr *) q->jointree->quals) : NIL;
+	foreach(lc, conj)
+	{
+		Node	   *c = lfirst(lc);
+		OpExpr	   *op;
+		char	   *opname;
+		Node	   *e = NULL;
+		int64		off = 0;
+		bool		flip = false;
+		TemporalBound *b;
+		NullTest   *nt;
+
+		if (!now_walker(c, NULL))
+		{
+			kept = lappend(kept, c);
+			continue;
+		}
+		if (!IsA(c, OpExpr) || list_length(((OpExpr *) c)->args) != 2)
+			refuse_now(name, "pathway.now() other than in a comparison (<, <=, >, >=) with a timestamptz");
+		op = (OpExpr *) c;
+		opname = get_opname(op->opno);
+		if (opname == NULL ||
+			(strcmp(opname, "<") != 0 && strcmp(opname, "<=") != 0 &&
+			 strcmp(opname, ">") != 0 && strcmp(opname, ">=") != 0) ||
+			exprType(linitial(op->args)) != TIMESTAMPTZOID ||
+			exprType(lsecond(op->args)) != TIMESTAMPTZOID)
+			refuse_now(name, "pathway.now() other than in a comparison (<, <=, >, >=) with a timestamptz");
+		if (now_side(name, lsecond(op->args), &off) && !now_walker(linitial(op->args), NULL))
+		{
+			e = linitial(op->args);
+			flip = false;
+		}
+		else if (now_side(name, linitial(op->args), &off) && !now_walker(lsecond(op->args), NULL))
+		{
+			e = lsecond(op->args);
+			flip = true;
+		}
+		else
+			refuse_now(name, "A comparison of pathway.now() other than with an expression of the row on one side and pathway.now() [+ or - a constant interval] on the other");
+
+		/* e OP now + off, with OP as seen from e */
+		b = palloc0(sizeof(TemporalBound));
+		b->e = (Expr *) e;
+		if (flip)
+			opname = strcmp(opname, "<") == 0 ? ">" : strcmp(opname, "<=") == 0 ? ">=" :
+				strcmp(opname, ">") == 0 ? "<" : "<=";
+		if (strcmp(opname, ">") == 0)
+		{
+			b->upper = true;	/* now < e - off */
+			b->offset = -off;
+		}
+		else if (strcmp(opname, ">=") == 0)
+		{
+			b->upper = true;	/* now <= e - off */
+			b->offset = -off + 1;
+		}
+		else if (strcmp(opname, "<") == 0)
+		{
+			b->upper = false;	/* now > e - off */
+			b->offset = -off + 1;
+		}
+		else
+		{
+			b->upper = false;	/* now >= e - off */
+			b->offset = -off;
+		}
+		plan->temporal_bounds = lappend(plan->temporal_bounds, b);
+		nt = makeNode(NullTest);
+		nt->arg = (Expr *) copyObject(e);
+		nt->nulltesttype = IS_NOT_NULL;
+		nt->argisrow = false;
+		nt->location = -1;
+		kept = lappend(kept, nt);
+	}
+	if (q->jointree)
+		q->jointree->quals = kept ? (Node *) make_ands_explicit(kept) : NULL;
+	if (now_walker((Node *) q, NULL))
+		refuse_now(name, "pathway.now() outside of the WHERE of the view's query (in the select list, HAVING, a join condition, a subquery, or under OR or NOT)");
+}
+
+/* The temporal filter after the level's FROM and WHERE. */
+Op *
+plan_temporal_apply(PState *ps, Op *input)
+{
+	List	   *bounds = ps->plan->temporal_bounds;
+	Op		   *op = op_make(OP_TEMPORAL, CreateTupleDescCopy(input->desc));
+	ListCell   *lc;
+
+	op->left = input;
+	op->temporal = op_temporal_create(CurrentMemoryContext, list_length(bounds));
+	op->nexprs = list_length(bounds);
+	op->exprs = palloc0(sizeof(ExprState *) * (op->nexprs + 1));
+	foreach(lc, bounds)
+	{
+		TemporalBound *b = lfirst(lc);
+		int			i = foreach_current_index(lc);
+
+		op->exprs[i] = plan_compile_expr(b->e, &ps->layout, NIL);
+		op->temporal->upper[i] = b->upper;
+		op->temporal->offset[i] = b->offset;
+	}
+	plan_op_slots(op);
+	ps->plan->temporal = op;
+	return op;
 }

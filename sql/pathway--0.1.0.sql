@@ -572,3 +572,11 @@ SELECT c.relid::regclass::text AS name,
   LEFT JOIN pathway.view_times t ON t.relid = c.relid
  -- a row whose table is gone without the drop trigger (see create_view) is not shown
  WHERE EXISTS (SELECT 1 FROM pg_class r WHERE r.oid = c.relid);
+
+-- now() in a query; in a live view, compared with a column in WHERE, the
+-- view's clock (docs/time.md: temporal filters).  PARALLEL RESTRICTED:
+-- check_view gives it the view's clock in its own backend.
+CREATE FUNCTION pathway.now() RETURNS timestamptz
+    LANGUAGE c STABLE PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'pathway_now';
+COMMENT ON FUNCTION pathway.now() IS
+    'now(); in the WHERE of a live view, the view''s clock: rows enter and leave as time passes';
