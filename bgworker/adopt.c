@@ -159,6 +159,36 @@ name_operators(LiveView *v)
 	}
 }
 
+/* A view's table row of a final window is left alone (writer.h). */
+static bool
+row_settled(void *arg, Datum w, bool isnull, bool before)
+{
+	return op_time_row_settled((TimeClock *) arg, w, isnull, before);
+}
+
+/*
+ * A view with time options starts from its saved time: the windows final
+ * by then keep the rows its table has, and their rows in the sources (late
+ * ones included) are not read again.
+ */
+static void
+adopt_clock(LiveView *v)
+{
+	TimeClock  *c = v->plan->clock;
+	int64		usecs;
+
+	SPI_connect();
+	if (meta_engine_view_time(v->relid, &usecs))
+	{
+		c->has_time = c->had_time_before = true;
+		c->time = c->time_before = usecs;
+	}
+	SPI_finish();
+	v->writer->settled = row_settled;
+	v->writer->settled_arg = c;
+	v->writer->settled_col = c->out_wcol;
+}
+
 typedef struct BuildChunk
 {
 	LiveView   *v;
@@ -188,11 +218,17 @@ adopt_one(LiveView *v, Snapshot snap, MemoryContext chunk_cxt)
 	{
 		v->cxt = AllocSetContextCreate(worker_cxt, "pathway view", ALLOCSET_DEFAULT_SIZES);
 		old = MemoryContextSwitchTo(v->cxt);
-		v->plan = plan_view(v->name, (Query *) stringToNode(v->tree));
+		v->plan = v->topts ? plan_view_timed(v->name, (Query *) stringToNode(v->tree), v->topts)
+			: plan_view(v->name, (Query *) stringToNode(v->tree));
 		v->writer = writer_create(v->cxt, v->relid, v->plan->desc,
 								  v->plan->nkeycols, v->plan->keycols);
 		name_operators(v);
 		MemoryContextSwitchTo(old);
+		if (v->plan->clock)
+			adopt_clock(v);
+		/* a temporal filter builds at the current time; epochs move it on */
+		if (v->plan->temporal)
+			op_temporal_set_now(v->plan->temporal, GetCurrentTimestamp());
 	}
 	v->initial = NULL;
 	v->build_done = 0;

@@ -12,6 +12,7 @@
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -91,6 +92,9 @@ feed_view(LiveView *v, List *txns)
 	}
 }
 
+/* the clock of this epoch (pathway.now() in temporal filters): its start */
+static TimestampTz epoch_clock = 0;
+
 /* set while apply_view checks the owner's rights: an error then is theirs */
 static bool checking_access = false;
 
@@ -104,7 +108,13 @@ apply_view(LiveView *v, List *txns, XLogRecPtr upto, ZBatch *written)
 	plan_check_access(v->name, v->plan);
 	checking_access = false;
 	feed_view(v, txns);
+	/* a temporal filter: the epoch's clock, rows entering and leaving with it */
+	if (v->plan->temporal)
+		op_temporal_set_now(v->plan->temporal, epoch_clock);
 	graph_step(root);
+	/* a view with time options: its clock moves between epochs */
+	if (v->plan->clock)
+		op_time_advance(v->plan->clock);
 	if (v->adopting)
 	{
 		ZBatch		target;
@@ -124,6 +134,12 @@ apply_view(LiveView *v, List *txns, XLogRecPtr upto, ZBatch *written)
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("table of view \"%s\" was rewritten", v->name)));
 		writer_apply_rows(v->writer, &root->out, written);
+	}
+	/* (a scan of the rows the writer holds: once windows became final) */
+	if (v->plan->clock && v->plan->clock->forgot)
+	{
+		writer_forget_settled(v->writer);
+		v->plan->clock->forgot = false;
 	}
 	if (v->has_snap && upto >= v->snap_lsn)
 		v->has_snap = false;
@@ -282,6 +298,45 @@ run_view(LiveView *v, EpochArgs *args, ZBatch *captured, ErrorData **edata)
 	return worker_run_guarded_err(v, epoch_work, args, edata);
 }
 
+/*
+ * The time of each view with time options that moved, in the epoch's
+ * transaction with its rows (a view that failed or rebuilds reads it back).
+ */
+static void
+save_view_times(void)
+{
+	ListCell   *lc;
+
+	foreach(lc, worker_views)
+	{
+		LiveView   *v = lfirst(lc);
+		TimeClock  *c = v->plan ? v->plan->clock : NULL;
+
+		/* a temporal filter's clock, with the rows it let in and out */
+		if (v->plan && v->plan->temporal && v->state == PVS_RUNNING)
+			meta_engine_save_view_time(v->relid, TIMESTAMPTZOID, v->plan->temporal->temporal->now);
+		if (c == NULL || !c->dirty || v->state != PVS_RUNNING)
+			continue;
+		meta_engine_save_view_time(v->relid, v->plan->time_type, c->time);
+		c->dirty = false;
+	}
+}
+
+bool
+epoch_clock_views(void)
+{
+	ListCell   *lc;
+
+	foreach(lc, worker_views)
+	{
+		LiveView   *v = lfirst(lc);
+
+		if (v->plan && v->plan->temporal)
+			return true;
+	}
+	return false;
+}
+
 /* One epoch.  Returns true when WAL is left to read (do not sleep). */
 bool
 epoch_run(void)
@@ -306,6 +361,17 @@ epoch_run(void)
 	foreach(lc, worker_views)
 		if (((LiveView *) lfirst(lc))->adopting)
 			work = true;
+	/* rows of temporal filters whose moment came: an epoch without writes */
+	epoch_clock = Max(epoch_clock, GetCurrentTimestamp());
+	foreach(lc, worker_views)
+	{
+		LiveView   *v = lfirst(lc);
+		int64		at;
+
+		if (v->plan && v->plan->temporal && v->state == PVS_RUNNING &&
+			op_temporal_next(v->plan->temporal, &at) && at <= epoch_clock)
+			work = true;
+	}
 	foreach(lc, worker_sinks)
 	{
 		KafkaSink  *k = lfirst(lc);
@@ -445,6 +511,7 @@ epoch_run(void)
 			}
 		}
 		SPI_connect();
+		save_view_times();
 		worker_write_statuses();
 		meta_engine_record_frontier(done);
 		SPI_finish();

@@ -23,6 +23,8 @@
 #include "connectors/writer.h"
 #include "engine/arrangement.h"
 #include "engine/operator.h"
+#include "engine/temporal.h"
+#include "engine/timegate.h"
 #include "plan/planner.h"
 
 
@@ -35,6 +37,7 @@ typedef struct LiveView
 	int			nsettings;		/* the creator's settings, applied while we work */
 	char	  **setting_names;
 	char	  **setting_values;
+	TimeOptions *topts;			/* time options (docs/time.md), or NULL */
 	PathwayViewState state;
 	bool		seen;			/* still in the catalog at the last load */
 	MemoryContext cxt;			/* plan, state and writer; NULL when none */
@@ -132,5 +135,8 @@ extern void adopt_result_take(LiveView *v, ZBatch *out);
 
 /* epoch.c */
 extern bool epoch_run(void);
+
+/* epoch.c: does a view compare with pathway.now() (the loop then ticks its clock)? */
+extern bool epoch_clock_views(void);
 
 #endif							/* PATHWAY_BGWORKER_INTERNAL_H */

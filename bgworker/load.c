@@ -29,6 +29,8 @@ worker_extension_exists(void)
 }
 
 /* Read pathway.kafka_sources (inside SPI): start new consumers, stop dropped ones. */
+
+
 static void
 load_sources(void)
 {
@@ -287,6 +289,7 @@ worker_load_catalog(void)
 				v->setting_names[i] = pstrdup(m->setting_names[i]);
 				v->setting_values[i] = pstrdup(m->setting_values[i]);
 			}
+			v->topts = plan_time_options_from_text(m->cutoff, m->delay, m->keep_results, m->emit);
 			v->state = PVS_STARTING;
 			v->seen = true;
 			worker_views = lappend(worker_views, v);

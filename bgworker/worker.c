@@ -300,8 +300,10 @@ pathway_worker_main(Datum arg)
 
 			(void) WaitLatchOrSocket(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH |
 									 (sources ? WL_SOCKET_READABLE : 0),
-									 worker_wake_pipe[0], sources ? Min(pathway_naptime_ms, 1000) :
-									 pathway_naptime_ms, PG_WAIT_EXTENSION);
+									 worker_wake_pipe[0],
+									 Min(sources ? Min(pathway_naptime_ms, 1000) : pathway_naptime_ms,
+										 epoch_clock_views() ? pathway_clock_interval_ms : INT_MAX),
+									 PG_WAIT_EXTENSION);
 			ResetLatch(MyLatch);
 		}
 		{

@@ -447,6 +447,11 @@ writer_reconcile_rows(ViewWriter *w, ZBatch *target, ZBatch *written)
 		MinimalTuple t;
 
 		slot_getallattrs(slot);
+		/* a final window's row stays as it is, unmatched and unremembered */
+		if (w->settled &&
+			w->settled(w->settled_arg, slot->tts_values[w->settled_col],
+					   slot->tts_isnull[w->settled_col], true))
+			continue;
 		t = zrow_form(w->desc, slot->tts_values, slot->tts_isnull);
 		store_add(actual, t, zrow_hash(t), &slot->tts_tid);
 		pfree(t);
@@ -511,4 +516,33 @@ Size
 writer_bytes(ViewWriter *w)
 {
 	return MemoryContextMemAllocated(w->cxt, true);
+}
+
+/*
+ * Forget the rows of final windows (a windowed view): the engine never
+ * changes them again, so their TIDs need not stay in memory.
+ */
+void
+writer_forget_settled(ViewWriter *w)
+{
+	outrows_iterator it;
+	OutRowEntry *e;
+
+	if (w->settled == NULL)
+		return;
+	outrows_start_iterate(w->rows, &it);
+	while ((e = outrows_iterate(w->rows, &it)) != NULL)
+	{
+		OutRow	   *o = e->o;
+		bool		isnull;
+		Datum		d = zrow_getattr(o->tup, w->desc, w->settled_col + 1, &isnull);
+
+		if (!w->settled(w->settled_arg, d, isnull, false))
+			continue;
+		w->nrows -= o->ntids;
+		outrows_delete_item(w->rows, e);
+		if (o->more)
+			pfree(o->more);
+		pfree(o);
+	}
 }

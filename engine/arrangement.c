@@ -350,3 +350,31 @@ arrangement_bytes(Arrangement *arr)
 {
 	return MemoryContextMemAllocated(arr->cxt, true);
 }
+
+/* Every group, as a list (the caller may drop groups while walking it). */
+List *
+arrangement_groups(Arrangement *arr)
+{
+	List	   *groups = NIL;
+	arr_groups_iterator it;
+	GroupEntry *e;
+
+	arr_groups_start_iterate(arr->groups, &it);
+	while ((e = arr_groups_iterate(arr->groups, &it)) != NULL)
+		groups = lappend(groups, e->group);
+	return groups;
+}
+
+/*
+ * Drop a group with its rows (state forgotten, not changes: nothing is
+ * emitted); its payload must already be freed by the caller.
+ */
+void
+arrangement_drop_group(Arrangement *arr, ArrGroup *group)
+{
+	while (group->rows)
+		unlink_row(arr, group->rows);
+	if (group->touched)
+		elog(ERROR, "pathway: dropping a group changed in this step");
+	arrangement_remove_group(arr, group);
+}

@@ -16,6 +16,7 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "nodes/pg_list.h"
 #include "engine/row.h"
 
 /* How keys are hashed and compared: one entry per key column. */
@@ -85,6 +86,8 @@ extern void arrangement_add(Arrangement *arr, ArrGroup *group, MinimalTuple tup,
 							int64 weight);
 extern ArrRow *arrangement_find_row(Arrangement *arr, ArrGroup *group, MinimalTuple tup);
 extern void arrangement_remove_group(Arrangement *arr, ArrGroup *group);
+extern List *arrangement_groups(Arrangement *arr);
+extern void arrangement_drop_group(Arrangement *arr, ArrGroup *group);
 extern void arrangement_clear_touched(Arrangement *arr);
 extern Size arrangement_bytes(Arrangement *arr);
 

@@ -18,6 +18,8 @@
 
 #include "engine/operator.h"
 #include "engine/lateral.h"
+#include "engine/temporal.h"
+#include "engine/timegate.h"
 #include "engine/window.h"
 
 Op *
@@ -560,6 +562,15 @@ op_step(Op *op, uint64 step)
 		case OP_LATERAL:
 			op_lateral_step(op);
 			break;
+		case OP_TIME_IN:
+			op_time_in_step(op);
+			break;
+		case OP_TIME_OUT:
+			op_time_out_step(op);
+			break;
+		case OP_TEMPORAL:
+			op_temporal_step(op);
+			break;
 	}
 }
 
@@ -589,6 +600,8 @@ op_state_bytes(Op *op)
 		s += MemoryContextMemAllocated(op->window->rowcxt, true);
 	if (op->lateral)
 		s += op_lateral_bytes(op);
+	if (op->temporal)
+		s += MemoryContextMemAllocated(op->temporal->cxt, true);
 	return s;
 }
 
@@ -601,6 +614,8 @@ op_state_rows(Op *op)
 		n += op->larr->nrows;
 	if (op->rarr)
 		n += op->rarr->nrows;
+	if (op->temporal)
+		n += op->temporal->nrows;
 	if (op->window)
 		n += op->window->nrows;
 	else if (op->lateral)
@@ -689,6 +704,12 @@ op_kind_name(Op *op)
 			return op->window && op->window->plan ? "window" : "top-k";
 		case OP_LATERAL:
 			return op->lateral && op->lateral->fast ? "lateral top-k (distance fast path)" : "lateral top-k";
+		case OP_TIME_IN:
+			return "late rows";
+		case OP_TIME_OUT:
+			return "window time";
+		case OP_TEMPORAL:
+			return "temporal filter";
 		case OP_SETOP:
 			return op->setop == SETOP_INTERSECT ? (op->setop_all ? "intersect all" : "intersect")
 				: (op->setop_all ? "except all" : "except");

@@ -37,7 +37,10 @@ typedef enum OpKind
 	OP_FIRST,					/* DISTINCT ON: the first row of each group */
 	OP_FLATMAP,					/* a function in FROM over each row (LATERAL) */
 	OP_WINDOW,					/* window functions, ORDER BY ... LIMIT (window.h) */
-	OP_LATERAL					/* LATERAL (... ORDER BY ... LIMIT k) per outer row (lateral.h) */
+	OP_LATERAL,					/* LATERAL (... ORDER BY ... LIMIT k) per outer row (lateral.h) */
+	OP_TIME_IN,					/* event time: late rows dropped (timegate.h) */
+	OP_TIME_OUT,				/* event time: windows shown, closed, forgotten */
+	OP_TEMPORAL					/* WHERE ... pathway.now(): rows in time (temporal.h) */
 } OpKind;
 
 /* One aggregate call, described by the planner from pg_aggregate. */
@@ -172,6 +175,12 @@ typedef struct Op
 	struct AggState *fakeagg;	/* what transition functions see as context */
 	ExprContext *aggecxt;
 	FunctionCallInfo fcinfo;
+
+	/* OP_TIME_IN, OP_TIME_OUT (timegate.h): the view's clock */
+	struct TimeClock *clock;
+
+	/* OP_TEMPORAL (temporal.h): exprs are the bounds' expressions */
+	struct TemporalState *temporal;
 } Op;
 
 extern Op  *op_make(OpKind kind, TupleDesc desc);

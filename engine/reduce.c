@@ -34,6 +34,7 @@
 #include "utils/sortsupport.h"
 
 #include "engine/operator.h"
+#include "engine/timegate.h"
 
 typedef struct ReduceGroup
 {
@@ -43,6 +44,28 @@ typedef struct ReduceGroup
 	int64	   *ntrans;			/* non-NULL inputs held in the state */
 	bool		reseed;			/* an inverse gave up: rebuild states from rows */
 } ReduceGroup;
+
+/* Free a group's aggregate states and output row. */
+static void
+free_group_state(Op *op, ReduceGroup *gs)
+{
+	if (gs == NULL)
+		return;
+	if (gs->states)
+	{
+		int			a;
+
+		for (a = 0; a < op->naggs; a++)
+			if (!op->aggs[a].mtransbyval && !op->aggs[a].mtrans_internal && !gs->nulls[a])
+				pfree(DatumGetPointer(gs->states[a]));
+		pfree(gs->states);
+		pfree(gs->nulls);
+		pfree(gs->ntrans);
+	}
+	if (gs->output)
+		pfree(gs->output);
+	pfree(gs);
+}
 
 void
 op_init_reduce(Op *op, MemoryContext cxt)
@@ -578,28 +601,53 @@ op_reduce_step(Op *op)
 
 	foreach(lc, empty)
 	{
-		ReduceGroup *gs;
-
 		g = (ArrGroup *) lfirst(lc);
-		gs = (ReduceGroup *) g->payload;
 		if (g->rows != NULL)
 			inconsistent();
-		if (gs->states)
-		{
-			int			a;
-
-			for (a = 0; a < op->naggs; a++)
-				if (!op->aggs[a].mtransbyval && !op->aggs[a].mtrans_internal && !gs->nulls[a])
-					pfree(DatumGetPointer(gs->states[a]));
-			pfree(gs->states);
-			pfree(gs->nulls);
-			pfree(gs->ntrans);
-		}
-		pfree(gs);
+		free_group_state(op, (ReduceGroup *) g->payload);
 		arrangement_remove_group(op->arr, g);
 	}
 	op->rows_in += in->n;
 	op->rows_out += op->out.n;
+}
+
+/*
+ * A windowed view: forget the groups whose window is final, rows and
+ * states, emitting nothing (the view's table keeps or deletes their rows:
+ * "time out" decides).  True, with the earliest window start left, when
+ * groups with a window remain.
+ */
+bool
+op_reduce_forget(Op *op, TimeClock *c, int64 *min_window)
+{
+	List	   *groups = arrangement_groups(op->arr);
+	ListCell   *lc;
+	bool		any = false;
+
+	foreach(lc, groups)
+	{
+		ArrGroup   *g = lfirst(lc);
+		bool		isnull;
+		int64		w;
+
+		w = DatumGetInt64(zrow_getattr(g->key, op->arr->keys->keydesc,
+											   c->reduce_wcol + 1, &isnull));
+		if (isnull)
+			continue;
+		if (op_time_final(c, c->has_time, c->time, w))
+		{
+			free_group_state(op, (ReduceGroup *) g->payload);
+			g->payload = NULL;
+			arrangement_drop_group(op->arr, g);
+		}
+		else if (!any || w < *min_window)
+		{
+			any = true;
+			*min_window = w;
+		}
+	}
+	list_free(groups);
+	return any;
 }
 
 /* ---------- DISTINCT ON ---------- */

@@ -111,3 +111,16 @@ zrow_compare(MinimalTuple a, MinimalTuple b)
 		return c;
 	return la < lb ? -1 : (la > lb ? 1 : 0);
 }
+
+/* One column (1-based) of a row, without forming a slot. */
+Datum
+zrow_getattr(MinimalTuple tup, TupleDesc desc, int attno, bool *isnull)
+{
+	HeapTupleData htup;
+
+	htup.t_len = tup->t_len + MINIMAL_TUPLE_OFFSET;
+	htup.t_data = (HeapTupleHeader) ((char *) tup - MINIMAL_TUPLE_OFFSET);
+	ItemPointerSetInvalid(&htup.t_self);
+	htup.t_tableOid = InvalidOid;
+	return heap_getattr(&htup, attno, desc, isnull);
+}

@@ -61,5 +61,6 @@ extern MinimalTuple zrow_form(TupleDesc desc, Datum *values, bool *isnull);
 extern uint32 zrow_hash(MinimalTuple tup);
 extern bool zrow_equal(MinimalTuple a, MinimalTuple b);
 extern int	zrow_compare(MinimalTuple a, MinimalTuple b);
+extern Datum zrow_getattr(MinimalTuple tup, TupleDesc desc, int attno, bool *isnull);
 
 #endif							/* PATHWAY_ROW_H */

@@ -25,6 +25,7 @@
 #include "extension/extension.h"
 #include "meta/meta.h"
 #include "meta/views.h"
+#include "plan/planner.h"
 
 PG_FUNCTION_INFO_V1(pathway_check_view);
 PG_FUNCTION_INFO_V1(pathway_on_privileges);
@@ -40,6 +41,62 @@ relation_owner(Oid relid)
 	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
 	ReleaseSysCache(tup);
 	return owner;
+}
+
+/*
+ * A view with time options: compare only the windows it still maintains,
+ * shown and not final at its time (final windows are final by definition:
+ * their rows stay as they were, late rows in the sources or not).  Both
+ * sides filtered alike; *vname becomes a query too.
+ */
+static char *
+time_filter(Oid relid, const char *name, char *tree, char **vname, char *qtext,
+			bool *has_clock, TimestampTz *clock)
+{
+	char	   *cutoff,
+			   *delay,
+			   *keep,
+			   *emit;
+	bool		has_time;
+	int64		usecs = 0;
+	TimeOptions *opts;
+	ViewPlan   *plan;
+	char	   *col;
+	char	   *cond;
+
+	*has_clock = false;
+
+	meta_view_time_options(relid, &cutoff, &delay, &keep, &emit, &has_time, &usecs);
+	opts = plan_time_options_from_text(cutoff, delay, keep, emit);
+	if (opts == NULL)
+	{
+		/* a temporal filter: compare at the view's clock, saved with its rows */
+		*has_clock = has_time;
+		*clock = (TimestampTz) usecs;
+		return qtext;
+	}
+	plan = plan_view_timed(name, (Query *) stringToNode(tree), opts);
+	col = psprintf("tw.%s", quote_identifier(NameStr(TupleDescAttr(plan->desc, plan->time_col)->attname)));
+	cond = plan_time_live_condition(plan, col, has_time, usecs);
+	*vname = psprintf("(SELECT tw.* FROM %s tw WHERE %s) dv", *vname, cond);
+	return psprintf("SELECT tw.* FROM (%s) tw WHERE %s", qtext, cond);
+}
+
+/* Run the comparison, pathway.now() at the view's clock if it has one. */
+static void
+run_at_clock(const char *sql, bool has_clock, TimestampTz clock)
+{
+	pathway_now_override = clock;
+	pathway_now_overridden = has_clock;
+	PG_TRY();
+	{
+		(void) meta_exec(sql, 0, NULL, NULL, NULL, true, 0);
+	}
+	PG_FINALLY();
+	{
+		pathway_now_overridden = false;
+	}
+	PG_END_TRY();
 }
 
 /*
@@ -67,6 +124,8 @@ pathway_check_view(PG_FUNCTION_ARGS)
 	char	   *vname;
 	char	   *sql;
 	uint64		r;
+	bool		has_clock = false;
+	TimestampTz clock = 0;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -114,12 +173,13 @@ pathway_check_view(PG_FUNCTION_ARGS)
 	qtext = pg_get_querydef((Query *) stringToNode(tree), false);
 	vname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 									   get_rel_name(relid));
-	sql = psprintf("SELECT 'only in view'::text, to_jsonb(d) FROM (TABLE %s EXCEPT ALL (%s)) d "
+	qtext = time_filter(relid, name, tree, &vname, qtext, &has_clock, &clock);
+	sql = psprintf("SELECT 'only in view'::text, to_jsonb(d) FROM ((SELECT * FROM %s) EXCEPT ALL (%s)) d "
 				   "UNION ALL "
-				   "SELECT 'only in query'::text, to_jsonb(d) FROM ((%s) EXCEPT ALL TABLE %s) d",
+				   "SELECT 'only in query'::text, to_jsonb(d) FROM ((%s) EXCEPT ALL (SELECT * FROM %s)) d",
 				   vname, qtext, qtext, vname);
 	SPI_connect();
-	(void) meta_exec(sql, 0, NULL, NULL, NULL, true, 0);
+	run_at_clock(sql, has_clock, clock);
 	for (r = 0; r < SPI_processed; r++)
 	{
 		Datum		values[2];

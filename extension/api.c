@@ -67,6 +67,48 @@ btree_indexable(Oid type)
 	return OidIsValid(GetDefaultOpClass(type, BTREE_AM_OID));
 }
 
+/*
+ * create_view's time options (cutoff, delay, keep_results, emit): false
+ * when none is given.  Whether they fit the query is the planner's to say.
+ */
+static bool
+time_options(FunctionCallInfo fcinfo, const char *name, TimeOptions *o, const char **emit)
+{
+	bool		any = false;
+	int			i;
+
+	memset(o, 0, sizeof(*o));
+	o->keep_results = true;
+	*emit = "updates";
+	for (i = 2; i < PG_NARGS(); i++)
+		any = any || !PG_ARGISNULL(i);
+	if (!any)
+		return false;
+	if (!PG_ARGISNULL(2))
+	{
+		o->has_cutoff = true;
+		o->cutoff = *PG_GETARG_INTERVAL_P(2);
+	}
+	if (!PG_ARGISNULL(3))
+	{
+		o->has_delay = true;
+		o->delay = *PG_GETARG_INTERVAL_P(3);
+	}
+	if (!PG_ARGISNULL(4))
+		o->keep_results = PG_GETARG_BOOL(4);
+	if (!PG_ARGISNULL(5))
+	{
+		*emit = text_to_cstring(PG_GETARG_TEXT_PP(5));
+		if (strcmp(*emit, "on_close") == 0)
+			o->on_close = true;
+		else if (strcmp(*emit, "updates") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("emit of view \"%s\" must be 'updates' or 'on_close', not '%s'", name, *emit)));
+	}
+	return true;
+}
+
 Datum
 pathway_create_view(PG_FUNCTION_ARGS)
 {
@@ -83,6 +125,9 @@ pathway_create_view(PG_FUNCTION_ARGS)
 				extaddr;
 	int			i;
 	int64		nviews;
+	TimeOptions topts;
+	bool		timed;
+	const char *emit;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -94,6 +139,7 @@ pathway_create_view(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("query of view \"%s\" must not be null", name)));
 	query = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	timed = time_options(fcinfo, name, &topts, &emit);
 
 	pathway_check_setup();
 	rv = name_to_rangevar(name);
@@ -114,7 +160,7 @@ pathway_create_view(PG_FUNCTION_ARGS)
 
 	/* refuse what cannot be maintained before creating anything */
 	tree = plan_analyze_view(name, query, &stmt_text);
-	plan = plan_view(name, tree);
+	plan = timed ? plan_view_timed(name, tree, &topts) : plan_view(name, tree);
 
 	SPI_connect();
 	meta_view_forget_dangling();
@@ -156,7 +202,9 @@ pathway_create_view(PG_FUNCTION_ARGS)
 		pathway_ensure_replica_identity(src);
 	}
 
-	(void) meta_exec(psprintf("CREATE TABLE %s AS %s\nWITH DATA", qname, trim_query(stmt_text)),
+	/* a view with time options is filled by the engine, which knows its time */
+	(void) meta_exec(psprintf("CREATE TABLE %s AS %s\nWITH %s", qname, trim_query(stmt_text),
+							  timed ? "NO DATA" : "DATA"),
 					 0, NULL, NULL, NULL, false, 0);
 	relid = RangeVarGetRelid(rv, NoLock, false);
 
@@ -192,6 +240,9 @@ pathway_create_view(PG_FUNCTION_ARGS)
 	/* register it; its row is complete: no re-analysis (restore.c) */
 	pathway_registering_view = relid;
 	meta_view_register(relid, query, GetUserId(), nodeToString(tree), plan_capture_settings());
+	if (timed)
+		meta_view_set_time_options(relid, PG_GETARG_DATUM(2), PG_ARGISNULL(2),
+								   PG_GETARG_DATUM(3), PG_ARGISNULL(3), topts.keep_results, emit);
 	pathway_registering_view = InvalidOid;
 	SPI_finish();
 

@@ -31,4 +31,8 @@ extern void pathway_hide_statement(void *arg);
 #define HIDE_STATEMENT_END() \
 	(error_context_stack = hide_cb.previous)
 
+/* time.c: pathway.now() gives this instead of now() while set (check_view) */
+extern bool pathway_now_overridden;
+extern TimestampTz pathway_now_override;
+
 #endif							/* PATHWAY_EXTENSION_H */

@@ -28,6 +28,7 @@ PG_MODULE_MAGIC;
 
 int			pathway_max_epoch_changes = 100000;
 int			pathway_naptime_ms = 1000;
+int			pathway_clock_interval_ms = 1000;
 int			pathway_decoding_work_mem_kb = 262144;
 int			pathway_max_memory_kb = 1048576;
 char	   *pathway_http_allowed_hosts = NULL;
@@ -201,6 +202,12 @@ define_gucs(void)
 							gettext_noop("Commits wake the worker at once; this bounds the delay for asynchronous commits."),
 							&pathway_naptime_ms,
 							1000, 10, 60000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("pathway.clock_interval",
+							gettext_noop("Longest time between two ticks of the clock of live views that compare with pathway.now()."),
+							gettext_noop("The clock also moves with every epoch; rows enter and leave such views as it passes their moments."),
+							&pathway_clock_interval_ms,
+							1000, 10, 3600000,
 							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
 	DefineCustomIntVariable("pathway.decoding_work_mem",
 							gettext_noop("Memory the engine worker's logical decoding may use before spilling a transaction to disk."),

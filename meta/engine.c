@@ -58,7 +58,8 @@ meta_engine_views(void)
 	uint64		n,
 				i;
 
-	n = meta_exec("SELECT relid, tree, owner, status, relid::regclass::text, settings FROM pathway.catalog c "
+	n = meta_exec("SELECT relid, tree, owner, status, relid::regclass::text, settings, "
+				  "cutoff, delay, keep_results, emit FROM pathway.catalog c "
 				  "WHERE EXISTS (SELECT FROM pg_catalog.pg_class r WHERE r.oid OPERATOR(pg_catalog.=) c.relid)",
 				  0, NULL, NULL, NULL, true, 0);
 	for (i = 0; i < n; i++)
@@ -71,6 +72,10 @@ meta_engine_views(void)
 		m->owner = DatumGetObjectId(column(i, 3, &isnull));
 		m->name = column_text(i, 5);
 		split_settings(m, column(i, 6, &isnull));
+		m->cutoff = column_text(i, 7);
+		m->delay = column_text(i, 8);
+		m->keep_results = column_text(i, 9);
+		m->emit = column_text(i, 10);
 		rows = lappend(rows, m);
 	}
 	return rows;
@@ -280,4 +285,30 @@ meta_engine_record_frontier(XLogRecPtr lsn)
 
 	(void) meta_exec("UPDATE pathway.epoch SET frontier = $1, epoch = epoch + 1, committed_at = pg_catalog.now()",
 					 1, types, args, NULL, false, 0);
+}
+
+/* The saved time of a view with time options; false when it has none yet. */
+bool
+meta_engine_view_time(Oid relid, int64 *usecs)
+{
+	Datum		args[1] = {ObjectIdGetDatum(relid)};
+	Oid			types[1] = {OIDOID};
+	bool		isnull;
+
+	if (meta_exec("SELECT usecs FROM pathway.view_times WHERE relid OPERATOR(pg_catalog.=) $1",
+				  1, types, args, NULL, true, 0) == 0)
+		return false;
+	*usecs = DatumGetInt64(column(0, 1, &isnull));
+	return !isnull;
+}
+
+void
+meta_engine_save_view_time(Oid relid, Oid type, int64 usecs)
+{
+	Datum		args[3] = {ObjectIdGetDatum(relid), ObjectIdGetDatum(type), Int64GetDatum(usecs)};
+	Oid			types[3] = {OIDOID, OIDOID, INT8OID};
+
+	(void) meta_exec("INSERT INTO pathway.view_times (relid, type, usecs) VALUES ($1, $2, $3) "
+					 "ON CONFLICT (relid) DO UPDATE SET usecs = excluded.usecs",
+					 3, types, args, NULL, false, 0);
 }

@@ -28,6 +28,11 @@ typedef struct MetaView
 	int			nsettings;		/* the creator's settings, split at '=' */
 	char	  **setting_names;
 	char	  **setting_values;
+	/* time options (docs/time.md) as text; emit is NULL for a view without */
+	char	   *cutoff;
+	char	   *delay;
+	char	   *keep_results;
+	char	   *emit;
 } MetaView;
 
 /* A row of pathway.kafka_sources. */
@@ -75,5 +80,9 @@ extern void meta_engine_set_status(Oid relid, const char *status, const char *er
 extern void meta_engine_hold_failure(Oid relid);
 extern void meta_engine_sink_snapshot_done(int64 sink);
 extern void meta_engine_record_frontier(XLogRecPtr lsn);
+
+/* a windowed view's time (microseconds), saved in the epoch's transaction */
+extern bool meta_engine_view_time(Oid relid, int64 *usecs);
+extern void meta_engine_save_view_time(Oid relid, Oid type, int64 usecs);
 
 #endif							/* PATHWAY_META_ENGINE_H */

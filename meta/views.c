@@ -257,3 +257,57 @@ meta_rebuild_request(Oid relid)
 							  1, types, args, NULL, 0);
 	SPI_finish();
 }
+
+void
+meta_view_set_time_options(Oid relid, Datum cutoff, bool cutoff_null, Datum delay,
+						   bool delay_null, bool keep_results, const char *emit)
+{
+	Datum		args[5];
+	Oid			types[5] = {OIDOID, INTERVALOID, INTERVALOID, BOOLOID, TEXTOID};
+	char		nulls[6] = "     ";
+
+	args[0] = ObjectIdGetDatum(relid);
+	args[1] = cutoff;
+	nulls[1] = cutoff_null ? 'n' : ' ';
+	args[2] = delay;
+	nulls[2] = delay_null ? 'n' : ' ';
+	args[3] = BoolGetDatum(keep_results);
+	args[4] = CStringGetTextDatum(emit);
+	SPI_connect();
+	(void) meta_exec_as_owner("UPDATE pathway.catalog SET cutoff = $2, delay = $3, keep_results = $4, emit = $5 "
+							  "WHERE relid OPERATOR(pg_catalog.=) $1", 5, types, args, nulls, 0);
+	SPI_finish();
+}
+
+void
+meta_view_time_options(Oid relid, char **cutoff, char **delay, char **keep_results,
+					   char **emit, bool *has_time, int64 *usecs)
+{
+	Datum		args[1] = {ObjectIdGetDatum(relid)};
+	Oid			types[1] = {OIDOID};
+	MemoryContext cxt = CurrentMemoryContext;
+	char	   *vals[5] = {NULL, NULL, NULL, NULL, NULL};
+	int			i;
+
+	*has_time = false;
+	SPI_connect();
+	if (meta_read_as_owner("SELECT c.cutoff::text, c.delay::text, c.keep_results::text, c.emit, t.usecs::text "
+						   "FROM pathway.catalog c LEFT JOIN pathway.view_times t ON t.relid OPERATOR(pg_catalog.=) c.relid "
+						   "WHERE c.relid OPERATOR(pg_catalog.=) $1", 1, types, args, NULL, 0) == 1)
+		for (i = 0; i < 5; i++)
+		{
+			char	   *v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1);
+
+			vals[i] = v ? MemoryContextStrdup(cxt, v) : NULL;
+		}
+	SPI_finish();
+	*cutoff = vals[0];
+	*delay = vals[1];
+	*keep_results = vals[2];
+	*emit = vals[3];
+	if (vals[4])
+	{
+		*has_time = true;
+		*usecs = pg_strtoint64(vals[4]);
+	}
+}

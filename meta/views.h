@@ -63,4 +63,12 @@ extern bool meta_view_is_guard_trigger(Oid relid, const char *trigname);
 /* Ask the engine to rebuild the views that read relid (as the extension's owner). */
 extern void meta_rebuild_request(Oid relid);
 
+/* a view's time options as text (emit NULL: none) and its saved time */
+extern void meta_view_time_options(Oid relid, char **cutoff, char **delay, char **keep_results,
+								   char **emit, bool *has_time, int64 *usecs);
+/* the time options of a view just registered (NULL: not given) */
+extern void meta_view_set_time_options(Oid relid, Datum cutoff, bool cutoff_null,
+									   Datum delay, bool delay_null, bool keep_results,
+									   const char *emit);
+
 #endif							/* PATHWAY_META_VIEWS_H */

@@ -269,6 +269,10 @@ build_reduce(PState *ps, Op *input, List *keyexprs, List *eqops, List *aggrefs,
 			preexprs = lappend(preexprs, a->aggfilter);
 	}
 
+	/* a view with time options: late rows stop before the reduce */
+	if (ps->plan->timewin)
+		input = plan_time_gate_in(ps, input);
+
 	/* map to (keys..., aggregate arguments...) */
 	pre = op_make(OP_MAP, plan_desc_for_exprs(preexprs));
 	pre->left = input;
@@ -320,6 +324,8 @@ build_reduce(PState *ps, Op *input, List *keyexprs, List *eqops, List *aggrefs,
 	red->arr->keys->nulls_match = true;
 	red->arr->track_touched = true;
 	op_init_reduce(red, CurrentMemoryContext);
+	if (ps->plan->timewin)
+		plan_time_note_reduce(ps, red, keyexprs);
 	return red;
 }
 

@@ -169,7 +169,7 @@ check_walker(Node *node, PState *ps)
 	if (check_functions_in_node(node, time_function_checker, NULL) ||
 		IsA(node, SQLValueFunction))
 		plan_refuse(ps->name, "A function of the current time or session (now(), CURRENT_DATE, CURRENT_USER, ...)",
-			   "A live view must not depend on when it is recomputed; store the time in a column when rows are written.");
+			   "To compare a column with the current time, use pathway.now() in WHERE (ts > pathway.now() - interval '1 hour'): the view's clock; otherwise store the time in a column when rows are written.");
 	if (IsA(node, NextValueExpr))
 		plan_refuse(ps->name, "A sequence call", NULL);
 	if (IsA(node, Var))

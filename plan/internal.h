@@ -164,4 +164,12 @@ extern void plan_limit_bounds(PState *ps, Query *q, int64 *offset, int64 *count,
 extern Op  *plan_limit(PState *ps, Op *input, Query *q);
 extern Op  *plan_select_columns(Op *input, Query *q);
 
+/* time.c: a view grouped by an event-time window, with time options */
+extern void plan_time_check(const char *name, Query *q, ViewPlan *plan, TimeOptions *opts);
+extern Op  *plan_time_gate_in(PState *ps, Op *input);
+extern void plan_time_note_reduce(PState *ps, Op *reduce, List *keyexprs);
+extern Op  *plan_time_gate_out(const char *name, ViewPlan *plan, Op *root);
+extern void plan_temporal_extract(const char *name, Query *q, ViewPlan *plan);
+extern Op  *plan_temporal_apply(PState *ps, Op *input);
+
 #endif							/* PATHWAY_PLAN_INTERNAL_H */

@@ -636,6 +636,8 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, bool order_matt
 		foreach(lc, ps.correlated)
 			cur = plan_apply_correlated(&ps, cur, lfirst(lc));
 		cur = plan_apply_marks(&ps, cur);
+		if (top && plan->temporal_bounds)
+			cur = plan_temporal_apply(&ps, cur);	/* time.c */
 	}
 
 	/* DISTINCT ON and LIMIT sort on columns that need not be selected */
@@ -835,6 +837,12 @@ plan_check_access(const char *name, ViewPlan *plan)
 ViewPlan *
 plan_view(const char *name, Query *query)
 {
+	return plan_view_timed(name, query, NULL);
+}
+
+ViewPlan *
+plan_view_timed(const char *name, Query *query, TimeOptions *opts)
+{
 	Query	   *q = copyObject(query);
 	ViewPlan   *plan = palloc0(sizeof(ViewPlan));
 	List	   *names;
@@ -842,9 +850,17 @@ plan_view(const char *name, Query *query)
 
 	(void) collect_funcs_walker((Node *) q, &plan->funcids);
 	inline_ctes(name, q, NIL);
+	plan_temporal_extract(name, q, plan);	/* time.c */
+	if (opts && plan->temporal_bounds)
+		plan_refuse(name, "pathway.now() in a view with time options",
+					"Filter by pathway.now() in a live view over the windowed one.");
+	if (opts)
+		plan_time_check(name, q, plan, opts);	/* time.c */
 	plan->root = plan_query(name, q, plan, true, false, &names);
 	if (plan->relids == NIL)
 		plan_refuse(name, "A query that reads no table", "A live view must read at least one table.");
+	if (opts)
+		plan->root = plan_time_gate_out(name, plan, plan->root);
 
 	/* name the view's columns as the query does */
 	plan->desc = CreateTupleDescCopy(plan->root->desc);

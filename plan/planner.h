@@ -7,8 +7,23 @@
 
 #include "postgres.h"
 
+#include "datatype/timestamp.h"
 #include "engine/operator.h"
 #include "nodes/parsenodes.h"
+
+/*
+ * The options of a view grouped by an event-time window (docs/time.md),
+ * as create_view took them.
+ */
+typedef struct TimeOptions
+{
+	bool		has_cutoff;
+	Interval	cutoff;
+	bool		has_delay;
+	Interval	delay;
+	bool		keep_results;
+	bool		on_close;		/* emit => 'on_close' */
+} TimeOptions;
 
 typedef struct ViewPlan
 {
@@ -23,6 +38,16 @@ typedef struct ViewPlan
 	int			nkeycols;		/* unique key of the view, 0 if none */
 	AttrNumber *keycols;		/* 1-based view columns */
 	bool		ignored_order;	/* ORDER BY without LIMIT was dropped */
+
+	/* a view with time options: its clock (engine/timegate.h), else NULL */
+	struct TimeClock *clock;
+	struct TimeWindow *timewin; /* the planner's (plan/time.c) */
+	Oid			time_type;		/* of the window: timestamp or timestamptz */
+	int			time_col;		/* the window's column in the view (0-based) */
+
+	/* WHERE ... pathway.now(): the planner's bounds, the engine's operator */
+	List	   *temporal_bounds;
+	Op		   *temporal;		/* OP_TEMPORAL, or NULL */
 } ViewPlan;
 
 /*
@@ -44,6 +69,14 @@ extern Datum plan_capture_settings(void);
  * refused.  Runs with the privileges of the current user.
  */
 extern ViewPlan *plan_view(const char *name, Query *query);
+
+/* The same for a view with time options (refused where they do not fit). */
+extern ViewPlan *plan_view_timed(const char *name, Query *query, TimeOptions *opts);
+
+/* time.c: the options from the catalog's text; check_view's condition */
+extern TimeOptions *plan_time_options_from_text(const char *cutoff, const char *delay,
+												const char *keep_results, const char *emit);
+extern char *plan_time_live_condition(ViewPlan *plan, const char *col, bool has_time, int64 usecs);
 
 /*
  * Can the current user still compute the view?  SELECT on what it reads,

@@ -28,7 +28,9 @@
 #include "nodes/plannodes.h"
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
+#include "utils/lsyscache.h"
 #include "utils/sortsupport.h"
+#include "utils/typcache.h"
 
 #include "engine/window.h"
 #include "plan/internal.h"
@@ -165,6 +167,31 @@ wfuncs_walker(Node *node, WfuncCtx *ctx)
 }
 
 /*
+ * pathway.session_start(ts, gap) walks its partition in time order: its
+ * window must be ordered by ts ascending first, or the engine's order of
+ * the rows (any order of peers) would decide where sessions end.
+ */
+static void
+check_session_order(PState *ps, Query *q, WindowClause *wc, WindowFunc *wf)
+{
+	SortGroupClause *sgc;
+	Node	   *ts;
+	char	   *fname = get_func_name(wf->winfnoid);
+	char	   *nsp = get_namespace_name(get_func_namespace(wf->winfnoid));
+
+	if (fname == NULL || nsp == NULL || strcmp(fname, "session_start") != 0 ||
+		strcmp(nsp, "pathway") != 0 || list_length(wf->args) < 1)
+		return;
+	ts = linitial(wf->args);
+	sgc = wc->orderClause ? linitial_node(SortGroupClause, wc->orderClause) : NULL;
+	if (sgc == NULL ||
+		!equal(get_sortgroupclause_expr(sgc, q->targetList), ts) ||
+		sgc->sortop != lookup_type_cache(exprType(ts), TYPECACHE_LT_OPR)->lt_opr)
+		plan_refuse(ps->name, "pathway.session_start() over a window not ordered by its timestamp",
+					"Order its window by the timestamp first, ascending: pathway.session_start(ts, gap) OVER (PARTITION BY ... ORDER BY ts).");
+}
+
+/*
  * The OP_WINDOW of one window clause: its input is 'cols', its output the
  * same columns followed by the values of 'wfuncs'.
  */
@@ -190,6 +217,7 @@ window_op(PState *ps, Op *input, Query *q, WindowClause *wc, List *cols, List *w
 		WindowFunc *wf = lfirst_node(WindowFunc, lc);
 		int			att = nin + foreach_current_index(lc) + 1;
 
+		check_session_order(ps, q, wc, wf);
 		TupleDescInitEntry(desc, att, NULL, wf->wintype, -1, 0);
 		TupleDescInitEntryCollation(desc, att, wf->wincollid);
 	}

@@ -16,7 +16,12 @@ CREATE TABLE pathway.catalog (
     -- false once the view failed for pathway.max_memory: not built again,
     -- not even after a restart, until it is recreated
     rebuild_at_start boolean NOT NULL DEFAULT true,
-    created_at  timestamptz NOT NULL DEFAULT now()
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    -- the time options of a view grouped by a window (docs/time.md), or NULL
+    cutoff      interval,
+    delay       interval,
+    keep_results boolean,
+    emit        text
 );
 REVOKE ALL ON pathway.catalog FROM PUBLIC;
 GRANT SELECT ON pathway.catalog TO PUBLIC;
@@ -189,9 +194,12 @@ CREATE EVENT TRIGGER pathway_sql_drop ON sql_drop
     EXECUTE FUNCTION pathway._on_sql_drop();
 
 -- not STRICT: a NULL argument is an error (22004), not a silent no-op
-CREATE FUNCTION pathway.create_view(name text, query text) RETURNS void
-    LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_create_view';
-COMMENT ON FUNCTION pathway.create_view(text, text) IS
+-- (the time options, for a view grouped by a window: docs/time.md)
+CREATE FUNCTION pathway.create_view(name text, query text,
+                                    cutoff interval DEFAULT NULL, delay interval DEFAULT NULL,
+                                    keep_results boolean DEFAULT NULL, emit text DEFAULT NULL)
+    RETURNS void LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_create_view';
+COMMENT ON FUNCTION pathway.create_view(text, text, interval, interval, boolean, text) IS
     'create the table "name" holding the result of "query", and keep it current';
 
 CREATE FUNCTION pathway.drop_view(name text) RETURNS void
@@ -660,3 +668,102 @@ CREATE FUNCTION pathway.http_get(url text) RETURNS jsonb
     VOLATILE LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_http_get';
 REVOKE EXECUTE ON FUNCTION pathway.http_request(text, text, jsonb, jsonb) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION pathway.http_get(text) FROM PUBLIC;
+
+-- ---------------------------------------------------------------------------
+-- Event time (docs/time.md): window functions that mean the same in a plain
+-- query and in a live view.  Pure functions of their arguments.
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION pathway.tumble(ts timestamptz, width interval,
+                               origin timestamptz DEFAULT '2000-01-01 00:00:00+00')
+    RETURNS timestamptz LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'pathway_tumble_tz';
+COMMENT ON FUNCTION pathway.tumble(timestamptz, interval, timestamptz) IS
+    'the start of the tumbling window of the given width that holds ts (date_bin semantics, windows aligned on origin)';
+
+CREATE FUNCTION pathway.tumble(ts timestamp, width interval,
+                               origin timestamp DEFAULT '2000-01-01 00:00:00')
+    RETURNS timestamp LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'pathway_tumble';
+COMMENT ON FUNCTION pathway.tumble(timestamp, interval, timestamp) IS
+    'the start of the tumbling window of the given width that holds ts (date_bin semantics, windows aligned on origin)';
+
+CREATE FUNCTION pathway.hop(ts timestamptz, width interval, step interval,
+                            origin timestamptz DEFAULT '2000-01-01 00:00:00+00')
+    RETURNS SETOF timestamptz LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE ROWS 2
+    AS 'MODULE_PATHNAME', 'pathway_hop';
+COMMENT ON FUNCTION pathway.hop(timestamptz, interval, interval, timestamptz) IS
+    'the starts of every window of the given width, one starting each step from origin, that holds ts';
+
+CREATE FUNCTION pathway.hop(ts timestamp, width interval, step interval,
+                            origin timestamp DEFAULT '2000-01-01 00:00:00')
+    RETURNS SETOF timestamp LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE ROWS 2
+    AS 'MODULE_PATHNAME', 'pathway_hop';
+COMMENT ON FUNCTION pathway.hop(timestamp, interval, interval, timestamp) IS
+    'the starts of every window of the given width, one starting each step from origin, that holds ts';
+
+CREATE FUNCTION pathway.session_start(ts timestamptz, gap interval)
+    RETURNS timestamptz LANGUAGE c IMMUTABLE WINDOW PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'pathway_session_start';
+COMMENT ON FUNCTION pathway.session_start(timestamptz, interval) IS
+    'window function: the first timestamp of the row''s session (a session ends when the next row is more than gap later); OVER (PARTITION BY ... ORDER BY ts)';
+
+CREATE FUNCTION pathway.session_start(ts timestamp, gap interval)
+    RETURNS timestamp LANGUAGE c IMMUTABLE WINDOW PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'pathway_session_start';
+COMMENT ON FUNCTION pathway.session_start(timestamp, interval) IS
+    'window function: the first timestamp of the row''s session (a session ends when the next row is more than gap later); OVER (PARTITION BY ... ORDER BY ts)';
+
+-- The time of each view with time options (docs/time.md): the largest event
+-- time it accepted, in microseconds since 2000-01-01 (UTC for timestamptz),
+-- written in the epoch's transaction with the view's rows.
+CREATE TABLE pathway.view_times (
+    relid   regclass PRIMARY KEY REFERENCES pathway.catalog ON DELETE CASCADE,
+    type    regtype NOT NULL,        -- of the window: timestamp or timestamptz
+    usecs   bigint NOT NULL
+);
+REVOKE ALL ON pathway.view_times FROM PUBLIC;
+GRANT SELECT ON pathway.view_times TO PUBLIC;
+
+-- pathway.views with the time options and the view's time (columns added at the end)
+CREATE OR REPLACE VIEW pathway.views AS
+SELECT c.relid::regclass::text AS name,
+       c.query,
+       (SELECT r.relowner FROM pg_catalog.pg_class r WHERE r.oid = c.relid)::regrole::text AS owner,
+       CASE WHEN c.status = 'failed' THEN 'failed'
+            ELSE coalesce(s.state, 'starting') END AS status,
+       c.error,
+       s.frontier,
+       s.last_epoch,
+       CASE WHEN s.frontier IS NULL THEN NULL
+            ELSE greatest(pg_wal_lsn_diff(pg_current_wal_flush_lsn(), s.frontier), 0)::bigint
+       END AS lag,
+       s.state_rows,
+       s.state_bytes,
+       s.rows_written,
+       s.build_rows_done,
+       s.build_rows_total,
+       CASE t.type WHEN 'timestamp'::regtype
+            THEN (timestamp '2000-01-01' + t.usecs * interval '1 microsecond')::text
+            ELSE (timestamptz '2000-01-01 00:00:00+00' + t.usecs * interval '1 microsecond')::text
+       END AS view_time,
+       c.cutoff,
+       c.delay,
+       c.keep_results,
+       c.emit,
+       -- rows ignored since the view was built: "late rows" in pathway.stats
+       (SELECT sum(o.rows_in - o.rows_out) FROM pathway._op_state() o
+         WHERE o.relid = c.relid AND o.operator LIKE '% late rows')::bigint AS late_rows
+  FROM pathway.catalog c
+  LEFT JOIN pathway._view_state() s ON s.relid = c.relid
+  LEFT JOIN pathway.view_times t ON t.relid = c.relid
+ -- a row whose table is gone without the drop trigger (see create_view) is not shown
+ WHERE EXISTS (SELECT 1 FROM pg_class r WHERE r.oid = c.relid);
+
+-- now() in a query; in a live view, compared with a column in WHERE, the
+-- view's clock (docs/time.md: temporal filters).  PARALLEL RESTRICTED:
+-- check_view gives it the view's clock in its own backend.
+CREATE FUNCTION pathway.now() RETURNS timestamptz
+    LANGUAGE c STABLE PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'pathway_now';
+COMMENT ON FUNCTION pathway.now() IS
+    'now(); in the WHERE of a live view, the view''s clock: rows enter and leave as time passes';
