@@ -24,6 +24,11 @@ extern int	pathway_decoding_work_mem_kb;
 extern int	pathway_max_memory_kb;	/* per engine worker; -1: no limit */
 extern char *pathway_http_allowed_hosts;	/* HTTP sources: "" any host */
 extern int	pathway_clock_interval_ms;	/* longest wait between ticks of a view's clock */
+extern char *pathway_embedding_url;	/* pathway.embed(): the endpoint, "" none */
+extern char *pathway_embedding_model;	/* its default model */
+extern char *pathway_embedding_api_key; /* its bearer token (superuser only) */
+extern int	pathway_embedding_batch_size;	/* inputs per request from a view */
+extern int	pathway_http_max_concurrency;	/* requests in flight at once */
 
 /* true when shared_preload_libraries loaded us (workers and hooks active) */
 extern bool pathway_preloaded;

@@ -97,6 +97,10 @@ extern uint64 worker_catalog_gen_seen;
 extern XLogRecPtr worker_frontier;
 
 /* http.c: HTTP sources */
+/* embed.c: pathway.embed's batched calls */
+extern void worker_embed_init(void);
+extern void worker_embed_begin(LiveView *v);
+
 extern void worker_load_http_sources(void);
 extern int	worker_http_poll(void);
 extern List *worker_http_land(List *txns, XLogRecPtr end_lsn);

@@ -391,6 +391,7 @@ worker_run_guarded_err(LiveView *v, ViewWork work, void *arg, ErrorData **err)
 									 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 									 true, 0, false);
 		v->owner = view_owner(v);
+		worker_embed_begin(v);
 		GetUserIdAndSecContext(&save_user, &save_sec);
 		SetUserIdAndSecContext(v->owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
 							   SECURITY_RESTRICTED_OPERATION);
@@ -409,6 +410,7 @@ worker_run_guarded_err(LiveView *v, ViewWork work, void *arg, ErrorData **err)
 		FlushErrorState();
 	}
 	PG_END_TRY();
+	worker_embed_begin(NULL);
 	if (edata)
 		RollbackAndReleaseCurrentSubTransaction();
 	else

@@ -245,6 +245,7 @@ pathway_worker_main(Datum arg)
 	worker_cxt = AllocSetContextCreate(TopMemoryContext, "pathway worker", ALLOCSET_DEFAULT_SIZES);
 	worker_batch_cxt = AllocSetContextCreate(TopMemoryContext, "pathway epoch", ALLOCSET_DEFAULT_SIZES);
 	memory_init(worker_cxt, worker_batch_cxt);
+	worker_embed_init();
 	snprintf(slot_name, sizeof(slot_name), PATHWAY_SLOT_PREFIX "%u", dboid);
 	snprintf(origin_name, sizeof(origin_name), PATHWAY_SLOT_PREFIX "%u", dboid);
 	pathway_in_worker = true;

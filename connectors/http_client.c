@@ -772,6 +772,7 @@ struct HttpSync
 {
 	HttpEngine	e;
 	HttpCall   *call;
+	int			ncalls;			/* http_sync_begin_many: all of them */
 };
 
 HttpSync *
@@ -830,10 +831,81 @@ http_sync_step(HttpSync *s, int timeout_ms)
 void
 http_sync_end(HttpSync *s)
 {
+	HttpCall   *c;
+
 	if (s == NULL)
 		return;
-	if (s->call && s->call->easy && in_list(s->e.running, s->call))
-		curl_multi_remove_handle(s->e.multi, s->call->easy);
+	for (c = s->e.running; c; c = c->next)
+		if (c->easy)
+			curl_multi_remove_handle(s->e.multi, c->easy);
 	curl_multi_cleanup(s->e.multi);
 	free(s);
+}
+
+/*
+ * Several calls at once on one multi handle (the batched requests of
+ * pathway.embed): all start together, each with its own retries; the
+ * caller steps until http_sync_step_many says all are done.
+ */
+HttpSync *
+http_sync_begin_many(HttpCall **calls, int n)
+{
+	HttpSync   *s;
+	int			i;
+
+	if (n <= 0 || (s = http_sync_begin(calls[0])) == NULL)
+		return NULL;
+	for (i = 1; i < n; i++)
+	{
+		HttpCall   *c = calls[i];
+
+		c->due_ms = 0;
+		c->attempts = 0;
+		c->redirects = 0;
+		c->ok = false;
+		c->error[0] = '\0';
+		c->next = s->e.waiting;
+		s->e.waiting = c;
+	}
+	s->ncalls = n;
+	return s;
+}
+
+static int
+list_length_calls(HttpCall *c)
+{
+	int			n = 0;
+
+	for (; c; c = c->next)
+		n++;
+	return n;
+}
+
+bool
+http_sync_step_many(HttpSync *s, int timeout_ms)
+{
+	HttpEngine *e = &s->e;
+	int			still,
+				left,
+				wait;
+	CURLMsg    *m;
+	HttpCall   *c;
+
+	if (list_length_calls(e->done_list) >= s->ncalls)
+		return true;
+	start_due(e);
+	curl_multi_perform(e->multi, &still);
+	while ((m = curl_multi_info_read(e->multi, &left)) != NULL)
+	{
+		if (m->msg != CURLMSG_DONE ||
+			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **) &c) != CURLE_OK || c == NULL)
+			continue;
+		attempt_done(e, c, m->data.result);
+	}
+	if (list_length_calls(e->done_list) >= s->ncalls)
+		return true;
+	start_due(e);
+	wait = next_wait_ms(e);
+	curl_multi_poll(e->multi, NULL, 0, wait < timeout_ms ? wait : timeout_ms, NULL);
+	return false;
 }

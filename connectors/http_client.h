@@ -93,6 +93,10 @@ extern HttpSync *http_sync_begin(HttpCall *c);
 extern bool http_sync_step(HttpSync *s, int timeout_ms);
 extern void http_sync_end(HttpSync *s);
 
+/* Several calls at once on one multi handle; step until all are done. */
+extern HttpSync *http_sync_begin_many(HttpCall **calls, int n);
+extern bool http_sync_step_many(HttpSync *s, int timeout_ms);
+
 /* Monotonic milliseconds, as not_before_ms counts them. */
 extern int64_t http_now_ms(void);
 

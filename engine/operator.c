@@ -13,6 +13,9 @@
 #include "postgres.h"
 
 #include "executor/executor.h"
+#include "nodes/nodeFuncs.h"
+#include "utils/datum.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
 
@@ -73,6 +76,58 @@ source_step(Op *op)
 	op->rows_out += op->out.n;
 }
 
+EngineBatchHook engine_batch_hook = NULL;
+
+/*
+ * The batched calls' arguments over the rows that pass (pass[i]), handed to
+ * the hook call by call, in the current (the step's) memory context.
+ */
+static void
+map_batch_calls(Op *op, ZBatch *in, bool *pass)
+{
+	ExprContext *econtext = op->econtext;
+	Datum	   *inputs = palloc(sizeof(Datum) * Max(in->n, 1));
+	Datum	   *models = palloc(sizeof(Datum) * Max(in->n, 1));
+	bool	   *innulls = palloc(sizeof(bool) * Max(in->n, 1));
+	bool	   *mnulls = palloc(sizeof(bool) * Max(in->n, 1));
+	int			c,
+				i,
+				n;
+
+	for (c = 0; c < op->nbatched; c++)
+	{
+		ExprState  *ie = op->batched_args[2 * c];
+		ExprState  *me = op->batched_args[2 * c + 1];
+		Oid			itype = exprType((Node *) ie->expr);
+		Oid			mtype = exprType((Node *) me->expr);
+		int16		ilen,
+					mlen;
+		bool		ibyval,
+					mbyval;
+
+		get_typlenbyval(itype, &ilen, &ibyval);
+		get_typlenbyval(mtype, &mlen, &mbyval);
+		n = 0;
+		for (i = 0; i < in->n; i++)
+		{
+			Datum		d;
+
+			if (!pass[i])
+				continue;
+			ExecStoreMinimalTuple(in->rows[i].tup, op->lslot, false);
+			econtext->ecxt_scantuple = op->lslot;
+			d = ExecEvalExprSwitchContext(ie, econtext, &innulls[n]);
+			inputs[n] = innulls[n] ? (Datum) 0 : datumCopy(d, ibyval, ilen);
+			d = ExecEvalExprSwitchContext(me, econtext, &mnulls[n]);
+			models[n] = mnulls[n] ? (Datum) 0 : datumCopy(d, mbyval, mlen);
+			ResetExprContext(econtext);
+			n++;
+		}
+		if (n > 0)
+			engine_batch_hook(&op->batched_state[c], n, inputs, innulls, models, mnulls);
+	}
+}
+
 static void
 map_step(Op *op)
 {
@@ -80,16 +135,31 @@ map_step(Op *op)
 	ExprContext *econtext = op->econtext;
 	Datum		values[MaxTupleAttributeNumber];
 	bool		isnull[MaxTupleAttributeNumber];
+	bool	   *pass = NULL;
 	int			i,
 				j;
 
 	econtext->ecxt_scantuple = op->lslot;
+	if (op->nbatched > 0 && op->exprs && engine_batch_hook && in->n > 0)
+	{
+		/* the filter first, then the batched calls of the rows it keeps */
+		pass = palloc(sizeof(bool) * in->n);
+		for (i = 0; i < in->n; i++)
+		{
+			ExecStoreMinimalTuple(in->rows[i].tup, op->lslot, false);
+			econtext->ecxt_scantuple = op->lslot;
+			pass[i] = !op->qual || ExecQual(op->qual, econtext);
+			ResetExprContext(econtext);
+		}
+		map_batch_calls(op, in, pass);
+		econtext->ecxt_scantuple = op->lslot;
+	}
 	for (i = 0; i < in->n; i++)
 	{
 		ZRow	   *r = &in->rows[i];
 
 		ExecStoreMinimalTuple(r->tup, op->lslot, false);
-		if (op->qual && !ExecQual(op->qual, econtext))
+		if (pass ? !pass[i] : (op->qual && !ExecQual(op->qual, econtext)))
 		{
 			ResetExprContext(econtext);
 			continue;
@@ -104,6 +174,8 @@ map_step(Op *op)
 		}
 		ResetExprContext(econtext);
 	}
+	if (pass)
+		pfree(pass);
 	op->rows_in += in->n;
 	op->rows_out += op->out.n;
 }

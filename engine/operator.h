@@ -130,6 +130,16 @@ typedef struct Op
 	int			nexprs;
 	ExprState **exprs;			/* NULL: pass rows through */
 
+	/*
+	 * OP_MAP: calls in exprs whose arguments are gathered over the whole
+	 * batch and handed to engine_batch_hook before exprs run (the inputs of
+	 * pathway.embed, so that an epoch's new rows make few requests): two
+	 * argument expressions per call, and a pointer the hook keeps per call.
+	 */
+	int			nbatched;
+	ExprState **batched_args;	/* nbatched * 2: (input, model) */
+	void	  **batched_state;
+
 	/* OP_JOIN */
 	bool		pad_left;		/* LEFT/FULL: left rows without a match, NULL-padded */
 	bool		pad_right;		/* FULL: right rows without a match */
@@ -182,6 +192,16 @@ typedef struct Op
 	/* OP_TEMPORAL (temporal.h): exprs are the bounds' expressions */
 	struct TemporalState *temporal;
 } Op;
+
+/*
+ * Run by a map before its expressions, once per batched call, with the
+ * argument values of the rows that passed the filter (NULLs included); the
+ * hook makes the answers ready for the calls that follow.  It may raise an
+ * ERROR.  NULL: calls are made one by one when evaluated.
+ */
+typedef void (*EngineBatchHook) (void **state, int n, Datum *inputs, bool *innulls,
+								 Datum *models, bool *mnulls);
+extern EngineBatchHook engine_batch_hook;
 
 extern Op  *op_make(OpKind kind, TupleDesc desc);
 extern void op_init_reduce(Op *op, MemoryContext cxt);

@@ -32,6 +32,11 @@ int			pathway_clock_interval_ms = 1000;
 int			pathway_decoding_work_mem_kb = 262144;
 int			pathway_max_memory_kb = 1048576;
 char	   *pathway_http_allowed_hosts = NULL;
+char	   *pathway_embedding_url = NULL;
+char	   *pathway_embedding_model = NULL;
+char	   *pathway_embedding_api_key = NULL;
+int			pathway_embedding_batch_size = 64;
+int			pathway_http_max_concurrency = 8;
 bool		pathway_preloaded = false;
 bool		pathway_in_worker = false;
 
@@ -227,6 +232,37 @@ define_gucs(void)
 							   &pathway_http_allowed_hosts,
 							   "",
 							   PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("pathway.embedding_url",
+							   gettext_noop("The OpenAI-compatible embeddings endpoint pathway.embed() calls (e.g. http://host:port/v1/embeddings)."),
+							   gettext_noop("Only superusers set it: the vectors it answers are memoized for every role."),
+							   &pathway_embedding_url,
+							   "",
+							   PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("pathway.embedding_model",
+							   gettext_noop("The model pathway.embed() asks for when its call names none."),
+							   NULL,
+							   &pathway_embedding_model,
+							   "",
+							   PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("pathway.embedding_api_key",
+							   gettext_noop("The bearer token pathway.embed() sends; readable by superusers only."),
+							   NULL,
+							   &pathway_embedding_api_key,
+							   "",
+							   PGC_SUSET, GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+							   NULL, NULL, NULL);
+	DefineCustomIntVariable("pathway.embedding_batch_size",
+							gettext_noop("Inputs pathway.embed() sends in one request from a live view."),
+							NULL,
+							&pathway_embedding_batch_size,
+							64, 1, 2048,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("pathway.http_max_concurrency",
+							gettext_noop("Requests a live view's batched calls (pathway.embed) have in flight at once."),
+							NULL,
+							&pathway_http_max_concurrency,
+							8, 1, 256,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("pathway");
 }
 

@@ -172,4 +172,7 @@ extern Op  *plan_time_gate_out(const char *name, ViewPlan *plan, Op *root);
 extern void plan_temporal_extract(const char *name, Query *q, ViewPlan *plan);
 extern Op  *plan_temporal_apply(PState *ps, Op *input);
 
+/* batch.c: calls gathered over a map's batch (pathway.embed) */
+extern void plan_batch_calls(struct Op *root);
+
 #endif							/* PATHWAY_PLAN_INTERNAL_H */

@@ -861,6 +861,7 @@ plan_view_timed(const char *name, Query *query, TimeOptions *opts)
 		plan_refuse(name, "A query that reads no table", "A live view must read at least one table.");
 	if (opts)
 		plan->root = plan_time_gate_out(name, plan, plan->root);
+	plan_batch_calls(plan->root);	/* batch.c */
 
 	/* name the view's columns as the query does */
 	plan->desc = CreateTupleDescCopy(plan->root->desc);

@@ -767,3 +767,40 @@ CREATE FUNCTION pathway.now() RETURNS timestamptz
     LANGUAGE c STABLE PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'pathway_now';
 COMMENT ON FUNCTION pathway.now() IS
     'now(); in the WHERE of a live view, the view''s clock: rows enter and leave as time passes';
+
+-- pathway.embed (docs/ml.md, "Embeddings"): the memo of every (model,
+-- input) asked for, and of every failed call (vec NULL, error set), so that
+-- a retraction, a rebuild, a restart and check_view get the same answer
+-- without asking again.  Only the extension writes it (as its owner); no
+-- role but superusers reads it (the inputs are the documents of every role).
+CREATE TABLE pathway.embedding_cache (
+    model        text NOT NULL,
+    input_sha256 bytea NOT NULL,
+    input        text NOT NULL,
+    vec          float4[],
+    error        text,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (model, input_sha256),
+    CHECK ((vec IS NULL) <> (error IS NULL))
+);
+REVOKE ALL ON pathway.embedding_cache FROM PUBLIC;
+
+CREATE FUNCTION pathway.embed(input text, model text DEFAULT NULL) RETURNS float4[]
+    LANGUAGE c STABLE PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'pathway_embed';
+COMMENT ON FUNCTION pathway.embed(text, text) IS
+    'the input''s embedding from pathway.embedding_url, memoized per (model, input)';
+REVOKE EXECUTE ON FUNCTION pathway.embed(text, text) FROM PUBLIC;
+
+-- A failed call of a live view's is a dead letter under the view's name
+-- (partition -1, payload the input): its owner sees it.
+DROP POLICY source_owner ON pathway.dead_letters;
+CREATE POLICY source_owner ON pathway.dead_letters FOR ALL TO PUBLIC
+    USING (EXISTS (SELECT FROM pathway.kafka_sources k
+                    WHERE k.name = dead_letters.source
+                      AND pg_catalog.pg_has_role(k.owner, 'USAGE'))
+           OR EXISTS (SELECT FROM pathway.http_sources h
+                       WHERE h.name = dead_letters.source
+                         AND pg_catalog.pg_has_role(h.owner, 'USAGE'))
+           OR EXISTS (SELECT FROM pathway.catalog c
+                       WHERE c.relid::oid = pg_catalog.to_regclass(dead_letters.source)::oid
+                         AND pg_catalog.pg_has_role(c.owner, 'USAGE')));

@@ -23,12 +23,21 @@ line ({"path", "query", "headers"}) to DIR/requests.log.  Routes:
   /drop               promises 1000 bytes, sends 10 and closes
   /offsite-link       a page whose Link: rel="next" names another port
   POST /echo          the request's body back
+  POST /v1/embeddings an OpenAI-compatible embeddings endpoint: for each
+                      input a vector of 16 whole numbers, the count of its
+                      words (lower case, letters and digits) that hash
+                      (md5) to each dimension, so texts sharing words are
+                      near; the log line also has "inputs" (their number)
+                      and "model".  DIR/embed_status, when present, is the
+                      status every answer gets instead (a failing
+                      endpoint); DIR/embed_delay_ms delays every answer
 
 It exits by itself after 600 s.
 """
 import hashlib
 import json
 import os
+import re
 import sys
 import threading
 import time
@@ -138,14 +147,47 @@ class Handler(BaseHTTPRequestHandler):
         """/echo: the request's body back (the request is logged like a GET)."""
         n = int(self.headers.get("Content-Length", "0"))
         body = self.rfile.read(n)
+        path = urlsplit(self.path).path
+        line = {"at": time.time(), "path": path, "query": {},
+                "headers": {k.lower(): v for k, v in self.headers.items()}}
+        req = None
+        if path == "/v1/embeddings":
+            try:
+                req = json.loads(body)
+                inputs = req["input"] if isinstance(req["input"], list) else [req["input"]]
+                line["inputs"] = len(inputs)
+                line["model"] = req.get("model")
+            except (ValueError, KeyError, TypeError):
+                req = None
         with lock:
             with open(os.path.join(DIR, "requests.log"), "a") as f:
-                f.write(json.dumps({"at": time.time(), "path": urlsplit(self.path).path, "query": {},
-                                    "headers": {k.lower(): v for k, v in self.headers.items()}}) + "\n")
-        if urlsplit(self.path).path == "/echo":
+                f.write(json.dumps(line) + "\n")
+        if path == "/echo":
             self.send(200, body)
+        elif path == "/v1/embeddings":
+            delay = int(read("embed_delay_ms", b"0"))
+            if delay:
+                time.sleep(delay / 1000)
+            status = read("embed_status")
+            if status is not None:
+                self.send(int(status), b'{"error": {"message": "failing on purpose"}}')
+            elif req is None:
+                self.send(400, b'{"error": {"message": "bad request"}}')
+            else:
+                data = [{"object": "embedding", "index": i, "embedding": embed(t)}
+                        for i, t in enumerate(inputs)]
+                self.send(200, json.dumps({"object": "list", "model": req.get("model"),
+                                           "data": data}).encode())
         else:
             self.send(404, b"{}")
+
+
+def embed(text):
+    """16 dimensions: how many of the text's words hash to each."""
+    v = [0] * 16
+    for w in re.findall(r"[a-z0-9]+", text.lower()):
+        v[hashlib.md5(w.encode()).digest()[0] % 16] += 1
+    return v
 
 
 class Server(ThreadingHTTPServer):

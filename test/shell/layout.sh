@@ -29,7 +29,7 @@ declare -A allowed=(
 # is not among its arrows' ends: none beyond those; narrower rules below
 declare -A only_headers=(
   [extension:bgworker]="bgworker/shmem.h bgworker/stats.h bgworker/launcher.h"
-  [extension:connectors]="connectors/kafka_options.h connectors/http_options.h connectors/http_client.h"
+  [extension:connectors]="connectors/kafka_options.h connectors/http_options.h connectors/http_client.h connectors/embed.h"
 )
 # global symbols: the prefixes of each folder (and the SQL-callable
 # functions, pathway_*, with their pg_finfo_* records)
@@ -37,7 +37,7 @@ declare -A prefixes=(
   [engine]="arrangement_ zbatch_ zrow_ op_ graph_ engine_"
   [plan]="plan_"
   [meta]="meta_"
-  [connectors]="source_ decoding_ snapshot_ writer_ kafka_ table_source_ http_ land_ _PG_output_plugin_init"
+  [connectors]="source_ decoding_ snapshot_ writer_ kafka_ table_source_ http_ land_ embed_ _PG_output_plugin_init"
   [bgworker]="worker_ adopt_ epoch_ views_ stats_ launcher_ shmem_ memory_ pathway_shm pathway_db_ pathway_worker_ pathway_launcher_ pathway_wake_"
   [extension]="pathway_ _PG_init Pg_magic_func"
   # (bgworker's shmem.c and launcher.c keep the pathway_ names the SQL face
