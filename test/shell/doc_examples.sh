@@ -5,7 +5,8 @@
 # what psql prints: its notices and errors (with their details) always, its
 # rows when the text shows rows. A statement the text shows no output for
 # must not fail. DOC_EXAMPLES=FILE... checks other files the
-# same way (every ```sql block in them, in order, in one database).
+# same way (every ```sql block in them, in order, in one database);
+# FILE#SECTION takes the blocks of the "## SECTION" part of FILE only.
 #
 # Shared cluster, own database.
 set -euo pipefail
@@ -74,9 +75,11 @@ sections=()
 [[ -n ${DOC_EXAMPLES:-} ]] || sections=("A five-minute tour")
 
 count=0
-for f in "${files[@]}"; do
+for e in "${files[@]}"; do
+  f=${e%%#*} sec=${sections[0]:-}
+  [[ $e != *#* ]] || sec=${e#*#}
   rm -f "$work"/*.sql "$work"/*.out
-  split_examples "$root/$f" "${sections[0]:-}"
+  split_examples "$root/$f" "$sec"
   for s in "$work"/*.sql; do
     [[ -e $s ]] || break
     count=$((count + 1))
@@ -85,9 +88,11 @@ done
 ((count > 0)) || tap_bail "no SQL examples found"
 tap_plan "$count"
 
-for f in "${files[@]}"; do
+for e in "${files[@]}"; do
+  f=${e%%#*} sec=${sections[0]:-}
+  [[ $e != *#* ]] || sec=${e#*#}
   rm -f "$work"/*.sql "$work"/*.out
-  split_examples "$root/$f" "${sections[0]:-}"
+  split_examples "$root/$f" "$sec"
   for s in "$work"/*.sql; do
     o=${s%.sql}.out
     first=$(head -n 1 "$s" | cut -c1-60)

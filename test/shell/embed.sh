@@ -11,7 +11,8 @@
 # in no log line and not in pg_settings nor SHOW for a plain role; and
 # the retrieval walkthrough of docs/ml.md, run from the text itself
 # (documents -> chunk -> embed -> a live top-3 per question), gives the
-# rows the text shows, after an edit and a delete too.
+# rows the text shows, after an edit and a delete too (doc_examples.sh
+# with DOC_EXAMPLES='docs/ml.md#Retrieval', on this cluster).
 #
 # Own cluster (the settings are superuser-only, and it restarts).
 set -euo pipefail
@@ -66,7 +67,7 @@ PY
 }
 server_up() { sql -d postgres -c "SELECT 1" >/dev/null 2>&1; }
 
-tap_plan 23
+tap_plan 24
 http_start || tap_bail "the test HTTP server did not start"
 own_cluster_start embed "pathway.embedding_url = '$HTTP_URL/v1/embeddings'" \
   "pathway.embedding_model = 'words-16'" "pathway.embedding_api_key = '$key'" \
@@ -161,4 +162,11 @@ tap_is "$(sql -d "$db" -U "$role" -c "SELECT count(*) FROM pg_settings WHERE nam
   "the key's setting is not in pg_settings for a plain role"
 got=$(sql -d "$db" -U "$role" -c "SHOW pathway.embedding_api_key" 2>&1 || true)
 tap_ok "$([[ $got != *"$key"* && $got == *"to examine"* ]]; echo $?)" "nor shown by SHOW"
+# ---------------------------------------------------------------- the walkthrough of docs/ml.md
+before=$(requests)
+DOC_EXAMPLES='docs/ml.md#Retrieval' bash "$here/doc_examples.sh" >"$work/walk.tap" 2>&1 && rc=0 || rc=$?
+tap_ok "$( ((rc == 0)) && ! grep -q '^not ok' "$work/walk.tap"; echo $?)" \
+  "docs/ml.md's retrieval walkthrough gives the rows the text shows ($(grep -c '^ok' "$work/walk.tap") statements)"
+((rc == 0)) || tap_diag "$(grep -v '^ok' "$work/walk.tap" | head -n 40)"
+
 tap_is "$(grep -c -- "$key" "$OWN_DIR/log" || true)" 0 "the key is in no line of the server log (log_statement = all, debug1)"
