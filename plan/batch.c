@@ -6,7 +6,8 @@
  *	  makes few requests for them), and each call, when evaluated, finds its
  *	  answer ready.  A call elsewhere (a filter, a join condition, an ORDER BY
  *	  of a LATERAL subquery) is made when evaluated, one by one: the same
- *	  answer, more requests.
+ *	  answer, more requests; so is a call under CASE, COALESCE, AND/OR,
+ *	  whose arguments not every row evaluates.
  */
 #include "postgres.h"
 
@@ -28,6 +29,16 @@ find_calls(Node *node, void *context)
 	Oid			embed = *(Oid *) ((void **) context)[1];
 
 	if (node == NULL)
+		return false;
+
+	/*
+	 * Not under an expression that evaluates a part only for some rows: the
+	 * arguments of every row are evaluated ahead, and one that only a
+	 * branch not taken would reach may fail (CASE WHEN x <> 0 THEN
+	 * pathway.embed((1 / x)::text) END).  Such a call is made when reached.
+	 */
+	if (IsA(node, CaseExpr) || IsA(node, CoalesceExpr) || IsA(node, BoolExpr) ||
+		IsA(node, SubPlan) || IsA(node, AlternativeSubPlan))
 		return false;
 	if (IsA(node, FuncExpr) && ((FuncExpr *) node)->funcid == embed &&
 		list_length(((FuncExpr *) node)->args) == 2)
