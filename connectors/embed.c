@@ -328,17 +328,17 @@ embed_answers(const char *model, int n, char **inputs, const char *view, ArrayTy
 		errors = palloc(sizeof(char *) * m);
 		fetch(model, m, miss, got, errors);
 		for (i = 0; i < m; i++)
-		{
 			if (errors[i] && view == NULL)
 				ereport(ERROR,
 						(errcode(ERRCODE_CONNECTION_FAILURE),
 						 errmsg("%s", errors[i])));
-			meta_embed_store(model, miss[i], got[i], errors[i]);
+		meta_embed_store_many(model, m, miss, got, errors);
+		for (i = 0; i < m; i++)
 			if (errors[i])
 				meta_embed_dead_letter(view, miss[i], errors[i]);
-			MemoryContextSwitchTo(cxt);
+		MemoryContextSwitchTo(cxt);
+		for (i = 0; i < m; i++)
 			vecs[where[i]] = got[i];
-		}
 	}
 	SPI_finish();
 	MemoryContextSwitchTo(cxt);

@@ -51,12 +51,12 @@ typedef struct HttpEngine
 	HttpCall   *running;		/* in the multi handle */
 	HttpCall   *done_list;		/* finished */
 	bool		any_finished;	/* done_list got a call: wake the worker */
+	unsigned int seed;			/* the retries' jitter (each engine its own: threads) */
 } HttpEngine;
 
 static HttpEngine shared;
 static HttpCall *submitted = NULL;	/* new, from the worker */
 static bool any_cancelled = false;	/* some call of the thread's has cancel set */
-static unsigned int jitter_seed = 1;
 
 int64_t
 http_now_ms(void)
@@ -458,7 +458,7 @@ retry_or_finish(HttpEngine *e, HttpCall *c, const char *why)
 		for (i = 1; i < c->attempts && backoff < BACKOFF_MAX_MS; i++)
 			backoff *= 2;
 		backoff = backoff > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff;
-		factor = 0.5 + (double) rand_r(&jitter_seed) / ((double) RAND_MAX + 1.0);
+		factor = 0.5 + (double) rand_r(&e->seed) / ((double) RAND_MAX + 1.0);
 		c->due_ms = http_now_ms() + (int64_t) (backoff * factor);
 		snprintf(c->error, sizeof(c->error), "%s", why);
 		c->next = e->waiting;
@@ -695,7 +695,7 @@ http_client_start(int fd)
 	if (shared.multi == NULL)
 		return false;
 	wake_fd = fd;
-	jitter_seed = (unsigned int) getpid() ^ (unsigned int) http_now_ms();
+	shared.seed = (unsigned int) getpid() ^ (unsigned int) http_now_ms();
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	rc = pthread_create(&t, NULL, thread_main, NULL);
@@ -796,6 +796,7 @@ http_sync_begin(HttpCall *c)
 	c->next = NULL;
 	s->call = c;
 	s->e.waiting = c;
+	s->e.seed = (unsigned int) getpid() ^ (unsigned int) http_now_ms() ^ 0x9e3779b9u;
 	return s;
 }
 

@@ -19,9 +19,12 @@
 extern void meta_embed_lookup(const char *model, int n, char **inputs, bool *found,
 							  ArrayType **vecs);
 
-/* Memoize one answer: a vector, or (vec NULL) the error of a failed call. */
-extern void meta_embed_store(const char *model, const char *input, ArrayType *vec,
-							 const char *error);
+/*
+ * Memoize the answers of n distinct inputs in one statement: a vector, or
+ * (vecs[i] NULL) the error of a failed call (errors[i]).
+ */
+extern void meta_embed_store_many(const char *model, int n, char **inputs, ArrayType **vecs,
+								  char **errors);
 
 /* A failed call of view's: a dead letter with the input and the error. */
 extern void meta_embed_dead_letter(const char *view, const char *input, const char *error);

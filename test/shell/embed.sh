@@ -67,7 +67,7 @@ PY
 }
 server_up() { sql -d postgres -c "SELECT 1" >/dev/null 2>&1; }
 
-tap_plan 25
+tap_plan 26
 http_start || tap_bail "the test HTTP server did not start"
 own_cluster_start embed "pathway.embedding_url = '$HTTP_URL/v1/embeddings'" \
   "pathway.embedding_model = 'words-16'" "pathway.embedding_api_key = '$key'" \
@@ -164,6 +164,18 @@ tap_ok "$([[ $got == *"permission denied to set parameter"* ]]; echo $?)" \
   "nor point embed at another endpoint (pathway.embedding_url is superuser-only)"
 tap_is "$(sql -d "$db" -U "$role" -c "SELECT pathway.embed('quick fox')")" "$(server_vec 'quick fox')" \
   "with the grant the role gets vectors"
+sql -d "$db" -c "GRANT CREATE ON SCHEMA public TO $role" >/dev/null
+sql -d "$db" -U "$role" >/dev/null 2>&1 <<'SQL'
+CREATE TABLE role_notes (id int PRIMARY KEY, body text);
+INSERT INTO role_notes VALUES (1, 'quick fox');
+SELECT pathway.create_view('role_vecs', 'SELECT id, pathway.embed(body) AS vec FROM role_notes');
+SQL
+echo 503 >"$HTTP_DIR/embed_status"
+sql -d "$db" -U "$role" -c "INSERT INTO role_notes VALUES (2, 'the role''s failing note')" >/dev/null
+sql -d "$db" -U "$role" -c "SELECT pathway.sync('role_vecs', '60s')" >/dev/null
+rm -f "$HTTP_DIR/embed_status"
+tap_is "$(sql -d "$db" -U "$role" -F '|' -c "SELECT source, convert_from(payload, 'UTF8') FROM pathway.dead_letters")|$(q "SELECT count(*) FROM pathway.dead_letters")" \
+  "public.role_vecs|the role's failing note|3" "the owner of a view sees its own dead letters, not the other views'"
 
 # ---------------------------------------------------------------- the key
 tap_is "$(sql -d "$db" -U "$role" -c "SELECT count(*) FROM pg_settings WHERE name = 'pathway.embedding_api_key'")" 0 \
