@@ -136,7 +136,7 @@ static HttpCall *
 new_call(const char *model, int n, char **inputs)
 {
 	StringInfoData b;
-	char	   *lines[4];
+	char	   *lines[5];
 	int			nl = 0;
 	HttpCall   *c;
 	int			i;
@@ -154,6 +154,8 @@ new_call(const char *model, int n, char **inputs)
 	appendStringInfoString(&b, "]}");
 	lines[nl++] = "Content-Type: application/json";
 	lines[nl++] = "Accept: application/json";
+	/* no "Expect: 100-continue" wait (up to a second) before a large body */
+	lines[nl++] = "Expect:";
 	if (pathway_embedding_api_key && pathway_embedding_api_key[0])
 		lines[nl++] = psprintf("Authorization: Bearer %s", pathway_embedding_api_key);
 	c = http_call_new("POST", pathway_embedding_url);
@@ -168,10 +170,10 @@ new_call(const char *model, int n, char **inputs)
 	memcpy(c->body, b.data, b.len + 1);
 	c->body_len = b.len;
 	/* the header line with the key: gone from our memory once copied */
-	if (nl == 3)
+	if (nl == 4)
 	{
-		explicit_bzero(lines[2], strlen(lines[2]));
-		pfree(lines[2]);
+		explicit_bzero(lines[3], strlen(lines[3]));
+		pfree(lines[3]);
 	}
 	pfree(b.data);
 	c->timeout_ms = EMBED_TIMEOUT_MS;

@@ -191,6 +191,7 @@ def embed(text):
 
 
 class Server(ThreadingHTTPServer):
+    request_queue_size = 128  # many connections at once (batched calls): no SYN retransmits
     def handle_error(self, request, client_address):
         pass  # a client that timed out and left (the slow and drop routes)
 
