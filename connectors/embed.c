@@ -141,15 +141,16 @@ new_call(const char *model, int n, char **inputs)
 	HttpCall   *c;
 	int			i;
 
+	/* JSON goes out in UTF-8, whatever the database's encoding */
 	initStringInfo(&b);
 	appendStringInfoString(&b, "{\"model\": ");
-	escape_json(&b, model);
+	escape_json(&b, pg_server_to_any(model, strlen(model), PG_UTF8));
 	appendStringInfoString(&b, ", \"input\": [");
 	for (i = 0; i < n; i++)
 	{
 		if (i > 0)
 			appendStringInfoString(&b, ", ");
-		escape_json(&b, inputs[i]);
+		escape_json(&b, pg_server_to_any(inputs[i], strlen(inputs[i]), PG_UTF8));
 	}
 	appendStringInfoString(&b, "]}");
 	lines[nl++] = "Content-Type: application/json";

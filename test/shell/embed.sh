@@ -4,10 +4,12 @@
 # (memo first) and gets the server's vector; a live view over 40 new rows
 # makes few requests (batched), equals its query (check_view) and its
 # rows are the server's vectors; a delete (a retraction), a rebuild and a
-# restart of the server make no new request (the memo); a failing
+# restart of the server make no new request (the memo); a call under
+# CASE is not evaluated ahead for rows that skip it; a failing
 # endpoint gives NULL rows and dead letters with the error, memoized so
-# that check_view agrees; a plain role is refused, and cannot read or
-# write the memo; the API key reaches the server as a bearer token but is
+# that check_view agrees, and a view's owner sees its own dead letters
+# only; a plain role is refused, and cannot read or write the memo nor
+# set the endpoint; the API key reaches the server as a bearer token but is
 # in no log line and not in pg_settings nor SHOW for a plain role; and
 # the retrieval walkthrough of docs/ml.md, run from the text itself
 # (documents -> chunk -> embed -> a live top-3 per question), gives the
@@ -67,7 +69,7 @@ PY
 }
 server_up() { sql -d postgres -c "SELECT 1" >/dev/null 2>&1; }
 
-tap_plan 26
+tap_plan 27
 http_start || tap_bail "the test HTTP server did not start"
 own_cluster_start embed "pathway.embedding_url = '$HTTP_URL/v1/embeddings'" \
   "pathway.embedding_model = 'words-16'" "pathway.embedding_api_key = '$key'" \
@@ -117,6 +119,16 @@ sql -d "$db" -c "SELECT pathway.sync('guarded')" >/dev/null
 tap_is "$(q "SELECT status FROM pathway.views WHERE name = 'guarded'")|$(q "SELECT count(*) FROM pathway.check_view('guarded')")|$(q "SELECT count(vec) FROM guarded WHERE id IN (49, 50)")" \
   "running|0|1" "a call under CASE is not evaluated ahead for the rows that skip it (1000 / 0 never runs)"
 sql -d "$db" -c "SELECT pathway.drop_view('guarded')" >/dev/null
+
+# a call in WHERE is not batched: made when evaluated, one input at a time, same answers
+sql -d "$db" -c "CREATE TABLE pets (id int PRIMARY KEY, body text); INSERT INTO pets VALUES (1, 'note number 3 about cats'), (2, 'note number 7 about birds')" >/dev/null
+sql -d "$db" -c "SELECT pathway.create_view('near_cats', 'SELECT id FROM pets WHERE pathway.l2_distance(pathway.embed(body), pathway.embed(''about cats'')) < 3.2')" >/dev/null 2>&1
+before=$(requests)
+sql -d "$db" -c "INSERT INTO pets VALUES (60, 'sixty about cats'), (61, 'a long note that is not about the animal people keep')" >/dev/null
+sql -d "$db" -c "SELECT pathway.sync('near_cats')" >/dev/null
+tap_is "$(q "SELECT count(*) FROM pathway.check_view('near_cats')")|$(q "SELECT string_agg(id::text, ',' ORDER BY id) FROM near_cats")|$(( $(requests) - before ))" \
+  "0|1,2,60|2" "a call in WHERE gets the same vectors one by one (2 new inputs, 2 requests); the view equals its query"
+sql -d "$db" -c "SELECT pathway.drop_view('near_cats')" >/dev/null
 
 # a second view over the same inputs, then a restart: no request
 before=$(requests)
