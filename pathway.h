@@ -22,6 +22,7 @@ extern int	pathway_max_epoch_changes;
 extern int	pathway_naptime_ms;
 extern int	pathway_decoding_work_mem_kb;
 extern int	pathway_max_memory_kb;	/* per engine worker; -1: no limit */
+extern int	pathway_max_iterations;	/* rounds of a recursive query per change */
 
 /* true when shared_preload_libraries loaded us (workers and hooks active) */
 extern bool pathway_preloaded;

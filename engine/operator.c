@@ -17,6 +17,7 @@
 #include "utils/tuplestore.h"
 
 #include "engine/operator.h"
+#include "engine/iterate.h"
 #include "engine/window.h"
 
 Op *
@@ -556,6 +557,9 @@ op_step(Op *op, uint64 step)
 		case OP_WINDOW:
 			op_window_step(op);
 			break;
+		case OP_ITERATE:
+			op_iterate_step(op);
+			break;
 	}
 }
 
@@ -679,6 +683,8 @@ op_kind_name(Op *op)
 			return "function";
 		case OP_WINDOW:
 			return op->window && op->window->plan ? "window" : "top-k";
+		case OP_ITERATE:
+			return op->iterate->set ? "recursive union" : "recursive union all";
 		case OP_SETOP:
 			return op->setop == SETOP_INTERSECT ? (op->setop_all ? "intersect all" : "intersect")
 				: (op->setop_all ? "except all" : "except");

@@ -36,7 +36,8 @@ typedef enum OpKind
 	OP_SETOP,					/* INTERSECT [ALL], EXCEPT [ALL] */
 	OP_FIRST,					/* DISTINCT ON: the first row of each group */
 	OP_FLATMAP,					/* a function in FROM over each row (LATERAL) */
-	OP_WINDOW					/* window functions, ORDER BY ... LIMIT (window.h) */
+	OP_WINDOW,					/* window functions, ORDER BY ... LIMIT (window.h) */
+	OP_ITERATE					/* WITH RECURSIVE: a fixed point (iterate.h) */
 } OpKind;
 
 /* One aggregate call, described by the planner from pg_aggregate. */
@@ -168,6 +169,9 @@ typedef struct Op
 	struct AggState *fakeagg;	/* what transition functions see as context */
 	ExprContext *aggecxt;
 	FunctionCallInfo fcinfo;
+
+	/* OP_ITERATE: left the non-recursive term, right the recursive one */
+	struct IterateSpec *iterate;
 } Op;
 
 extern Op  *op_make(OpKind kind, TupleDesc desc);

@@ -30,6 +30,7 @@ int			pathway_max_epoch_changes = 100000;
 int			pathway_naptime_ms = 1000;
 int			pathway_decoding_work_mem_kb = 262144;
 int			pathway_max_memory_kb = 1048576;
+int			pathway_max_iterations = 10000;
 bool		pathway_preloaded = false;
 bool		pathway_in_worker = false;
 
@@ -213,6 +214,12 @@ define_gucs(void)
 							&pathway_max_memory_kb,
 							1048576, -1, MAX_KILOBYTES,
 							PGC_SIGHUP, GUC_UNIT_KB, check_max_memory, NULL, NULL);
+	DefineCustomIntVariable("pathway.max_iterations",
+							gettext_noop("Rounds a recursive query may take to reach its fixed point after a change."),
+							gettext_noop("A live view whose recursion takes more rounds (a UNION ALL over a cycle without a bound) fails."),
+							&pathway_max_iterations,
+							10000, 1, INT_MAX,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("pathway");
 }
 

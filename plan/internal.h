@@ -126,4 +126,9 @@ extern Op  *plan_windows(PState *ps, Op *input, Query *q, List *inputs, List *ex
 extern Op  *plan_limit(PState *ps, Op *input, Query *q);
 extern Op  *plan_select_columns(Op *input, Query *q);
 
+/* recursive.c: WITH RECURSIVE */
+extern bool plan_is_recursive(Query *q);
+extern Op  *plan_recursive(PState *ps, Query *q, Op *(*build_branch) (PState *ps, Node *node));
+extern Op  *plan_working_table(PState *ps, int rti);
+
 #endif							/* PATHWAY_PLAN_INTERNAL_H */

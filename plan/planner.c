@@ -240,13 +240,12 @@ inline_ctes(const char *name, Query *q, List *stack)
 	List	   *mystack = lcons(q->cteList, list_copy(stack));
 	ListCell   *lc;
 
-	if (q->hasRecursive)
-		plan_refuse(name, "WITH RECURSIVE", NULL);
 	foreach(lc, q->rtable)
 	{
 		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
 
-		if (rte->rtekind == RTE_CTE)
+		/* a recursive term's working table stays (recursive.c) */
+		if (rte->rtekind == RTE_CTE && !rte->self_reference)
 		{
 			List	   *ctes = (rte->ctelevelsup < list_length(mystack))
 				? (List *) list_nth(mystack, rte->ctelevelsup) : NIL;
@@ -256,8 +255,8 @@ inline_ctes(const char *name, Query *q, List *stack)
 			foreach(lc2, ctes)
 				if (strcmp(lfirst_node(CommonTableExpr, lc2)->ctename, rte->ctename) == 0)
 					found = lfirst(lc2);
-			if (found == NULL || found->cterecursive)
-				plan_refuse(name, "WITH RECURSIVE", NULL);
+			if (found == NULL)
+				plan_refuse(name, "A reference to a WITH query of another level", NULL);
 			if (!IsA(found->ctequery, Query) ||
 				((Query *) found->ctequery)->commandType != CMD_SELECT)
 				plan_refuse(name, "A data-modifying statement in WITH", NULL);
@@ -510,7 +509,9 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List **names)
 
 	plan_layout_init(&ps.layout, q);
 	ps.plan = plan;
-	if (q->setOperations)
+	if (q->setOperations && plan_is_recursive(q))
+		cur = plan_recursive(&ps, q, build_setop);
+	else if (q->setOperations)
 		cur = build_setop(&ps, q->setOperations);
 	else
 	{
