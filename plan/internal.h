@@ -130,5 +130,6 @@ extern Op  *plan_select_columns(Op *input, Query *q);
 extern bool plan_is_recursive(Query *q);
 extern Op  *plan_recursive(PState *ps, Query *q, Op *(*build_branch) (PState *ps, Node *node));
 extern Op  *plan_working_table(PState *ps, int rti);
+extern CommonTableExpr *plan_expand_search_cycle(CommonTableExpr *cte);
 
 #endif							/* PATHWAY_PLAN_INTERNAL_H */

@@ -257,6 +257,7 @@ inline_ctes(const char *name, Query *q, List *stack)
 					found = lfirst(lc2);
 			if (found == NULL)
 				plan_refuse(name, "A reference to a WITH query of another level", NULL);
+			found = plan_expand_search_cycle(found);
 			if (!IsA(found->ctequery, Query) ||
 				((Query *) found->ctequery)->commandType != CMD_SELECT)
 				plan_refuse(name, "A data-modifying statement in WITH", NULL);
@@ -425,6 +426,7 @@ plan_analyze_view(const char *name, const char *query, char **text)
 	RawStmt    *stmt;
 	Query	   *q;
 	List	   *rewritten;
+	List	   *held;
 
 	raw = raw_parser(query, RAW_PARSE_DEFAULT);
 	if (list_length(raw) != 1 || !IsA(((RawStmt *) linitial(raw))->stmt, SelectStmt))
@@ -444,9 +446,11 @@ plan_analyze_view(const char *name, const char *query, char **text)
 	}
 	q = parse_analyze_fixedparams(stmt, query, NULL, 0, NULL);
 	AcquireRewriteLocks(q, true, false);
+	held = plan_hold_search_cycle(q);
 	rewritten = QueryRewrite(q);
 	if (list_length(rewritten) != 1)
 		plan_refuse(name, "A query that rules rewrite into several", NULL);
+	plan_restore_search_cycle(linitial_node(Query, rewritten), held);
 	return linitial_node(Query, rewritten);
 }
 

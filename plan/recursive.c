@@ -27,6 +27,7 @@
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
 #include "parser/parsetree.h"
+#include "rewrite/rewriteSearchCycle.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/typcache.h"
@@ -45,20 +46,23 @@ typedef struct WorkTable
 
 static List *worktables = NIL;
 
-/* Does q's range table (this level) hold the reference to the query itself? */
-static int
-self_reference_rti(Query *q)
+/* The reference to the query itself in q or a subquery in its FROM, or NULL. */
+static RangeTblEntry *
+find_self_reference(Query *q)
 {
 	ListCell   *lc;
 
 	foreach(lc, q->rtable)
 	{
 		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+		RangeTblEntry *found;
 
 		if (rte->rtekind == RTE_CTE && rte->self_reference)
-			return foreach_current_index(lc) + 1;
+			return rte;
+		if (rte->rtekind == RTE_SUBQUERY && (found = find_self_reference(rte->subquery)) != NULL)
+			return found;
 	}
-	return 0;
+	return NULL;
 }
 
 /* Anywhere below a set operation's branches? */
@@ -69,10 +73,51 @@ setop_has_self_reference(Query *q, Node *node)
 	{
 		RangeTblEntry *rte = rt_fetch(((RangeTblRef *) node)->rtindex, q->rtable);
 
-		return rte->rtekind == RTE_SUBQUERY && self_reference_rti(rte->subquery) > 0;
+		return rte->rtekind == RTE_SUBQUERY && find_self_reference(rte->subquery) != NULL;
 	}
 	return setop_has_self_reference(q, castNode(SetOperationStmt, node)->larg) ||
 		setop_has_self_reference(q, castNode(SetOperationStmt, node)->rarg);
+}
+
+/*
+ * UNION: the level, one more select-list entry at each query level from
+ * the recursive term down to the one that reads the working table (the
+ * rewriter's SEARCH and CYCLE put the term in a subquery): the working
+ * table's level + 1 there, the subquery's new column above it.
+ */
+static void
+add_level(PState *ps, Query *q, int ncols)
+{
+	ListCell   *lc;
+	Expr	   *e = NULL;
+
+	foreach(lc, q->targetList)
+		if (lfirst_node(TargetEntry, lc)->resjunk)
+			plan_refuse(ps->name, "A recursive term with ORDER BY or GROUP BY columns it does not select", NULL);
+	foreach(lc, q->rtable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+		int			rti = foreach_current_index(lc) + 1;
+
+		if (rte->rtekind == RTE_CTE && rte->self_reference)
+			e = (Expr *) makeFuncExpr(F_INT4PL, INT4OID,
+									  list_make2(makeVar(rti, ncols + 1, INT4OID, -1, InvalidOid, 0),
+												 makeConst(INT4OID, -1, InvalidOid, sizeof(int32),
+														   Int32GetDatum(1), false, true)),
+									  InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
+		else if (rte->rtekind == RTE_SUBQUERY && find_self_reference(rte->subquery) != NULL)
+		{
+			add_level(ps, rte->subquery, ncols);
+			e = (Expr *) makeVar(rti, list_length(rte->subquery->targetList), INT4OID, -1, InvalidOid, 0);
+			rte->eref->colnames = lappend(list_copy(rte->eref->colnames), makeString("level"));
+		}
+		else
+			continue;
+		break;
+	}
+	Assert(e != NULL);
+	q->targetList = lappend(q->targetList,
+							makeTargetEntry(e, list_length(q->targetList) + 1, pstrdup("level"), false));
 }
 
 /* Is q the body of a recursive WITH query? */
@@ -223,21 +268,10 @@ check_types(PState *ps, TupleDesc desc, SetOperationStmt *s, int extra, const ch
  * a one-row VALUES in its FROM, which the view's builds feed once.
  */
 static void
-give_from(Query *q, Node *node)
+give_from(Query *sub)
 {
-	RangeTblEntry *rte;
-	Query	   *sub;
+	ListCell   *lc;
 
-	if (!IsA(node, RangeTblRef))
-	{
-		give_from(q, castNode(SetOperationStmt, node)->larg);
-		give_from(q, castNode(SetOperationStmt, node)->rarg);
-		return;
-	}
-	rte = rt_fetch(((RangeTblRef *) node)->rtindex, q->rtable);
-	if (rte->rtekind != RTE_SUBQUERY)
-		return;
-	sub = rte->subquery;
 	if (sub->jointree->fromlist == NIL && sub->setOperations == NULL)
 	{
 		RangeTblEntry *v = makeNode(RangeTblEntry);
@@ -255,6 +289,26 @@ give_from(Query *q, Node *node)
 		rtr->rtindex = list_length(sub->rtable);
 		sub->jointree->fromlist = list_make1(rtr);
 	}
+	foreach(lc, sub->rtable)
+		if (lfirst_node(RangeTblEntry, lc)->rtekind == RTE_SUBQUERY)
+			give_from(lfirst_node(RangeTblEntry, lc)->subquery);
+}
+
+/* ... in every branch of the non-recursive term */
+static void
+give_branches_from(Query *q, Node *node)
+{
+	RangeTblEntry *rte;
+
+	if (!IsA(node, RangeTblRef))
+	{
+		give_branches_from(q, castNode(SetOperationStmt, node)->larg);
+		give_branches_from(q, castNode(SetOperationStmt, node)->rarg);
+		return;
+	}
+	rte = rt_fetch(((RangeTblRef *) node)->rtindex, q->rtable);
+	if (rte->rtekind == RTE_SUBQUERY)
+		give_from(rte->subquery);
 }
 
 /*
@@ -275,7 +329,7 @@ plan_recursive(PState *ps, Query *q, Op *(*build_branch) (PState *ps, Node *node
 	WorkTable  *wt;
 	IterateSpec *it;
 	int			ncols = list_length(s->colTypes);
-	int			wrti;
+	RangeTblEntry *self;
 
 	if (s->op != SETOP_UNION || !IsA(s->rarg, RangeTblRef) ||
 		setop_has_self_reference(q, s->larg))
@@ -283,8 +337,8 @@ plan_recursive(PState *ps, Query *q, Op *(*build_branch) (PState *ps, Node *node
 					"Write it as non-recursive term UNION [ALL] one recursive SELECT.");
 	rte = rt_fetch(((RangeTblRef *) s->rarg)->rtindex, q->rtable);
 	rq = rte->subquery;
-	wrti = self_reference_rti(rq);
-	if (rq->setOperations || wrti == 0)
+	self = find_self_reference(rq);
+	if (rq->setOperations || self == NULL)
 		plan_refuse(ps->name, "A recursive term that is a set operation",
 					"Write it as non-recursive term UNION [ALL] one recursive SELECT.");
 	if (rq->distinctClause || rq->groupClause || rq->hasAggs || rq->hasWindowFuncs ||
@@ -293,7 +347,7 @@ plan_recursive(PState *ps, Query *q, Op *(*build_branch) (PState *ps, Node *node
 					"Apply them to the recursive query's result instead.");
 	set = !s->all;
 
-	give_from(q, s->larg);
+	give_branches_from(q, s->larg);
 	base = build_branch(ps, s->larg);
 	check_types(ps, base->desc, s, 0, "non-recursive");
 	if (set)
@@ -313,19 +367,9 @@ plan_recursive(PState *ps, Query *q, Op *(*build_branch) (PState *ps, Node *node
 
 	/* the recursive term, reading the working table */
 	if (set)
-	{
-		Var		   *lvl = makeVar(wrti, ncols + 1, INT4OID, -1, InvalidOid, 0);
-		Expr	   *next = (Expr *) makeFuncExpr(F_INT4PL, INT4OID,
-												 list_make2(lvl, makeConst(INT4OID, -1, InvalidOid, sizeof(int32),
-																		   Int32GetDatum(1), false, true)),
-												 InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
-		TargetEntry *tle = makeTargetEntry(next, list_length(rq->targetList) + 1,
-										   pstrdup("level"), false);
-
-		rq->targetList = lappend(rq->targetList, tle);
-	}
+		add_level(ps, rq, ncols);
 	wt = palloc0(sizeof(WorkTable));
-	wt->ctename = rt_fetch(wrti, rq->rtable)->ctename;
+	wt->ctename = self->ctename;
 	wt->op = make_worktable(s, base->desc, set);
 	worktables = lcons(wt, worktables);
 	PG_TRY();
@@ -381,4 +425,107 @@ plan_recursive(PState *ps, Query *q, Op *(*build_branch) (PState *ps, Node *node
 					   NameStr(TupleDescAttr(base->desc, i)->attname));
 	}
 	return op;
+}
+
+/* ---------- SEARCH and CYCLE ---------- */
+
+/*
+ * PostgreSQL's rewriter expands a recursive WITH query's SEARCH and CYCLE
+ * clauses into columns and conditions but keeps the clauses, so the stored
+ * tree would deparse (for pathway.check_view) as both.  The view's own
+ * clauses are therefore held back from the rewriter and expanded when the
+ * view is planned (plan_expand_search_cycle); those of ordinary views it
+ * reads are already expanded there, and their clauses are dropped.
+ */
+typedef struct HeldClauses
+{
+	CommonTableExpr *cte;
+	CTESearchClause *search;
+	CTECycleClause *cycle;
+} HeldClauses;
+
+typedef struct ClauseCtx
+{
+	List	   *held;
+	bool		restore;
+} ClauseCtx;
+
+static bool
+clauses_walker(Node *node, ClauseCtx *ctx)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, clauses_walker, (void *) ctx, 0);
+	if (IsA(node, CommonTableExpr))
+	{
+		CommonTableExpr *cte = (CommonTableExpr *) node;
+
+		if (!ctx->restore && (cte->search_clause || cte->cycle_clause))
+		{
+			HeldClauses *h = palloc(sizeof(HeldClauses));
+
+			h->cte = cte;
+			h->search = cte->search_clause;
+			h->cycle = cte->cycle_clause;
+			ctx->held = lappend(ctx->held, h);
+			cte->search_clause = NULL;
+			cte->cycle_clause = NULL;
+		}
+		else if (ctx->restore)
+		{
+			ListCell   *lc;
+			bool		mine = false;
+
+			foreach(lc, ctx->held)
+			{
+				HeldClauses *h = lfirst(lc);
+
+				if (h->cte == cte)
+				{
+					cte->search_clause = h->search;
+					cte->cycle_clause = h->cycle;
+					mine = true;
+				}
+			}
+			if (!mine)
+			{
+				/* an ordinary view's, expanded by the rewriter */
+				cte->search_clause = NULL;
+				cte->cycle_clause = NULL;
+			}
+			/* the held ones' queries are not expanded yet: nothing inside to drop */
+			if (mine)
+				return false;
+		}
+	}
+	return expression_tree_walker(node, clauses_walker, (void *) ctx);
+}
+
+/* Before QueryRewrite: take the query's SEARCH and CYCLE clauses out. */
+List *
+plan_hold_search_cycle(Query *q)
+{
+	ClauseCtx	ctx = {NIL, false};
+
+	(void) clauses_walker((Node *) q, &ctx);
+	return ctx.held;
+}
+
+/* After it: put them back (on the same nodes: the rewriter works in place). */
+void
+plan_restore_search_cycle(Query *q, List *held)
+{
+	ClauseCtx	ctx = {held, true};
+
+	(void) clauses_walker((Node *) q, &ctx);
+}
+
+/* When a WITH query is inlined: its SEARCH and CYCLE clauses as columns. */
+CommonTableExpr *
+plan_expand_search_cycle(CommonTableExpr *cte)
+{
+	if (cte->search_clause == NULL && cte->cycle_clause == NULL)
+		return cte;
+	return rewriteSearchAndCycle(cte);
 }
