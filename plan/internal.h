@@ -131,5 +131,9 @@ extern bool plan_is_recursive(Query *q);
 extern Op  *plan_recursive(PState *ps, Query *q, Op *(*build_branch) (PState *ps, Node *node));
 extern Op  *plan_working_table(PState *ps, int rti);
 extern CommonTableExpr *plan_expand_search_cycle(CommonTableExpr *cte);
+extern void plan_forget_cte_copies(void);
+extern void plan_note_cte_copy(Query *copy, CommonTableExpr *cte);
+extern Op  *plan_shared_cte(Query *copy);
+extern void plan_share_cte(Query *copy, Op *op);
 
 #endif							/* PATHWAY_PLAN_INTERNAL_H */

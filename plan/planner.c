@@ -263,6 +263,7 @@ inline_ctes(const char *name, Query *q, List *stack)
 				plan_refuse(name, "A data-modifying statement in WITH", NULL);
 			rte->rtekind = RTE_SUBQUERY;
 			rte->subquery = copyObject((Query *) found->ctequery);
+			plan_note_cte_copy(rte->subquery, found);
 			/* its references to outer WITH lists now start from here */
 			if (rte->ctelevelsup > 0)
 				IncrementVarSublevelsUp((Node *) rte->subquery, rte->ctelevelsup, 1);
@@ -460,7 +461,14 @@ static Op *plan_query(const char *name, Query *q, ViewPlan *plan, bool top, List
 static Op *
 plan_subquery(PState *ps, Query *sub)
 {
-	return plan_query(ps->name, sub, ps->plan, false, NULL);
+	Op		   *op = plan_shared_cte(sub);
+
+	if (op == NULL)
+	{
+		op = plan_query(ps->name, sub, ps->plan, false, NULL);
+		plan_share_cte(sub, op);
+	}
+	return op;
 }
 
 /*
@@ -750,6 +758,7 @@ plan_view(const char *name, Query *query)
 	ListCell   *lc;
 
 	(void) collect_funcs_walker((Node *) q, &plan->funcids);
+	plan_forget_cte_copies();
 	inline_ctes(name, q, NIL);
 	plan->root = plan_query(name, q, plan, true, &names);
 	if (plan->relids == NIL)

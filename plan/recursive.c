@@ -529,3 +529,129 @@ plan_expand_search_cycle(CommonTableExpr *cte)
 		return cte;
 	return rewriteSearchAndCycle(cte);
 }
+
+/* ---------- one graph for a WITH query read several times ---------- */
+
+/*
+ * A WITH query is inlined once per reference (planner.c).  A query that
+ * reads it several times, or round after round of an iteration
+ * (pathway.create_iterate_view), would hold a copy of its graph per
+ * reference, each reading the previous ones' copies: their number would
+ * grow exponentially.  So every copy of one WITH query that reads no
+ * column of an outer query level is planned once, and its operator is
+ * shared (a graph step runs an operator read by several others once).
+ * Not across a recursive term's boundary: the term's graph runs again for
+ * each round of its iteration, and what is outside must not see those
+ * rounds' batches.
+ */
+typedef struct CteCopy
+{
+	Query	   *copy;
+	CommonTableExpr *cte;
+} CteCopy;
+
+typedef struct SharedCte
+{
+	CommonTableExpr *cte;
+	WorkTable  *context;		/* the innermost working table when it was planned */
+	Op		   *op;
+} SharedCte;
+
+static List *cte_copies = NIL;
+static List *shared_ctes = NIL;
+
+typedef struct OuterCtx
+{
+	int			depth;
+} OuterCtx;
+
+static bool
+reads_outer_walker(Node *node, OuterCtx *ctx)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
+		return ((Var *) node)->varlevelsup > ctx->depth;
+	if (IsA(node, PlaceHolderVar))
+		return ((PlaceHolderVar *) node)->phlevelsup > ctx->depth;
+	if (IsA(node, Aggref))
+		return ((Aggref *) node)->agglevelsup > ctx->depth ||
+			expression_tree_walker(node, reads_outer_walker, (void *) ctx);
+	if (IsA(node, GroupingFunc))
+		return ((GroupingFunc *) node)->agglevelsup > ctx->depth;
+	if (IsA(node, Query))
+	{
+		bool		r;
+
+		ctx->depth++;
+		r = query_tree_walker((Query *) node, reads_outer_walker, (void *) ctx, 0);
+		ctx->depth--;
+		return r;
+	}
+	return expression_tree_walker(node, reads_outer_walker, (void *) ctx);
+}
+
+void
+plan_forget_cte_copies(void)
+{
+	cte_copies = NIL;
+	shared_ctes = NIL;
+}
+
+void
+plan_note_cte_copy(Query *copy, CommonTableExpr *cte)
+{
+	OuterCtx	ctx = {-1};
+	CteCopy    *c;
+
+	if (reads_outer_walker((Node *) cte->ctequery, &ctx))
+		return;
+	c = palloc(sizeof(CteCopy));
+	c->copy = copy;
+	c->cte = cte;
+	cte_copies = lappend(cte_copies, c);
+}
+
+static CommonTableExpr *
+cte_of(Query *copy)
+{
+	ListCell   *lc;
+
+	foreach(lc, cte_copies)
+		if (((CteCopy *) lfirst(lc))->copy == copy)
+			return ((CteCopy *) lfirst(lc))->cte;
+	return NULL;
+}
+
+Op *
+plan_shared_cte(Query *copy)
+{
+	CommonTableExpr *cte = cte_of(copy);
+	ListCell   *lc;
+
+	if (cte == NULL)
+		return NULL;
+	foreach(lc, shared_ctes)
+	{
+		SharedCte  *s = lfirst(lc);
+
+		if (s->cte == cte && s->context == (worktables ? linitial(worktables) : NULL))
+			return s->op;
+	}
+	return NULL;
+}
+
+void
+plan_share_cte(Query *copy, Op *op)
+{
+	CommonTableExpr *cte = cte_of(copy);
+	SharedCte  *s;
+
+	if (cte == NULL)
+		return;
+	s = palloc(sizeof(SharedCte));
+	s->cte = cte;
+	s->context = worktables ? linitial(worktables) : NULL;
+	s->op = op;
+	shared_ctes = lappend(shared_ctes, s);
+}
