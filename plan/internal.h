@@ -132,7 +132,8 @@ extern Op  *plan_recursive(PState *ps, Query *q, Op *(*build_branch) (PState *ps
 extern Op  *plan_working_table(PState *ps, int rti);
 extern CommonTableExpr *plan_expand_search_cycle(CommonTableExpr *cte);
 extern void plan_forget_cte_copies(void);
-extern void plan_note_cte_copy(Query *copy, CommonTableExpr *cte);
+extern void plan_note_cte_copy(Query *copy, CommonTableExpr *cte, bool reusable);
+extern Query *plan_inlined_cte(CommonTableExpr *cte);
 extern Op  *plan_shared_cte(Query *copy);
 extern void plan_share_cte(Query *copy, Op *op);
 

@@ -233,6 +233,9 @@ typedef struct InlineCtx
 
 static bool inline_sublinks(Node *node, InlineCtx *ctx);
 
+/* inside a recursive WITH query's copy: every reference gets its own copy */
+static int	inlining_recursive = 0;
+
 static void
 inline_ctes(const char *name, Query *q, List *stack)
 {
@@ -243,6 +246,7 @@ inline_ctes(const char *name, Query *q, List *stack)
 	foreach(lc, q->rtable)
 	{
 		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+		bool		recursive = false;
 
 		/* a recursive term's working table stays (recursive.c) */
 		if (rte->rtekind == RTE_CTE && !rte->self_reference)
@@ -250,6 +254,7 @@ inline_ctes(const char *name, Query *q, List *stack)
 			List	   *ctes = (rte->ctelevelsup < list_length(mystack))
 				? (List *) list_nth(mystack, rte->ctelevelsup) : NIL;
 			CommonTableExpr *found = NULL;
+			Query	   *done;
 			ListCell   *lc2;
 
 			foreach(lc2, ctes)
@@ -262,17 +267,30 @@ inline_ctes(const char *name, Query *q, List *stack)
 				((Query *) found->ctequery)->commandType != CMD_SELECT)
 				plan_refuse(name, "A data-modifying statement in WITH", NULL);
 			rte->rtekind = RTE_SUBQUERY;
+			rte->ctename = NULL;
+			rte->self_reference = false;
+			/* read again: the copy inlined already, planned once (recursive.c) */
+			done = (inlining_recursive == 0 && !found->cterecursive) ? plan_inlined_cte(found) : NULL;
+			if (done)
+			{
+				rte->subquery = done;
+				rte->ctelevelsup = 0;
+				continue;
+			}
 			rte->subquery = copyObject((Query *) found->ctequery);
-			plan_note_cte_copy(rte->subquery, found);
+			plan_note_cte_copy(rte->subquery, found, inlining_recursive == 0 && !found->cterecursive);
 			/* its references to outer WITH lists now start from here */
 			if (rte->ctelevelsup > 0)
 				IncrementVarSublevelsUp((Node *) rte->subquery, rte->ctelevelsup, 1);
-			rte->ctename = NULL;
 			rte->ctelevelsup = 0;
-			rte->self_reference = false;
+			recursive = found->cterecursive;
 		}
 		if (rte->rtekind == RTE_SUBQUERY)
+		{
+			inlining_recursive += recursive ? 1 : 0;
 			inline_ctes(name, rte->subquery, mystack);
+			inlining_recursive -= recursive ? 1 : 0;
+		}
 	}
 	/* and in subqueries in expressions: EXISTS, IN, scalar subqueries */
 	{
@@ -759,6 +777,7 @@ plan_view(const char *name, Query *query)
 
 	(void) collect_funcs_walker((Node *) q, &plan->funcids);
 	plan_forget_cte_copies();
+	inlining_recursive = 0;
 	inline_ctes(name, q, NIL);
 	plan->root = plan_query(name, q, plan, true, &names);
 	if (plan->relids == NIL)

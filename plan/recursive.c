@@ -548,6 +548,7 @@ typedef struct CteCopy
 {
 	Query	   *copy;
 	CommonTableExpr *cte;
+	bool		reusable;		/* inlined outside every recursive WITH query */
 } CteCopy;
 
 typedef struct SharedCte
@@ -599,7 +600,7 @@ plan_forget_cte_copies(void)
 }
 
 void
-plan_note_cte_copy(Query *copy, CommonTableExpr *cte)
+plan_note_cte_copy(Query *copy, CommonTableExpr *cte, bool reusable)
 {
 	OuterCtx	ctx = {-1};
 	CteCopy    *c;
@@ -609,6 +610,7 @@ plan_note_cte_copy(Query *copy, CommonTableExpr *cte)
 	c = palloc(sizeof(CteCopy));
 	c->copy = copy;
 	c->cte = cte;
+	c->reusable = reusable;
 	cte_copies = lappend(cte_copies, c);
 }
 
@@ -620,6 +622,18 @@ cte_of(Query *copy)
 	foreach(lc, cte_copies)
 		if (((CteCopy *) lfirst(lc))->copy == copy)
 			return ((CteCopy *) lfirst(lc))->cte;
+	return NULL;
+}
+
+/* The first copy of a WITH query that is inlined, if it may be read again. */
+Query *
+plan_inlined_cte(CommonTableExpr *cte)
+{
+	ListCell   *lc;
+
+	foreach(lc, cte_copies)
+		if (((CteCopy *) lfirst(lc))->cte == cte && ((CteCopy *) lfirst(lc))->reusable)
+			return ((CteCopy *) lfirst(lc))->copy;
 	return NULL;
 }
 
