@@ -79,6 +79,27 @@ too_many_rounds(IterateSpec *it, int rounds)
 					 "raise pathway.max_iterations if the data is that deep.")));
 }
 
+/*
+ * UNION ALL over a cycle that several paths take doubles a row's count each
+ * round; well before int64 weights could wrap (and a wrapped sum could look
+ * like a fixed point), stop: PostgreSQL would have to return that many
+ * copies of the row.
+ */
+#define MAX_DERIVATIONS ((int64) 1 << 40)
+
+static void
+check_weights(IterateSpec *it, ZBatch *b)
+{
+	int			i;
+
+	for (i = 0; i < b->n; i++)
+		if (b->rows[i].weight > MAX_DERIVATIONS || b->rows[i].weight < -MAX_DERIVATIONS)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("recursive query \"%s\" derived more than 2^40 copies of a row", it->name),
+					 errhint("A UNION ALL recursion that several paths take round a cycle does not end; bound it or use UNION.")));
+}
+
 /* Step the recursive term's graph with 'feed' in its working table. */
 static void
 run_round(Op *op, ZBatch *feed)
@@ -110,6 +131,7 @@ iterate_bag(Op *op)
 	consolidate(&pending);
 	while (pending.n > 0)
 	{
+		check_weights(it, &pending);
 		for (i = 0; i < pending.n; i++)
 			zbatch_add(&op->out, pending.rows[i].tup, pending.rows[i].weight);
 		if (++rounds > *it->max_iterations)

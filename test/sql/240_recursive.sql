@@ -10,7 +10,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pathway;
 DROP TABLE IF EXISTS t240_emp, t240_e, t240_g CASCADE;
 
-SELECT plan(48);
+SELECT plan(51);
 
 -- an org chart (a tree) and a small graph
 CREATE TABLE t240_emp (id int PRIMARY KEY, boss int, name text);
@@ -198,6 +198,21 @@ SELECT is((SELECT count(*) FROM pathway.views WHERE name LIKE 't240%' AND status
   'the others go on');
 SELECT pathway.drop_view('t240_loop');
 DELETE FROM t240_q WHERE name = 't240_loop';
+
+-- a cycle that two paths take: a row's count doubles each round, stopped
+-- long before its weight could wrap around
+INSERT INTO t240_q VALUES
+  ('t240_double', $$WITH RECURSIVE r(n) AS (SELECT a FROM t240_g WHERE a = 2000 UNION ALL SELECT g.b FROM r JOIN t240_g g ON g.a = r.n) SELECT n FROM r$$);
+SELECT pathway.create_view(name, q) FROM t240_q WHERE name = 't240_double';
+INSERT INTO t240_g VALUES (2000, 2001), (2000, 2001);
+SELECT pathway.sync();
+SELECT results_eq('SELECT n FROM t240_double ORDER BY n', $$VALUES (2000), (2000), (2001), (2001), (2001), (2001)$$, 'two equal edges: two copies of the root, four derivations of its successor');
+INSERT INTO t240_g VALUES (2001, 2000), (2001, 2000);
+SELECT throws_like('SELECT pathway.sync()', '%live view "t240_double" has failed%', 'the doubling cycle makes the view fail');
+SELECT is((SELECT error FROM pathway.views WHERE name = 't240_double'),
+  'recursive query "r" derived more than 2^40 copies of a row', 'before its counts overflow');
+SELECT pathway.drop_view('t240_double');
+DELETE FROM t240_q WHERE name = 't240_double';
 
 -- refused at creation
 SELECT throws_ok($$SELECT pathway.create_view('t240_bad', 'WITH RECURSIVE r(n) AS (SELECT 1 UNION SELECT DISTINCT e.dst FROM r JOIN t240_e e ON e.src = r.n) SELECT n FROM r')$$,
