@@ -10,7 +10,7 @@
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-all=(writes freshness bulk initial_build memory cost_per_change kafka_ingest)
+all=(writes freshness bulk initial_build memory cost_per_change kafka_ingest recursive)
 (( $# )) && all=("$@")
 
 declare -A title=(
@@ -21,6 +21,7 @@ declare -A title=(
   [memory]="Engine memory per source row (memory.sh)"
   [cost_per_change]="Cost of one change, small vs large source (cost_per_change.sh)"
   [kafka_ingest]="Kafka ingest vs kcat (kafka_ingest.sh)"
+  [recursive]="Recursive views and iteration on a power-law graph (recursive.sh)"
 )
 
 mode=$([[ -n ${BENCH_QUICK:-} && ${BENCH_QUICK:-} != 0 ]] && echo "quick (BENCH_QUICK=1)" || echo "default sizes")
