@@ -10,7 +10,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pathway;
 DROP TABLE IF EXISTS t240_emp, t240_e, t240_g CASCADE;
 
-SELECT plan(52);
+SELECT plan(55);
 
 -- an org chart (a tree) and a small graph
 CREATE TABLE t240_emp (id int PRIMARY KEY, boss int, name text);
@@ -35,6 +35,9 @@ INSERT INTO t240_q VALUES
   ('t240_cycle', $$WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT e.dst FROM r JOIN t240_e e ON e.src = r.n) CYCLE n SET is_cycle USING path SELECT n, is_cycle, cardinality(path) AS len FROM r$$),
   ('t240_shared', $$WITH RECURSIVE ok AS (SELECT src, dst FROM t240_e WHERE dst <> 3), r(n) AS (SELECT 1 UNION SELECT ok.dst FROM r JOIN ok ON ok.src = r.n) SELECT r.n, ok.dst FROM r JOIN ok ON ok.src = r.n$$),
   ('t240_two', $$WITH RECURSIVE r(n) AS (SELECT 1 UNION SELECT e.dst FROM r JOIN t240_e e ON e.src = r.n) SELECT a.n, count(*) AS below FROM r a JOIN r b ON b.n <= a.n GROUP BY a.n$$),
+  ('t240_in', $$SELECT DISTINCT src FROM t240_e WHERE dst IN (WITH RECURSIVE r(n) AS (SELECT 4 UNION SELECT e.dst FROM r JOIN t240_e e ON e.src = r.n) SELECT n FROM r)$$),
+  ('t240_left', $$WITH RECURSIVE r(n, m) AS (SELECT 1, 0 UNION SELECT coalesce(e.dst, -1), r.m + 1 FROM r LEFT JOIN t240_e e ON e.src = r.n WHERE r.n > 0 AND r.m < 4) SELECT n, m FROM r$$),
+  ('t240_avoid', $$WITH RECURSIVE r(n) AS (SELECT 1 UNION SELECT e.dst FROM r JOIN t240_e e ON e.src = r.n WHERE NOT EXISTS (SELECT 1 FROM t240_emp x WHERE x.id = e.dst AND x.name = 'cy')) SELECT n FROM r$$),
   ('t240_search', $$WITH RECURSIVE r(n, d) AS (SELECT 1, 0 UNION ALL SELECT e.dst, r.d + 1 FROM r JOIN t240_e e ON e.src = r.n WHERE r.d < 3) SEARCH DEPTH FIRST BY n SET ord SELECT n, d, ord::text AS ord FROM r$$);
 SELECT pathway.create_view(name, q) FROM t240_q;
 SELECT pathway.sync();
@@ -63,6 +66,10 @@ SELECT results_eq('SELECT n, d, ord FROM t240_search ORDER BY n, ord',
   'SEARCH DEPTH FIRST');
 SELECT results_eq('SELECT n, dst FROM t240_shared ORDER BY n, dst', $$VALUES (1, 2), (2, 4), (4, 5)$$,
   'a WITH query read inside the recursive term and outside it');
+SELECT results_eq('SELECT src FROM t240_in ORDER BY src', $$VALUES (2), (3), (4)$$, 'a recursive query in IN (subquery)');
+SELECT results_eq('SELECT n, m FROM t240_left ORDER BY m, n', $$VALUES (1, 0), (2, 1), (3, 1), (4, 2), (5, 3), (-1, 4)$$,
+  'a LEFT JOIN with the working table on the preserved side');
+SELECT results_eq('SELECT n FROM t240_avoid ORDER BY n', $$VALUES (1), (2), (4), (5)$$, 'NOT EXISTS on another table in the recursive term');
 SELECT results_eq('SELECT n, below FROM t240_two ORDER BY n', $$VALUES (1, 1::bigint), (2, 2), (3, 3), (4, 4), (5, 5)$$,
   'the recursive result read twice (a self-join)');
 SELECT is(pg_temp.t240_clean(), 0::bigint, 'every view equals its query');
