@@ -24,6 +24,7 @@ extern int	pathway_decoding_work_mem_kb;
 extern int	pathway_max_memory_kb;	/* per engine worker; -1: no limit */
 extern char *pathway_http_allowed_hosts;	/* HTTP sources: "" any host */
 extern int	pathway_clock_interval_ms;	/* longest wait between ticks of a view's clock */
+extern int	pathway_max_iterations;	/* rounds of a recursive query per change */
 
 /* true when shared_preload_libraries loaded us (workers and hooks active) */
 extern bool pathway_preloaded;

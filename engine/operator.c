@@ -20,6 +20,7 @@
 #include "engine/lateral.h"
 #include "engine/temporal.h"
 #include "engine/timegate.h"
+#include "engine/iterate.h"
 #include "engine/window.h"
 
 Op *
@@ -571,6 +572,9 @@ op_step(Op *op, uint64 step)
 		case OP_TEMPORAL:
 			op_temporal_step(op);
 			break;
+		case OP_ITERATE:
+			op_iterate_step(op);
+			break;
 	}
 }
 
@@ -710,6 +714,8 @@ op_kind_name(Op *op)
 			return "window time";
 		case OP_TEMPORAL:
 			return "temporal filter";
+		case OP_ITERATE:
+			return op->iterate->set ? "recursive union" : "recursive union all";
 		case OP_SETOP:
 			return op->setop == SETOP_INTERSECT ? (op->setop_all ? "intersect all" : "intersect")
 				: (op->setop_all ? "except all" : "except");

@@ -40,7 +40,8 @@ typedef enum OpKind
 	OP_LATERAL,					/* LATERAL (... ORDER BY ... LIMIT k) per outer row (lateral.h) */
 	OP_TIME_IN,					/* event time: late rows dropped (timegate.h) */
 	OP_TIME_OUT,				/* event time: windows shown, closed, forgotten */
-	OP_TEMPORAL					/* WHERE ... pathway.now(): rows in time (temporal.h) */
+	OP_TEMPORAL,				/* WHERE ... pathway.now(): rows in time (temporal.h) */
+	OP_ITERATE					/* WITH RECURSIVE: a fixed point (iterate.h) */
 } OpKind;
 
 /* One aggregate call, described by the planner from pg_aggregate. */
@@ -181,6 +182,9 @@ typedef struct Op
 
 	/* OP_TEMPORAL (temporal.h): exprs are the bounds' expressions */
 	struct TemporalState *temporal;
+
+	/* OP_ITERATE: left the non-recursive term, right the recursive one */
+	struct IterateSpec *iterate;
 } Op;
 
 extern Op  *op_make(OpKind kind, TupleDesc desc);

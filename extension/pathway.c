@@ -32,6 +32,7 @@ int			pathway_clock_interval_ms = 1000;
 int			pathway_decoding_work_mem_kb = 262144;
 int			pathway_max_memory_kb = 1048576;
 char	   *pathway_http_allowed_hosts = NULL;
+int			pathway_max_iterations = 10000;
 bool		pathway_preloaded = false;
 bool		pathway_in_worker = false;
 
@@ -227,6 +228,12 @@ define_gucs(void)
 							   &pathway_http_allowed_hosts,
 							   "",
 							   PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("pathway.max_iterations",
+							gettext_noop("Rounds a recursive query may take to reach its fixed point after a change."),
+							gettext_noop("A live view whose recursion takes more rounds (a UNION ALL over a cycle without a bound) fails."),
+							&pathway_max_iterations,
+							10000, 1, INT_MAX,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("pathway");
 }
 

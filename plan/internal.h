@@ -172,4 +172,15 @@ extern Op  *plan_time_gate_out(const char *name, ViewPlan *plan, Op *root);
 extern void plan_temporal_extract(const char *name, Query *q, ViewPlan *plan);
 extern Op  *plan_temporal_apply(PState *ps, Op *input);
 
+/* recursive.c: WITH RECURSIVE */
+extern bool plan_is_recursive(Query *q);
+extern Op  *plan_recursive(PState *ps, Query *q, Op *(*build_branch) (PState *ps, Node *node));
+extern Op  *plan_working_table(PState *ps, int rti);
+extern CommonTableExpr *plan_expand_search_cycle(CommonTableExpr *cte);
+extern void plan_forget_cte_copies(void);
+extern void plan_note_cte_copy(Query *copy, CommonTableExpr *cte, bool reusable);
+extern Query *plan_inlined_cte(CommonTableExpr *cte);
+extern Op  *plan_shared_cte(Query *copy);
+extern void plan_share_cte(Query *copy, Op *op);
+
 #endif							/* PATHWAY_PLAN_INTERNAL_H */
