@@ -617,21 +617,6 @@ consolidate(ZBatch *b)
 
 /* ---------- the step ---------- */
 
-static bool
-row_key(Op *op, ExprState **keyexprs, TupleTableSlot *slot, MinimalTuple tup,
-		Datum *kv, bool *kn, uint32 *hash)
-{
-	bool		hasnull;
-	int			i;
-
-	ExecStoreMinimalTuple(tup, slot, false);
-	op->econtext->ecxt_scantuple = slot;
-	for (i = 0; i < op->keys->nkeys; i++)
-		kv[i] = ExecEvalExprSwitchContext(keyexprs[i], op->econtext, &kn[i]);
-	*hash = arrangement_key_hash(op->keys, kv, kn, &hasnull);
-	return !hasnull;
-}
-
 /* The candidates of an outer row's group: the right group of the same key. */
 static ArrGroup *
 candidates_of(Op *op, ArrGroup *lg)
@@ -764,7 +749,7 @@ op_lateral_step(Op *op)
 		ArrGroup   *g;
 		ArrRow	   *m;
 
-		if (!row_key(op, op->lkeys, op->lslot, d->tup, kv, kn, &h))
+		if (!op_row_key(op, op->lkeys, op->lslot, d->tup, kv, kn, &h))
 		{
 			/* a NULL key has no candidates */
 			ResetExprContext(op->econtext);
@@ -807,7 +792,7 @@ op_lateral_step(Op *op)
 	 */
 	for (i = 0; i < dr->n; i++)
 	{
-		if (!row_key(op, op->rkeys, op->rslot, dr->rows[i].tup, kv, kn, &h))
+		if (!op_row_key(op, op->rkeys, op->rslot, dr->rows[i].tup, kv, kn, &h))
 		{
 			ResetExprContext(op->econtext);
 			continue;
@@ -821,7 +806,7 @@ op_lateral_step(Op *op)
 	{
 		ArrGroup   *g;
 
-		if (!row_key(op, op->rkeys, op->rslot, dr->rows[i].tup, kv, kn, &h))
+		if (!op_row_key(op, op->rkeys, op->rslot, dr->rows[i].tup, kv, kn, &h))
 		{
 			ResetExprContext(op->econtext);
 			continue;

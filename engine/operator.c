@@ -110,9 +110,9 @@ map_step(Op *op)
 }
 
 /* Evaluate a row's join key; false when a key is NULL (it can never match). */
-static bool
-join_key(Op *op, ExprState **keyexprs, TupleTableSlot *slot, MinimalTuple tup,
-		 Datum *values, bool *isnull, uint32 *hash)
+bool
+op_row_key(Op *op, ExprState **keyexprs, TupleTableSlot *slot, MinimalTuple tup,
+		   Datum *values, bool *isnull, uint32 *hash)
 {
 	bool		hasnull;
 	int			i;
@@ -209,7 +209,7 @@ join_half(Op *op, ZBatch *delta, bool is_left, Arrangement *own, Arrangement *ot
 		ZRow	   *d = &delta->rows[i];
 		ArrRow	   *m;
 
-		if (!join_key(op, keyexprs, slot, d->tup, kv, kn, &h))
+		if (!op_row_key(op, keyexprs, slot, d->tup, kv, kn, &h))
 		{
 			/* a NULL key matches nothing */
 			if (pad_own)
@@ -234,7 +234,7 @@ join_half(Op *op, ZBatch *delta, bool is_left, Arrangement *own, Arrangement *ot
 	{
 		ZRow	   *d = &delta->rows[i];
 
-		if (!join_key(op, keyexprs, slot, d->tup, kv, kn, &h))
+		if (!op_row_key(op, keyexprs, slot, d->tup, kv, kn, &h))
 		{
 			ResetExprContext(op->econtext);
 			continue;
@@ -294,7 +294,7 @@ semi_step(Op *op)
 		ZRow	   *d = &dl->rows[i];
 		bool		matched = false;
 
-		if (join_key(op, op->lkeys, op->lslot, d->tup, kv, kn, &h))
+		if (op_row_key(op, op->lkeys, op->lslot, d->tup, kv, kn, &h))
 		{
 			g = arrangement_lookup(op->rarr, h, kv, kn, false);
 			matched = (g != NULL && g->rows != NULL);
@@ -312,7 +312,7 @@ semi_step(Op *op)
 	{
 		ZRow	   *d = &dr->rows[i];
 
-		if (join_key(op, op->rkeys, op->rslot, d->tup, kv, kn, &h))
+		if (op_row_key(op, op->rkeys, op->rslot, d->tup, kv, kn, &h))
 		{
 			g = arrangement_lookup(op->rarr, h, kv, kn, true);
 			arrangement_add(op->rarr, g, d->tup, d->weight);

@@ -202,6 +202,8 @@ extern const char *op_kind_name(Op *op);
 
 /* for the operators' steps (reduce.c, window.c) */
 extern ArrGroup *op_group_of(Op *op, TupleTableSlot *slot, MinimalTuple tup);
+extern bool op_row_key(Op *op, ExprState **keyexprs, TupleTableSlot *slot, MinimalTuple tup,
+					   Datum *values, bool *isnull, uint32 *hash);
 extern void op_reduce_step(Op *op);
 extern void op_first_step(Op *op);
 
