@@ -89,6 +89,7 @@ typedef struct LateralTopK
 	int64		offset;
 	int64		count;
 	bool		with_ties;
+	bool		pad;			/* a scalar subquery's: NULLs where no row (LEFT JOIN) */
 	Bitmapset  *outer_rels;		/* the tables of this level it reads */
 } LateralTopK;
 

@@ -547,7 +547,7 @@ plan_build_scope(PState *ps, Node *jt, List *extra_quals, List *vars, ViewPlan *
 			if (lt && cur && bms_is_subset(lt->outer_rels, ps->done_rels))
 			{
 				items = list_delete_ptr(items, f);
-				cur = plan_apply_lateral(ps, cur, lt, false);
+				cur = plan_apply_lateral(ps, cur, lt, lt->pad);
 				ps->done_rels = bms_add_member(ps->done_rels, f->rti);
 				cur = apply_ready_quals(ps, cur, ps->done_rels);
 				took_function = true;
