@@ -58,7 +58,7 @@ knn_sql() { # queries table
 }
 epoch_ms() { q "SELECT last_epoch_ms FROM pathway.stats WHERE view = '$1' AND ordinal = 0"; }
 
-declare -A c_s live_s live_engine cv_s plain_s acc_live acc_c equal ins del rel mem
+declare -A c_s live_s live_engine cv_s plain_s acc_live acc_c equal ins del rel mem checked
 for n in $sizes; do
   note "$n queries: C brute force"
   ( cd "$work" && ./fmnist knn "$tri" "$trl" "$tei" "$tel" "$n" "$k" "$ntrain" ) > "$work/c.txt"
@@ -88,8 +88,14 @@ for n in $sizes; do
     q "SELECT pathway.sync('knn', '600s')" >/dev/null; d_ms+="$(epoch_ms knn) "
   done
   ins[$n]=$(lines "$i_ms" | median); del[$n]=$(lines "$d_ms" | median); rel[$n]=$(lines "$r_ms" | median)
-  bad=$(q "SELECT count(*) FROM ((TABLE knn EXCEPT ALL ($(knn_sql queries))) UNION ALL (($(knn_sql queries)) EXCEPT ALL TABLE knn)) d")
-  [[ $bad == 0 ]] || note "WRONG RESULT: the live classifier differs from its query in $bad rows after the changes"
+  # after the changes, against the query (PostgreSQL runs it twice: only up to plain_max queries)
+  if (( n <= plain_max )); then
+    bad=$(q "SELECT count(*) FROM ((TABLE knn EXCEPT ALL ($(knn_sql queries))) UNION ALL (($(knn_sql queries)) EXCEPT ALL TABLE knn)) d")
+    [[ $bad == 0 ]] || note "WRONG RESULT: the live classifier differs from its query in $bad rows after the changes"
+    checked[$n]="yes ($bad rows differ)"
+  else
+    checked[$n]="not run (above BENCH_KNN_PLAIN_MAX)"
+  fi
   q "SELECT pathway.drop_view('knn')" >/dev/null
   # put the training set back as it was
   q "DELETE FROM train WHERE id > 1000000" >/dev/null
@@ -122,10 +128,10 @@ done
 echo
 echo "One change with the queries live (engine time of the epoch, ms, median of $changes):"
 echo
-echo "| live queries | training row inserted | deleted | relabelled | goal |"
-echo "| --- | --- | --- | --- | --- |"
+echo "| live queries | training row inserted | deleted | relabelled | goal | view equal to its query afterwards |"
+echo "| --- | --- | --- | --- | --- | --- |"
 for n in $sizes; do
-  printf '| %s | %s | %s | %s | < 2 ms at 10000 |\n' "$n" "$(fmt "${ins[$n]}" 2)" "$(fmt "${del[$n]}" 2)" "$(fmt "${rel[$n]}" 2)"
+  printf '| %s | %s | %s | %s | < 2 ms at 10000 | %s |\n' "$n" "$(fmt "${ins[$n]}" 2)" "$(fmt "${del[$n]}" 2)" "$(fmt "${rel[$n]}" 2)" "${checked[$n]}"
 done
 echo
 echo "Engine memory of the nearest-neighbour operator (vectors of 784 float4 = 3136 bytes raw):"

@@ -10,7 +10,7 @@
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-all=(writes freshness bulk initial_build memory cost_per_change kafka_ingest http_poll knn)
+all=(writes freshness bulk initial_build memory cost_per_change kafka_ingest http_poll knn recursive time)
 (( $# )) && all=("$@")
 
 declare -A title=(
@@ -23,6 +23,8 @@ declare -A title=(
   [kafka_ingest]="Kafka ingest vs kcat (kafka_ingest.sh)"
   [http_poll]="HTTP poll ingest vs curl (http_poll.sh)"
   [knn]="Live kNN classifier on Fashion-MNIST vs a C brute force (knn.sh)"
+  [recursive]="Recursive views and iteration on a power-law graph (recursive.sh)"
+  [time]="Event time: a windowed count with and without a cutoff (time.sh)"
 )
 
 mode=$([[ -n ${BENCH_QUICK:-} && ${BENCH_QUICK:-} != 0 ]] && echo "quick (BENCH_QUICK=1)" || echo "default sizes")

@@ -56,11 +56,36 @@ typedef struct LatAnswer
 	bool		complete;		/* every passing candidate is held */
 	bool		norm_known;		/* onorm computed (fast path, l2) */
 	double		onorm;			/* the outer row's vector's norm; NaN: none */
+	int			slot;			/* in its group's NormIndex; -1: none */
 	bool		dirty;			/* recompute at the end of the step */
 	bool		touched;		/* output retracted in this step */
 	bool		gone;			/* the outer row vanished in this step */
 	struct LatAnswer *next_touched;
 } LatAnswer;
+
+/*
+ * The ascending l2 fast path keeps, per group of outer rows, one array of
+ * what the norm test needs (the outer vector's norm and the answer's last
+ * distance), so a new candidate is compared with every outer row of its
+ * group in one pass over contiguous memory, without touching the rows it
+ * rules out.  A slot's bound may lag behind its answer within a step, and
+ * only ever above the answer's last distance (an incomplete answer's last
+ * entry only comes closer until its next recompute), so pruning by it is
+ * exact; it is refreshed when the step ends.
+ */
+typedef struct NormSlot
+{
+	double		onorm;			/* NaN: unknown (never prunes) */
+	double		bound;			/* the last distance; INFINITY: prunes nothing */
+	struct LatAnswer *a;
+} NormSlot;
+
+typedef struct NormIndex
+{
+	NormSlot   *s;
+	int			n;
+	int			cap;
+} NormIndex;
 
 typedef struct AnswerSlot
 {
@@ -335,6 +360,84 @@ outer_vector(Op *op, MinimalTuple ltup, bool *isnull)
 		return (Datum) 0;
 	}
 	return tup_attr(ltup, op->left->desc, ls->fast_outer_col, isnull);
+}
+
+static bool
+norm_indexed(LateralSpec *ls)
+{
+	return ls->fast == VECTOR_L2 && !ls->sortkeys[0].ssup_reverse;
+}
+
+/* A new answer's slot in its group's index (bound: none yet). */
+static void
+slot_add(LateralSpec *ls, ArrGroup *g, LatAnswer *a)
+{
+	NormIndex  *idx = g->payload;
+
+	if (idx == NULL)
+		idx = g->payload = MemoryContextAllocZero(ls->anscxt, sizeof(NormIndex));
+	if (idx->n == idx->cap)
+	{
+		idx->cap = idx->cap ? idx->cap * 2 : 8;
+		idx->s = idx->s ? repalloc(idx->s, sizeof(NormSlot) * idx->cap)
+			: MemoryContextAlloc(ls->anscxt, sizeof(NormSlot) * idx->cap);
+	}
+	idx->s[idx->n].onorm = NAN;
+	idx->s[idx->n].bound = INFINITY;
+	idx->s[idx->n].a = a;
+	a->slot = idx->n++;
+}
+
+static void
+slot_remove(ArrGroup *g, LatAnswer *a)
+{
+	NormIndex  *idx = g->payload;
+
+	if (idx == NULL || a->slot < 0)
+		return;
+	idx->s[a->slot] = idx->s[--idx->n];
+	if (a->slot < idx->n)
+		idx->s[a->slot].a->slot = a->slot;
+	a->slot = -1;
+}
+
+/* A group that empties: its index goes with it. */
+static void
+slots_free(ArrGroup *g)
+{
+	NormIndex  *idx = g->payload;
+
+	if (idx)
+	{
+		if (idx->s)
+			pfree(idx->s);
+		pfree(idx);
+		g->payload = NULL;
+	}
+}
+
+/* The answer as it is now, in its slot. */
+static void
+slot_refresh(Op *op, LatAnswer *a)
+{
+	NormIndex  *idx = a->row->group->payload;
+	NormSlot   *sl;
+	LatEntry   *last;
+
+	if (idx == NULL || a->slot < 0)
+		return;
+	sl = &idx->s[a->slot];
+	if (!a->norm_known)
+	{
+		bool		on;
+		Datum		ov = outer_vector(op, a->row->tup, &on);
+
+		a->onorm = op_vector_norm(ov, on);
+		a->norm_known = true;
+	}
+	sl->onorm = a->onorm;
+	last = a->n > 0 ? &a->e[a->n - 1] : NULL;
+	sl->bound = (a->complete || last == NULL || last->null1) ? INFINITY : DatumGetFloat8(last->key1);
 }
 
 /* ---------- answers ---------- */
@@ -617,21 +720,6 @@ consolidate(ZBatch *b)
 
 /* ---------- the step ---------- */
 
-static bool
-row_key(Op *op, ExprState **keyexprs, TupleTableSlot *slot, MinimalTuple tup,
-		Datum *kv, bool *kn, uint32 *hash)
-{
-	bool		hasnull;
-	int			i;
-
-	ExecStoreMinimalTuple(tup, slot, false);
-	op->econtext->ecxt_scantuple = slot;
-	for (i = 0; i < op->keys->nkeys; i++)
-		kv[i] = ExecEvalExprSwitchContext(keyexprs[i], op->econtext, &kn[i]);
-	*hash = arrangement_key_hash(op->keys, kv, kn, &hasnull);
-	return !hasnull;
-}
-
 /* The candidates of an outer row's group: the right group of the same key. */
 static ArrGroup *
 candidates_of(Op *op, ArrGroup *lg)
@@ -688,6 +776,9 @@ candidate_change(Op *op, StepState *st, ZRow *d, Datum *kv, bool *kn, uint32 h)
 	Datum		sv[INDEX_MAX_KEYS];
 	bool		sn[INDEX_MAX_KEYS];
 	double		cnorm = NAN;
+	NormIndex  *idx = (lg && norm_indexed(ls)) ? lg->payload : NULL;
+	ArrRow	   *next = (idx || lg == NULL) ? NULL : lg->rows;
+	int			i = 0;
 
 	if (ls->fast == VECTOR_L2 && lg != NULL)
 	{
@@ -697,10 +788,34 @@ candidate_change(Op *op, StepState *st, ZRow *d, Datum *kv, bool *kn, uint32 h)
 		cnorm = op_vector_norm(cv, cn);
 	}
 
-	for (m = lg ? lg->rows : NULL; m; m = m->grp_next)
+	for (;;)
 	{
-		LatAnswer  *a = answer_of(ls, m, false);
+		LatAnswer  *a;
 
+		if (idx)
+		{
+			NormSlot   *sl;
+
+			/* the norm test over the group's slots, in one pass */
+			for (; i < idx->n; i++)
+			{
+				sl = &idx->s[i];
+				if (isnan(cnorm) || !(fabs(sl->onorm - cnorm) > sl->bound + 1e-4 * (sl->bound + sl->onorm + cnorm)))
+					break;
+			}
+			if (i >= idx->n)
+				break;
+			a = idx->s[i++].a;
+			m = a->row;
+		}
+		else
+		{
+			if (next == NULL)
+				break;
+			m = next;
+			next = m->grp_next;
+			a = answer_of(ls, m, false);
+		}
 		if (a == NULL)
 			elog(ERROR, "pathway: an outer row of a LATERAL subquery has no answer");
 		if (a->dirty)
@@ -764,7 +879,7 @@ op_lateral_step(Op *op)
 		ArrGroup   *g;
 		ArrRow	   *m;
 
-		if (!row_key(op, op->lkeys, op->lslot, d->tup, kv, kn, &h))
+		if (!op_row_key(op, op->lkeys, op->lslot, d->tup, kv, kn, &h))
 		{
 			/* a NULL key has no candidates */
 			ResetExprContext(op->econtext);
@@ -782,6 +897,7 @@ op_lateral_step(Op *op)
 			if (m->weight + d->weight == 0)
 			{
 				a->gone = true;
+				slot_remove(g, a);
 				hash_search(ls->answers, &m, HASH_REMOVE, NULL);
 			}
 			arrangement_add(op->larr, g, d->tup, d->weight);
@@ -791,13 +907,19 @@ op_lateral_step(Op *op)
 			arrangement_add(op->larr, g, d->tup, d->weight);
 			m = arrangement_find_row(op->larr, g, d->tup);
 			a = answer_of(ls, m, true);
+			a->slot = -1;
+			if (norm_indexed(ls))
+				slot_add(ls, g, a);
 			a->touched = true;
 			a->dirty = true;
 			a->next_touched = st.touched;
 			st.touched = a;
 		}
 		if (g->rows == NULL)
+		{
+			slots_free(g);
 			arrangement_remove_group(op->larr, g);
+		}
 	}
 
 	/*
@@ -807,7 +929,7 @@ op_lateral_step(Op *op)
 	 */
 	for (i = 0; i < dr->n; i++)
 	{
-		if (!row_key(op, op->rkeys, op->rslot, dr->rows[i].tup, kv, kn, &h))
+		if (!op_row_key(op, op->rkeys, op->rslot, dr->rows[i].tup, kv, kn, &h))
 		{
 			ResetExprContext(op->econtext);
 			continue;
@@ -821,7 +943,7 @@ op_lateral_step(Op *op)
 	{
 		ArrGroup   *g;
 
-		if (!row_key(op, op->rkeys, op->rslot, dr->rows[i].tup, kv, kn, &h))
+		if (!op_row_key(op, op->rkeys, op->rslot, dr->rows[i].tup, kv, kn, &h))
 		{
 			ResetExprContext(op->econtext);
 			continue;
@@ -846,6 +968,7 @@ op_lateral_step(Op *op)
 		}
 		if (a->dirty)
 			recompute(op, a);
+		slot_refresh(op, a);
 		emit_answer(op, a->row->tup, a, a->row->weight);
 		a->touched = false;
 		a->next_touched = NULL;

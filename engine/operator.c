@@ -23,6 +23,7 @@
 #include "engine/lateral.h"
 #include "engine/temporal.h"
 #include "engine/timegate.h"
+#include "engine/iterate.h"
 #include "engine/window.h"
 
 Op *
@@ -181,9 +182,9 @@ map_step(Op *op)
 }
 
 /* Evaluate a row's join key; false when a key is NULL (it can never match). */
-static bool
-join_key(Op *op, ExprState **keyexprs, TupleTableSlot *slot, MinimalTuple tup,
-		 Datum *values, bool *isnull, uint32 *hash)
+bool
+op_row_key(Op *op, ExprState **keyexprs, TupleTableSlot *slot, MinimalTuple tup,
+		   Datum *values, bool *isnull, uint32 *hash)
 {
 	bool		hasnull;
 	int			i;
@@ -280,7 +281,7 @@ join_half(Op *op, ZBatch *delta, bool is_left, Arrangement *own, Arrangement *ot
 		ZRow	   *d = &delta->rows[i];
 		ArrRow	   *m;
 
-		if (!join_key(op, keyexprs, slot, d->tup, kv, kn, &h))
+		if (!op_row_key(op, keyexprs, slot, d->tup, kv, kn, &h))
 		{
 			/* a NULL key matches nothing */
 			if (pad_own)
@@ -305,7 +306,7 @@ join_half(Op *op, ZBatch *delta, bool is_left, Arrangement *own, Arrangement *ot
 	{
 		ZRow	   *d = &delta->rows[i];
 
-		if (!join_key(op, keyexprs, slot, d->tup, kv, kn, &h))
+		if (!op_row_key(op, keyexprs, slot, d->tup, kv, kn, &h))
 		{
 			ResetExprContext(op->econtext);
 			continue;
@@ -365,7 +366,7 @@ semi_step(Op *op)
 		ZRow	   *d = &dl->rows[i];
 		bool		matched = false;
 
-		if (join_key(op, op->lkeys, op->lslot, d->tup, kv, kn, &h))
+		if (op_row_key(op, op->lkeys, op->lslot, d->tup, kv, kn, &h))
 		{
 			g = arrangement_lookup(op->rarr, h, kv, kn, false);
 			matched = (g != NULL && g->rows != NULL);
@@ -383,7 +384,7 @@ semi_step(Op *op)
 	{
 		ZRow	   *d = &dr->rows[i];
 
-		if (join_key(op, op->rkeys, op->rslot, d->tup, kv, kn, &h))
+		if (op_row_key(op, op->rkeys, op->rslot, d->tup, kv, kn, &h))
 		{
 			g = arrangement_lookup(op->rarr, h, kv, kn, true);
 			arrangement_add(op->rarr, g, d->tup, d->weight);
@@ -643,6 +644,9 @@ op_step(Op *op, uint64 step)
 		case OP_TEMPORAL:
 			op_temporal_step(op);
 			break;
+		case OP_ITERATE:
+			op_iterate_step(op);
+			break;
 	}
 }
 
@@ -782,6 +786,8 @@ op_kind_name(Op *op)
 			return "window time";
 		case OP_TEMPORAL:
 			return "temporal filter";
+		case OP_ITERATE:
+			return op->iterate->set ? "recursive union" : "recursive union all";
 		case OP_SETOP:
 			return op->setop == SETOP_INTERSECT ? (op->setop_all ? "intersect all" : "intersect")
 				: (op->setop_all ? "except all" : "except");

@@ -40,7 +40,8 @@ typedef enum OpKind
 	OP_LATERAL,					/* LATERAL (... ORDER BY ... LIMIT k) per outer row (lateral.h) */
 	OP_TIME_IN,					/* event time: late rows dropped (timegate.h) */
 	OP_TIME_OUT,				/* event time: windows shown, closed, forgotten */
-	OP_TEMPORAL					/* WHERE ... pathway.now(): rows in time (temporal.h) */
+	OP_TEMPORAL,				/* WHERE ... pathway.now(): rows in time (temporal.h) */
+	OP_ITERATE					/* WITH RECURSIVE: a fixed point (iterate.h) */
 } OpKind;
 
 /* One aggregate call, described by the planner from pg_aggregate. */
@@ -191,6 +192,9 @@ typedef struct Op
 
 	/* OP_TEMPORAL (temporal.h): exprs are the bounds' expressions */
 	struct TemporalState *temporal;
+
+	/* OP_ITERATE: left the non-recursive term, right the recursive one */
+	struct IterateSpec *iterate;
 } Op;
 
 /*
@@ -218,6 +222,8 @@ extern const char *op_kind_name(Op *op);
 
 /* for the operators' steps (reduce.c, window.c) */
 extern ArrGroup *op_group_of(Op *op, TupleTableSlot *slot, MinimalTuple tup);
+extern bool op_row_key(Op *op, ExprState **keyexprs, TupleTableSlot *slot, MinimalTuple tup,
+					   Datum *values, bool *isnull, uint32 *hash);
 extern void op_reduce_step(Op *op);
 extern void op_first_step(Op *op);
 

@@ -54,40 +54,48 @@ same_length(int na, int nb)
 				 errhint("Both vectors of a distance must have the same number of dimensions.")));
 }
 
+/* The two vector arguments of a distance, of the same length n. */
+static void
+two_vectors(FunctionCallInfo fcinfo, const float **a, const float **b, int *n)
+{
+	int			nb;
+
+	*a = vector_arg(PG_GETARG_ARRAYTYPE_P(0), n);
+	*b = vector_arg(PG_GETARG_ARRAYTYPE_P(1), &nb);
+	same_length(*n, nb);
+}
+
 Datum
 pathway_l2_distance(PG_FUNCTION_ARGS)
 {
-	int			na,
-				nb;
-	const float *a = vector_arg(PG_GETARG_ARRAYTYPE_P(0), &na);
-	const float *b = vector_arg(PG_GETARG_ARRAYTYPE_P(1), &nb);
+	const float *a,
+			   *b;
+	int			n;
 
-	same_length(na, nb);
-	PG_RETURN_FLOAT8(vector_l2_distance(a, b, na));
+	two_vectors(fcinfo, &a, &b, &n);
+	PG_RETURN_FLOAT8(vector_l2_distance(a, b, n));
 }
 
 Datum
 pathway_cosine_distance(PG_FUNCTION_ARGS)
 {
-	int			na,
-				nb;
-	const float *a = vector_arg(PG_GETARG_ARRAYTYPE_P(0), &na);
-	const float *b = vector_arg(PG_GETARG_ARRAYTYPE_P(1), &nb);
+	const float *a,
+			   *b;
+	int			n;
 
-	same_length(na, nb);
-	PG_RETURN_FLOAT8(vector_cosine_distance(a, b, na));
+	two_vectors(fcinfo, &a, &b, &n);
+	PG_RETURN_FLOAT8(vector_cosine_distance(a, b, n));
 }
 
 Datum
 pathway_inner_product(PG_FUNCTION_ARGS)
 {
-	int			na,
-				nb;
-	const float *a = vector_arg(PG_GETARG_ARRAYTYPE_P(0), &na);
-	const float *b = vector_arg(PG_GETARG_ARRAYTYPE_P(1), &nb);
+	const float *a,
+			   *b;
+	int			n;
 
-	same_length(na, nb);
-	PG_RETURN_FLOAT8(vector_dot(a, b, na));
+	two_vectors(fcinfo, &a, &b, &n);
+	PG_RETURN_FLOAT8(vector_dot(a, b, n));
 }
 
 /* The vector scaled to length 1; the zero vector stays as it is. */

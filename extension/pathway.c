@@ -37,6 +37,7 @@ char	   *pathway_embedding_model = NULL;
 char	   *pathway_embedding_api_key = NULL;
 int			pathway_embedding_batch_size = 64;
 int			pathway_http_max_concurrency = 8;
+int			pathway_max_iterations = 10000;
 bool		pathway_preloaded = false;
 bool		pathway_in_worker = false;
 
@@ -232,6 +233,12 @@ define_gucs(void)
 							   &pathway_http_allowed_hosts,
 							   "",
 							   PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("pathway.max_iterations",
+							gettext_noop("Rounds a recursive query may take to reach its fixed point after a change."),
+							gettext_noop("A live view whose recursion takes more rounds (a UNION ALL over a cycle without a bound) fails."),
+							&pathway_max_iterations,
+							10000, 1, INT_MAX,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomStringVariable("pathway.embedding_url",
 							   gettext_noop("The OpenAI-compatible embeddings endpoint pathway.embed() calls (e.g. http://host:port/v1/embeddings)."),
 							   gettext_noop("Only superusers set it: the vectors it answers are memoized for every role."),

@@ -457,9 +457,43 @@ plan_pull_up_correlated_scalar(PState *ps, Query *q, SubLink *sl)
 	NullTest   *nt = makeNode(NullTest);
 	int			erti,
 				k;
-	Query	   *agg = plan_scalar_as_aggregate(sub, true);
+	Query	   *agg;
+	Expr	   *limit = sub->limitCount ? expression_planner((Expr *) copyObject(sub->limitCount)) : NULL;
+
+	/*
+	 * (SELECT p.price FROM p WHERE p.sym = t.sym ORDER BY p.ts DESC LIMIT 1):
+	 * at most one row, the first by the ORDER BY: a LATERAL top-1 with NULLs
+	 * where there is none, as a FROM item of its own (lateral.c)
+	 */
+	if (limit && IsA(limit, Const) && ((Const *) limit)->consttype == INT8OID &&
+		!((Const *) limit)->constisnull && DatumGetInt64(((Const *) limit)->constvalue) == 1 &&
+		sub->sortClause != NIL)
+	{
+		RangeTblEntry *rte = subquery_rte(sub, NIL);
+		RangeTblRef *ref = makeNode(RangeTblRef);
+		LateralTopK *lt;
+
+		foreach(lc, sub->targetList)
+		{
+			TargetEntry *t = lfirst_node(TargetEntry, lc);
+
+			rte->eref->colnames = lappend(rte->eref->colnames, makeString(t->resname ? t->resname : "?column?"));
+			if (!t->resjunk && val == NULL)
+				val = t;
+		}
+		rte->lateral = true;
+		q->rtable = lappend(q->rtable, rte);
+		ref->rtindex = list_length(q->rtable);
+		q->jointree->fromlist = lappend(q->jointree->fromlist, ref);
+		plan_prepare_lateral(ps, q, ref->rtindex, (Node *) q->jointree);
+		lt = plan_lateral_of(ps, ref->rtindex);
+		lt->pad = true;
+		return (Node *) makeVar(ref->rtindex, val->resno, exprType((Node *) val->expr),
+								exprTypmod((Node *) val->expr), exprCollation((Node *) val->expr), 0);
+	}
 
 	/* (SELECT d.name FROM dim d WHERE d.id = t.k): the value of its only row */
+	agg = plan_scalar_as_aggregate(sub, true);
 	if (agg)
 		sub = agg;
 	if (!sub->hasAggs || sub->groupClause || sub->groupingSets || sub->havingQual ||

@@ -228,8 +228,6 @@ plan_check_query(PState *ps)
 		plan_refuse(ps->name, "A subquery in an expression", "Rewrite it as a join.");
 	if (q->rowMarks || q->hasForUpdate)
 		plan_refuse(ps->name, "FOR UPDATE and FOR SHARE", "Remove the locking clause.");
-	if (q->hasRecursive)
-		plan_refuse(ps->name, "WITH RECURSIVE", NULL);
 	if (q->jointree->fromlist == NIL && q->setOperations == NULL)
 		plan_refuse(ps->name, "A query without FROM", "A live view must read at least one table.");
 
@@ -303,6 +301,11 @@ plan_check_query(PState *ps)
 				if (contain_vars_of_level((Node *) rte->values_lists, 0) ||
 					contain_vars_of_level((Node *) rte->values_lists, 1))
 					plan_refuse(ps->name, "VALUES that read columns of other FROM items", NULL);
+				break;
+			case RTE_CTE:
+				/* a recursive term's working table (recursive.c) */
+				if (!rte->self_reference)
+					plan_refuse(ps->name, "This kind of FROM item", NULL);
 				break;
 			default:
 				plan_refuse(ps->name, "This kind of FROM item", NULL);

@@ -89,6 +89,7 @@ typedef struct LateralTopK
 	int64		offset;
 	int64		count;
 	bool		with_ties;
+	bool		pad;			/* a scalar subquery's: NULLs where no row (LEFT JOIN) */
 	Bitmapset  *outer_rels;		/* the tables of this level it reads */
 } LateralTopK;
 
@@ -174,5 +175,16 @@ extern Op  *plan_temporal_apply(PState *ps, Op *input);
 
 /* batch.c: calls gathered over a map's batch (pathway.embed) */
 extern void plan_batch_calls(struct Op *root);
+
+/* recursive.c: WITH RECURSIVE */
+extern bool plan_is_recursive(Query *q);
+extern Op  *plan_recursive(PState *ps, Query *q, Op *(*build_branch) (PState *ps, Node *node));
+extern Op  *plan_working_table(PState *ps, int rti);
+extern CommonTableExpr *plan_expand_search_cycle(CommonTableExpr *cte);
+extern void plan_forget_cte_copies(void);
+extern void plan_note_cte_copy(Query *copy, CommonTableExpr *cte, bool reusable);
+extern Query *plan_inlined_cte(CommonTableExpr *cte);
+extern Op  *plan_shared_cte(Query *copy);
+extern void plan_share_cte(Query *copy, Op *op);
 
 #endif							/* PATHWAY_PLAN_INTERNAL_H */

@@ -547,7 +547,7 @@ plan_build_scope(PState *ps, Node *jt, List *extra_quals, List *vars, ViewPlan *
 			if (lt && cur && bms_is_subset(lt->outer_rels, ps->done_rels))
 			{
 				items = list_delete_ptr(items, f);
-				cur = plan_apply_lateral(ps, cur, lt, false);
+				cur = plan_apply_lateral(ps, cur, lt, lt->pad);
 				ps->done_rels = bms_add_member(ps->done_rels, f->rti);
 				cur = apply_ready_quals(ps, cur, ps->done_rels);
 				took_function = true;
@@ -606,6 +606,8 @@ plan_build_scope(PState *ps, Node *jt, List *extra_quals, List *vars, ViewPlan *
 			op = make_values(ps, it->rti, plan);
 		else if (rt_fetch(it->rti, ps->query->rtable)->rtekind == RTE_FUNCTION)
 			op = make_constant_function(ps, it->rti, plan);
+		else if (rt_fetch(it->rti, ps->query->rtable)->rtekind == RTE_CTE)
+			op = plan_working_table(ps, it->rti);
 		else
 			op = make_source(ps, it->rti, vars, plan);
 		op = apply_ready_quals(ps, op, it->rels);

@@ -246,6 +246,9 @@ typedef struct InlineCtx
 
 static bool inline_sublinks(Node *node, InlineCtx *ctx);
 
+/* inside a recursive WITH query's copy: every reference gets its own copy */
+static int	inlining_recursive = 0;
+
 static void
 inline_ctes(const char *name, Query *q, List *stack)
 {
@@ -253,38 +256,54 @@ inline_ctes(const char *name, Query *q, List *stack)
 	List	   *mystack = lcons(q->cteList, list_copy(stack));
 	ListCell   *lc;
 
-	if (q->hasRecursive)
-		plan_refuse(name, "WITH RECURSIVE", NULL);
 	foreach(lc, q->rtable)
 	{
 		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+		bool		recursive = false;
 
-		if (rte->rtekind == RTE_CTE)
+		/* a recursive term's working table stays (recursive.c) */
+		if (rte->rtekind == RTE_CTE && !rte->self_reference)
 		{
 			List	   *ctes = (rte->ctelevelsup < list_length(mystack))
 				? (List *) list_nth(mystack, rte->ctelevelsup) : NIL;
 			CommonTableExpr *found = NULL;
+			Query	   *done;
 			ListCell   *lc2;
 
 			foreach(lc2, ctes)
 				if (strcmp(lfirst_node(CommonTableExpr, lc2)->ctename, rte->ctename) == 0)
 					found = lfirst(lc2);
-			if (found == NULL || found->cterecursive)
-				plan_refuse(name, "WITH RECURSIVE", NULL);
+			if (found == NULL)
+				plan_refuse(name, "A reference to a WITH query of another level", NULL);
+			found = plan_expand_search_cycle(found);
 			if (!IsA(found->ctequery, Query) ||
 				((Query *) found->ctequery)->commandType != CMD_SELECT)
 				plan_refuse(name, "A data-modifying statement in WITH", NULL);
 			rte->rtekind = RTE_SUBQUERY;
+			rte->ctename = NULL;
+			rte->self_reference = false;
+			/* read again: the copy inlined already, planned once (recursive.c) */
+			done = (inlining_recursive == 0 && !found->cterecursive) ? plan_inlined_cte(found) : NULL;
+			if (done)
+			{
+				rte->subquery = done;
+				rte->ctelevelsup = 0;
+				continue;
+			}
 			rte->subquery = copyObject((Query *) found->ctequery);
+			plan_note_cte_copy(rte->subquery, found, inlining_recursive == 0 && !found->cterecursive);
 			/* its references to outer WITH lists now start from here */
 			if (rte->ctelevelsup > 0)
 				IncrementVarSublevelsUp((Node *) rte->subquery, rte->ctelevelsup, 1);
-			rte->ctename = NULL;
 			rte->ctelevelsup = 0;
-			rte->self_reference = false;
+			recursive = found->cterecursive;
 		}
 		if (rte->rtekind == RTE_SUBQUERY)
+		{
+			inlining_recursive += recursive ? 1 : 0;
 			inline_ctes(name, rte->subquery, mystack);
+			inlining_recursive -= recursive ? 1 : 0;
+		}
 	}
 	/* and in subqueries in expressions: EXISTS, IN, scalar subqueries */
 	{
@@ -439,6 +458,7 @@ plan_analyze_view(const char *name, const char *query, char **text)
 	RawStmt    *stmt;
 	Query	   *q;
 	List	   *rewritten;
+	List	   *held;
 
 	raw = raw_parser(query, RAW_PARSE_DEFAULT);
 	if (list_length(raw) != 1 || !IsA(((RawStmt *) linitial(raw))->stmt, SelectStmt))
@@ -458,9 +478,11 @@ plan_analyze_view(const char *name, const char *query, char **text)
 	}
 	q = parse_analyze_fixedparams(stmt, query, NULL, 0, NULL);
 	AcquireRewriteLocks(q, true, false);
+	held = plan_hold_search_cycle(q);
 	rewritten = QueryRewrite(q);
 	if (list_length(rewritten) != 1)
 		plan_refuse(name, "A query that rules rewrite into several", NULL);
+	plan_restore_search_cycle(linitial_node(Query, rewritten), held);
 	return linitial_node(Query, rewritten);
 }
 
@@ -471,7 +493,14 @@ static Op *plan_query(const char *name, Query *q, ViewPlan *plan, bool top, bool
 static Op *
 plan_subquery(PState *ps, Query *sub)
 {
-	return plan_query(ps->name, sub, ps->plan, false, ps->order_matters, NULL);
+	Op		   *op = plan_shared_cte(sub);
+
+	if (op == NULL)
+	{
+		op = plan_query(ps->name, sub, ps->plan, false, ps->order_matters, NULL);
+		plan_share_cte(sub, op);
+	}
+	return op;
 }
 
 /*
@@ -605,7 +634,9 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, bool order_matt
 
 	plan_layout_init(&ps.layout, q);
 	ps.plan = plan;
-	if (q->setOperations)
+	if (q->setOperations && plan_is_recursive(q))
+		cur = plan_recursive(&ps, q, build_setop);
+	else if (q->setOperations)
 		cur = build_setop(&ps, q->setOperations);
 	else
 	{
@@ -849,6 +880,8 @@ plan_view_timed(const char *name, Query *query, TimeOptions *opts)
 	ListCell   *lc;
 
 	(void) collect_funcs_walker((Node *) q, &plan->funcids);
+	plan_forget_cte_copies();
+	inlining_recursive = 0;
 	inline_ctes(name, q, NIL);
 	plan_temporal_extract(name, q, plan);	/* time.c */
 	if (opts && plan->temporal_bounds)

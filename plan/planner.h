@@ -56,6 +56,10 @@ typedef struct ViewPlan
  */
 extern Query *plan_analyze_view(const char *name, const char *query, char **text);
 
+/* SEARCH / CYCLE clauses of recursive WITH queries, kept out of the rewriter (recursive.c) */
+extern List *plan_hold_search_cycle(Query *q);
+extern void plan_restore_search_cycle(Query *q, List *held);
+
 /*
  * The settings that change what an expression computes, as they are now:
  * a text[] of "name=value", stored with the view, under which the engine

@@ -768,6 +768,56 @@ CREATE FUNCTION pathway.now() RETURNS timestamptz
 COMMENT ON FUNCTION pathway.now() IS
     'now(); in the WHERE of a live view, the view''s clock: rows enter and leave as time passes';
 
+-- Iteration with aggregates in the loop (docs/recursive.md): a live view
+-- of 'rounds' applications of 'step' to 'initial'.  The step reads the
+-- previous round as "prev".  The view's query is the rounds written out
+-- as WITH queries, so it is an ordinary query: PostgreSQL computes the
+-- same answer (pathway.check_view), and each round's graph is maintained
+-- like any other.
+-- ---------------------------------------------------------------------
+CREATE FUNCTION pathway.create_iterate_view(name text, initial text, step text, rounds integer)
+    RETURNS void LANGUAGE plpgsql AS $fn$
+DECLARE
+    q text;
+    body text;
+    head text;
+    i integer;
+BEGIN
+    IF rounds IS NULL OR rounds < 1 OR rounds > 100 THEN
+        RAISE EXCEPTION 'rounds must be between 1 and 100, not %', coalesce(rounds::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Each round is a copy of the step''s graph; choose the rounds the answer needs (docs/recursive.md).';
+    END IF;
+    IF initial IS NULL OR step IS NULL THEN
+        RAISE EXCEPTION 'initial and step must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    initial := pg_catalog.rtrim(initial, E' \t\r\n;');
+    step := pg_catalog.rtrim(step, E' \t\r\n;');
+    -- a step with its own WITH list gets "prev" first in it
+    IF step OPERATOR(pg_catalog.~*) '^\s*with\s+recursive\s' THEN
+        head := 'WITH RECURSIVE';
+        body := pg_catalog.regexp_replace(step, '^\s*with\s+recursive\s+', '', 'i');
+    ELSIF step OPERATOR(pg_catalog.~*) '^\s*with\s' THEN
+        head := 'WITH';
+        body := pg_catalog.regexp_replace(step, '^\s*with\s+', '', 'i');
+    END IF;
+    q := 'WITH pathway_round_0 AS (' || E'\n' || initial || E'\n)';
+    FOR i IN 1..rounds LOOP
+        IF head IS NULL THEN
+            q := q || pg_catalog.format(E',\npathway_round_%s AS (WITH prev AS (SELECT * FROM pathway_round_%s)\n%s\n)',
+                                        i, i - 1, step);
+        ELSE
+            q := q || pg_catalog.format(E',\npathway_round_%s AS (%s prev AS (SELECT * FROM pathway_round_%s),\n%s\n)',
+                                        i, head, i - 1, body);
+        END IF;
+    END LOOP;
+    q := q || pg_catalog.format(E'\nSELECT * FROM pathway_round_%s', rounds);
+    PERFORM pathway.create_view(name, q);
+END
+$fn$;
+COMMENT ON FUNCTION pathway.create_iterate_view(text, text, text, integer) IS
+    'create a live view of a fixed number of rounds of a step (which reads the previous round as prev) over an initial query';
+
 -- pathway.embed (docs/ml.md, "Embeddings"): the memo of every (model,
 -- input) asked for, and of every failed call (vec NULL, error set), so that
 -- a retraction, a rebuild, a restart and check_view get the same answer

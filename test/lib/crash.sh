@@ -16,13 +16,15 @@ CRASH_QUERY[v_by_grp]="SELECT a.grp, count(*) AS n, sum(e.amount) AS total, max(
 CRASH_QUERY[v_chain]="SELECT count(*) AS groups, sum(n) AS n, sum(total) AS total FROM v_by_grp"
 CRASH_QUERY[v_counters]="SELECT sum(n) AS n, count(*) AS counters FROM counters"
 # LATERAL ... ORDER BY ... LIMIT per outer row: each account's two largest
-# events (as-of style, by an equality), and its nearest other account by group
+# events (as-of style, by an equality), and its two nearest other accounts by
+# a vector that follows its group (the distance fast path)
 CRASH_QUERY[v_top_events]="SELECT a.id, t.amount
   FROM accounts a LEFT JOIN LATERAL (
     SELECT e.amount FROM events e WHERE e.account_id = a.id ORDER BY e.amount DESC LIMIT 2) t ON true"
 CRASH_QUERY[v_nearest]="SELECT a.id, n.id AS other
   FROM accounts a CROSS JOIN LATERAL (
-    SELECT b.id FROM accounts b WHERE b.id <> a.id ORDER BY abs(b.grp - a.grp), b.id LIMIT 1) n"
+    SELECT b.id FROM accounts b WHERE b.id <> a.id
+     ORDER BY pathway.l2_distance(b.vec, a.vec), b.id LIMIT 2) n"
 CRASH_QUERY[v_events]="SELECT e.account_id, a.grp, e.amount
   FROM events e JOIN accounts a ON a.id = e.account_id
  WHERE e.amount % 3 <> 0"
@@ -31,10 +33,10 @@ crash_setup() {
   sql -d postgres -c "CREATE DATABASE $CRASH_DB"
   sql -d "$CRASH_DB" <<'SQL'
 CREATE EXTENSION pathway;
-CREATE TABLE accounts (id int, grp int);
+CREATE TABLE accounts (id int, grp int, vec float4[]);
 CREATE TABLE events (account_id int, amount int);        -- no key: duplicates
 CREATE TABLE counters (id int, n bigint);
-INSERT INTO accounts SELECT i, i % 5 FROM generate_series(1, 20) i;
+INSERT INTO accounts SELECT i, i % 5, ARRAY[i % 5, i % 3]::float4[] FROM generate_series(1, 20) i;
 INSERT INTO counters SELECT i, 0 FROM generate_series(1, 10) i;
 SQL
   local v
@@ -59,7 +61,7 @@ SQL
 \set g random(0, 6)
 \set k random(1, 10)
 BEGIN;
-UPDATE accounts SET grp = :g WHERE id = :a;
+UPDATE accounts SET grp = :g, vec = ARRAY[:g, id % 3]::float4[] WHERE id = :a;
 INSERT INTO events VALUES (:a, :g + 1);
 UPDATE counters SET n = n + 1 WHERE id = :k;
 END;

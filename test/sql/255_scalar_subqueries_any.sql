@@ -10,7 +10,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pathway;
 DROP TABLE IF EXISTS t255_t, t255_dim CASCADE;
 
-SELECT plan(16);
+SELECT plan(20);
 
 CREATE TABLE t255_dim (id int, name text);
 CREATE TABLE t255_t (id int PRIMARY KEY, k int, v int);
@@ -23,6 +23,8 @@ INSERT INTO t255_views VALUES
   ('t255_latest', $q$SELECT id, (SELECT name FROM t255_dim ORDER BY id DESC LIMIT 1) AS last_name FROM t255_t$q$),
   ('t255_corr', $q$SELECT t.id, (SELECT d.name FROM t255_dim d WHERE d.id = t.k) AS name FROM t255_t t$q$),
   ('t255_where', $q$SELECT t.id FROM t255_t t WHERE t.k = (SELECT id FROM t255_dim WHERE name = 'two')$q$),
+  ('t255_top1', $q$SELECT t.id, (SELECT d.name FROM t255_dim d WHERE d.id >= t.k ORDER BY d.id, d.name LIMIT 1) AS next_name FROM t255_t t$q$),
+  ('t255_top1_where', $q$SELECT t.id FROM t255_t t WHERE t.v >= (SELECT d.id * 10 FROM t255_dim d WHERE d.id = t.k ORDER BY d.name DESC LIMIT 1)$q$),
   ('t255_case', $q$SELECT t.id, CASE WHEN t.v > 25 THEN (SELECT upper(d.name) FROM t255_dim d WHERE d.id = t.k) ELSE 'small' END AS c FROM t255_t t$q$);
 SELECT pathway.create_view(name, q) FROM t255_views;
 SELECT pathway.sync();
@@ -33,6 +35,11 @@ SELECT results_eq('SELECT DISTINCT last_name FROM t255_latest', $$VALUES ('five'
 SELECT results_eq('SELECT id, name FROM t255_corr ORDER BY id',
   $$VALUES (1, 'one'), (2, 'two'), (3, NULL), (4, NULL), (5, 'five')$$, 'correlated: NULL for no row, also for a NULL key');
 SELECT results_eq('SELECT id FROM t255_where', $$VALUES (2)$$, 'in WHERE');
+SELECT results_eq('SELECT id, next_name FROM t255_top1 ORDER BY id',
+  $$VALUES (1, 'one'), (2, 'two'), (3, 'five'), (4, NULL), (5, 'five')$$,
+  'correlated ORDER BY ... LIMIT 1: the first row (a non-equality correlation), NULL for none');
+SELECT results_eq('SELECT id FROM t255_top1_where ORDER BY id', $$VALUES (1), (2), (5)$$,
+  'correlated ORDER BY ... LIMIT 1 in WHERE');
 SELECT results_eq('SELECT id, c FROM t255_case ORDER BY id',
   $$VALUES (1, 'small'), (2, 'small'), (3, NULL), (4, NULL), (5, 'FIVE')$$, 'inside CASE');
 
@@ -44,7 +51,7 @@ SELECT is((SELECT count(*) FROM t255_const WHERE five IS NULL), 5::bigint, 'the 
 SELECT results_eq('SELECT id, name FROM t255_corr ORDER BY id',
   $$VALUES (1, 'one'), (2, 'two'), (3, NULL), (4, NULL), (5, NULL)$$,
   'two rows under key 3, which no row reads: no error');
-SELECT is((SELECT count(*) FROM pathway.views WHERE name LIKE 't255_%' AND status = 'running'), 5::bigint,
+SELECT is((SELECT count(*) FROM pathway.views WHERE name LIKE 't255_%' AND status = 'running'), 7::bigint,
   'all running');
 
 -- random changes, then the oracle
