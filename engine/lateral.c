@@ -123,11 +123,7 @@ answer_cap(LateralSpec *ls)
 static Datum
 entry_attr(LateralSpec *ls, MinimalTuple tup, int col, bool *isnull)
 {
-	HeapTupleData htup;
-
-	htup.t_len = tup->t_len + MINIMAL_TUPLE_OFFSET;
-	htup.t_data = (HeapTupleHeader) ((char *) tup - MINIMAL_TUPLE_OFFSET);
-	return heap_getattr(&htup, col + 1, ls->entrydesc, isnull);
+	return zrow_getattr(tup, ls->entrydesc, col + 1, isnull);
 }
 
 /* Compare ORDER BY values (sv, sn) with entry b's: 0 for peers. */
@@ -297,11 +293,7 @@ pair_entry(Op *op, Datum *sv, bool *sn)
 static Datum
 tup_attr(MinimalTuple tup, TupleDesc desc, int col, bool *isnull)
 {
-	HeapTupleData htup;
-
-	htup.t_len = tup->t_len + MINIMAL_TUPLE_OFFSET;
-	htup.t_data = (HeapTupleHeader) ((char *) tup - MINIMAL_TUPLE_OFFSET);
-	return heap_getattr(&htup, col + 1, desc, isnull);
+	return zrow_getattr(tup, desc, col + 1, isnull);
 }
 
 /*
@@ -685,39 +677,6 @@ touch(Op *op, StepState *st, LatAnswer *a)
 	st->touched = a;
 }
 
-static int
-zrow_cmp_qsort(const void *a, const void *b)
-{
-	const ZRow *x = a;
-	const ZRow *y = b;
-
-	return zrow_compare(x->tup, y->tup);
-}
-
-/* Sum the weights of equal rows of the step's output; drop zeros. */
-static void
-consolidate(ZBatch *b)
-{
-	int			i,
-				n = 0,
-				kept = 0;
-
-	if (b->n < 2)
-		return;
-	qsort(b->rows, b->n, sizeof(ZRow), zrow_cmp_qsort);
-	for (i = 0; i < b->n; i++)
-	{
-		if (n > 0 && zrow_equal(b->rows[n - 1].tup, b->rows[i].tup))
-			b->rows[n - 1].weight += b->rows[i].weight;
-		else
-			b->rows[n++] = b->rows[i];
-	}
-	for (i = 0; i < n; i++)
-		if (b->rows[i].weight != 0)
-			b->rows[kept++] = b->rows[i];
-	b->n = kept;
-}
-
 /* ---------- the step ---------- */
 
 /* The candidates of an outer row's group: the right group of the same key. */
@@ -973,7 +932,7 @@ op_lateral_step(Op *op)
 		a->touched = false;
 		a->next_touched = NULL;
 	}
-	consolidate(&op->out);
+	zbatch_consolidate(&op->out);
 	op->rows_in += dl->n + dr->n;
 	op->rows_out += op->out.n;
 }

@@ -124,3 +124,36 @@ zrow_getattr(MinimalTuple tup, TupleDesc desc, int attno, bool *isnull)
 	htup.t_tableOid = InvalidOid;
 	return heap_getattr(&htup, attno, desc, isnull);
 }
+
+static int
+zrow_cmp_qsort(const void *a, const void *b)
+{
+	const ZRow *x = a;
+	const ZRow *y = b;
+
+	return zrow_compare(x->tup, y->tup);
+}
+
+/* Sum the weights of equal rows of a batch; drop the rows that cancel. */
+void
+zbatch_consolidate(ZBatch *b)
+{
+	int			i,
+				n = 0,
+				kept = 0;
+
+	if (b->n < 2)
+		return;
+	qsort(b->rows, b->n, sizeof(ZRow), zrow_cmp_qsort);
+	for (i = 0; i < b->n; i++)
+	{
+		if (n > 0 && zrow_equal(b->rows[n - 1].tup, b->rows[i].tup))
+			b->rows[n - 1].weight += b->rows[i].weight;
+		else
+			b->rows[n++] = b->rows[i];
+	}
+	for (i = 0; i < n; i++)
+		if (b->rows[i].weight != 0)
+			b->rows[kept++] = b->rows[i];
+	b->n = kept;
+}

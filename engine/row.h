@@ -55,6 +55,7 @@ engine_memory_note(Size bytes)
 extern void zbatch_init(ZBatch *batch);
 extern void zbatch_add(ZBatch *batch, MinimalTuple tup, int64 weight);
 extern void zbatch_reset(ZBatch *batch);
+extern void zbatch_consolidate(ZBatch *batch);
 
 /* rows: zrow_ (batches: zbatch_) */
 extern MinimalTuple zrow_form(TupleDesc desc, Datum *values, bool *isnull);
