@@ -414,6 +414,18 @@ semi_step(Op *op)
 	op->rows_out += op->out.n;
 }
 
+/* Does the batch hold an insertion (sign 1) or a deletion (sign -1)? */
+static bool
+batch_has(ZBatch *b, int sign)
+{
+	int			i;
+
+	for (i = 0; i < b->n; i++)
+		if ((b->rows[i].weight > 0) == (sign > 0))
+			return true;
+	return false;
+}
+
 static void
 join_step(Op *op)
 {
@@ -424,6 +436,16 @@ join_step(Op *op)
 	}
 	join_half(op, &op->left->out, true, op->larr, op->rarr);
 	join_half(op, &op->right->out, false, op->rarr, op->larr);
+
+	/*
+	 * dL x R_old + L_new x dR pairs a row one side gains with a row the
+	 * other loses, which never existed together; such pairs cancel in the
+	 * sum, so consolidate it before an expression downstream evaluates one
+	 * (100 / count(*) of a count that was zero only before the step)
+	 */
+	if ((batch_has(&op->left->out, 1) && batch_has(&op->right->out, -1)) ||
+		(batch_has(&op->left->out, -1) && batch_has(&op->right->out, 1)))
+		zbatch_consolidate(&op->out);
 	op->rows_in += op->left->out.n + op->right->out.n;
 	op->rows_out += op->out.n;
 }
