@@ -679,27 +679,11 @@ touch(Op *op, StepState *st, LatAnswer *a)
 
 /* ---------- the step ---------- */
 
-/* The candidates of an outer row's group: the right group of the same key. */
-static ArrGroup *
-candidates_of(Op *op, ArrGroup *lg)
-{
-	Datum		kv[INDEX_MAX_KEYS];
-	bool		kn[INDEX_MAX_KEYS];
-	HeapTupleData htup;
-	int			i;
-
-	htup.t_len = lg->key->t_len + MINIMAL_TUPLE_OFFSET;
-	htup.t_data = (HeapTupleHeader) ((char *) lg->key - MINIMAL_TUPLE_OFFSET);
-	for (i = 0; i < op->keys->nkeys; i++)
-		kv[i] = heap_getattr(&htup, i + 1, op->keys->keydesc, &kn[i]);
-	return arrangement_lookup(op->rarr, lg->keyhash, kv, kn, false);
-}
-
 static void
 recompute(Op *op, LatAnswer *a)
 {
 	LateralSpec *ls = op->lateral;
-	ArrGroup   *rg = candidates_of(op, a->row->group);
+	ArrGroup   *rg = op_partner_group(op, op->rarr, a->row->group);
 	ArrRow	   *c;
 	Datum		sv[INDEX_MAX_KEYS];
 	bool		sn[INDEX_MAX_KEYS];

@@ -236,8 +236,8 @@ join_pad(Op *op, MinimalTuple tup, bool is_left)
 }
 
 /* The rows of 'arr' whose key is that of group g (of the other side). */
-static ArrGroup *
-join_partner(Op *op, Arrangement *arr, ArrGroup *g)
+ArrGroup *
+op_partner_group(Op *op, Arrangement *arr, ArrGroup *g)
 {
 	Datum		kv[INDEX_MAX_KEYS];
 	bool		kn[INDEX_MAX_KEYS];
@@ -327,7 +327,7 @@ join_half(Op *op, ZBatch *delta, bool is_left, Arrangement *own, Arrangement *ot
 
 		if (pad_other && g->was_empty != now_empty)
 		{
-			ArrGroup   *p = join_partner(op, other, g);
+			ArrGroup   *p = op_partner_group(op, other, g);
 			ArrRow	   *m;
 
 			for (m = p ? p->rows : NULL; m; m = m->grp_next)
@@ -397,7 +397,7 @@ semi_step(Op *op)
 
 		if (g->was_empty != now_empty)
 		{
-			ArrGroup   *p = join_partner(op, op->larr, g);
+			ArrGroup   *p = op_partner_group(op, op->larr, g);
 			ArrRow	   *m;
 			int64		sign = (now_empty == op->semi) ? -1 : 1;
 
@@ -443,8 +443,9 @@ join_step(Op *op)
 	 * sum, so consolidate it before an expression downstream evaluates one
 	 * (100 / count(*) of a count that was zero only before the step)
 	 */
-	if ((batch_has(&op->left->out, 1) && batch_has(&op->right->out, -1)) ||
-		(batch_has(&op->left->out, -1) && batch_has(&op->right->out, 1)))
+	if (op->left->out.n > 0 && op->right->out.n > 0 &&
+		((batch_has(&op->left->out, 1) && batch_has(&op->right->out, -1)) ||
+		 (batch_has(&op->left->out, -1) && batch_has(&op->right->out, 1))))
 		zbatch_consolidate(&op->out);
 	op->rows_in += op->left->out.n + op->right->out.n;
 	op->rows_out += op->out.n;

@@ -222,6 +222,7 @@ extern const char *op_kind_name(Op *op);
 
 /* for the operators' steps (reduce.c, window.c) */
 extern ArrGroup *op_group_of(Op *op, TupleTableSlot *slot, MinimalTuple tup);
+extern ArrGroup *op_partner_group(Op *op, Arrangement *arr, ArrGroup *g);
 extern bool op_row_key(Op *op, ExprState **keyexprs, TupleTableSlot *slot, MinimalTuple tup,
 					   Datum *values, bool *isnull, uint32 *hash);
 extern void op_reduce_step(Op *op);
