@@ -138,6 +138,11 @@ kafka_consume() {
     kcat -C -b "$KAFKA_BROKERS" -t "$topic" -o beginning -c "$count" -e -q "$@"
 }
 
+# kafka_count TOPIC MAX: how many messages (up to MAX) the topic holds
+kafka_count() {
+  kafka_consume "$1" "$2" -f '%o\n' 2>/dev/null | wc -l
+}
+
 kafka_log() {
   [[ -n $KAFKA_DIR && -s $KAFKA_DIR/log ]] || return 0
   _kafka_diag "--- last ${1:-40} lines of the Kafka mock's log" "$(tail -n "${1:-40}" "$KAFKA_DIR/log")"

@@ -95,6 +95,19 @@ wait_until() {
   done
 }
 
+# wait_output SECS WANT CMD...: run CMD again until it prints WANT (a
+# "$(...)" in wait_until's arguments is evaluated once, before the wait)
+wait_output() {
+  local secs=$1 want=$2 deadline
+  shift 2
+  deadline=$((SECONDS + secs))
+  while :; do
+    [[ $("$@" 2>/dev/null) == "$want" ]] && return 0
+    ((SECONDS < deadline)) || return 1
+    sleep 0.2
+  done
+}
+
 wait_pid() {
   local pid=$1 deadline=$((SECONDS + $2)) rc=0
   while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done

@@ -208,7 +208,7 @@ tap_is "$rc $(as "$alice" "SELECT string_agg(value, ',' ORDER BY kafka_offset) F
 as "$alice" "INSERT INTO at VALUES (1, 10), (2, 20)" >/dev/null
 as "$alice" "SELECT pathway.create_kafka_sink('av', '$brokers', 'out', 'json', '{\"acks\": \"all\", \"linger.ms\": 1, \"compression.codec\": \"none\", \"message.timeout.ms\": 20000}')" >/dev/null
 rc=0
-wait_until 20 test "$(kafka_consume out 2 -f '%s\n' 2>/dev/null | wc -l)" = 2 || rc=1
+wait_output 20 2 kafka_count out 2 || rc=1
 tap_is "$rc $(kafka_consume out 2 -f '%s\n' 2>/dev/null | sed 's/"frontier": "[^"]*"//' | sort | tr '\n' ' ')" \
   '0 {"op": "insert", "row": {"id":1,"v":10}, } {"op": "insert", "row": {"id":2,"v":20}, } ' \
   "a granted role's sink with safe options publishes its view"
@@ -290,7 +290,7 @@ printf 'one\n' | kafka_produce cs || tap_bail "kcat could not produce"
 sql -d "$db" -c "INSERT INTO ct VALUES (1)" >/dev/null
 rc=0
 sql -d "$db" -c "SELECT pathway.sync('carol_in', '20s')" >/dev/null 2>&1 || rc=1
-wait_until 20 test "$(kafka_consume csout 1 -f '%s\n' 2>/dev/null | wc -l)" = 1 || rc=1
+wait_output 20 1 kafka_count csout 1 || rc=1
 tap_is "$rc $(q "SELECT count(*) FROM carol_in") $(q "SELECT status FROM pathway.sources WHERE name = 'carol_in'") $(q "SELECT status FROM pathway.sinks WHERE view = 'cv'::regclass")" \
   "0 1 running running" "a superuser's source and sink with a file option run"
 sql -d postgres -c "ALTER ROLE $carol NOSUPERUSER" >/dev/null

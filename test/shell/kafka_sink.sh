@@ -47,7 +47,7 @@ topic_size() {
 }
 
 wait_published() {
-  wait_until 20 test "$(sql -d "$db" -c "SELECT count(*) FROM pathway.sinks WHERE pending > 0 OR status <> 'running'")" = 0
+  wait_output 20 0 sql -d "$db" -c "SELECT count(*) FROM pathway.sinks WHERE pending > 0 OR status <> 'running'"
 }
 
 tap_plan 9

@@ -50,7 +50,8 @@ psql -X -q -At -d "$other" -c "BEGIN" \
   -c "SELECT pg_current_xact_id()" -c "SELECT pg_sleep(25)" >"$holder_out" 2>/dev/null &
 holder=$!
 holder_xid() { head -n 1 "$holder_out" 2>/dev/null; }
-wait_until 10 test -n "$(holder_xid)" || true
+has_xid() { [[ -n $(holder_xid) ]]; }
+wait_until 10 has_xid || true
 sleep 0.5
 xid=$(holder_xid)
 tap_ok "$([[ $xid =~ ^[0-9]+$ ]]; echo $?)" "the holding transaction has an xid ($xid)"
@@ -82,7 +83,9 @@ m=$(sql -c "SELECT pathway.metrics()")
 gauge=$(grep -E "^pathway_wal_retained_bytes\{database=\"$PGDATABASE\"\} [0-9]+$" <<<"$m" | awk '{print $2}')
 tap_ok "$([[ -n $gauge && $gauge -ge $r2 ]]; echo $?)" "pathway.metrics() has the gauge pathway_wal_retained_bytes ($gauge)"
 
-# it ends: the slot moves on and the WAL is released
+# it ends: the slot moves on and the WAL is released (the backend is ended
+# itself: a killed psql leaves it in pg_sleep until the sleep is over)
+sql -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '$other' AND pid <> pg_backend_pid()" >/dev/null
 kill "$holder" 2>/dev/null || true
 wait "$holder" 2>/dev/null || true
 holder=
