@@ -295,6 +295,17 @@ arrangement_add(Arrangement *arr, ArrGroup *group, MinimalTuple tup, int64 weigh
 	arr->nrows++;
 }
 
+/*
+ * Drop a row with all its weight, between steps (the group stays, maybe
+ * empty: the caller removes it).
+ */
+void
+arrangement_forget_row(Arrangement *arr, ArrRow *row)
+{
+	row->group->weight -= row->weight;
+	unlink_row(arr, row);
+}
+
 /* The entry of a row of a group (rows must be kept); NULL if it has none. */
 ArrRow *
 arrangement_find_row(Arrangement *arr, ArrGroup *group, MinimalTuple tup)

@@ -86,6 +86,7 @@ extern void arrangement_add(Arrangement *arr, ArrGroup *group, MinimalTuple tup,
 							int64 weight);
 extern ArrRow *arrangement_find_row(Arrangement *arr, ArrGroup *group, MinimalTuple tup);
 extern void arrangement_remove_group(Arrangement *arr, ArrGroup *group);
+extern void arrangement_forget_row(Arrangement *arr, ArrRow *row);
 extern List *arrangement_groups(Arrangement *arr);
 extern void arrangement_drop_group(Arrangement *arr, ArrGroup *group);
 extern void arrangement_clear_touched(Arrangement *arr);

@@ -58,9 +58,33 @@ op_time_row_settled(TimeClock *c, Datum w, bool isnull, bool before)
 }
 
 /*
+ * The moment a row of an interval join's side is judged by: its time, or
+ * for B its time plus shift (false: NULL, or beyond the range).
+ */
+static bool
+join_moment(Op *gate, TimeClock *c, MinimalTuple tup, int64 *at)
+{
+	bool		isnull;
+	int64		ts;
+
+	ExecStoreMinimalTuple(tup, gate->lslot, false);
+	gate->econtext->ecxt_scantuple = gate->lslot;
+	ts = DatumGetInt64(ExecEvalExprSwitchContext(gate->exprs[0], gate->econtext, &isnull));
+	ResetExprContext(gate->econtext);
+	if (isnull)
+		return false;
+	if (gate != c->gate[1])
+	{
+		*at = ts;
+		return true;
+	}
+	return add_time(ts, c->join_shift, at);
+}
+
+/*
  * "time in": drop the rows of final windows (late), note the event times
  * and windows of the others.  exprs[0] is the event time, exprs[1] the
- * window start.
+ * window start; an interval join's side has only exprs[0].
  */
 void
 op_time_in_step(Op *op)
@@ -68,6 +92,9 @@ op_time_in_step(Op *op)
 	TimeClock  *c = op->clock;
 	ZBatch	   *in = &op->left->out;
 	ExprContext *econtext = op->econtext;
+	int			side = c->join ? (op == c->gate[1]) : -1;
+	bool	   *has_min = c->join ? &c->has_min[side] : &c->has_min_window;
+	int64	   *min = c->join ? &c->min[side] : &c->min_window;
 	int			i;
 	int64		history = 0;
 
@@ -78,11 +105,24 @@ op_time_in_step(Op *op)
 		bool		tsnull,
 					wnull;
 		int64		ts,
-					w;
+					w = 0;
 
 		ExecStoreMinimalTuple(r->tup, op->lslot, false);
 		ts = DatumGetInt64(ExecEvalExprSwitchContext(op->exprs[0], econtext, &tsnull));
-		w = DatumGetInt64(ExecEvalExprSwitchContext(op->exprs[1], econtext, &wnull));
+		if (c->join)
+		{
+			/* NULL never meets the join's condition: the row joins nothing */
+			if (tsnull)
+			{
+				ResetExprContext(econtext);
+				history++;
+				continue;
+			}
+			w = ts;
+			wnull = side == 1 && !add_time(ts, c->join_shift, &w);
+		}
+		else
+			w = DatumGetInt64(ExecEvalExprSwitchContext(op->exprs[1], econtext, &wnull));
 		ResetExprContext(econtext);
 		if (!wnull && op_time_final(c, c->has_time, c->time, w))
 		{
@@ -98,15 +138,60 @@ op_time_in_step(Op *op)
 			c->seen = true;
 			c->seen_max = ts;
 		}
-		if (!wnull && (!c->has_min_window || w < c->min_window))
+		if (!wnull && (!*has_min || w < *min))
 		{
-			c->has_min_window = true;
-			c->min_window = w;
+			*has_min = true;
+			*min = w;
 		}
 	}
 	/* rows_in - rows_out: the late rows (pathway.stats) */
 	op->rows_in += in->n - history;
 	op->rows_out += op->out.n;
+}
+
+/*
+ * Forget the final rows of an interval join's side from the join's
+ * arrangement (between steps, no output: the view keeps the rows they
+ * joined).  Returns whether any went.
+ */
+static bool
+join_forget(TimeClock *c, int side)
+{
+	Arrangement *arr = c->held[side];
+	List	   *groups = arrangement_groups(arr);
+	ListCell   *lc;
+	bool		any = false;
+
+	c->has_min[side] = false;
+	foreach(lc, groups)
+	{
+		ArrGroup   *g = lfirst(lc);
+		ArrRow	   *r,
+				   *next;
+
+		for (r = g->rows; r; r = next)
+		{
+			int64		at;
+
+			next = r->grp_next;
+			if (!join_moment(c->gate[side], c, r->tup, &at))
+				continue;
+			if (op_time_final(c, c->has_time, c->time, at))
+			{
+				arrangement_forget_row(arr, r);
+				any = true;
+			}
+			else if (!c->has_min[side] || at < c->min[side])
+			{
+				c->has_min[side] = true;
+				c->min[side] = at;
+			}
+		}
+		if (g->rows == NULL)
+			arrangement_remove_group(arr, g);
+	}
+	list_free(groups);
+	return any;
 }
 
 /* The window start of a row of the view (NULL: no window). */
@@ -246,6 +331,17 @@ op_time_advance(TimeClock *c)
 	c->has_time = true;
 	c->time = c->seen_max;
 	c->dirty = true;
+
+	if (c->join)
+	{
+		int			side;
+
+		for (side = 0; side < 2; side++)
+			if (c->has_min[side] && op_time_final(c, c->has_time, c->time, c->min[side]) &&
+				join_forget(c, side) && side == 0)
+				c->forgot = true;
+		return;
+	}
 
 	/* the releases and deletions join this step's output of the root */
 	advance_out(c->out, c);

@@ -23,6 +23,20 @@
  *
  * Times are microseconds (timestamp and timestamptz alike); a window is
  * [start, start + width).
+ *
+ * An interval join with a cutoff (join) has no windows: its graph is
+ *
+ *	  rows of A -> time in --\
+ *	                          join -> map(condition, target list)
+ *	  rows of B -> time in --/
+ *
+ * where the view shows A's event time, and the join condition bounds it by
+ * B's: A.ts <= B.ts + shift.  Each row is a window of one microsecond at
+ * its time (A's) or at its time plus shift (B's): a row of A is final once
+ * A.ts + cutoff is before the view's time, and so is the view's row it
+ * joined (the writer leaves it alone); a row of B is final once no row of A
+ * that is not final can match it.  Final rows are late when they arrive
+ * and forgotten from the join's arrangements when the clock passes them.
  */
 #ifndef PATHWAY_TIMEGATE_H
 #define PATHWAY_TIMEGATE_H
@@ -59,6 +73,14 @@ typedef struct TimeClock
 	int64		late;			/* rows dropped as late, since the build */
 	bool		building;		/* before the first advance: rows of final
 								 * windows are history, not late */
+
+	/* an interval join (see above): side 0 is A, side 1 is B */
+	bool		join;
+	int64		join_shift;		/* B's rows are final at B.ts + shift */
+	Op		   *gate[2];		/* "time in" of each side */
+	Arrangement *held[2];		/* the join's arrangement of each side's rows */
+	bool		has_min[2];
+	int64		min[2];			/* the earliest (shifted) time held */
 
 	/* the operators the clock drives */
 	Op		   *reduce;

@@ -173,6 +173,12 @@ extern Op  *plan_time_gate_out(const char *name, ViewPlan *plan, Op *root);
 extern void plan_temporal_extract(const char *name, Query *q, ViewPlan *plan);
 extern Op  *plan_temporal_apply(PState *ps, Op *input);
 
+/* timejoin.c: an interval join with a cutoff */
+extern bool plan_time_join_check(const char *name, Query *q, ViewPlan *plan, TimeOptions *opts,
+								 struct TimeClock *c);
+extern Op  *plan_time_join_gate(PState *ps, Op *input, int rti);
+extern void plan_time_join_finish(const char *name, ViewPlan *plan);
+
 /* batch.c: calls gathered over a map's batch (pathway.embed) */
 extern void plan_batch_calls(struct Op *root);
 

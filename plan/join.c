@@ -611,6 +611,8 @@ plan_build_scope(PState *ps, Node *jt, List *extra_quals, List *vars, ViewPlan *
 		else
 			op = make_source(ps, it->rti, vars, plan);
 		op = apply_ready_quals(ps, op, it->rels);
+		if (it->outer == NULL)
+			op = plan_time_join_gate(ps, op, it->rti); /* timejoin.c */
 
 		if (cur == NULL)
 		{

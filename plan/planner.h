@@ -42,8 +42,9 @@ typedef struct ViewPlan
 	/* a view with time options: its clock (engine/timegate.h), else NULL */
 	struct TimeClock *clock;
 	struct TimeWindow *timewin; /* the planner's (plan/time.c) */
+	struct TimeJoin *timejoin;	/* or an interval join's (plan/timejoin.c) */
 	Oid			time_type;		/* of the window: timestamp or timestamptz */
-	int			time_col;		/* the window's column in the view (0-based) */
+	int			time_col;		/* the window's (join: A's time) column in the view (0-based) */
 
 	/* WHERE ... pathway.now(): the planner's bounds, the engine's operator */
 	List	   *temporal_bounds;

@@ -9,8 +9,10 @@
  * [, origin]) or the start a pathway.hop(ts, width, step [, origin]) gives,
  * with constant widths, and that selects the window as a column.  Its
  * whole state is then the groups of the open windows, which the clock can
- * forget; anything else (joins, subqueries, windows over windows) would
- * keep state the clock does not know how to forget, and is refused.
+ * forget; anything else (subqueries, windows over windows) would keep
+ * state the clock does not know how to forget, and is refused.  A join of
+ * two tables without GROUP BY takes a cutoff as an interval join
+ * (timejoin.c).
  */
 #include "postgres.h"
 
@@ -152,6 +154,15 @@ plan_time_check(const char *name, Query *q, ViewPlan *plan, TimeOptions *opts)
 	int64		width = 0;
 	int			col;
 
+	if (plan_time_join_check(name, q, plan, opts, c))	/* timejoin.c */
+	{
+		c->building = true;
+		c->keep_results = true;
+		c->has_cutoff = true;
+		c->cutoff = option_length(name, &opts->cutoff, "cutoff");
+		plan->clock = c;
+		return;
+	}
 	if (q->setOperations || q->groupClause == NIL || q->groupingSets ||
 		q->hasWindowFuncs || q->distinctClause || q->limitCount || q->limitOffset ||
 		q->hasSubLinks || q->hasTargetSRFs)
@@ -293,9 +304,15 @@ Op *
 plan_time_gate_out(const char *name, ViewPlan *plan, Op *root)
 {
 	TimeWindow *tw = plan->timewin;
-	Op		   *op = op_make(OP_TIME_OUT, CreateTupleDescCopy(root->desc));
+	Op		   *op;
 	Var		   *wvar;
 
+	if (plan->timejoin)
+	{
+		plan_time_join_finish(name, plan);	/* timejoin.c */
+		return root;
+	}
+	op = op_make(OP_TIME_OUT, CreateTupleDescCopy(root->desc));
 	if (tw->clock->reduce == NULL)
 		elog(ERROR, "pathway: view \"%s\" has no reduce for its window", name);
 	op->left = root;

@@ -4,7 +4,9 @@
 # logs every write: inserts only, one per window, none undone), nothing is
 # lost (every closed window holds the source's count), and a view with a
 # cutoff equals its query on the windows not final and the source on the
-# final ones.  After each crash the views are rebuilt from the saved time.
+# final ones; an interval join with a cutoff holds every pair of the
+# source, each once.  After each crash the views are rebuilt from the saved
+# time.
 #
 # Own cluster (never the shared one).
 set -euo pipefail
@@ -18,7 +20,7 @@ BURST_PID=
 
 crash_install_traps
 
-tap_plan 12
+tap_plan 14
 own_cluster_start windows
 echo "# own cluster $OWN_DIR on port $OWN_PORT"
 
@@ -32,6 +34,8 @@ SELECT pathway.create_view('v_close', $$SELECT k, pathway.tumble(ts, '1 s') AS w
   FROM ev GROUP BY k, w$$, emit => 'on_close');
 SELECT pathway.create_view('v_cut', $$SELECT k, pathway.tumble(ts, '1 s') AS w, count(*) AS n, max(ts) AS last
   FROM ev GROUP BY k, w$$, cutoff => '2 s');
+SELECT pathway.create_view('v_join', $$SELECT a.id AS aid, b.id AS bid, a.ts FROM ev a JOIN ev b
+  ON b.k = a.k AND b.ts BETWEEN a.ts - interval '20 ms' AND a.ts$$, cutoff => '1 s');
 -- every write the engine makes to v_close, in the epoch's transaction
 CREATE TABLE audit (op text, k int, w timestamptz, n bigint);
 CREATE FUNCTION audit_close() RETURNS trigger LANGUAGE plpgsql AS $f$
@@ -104,7 +108,7 @@ crash_sync 60 || synced=1
 tap_ok "$synced" "pathway.sync() succeeds once the worker is back"
 
 tap_is "$(sql -d "$CRASH_DB" -c "SELECT string_agg(name || ': ' || status, ', ' ORDER BY name) FROM pathway.views")" \
-  "v_close: running, v_cut: running" "both views running"
+  "v_close: running, v_cut: running, v_join: running" "the views are running"
 
 T="(SELECT view_time::timestamptz FROM pathway.views WHERE name = 'v_close')"
 closed=$(sql -d "$CRASH_DB" -c "SELECT count(*) FROM v_close")
@@ -126,6 +130,16 @@ final=$(sql -d "$CRASH_DB" -c "
   SELECT count(*) FROM src FULL JOIN v_cut v USING (k, w)
    WHERE src.n IS DISTINCT FROM v.n OR src.last IS DISTINCT FROM v.last")
 tap_is "$final" 0 "v_cut: every window, final ones included, as the source holds them (no row was late)"
+
+tap_is "$(sql -d "$CRASH_DB" -c "SELECT count(*) FROM pathway.check_view('v_join')")" 0 \
+  "v_join: check_view (rows not final) is empty"
+pairs=$(sql -d "$CRASH_DB" -c "
+  WITH src AS (SELECT a.id AS aid, b.id AS bid, a.ts, count(*) AS n FROM ev a JOIN ev b
+                 ON b.k = a.k AND b.ts BETWEEN a.ts - interval '20 ms' AND a.ts GROUP BY 1, 2, 3),
+       v AS (SELECT aid, bid, ts, count(*) AS n FROM v_join GROUP BY 1, 2, 3)
+  SELECT count(*) FILTER (WHERE src.n IS DISTINCT FROM v.n) || ' ' || count(*) FROM src FULL JOIN v USING (aid, bid, ts)")
+tap_ok "$([[ $pairs =~ ^0\ ([0-9]+)$ && ${BASH_REMATCH[1]} -gt 1000 ]]; echo $?)" \
+  "v_join: every pair of the source, final ones included, each once (mismatches, pairs: $pairs)"
 
 crashes=$(grep -c 'pathway engine worker.*terminated by signal 9' "$OWN_DIR/log" || true)
 tap_is "$crashes" 2 "the server log shows both kills"
