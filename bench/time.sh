@@ -15,7 +15,8 @@
 # topic of the mock broker (test/kafka/kafka_mock; in order), produced chunk
 # by chunk with kcat into a stream table (create_kafka_source), each chunk
 # followed by pathway.sync(), which waits for what the broker holds.
-# BENCH_TIME_KAFKA=0 skips that part.
+# BENCH_TIME_KAFKA=0 skips that part.  Every view must count every event
+# (the stream is in order: none is late), or the run fails.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source bench/lib.sh
@@ -92,6 +93,8 @@ for v in cut all; do
   secs2[$v]=$(stream "ev_$v" "$tenth" "$events")
   read -r bytes2[$v] rows2[$v] < <(state "v_$v")
   rss[$v]=$(( $(rss_anon_kb) - rss0 ))
+  counted=$(q "SELECT sum(n) FROM v_$v")
+  [[ $counted == "$events" ]] || { note "v_$v counts $counted events, not $events"; exit 1; }
 done
 
 kinds="cut all"
@@ -116,6 +119,8 @@ if ((with_kafka)); then
     rss[k$v]=$(( $(rss_anon_kb) - rss0 ))
     landed=$(q "SELECT count(*) FROM kev_$v")
     [[ $landed == "$events" ]] || { note "kev_$v holds $landed rows, not $events"; exit 1; }
+    counted=$(q "SELECT sum(n) FROM kv_$v")
+    [[ $counted == "$events" ]] || { note "kv_$v counts $counted events, not $events"; exit 1; }
   done
   kinds="cut all kcut kall"
 fi

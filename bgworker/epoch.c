@@ -126,6 +126,7 @@ apply_view(LiveView *v, List *txns, XLogRecPtr upto, ZBatch *written)
 		v->state = PVS_RUNNING;
 		v->status_dirty = true;
 		v->rebuilds = 0;
+		v->retries = 0;
 	}
 	else
 	{
@@ -419,6 +420,8 @@ epoch_run(void)
 		nxids = 0;
 	}
 	adopt_remember_xids(xids, nxids);
+
+	worker_views_note_changes(txns, unfollowable);
 
 	/* a table we cannot follow (TRUNCATE, no old row): rebuild its views */
 	foreach(lc, worker_views)

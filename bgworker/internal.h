@@ -59,6 +59,16 @@ typedef struct LiveView
 	int			rebuilds;		/* consecutive rebuilds after internal errors */
 	bool		memory_failed;	/* failed for pathway.max_memory: never rebuilt */
 
+	/*
+	 * Failed by an error of its query over the data (division by zero, a
+	 * subquery of several rows): built again once a source changed, no
+	 * sooner than retry_at (the delay doubles with each failed retry).
+	 */
+	List	   *retry_relids;	/* its sources (worker_cxt); NIL: not retried */
+	bool		retry_changed;	/* a source changed since it failed */
+	TimestampTz retry_at;
+	int			retries;		/* consecutive retries that failed */
+
 	/* statistics (pathway.stats) */
 	int			nops;
 	Op		   *ops[PATHWAY_MAX_OPS];
@@ -114,6 +124,8 @@ extern void worker_view_fail(LiveView *v, const char *message);
 extern void worker_view_error(LiveView *v, ErrorData *edata);
 extern void worker_view_lost_access(LiveView *v, ErrorData *edata);
 extern bool worker_view_reads(LiveView *v, Oid relid);
+extern void worker_views_note_changes(List *txns, List *relids);
+extern void worker_views_retry(void);
 extern bool worker_in_snapshot(LiveView *v, TransactionId xid);
 extern LiveView *worker_view_by_relid(Oid relid);
 extern bool worker_run_guarded(LiveView *v, ViewWork work, void *arg);

@@ -22,6 +22,7 @@
 #include "bgworker/memory.h"
 #include "connectors/kafka_sink.h"
 #include "connectors/kafka_source.h"
+#include "connectors/source.h"
 #include "connectors/table_source.h"
 #include "meta/engine.h"
 
@@ -47,6 +48,8 @@ worker_view_fail(LiveView *v, const char *message)
 {
 	char	   *copy = MemoryContextStrdup(worker_cxt, message);
 
+	list_free(v->retry_relids);
+	v->retry_relids = NIL;
 	worker_view_free_state(v);
 	v->state = PVS_FAILED;
 	if (v->error)
@@ -66,10 +69,34 @@ error_text(ErrorData *edata)
 	return pstrdup(edata->message);
 }
 
-/* An internal inconsistency rebuilds the view; anything else fails it. */
+/*
+ * An error the query raises over some rows (PostgreSQL's query would raise
+ * it on the same data): data exceptions, a subquery of several rows used
+ * as an expression, a function's RAISE.
+ */
+static bool
+error_of_the_data(ErrorData *edata)
+{
+	return ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_DATA_EXCEPTION ||
+		ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_CARDINALITY_VIOLATION ||
+		edata->sqlerrcode == ERRCODE_RAISE_EXCEPTION;
+}
+
+/* The first retry 1 s after the failure, then 2, 4, ... up to 60 s. */
+#define RETRY_FIRST_MS 1000
+#define RETRY_MAX_MS 60000
+
+/*
+ * An internal inconsistency rebuilds the view; anything else fails it, an
+ * error of the data to be built again once a source changes.
+ */
 void
 worker_view_error(LiveView *v, ErrorData *edata)
 {
+	List	   *relids = NIL;
+	int64		delay = RETRY_FIRST_MS;
+	int			i;
+
 	if ((edata->sqlerrcode == ERRCODE_DATA_CORRUPTED ||
 		 edata->sqlerrcode == ERRCODE_INTERNAL_ERROR) &&
 		v->rebuilds < MAX_REBUILDS)
@@ -84,7 +111,78 @@ worker_view_error(LiveView *v, ErrorData *edata)
 		v->rebuilds++;
 		return;
 	}
+	if (error_of_the_data(edata) && v->plan)
+	{
+		MemoryContext old = MemoryContextSwitchTo(worker_cxt);
+
+		relids = list_copy(v->plan->relids);
+		MemoryContextSwitchTo(old);
+	}
 	worker_view_fail(v, error_text(edata));
+	if (relids == NIL)
+		return;
+	for (i = 0; i < v->retries && delay < RETRY_MAX_MS; i++)
+		delay *= 2;
+	v->retry_relids = relids;
+	v->retry_changed = false;
+	v->retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), Min(delay, RETRY_MAX_MS));
+}
+
+/* The sources changed in an epoch (its transactions, relids): failed views to retry. */
+void
+worker_views_note_changes(List *txns, List *relids)
+{
+	ListCell   *lc,
+			   *lt,
+			   *lr;
+
+	foreach(lc, worker_views)
+	{
+		LiveView   *v = lfirst(lc);
+
+		if (v->state != PVS_FAILED || v->retry_relids == NIL || v->retry_changed)
+			continue;
+		foreach(lr, relids)
+			v->retry_changed |= list_member_oid(v->retry_relids, lfirst_oid(lr));
+		foreach(lt, txns)
+		{
+			DecodedTxn *t = lfirst(lt);
+
+			foreach(lr, t->changes)
+				if (list_member_oid(v->retry_relids, ((DecodedChange *) lfirst(lr))->relid))
+				{
+					v->retry_changed = true;
+					break;
+				}
+			if (v->retry_changed)
+				break;
+		}
+	}
+}
+
+/* Build again the failed views whose sources changed and whose delay is over. */
+void
+worker_views_retry(void)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	ListCell   *lc;
+
+	foreach(lc, worker_views)
+	{
+		LiveView   *v = lfirst(lc);
+
+		if (v->state != PVS_FAILED || v->retry_relids == NIL || !v->retry_changed ||
+			v->memory_failed || now < v->retry_at)
+			continue;
+		ereport(LOG,
+				(errmsg("pathway: building view \"%s\" again after its sources changed", v->name),
+				 errdetail("It failed: %s", v->error ? v->error : "")));
+		list_free(v->retry_relids);
+		v->retry_relids = NIL;
+		v->retries++;
+		v->state = PVS_STARTING;
+		v->status_dirty = true;
+	}
 }
 
 bool
@@ -177,7 +275,8 @@ publish_view(LiveView *v, PathwayViewShm *s)
 
 /*
  * Decoding filter: a change is needed unless every view that reads its table
- * already holds its transaction (in the snapshot it was built under).
+ * already holds its transaction (in the snapshot it was built under), or a
+ * failed view is waiting for it to be built again.
  */
 bool
 worker_change_wanted(Oid relid, TransactionId xid)
@@ -189,6 +288,9 @@ worker_change_wanted(Oid relid, TransactionId xid)
 		LiveView   *v = lfirst(lc);
 
 		if (worker_view_reads(v, relid) && (!v->has_snap || !worker_in_snapshot(v, xid)))
+			return true;
+		/* a failed view waits for a change of its sources (worker_views_note_changes) */
+		if (v->state == PVS_FAILED && !v->retry_changed && list_member_oid(v->retry_relids, relid))
 			return true;
 	}
 	return false;
@@ -329,6 +431,9 @@ worker_rewatch(void)
 		ListCell   *c1,
 				   *c2;
 
+		/* a failed view to build again once a source changes: its tables */
+		foreach(c1, v->plan == NULL && v->state == PVS_FAILED ? v->retry_relids : NIL)
+			table_source_watch(lfirst_oid(c1), 0);
 		if (v->plan == NULL)
 			continue;
 		foreach(c1, v->plan->relids)

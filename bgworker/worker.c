@@ -274,6 +274,7 @@ pathway_worker_main(Datum arg)
 		if (pg_atomic_read_u64(&worker_db->catalog_gen) != worker_catalog_gen_seen)
 			if (!worker_load_catalog())
 				cleanup_and_exit();
+		worker_views_retry();
 		adopt_views();
 		more = epoch_run();
 		{

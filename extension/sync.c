@@ -98,7 +98,7 @@ report_failed(const char *name, Oid relid)
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 			 errmsg("live view \"%s\" has failed", name),
 			 error ? errdetail("%s", error) : 0,
-			 errhint("Fix the cause, then drop and create the view again.")));
+			 errhint("A view failed by an error of its query over the data (a division by zero, a subquery of several rows) is built again by itself once its sources change; after any other failure, drop and create the view again.")));
 }
 
 /* pathway.sync() waits for Kafka sources too: one ticket per source. */
