@@ -77,12 +77,17 @@ typedef struct NormSlot
 {
 	double		onorm;			/* NaN: unknown (never prunes) */
 	double		bound;			/* the last distance; INFINITY: prunes nothing */
+	const float *ovec;			/* the outer vector, in its row; NULL: unknown */
+	int			dim;
 	struct LatAnswer *a;
 } NormSlot;
 
 typedef struct NormIndex
 {
 	NormSlot   *s;
+	double	   *sketch;			/* per slot, its vector's sketch (vector.h):
+								 * a lower bound of the distance read in one
+								 * stream, not from every outer row */
 	int			n;
 	int			cap;
 } NormIndex;
@@ -373,9 +378,12 @@ slot_add(LateralSpec *ls, ArrGroup *g, LatAnswer *a)
 		idx->cap = idx->cap ? idx->cap * 2 : 8;
 		idx->s = idx->s ? repalloc(idx->s, sizeof(NormSlot) * idx->cap)
 			: MemoryContextAlloc(ls->anscxt, sizeof(NormSlot) * idx->cap);
+		idx->sketch = idx->sketch ? repalloc_huge(idx->sketch, sizeof(double) * VECTOR_SKETCH * idx->cap)
+			: MemoryContextAllocHuge(ls->anscxt, sizeof(double) * VECTOR_SKETCH * idx->cap);
 	}
 	idx->s[idx->n].onorm = NAN;
 	idx->s[idx->n].bound = INFINITY;
+	idx->s[idx->n].ovec = NULL;
 	idx->s[idx->n].a = a;
 	a->slot = idx->n++;
 }
@@ -389,7 +397,11 @@ slot_remove(ArrGroup *g, LatAnswer *a)
 		return;
 	idx->s[a->slot] = idx->s[--idx->n];
 	if (a->slot < idx->n)
+	{
 		idx->s[a->slot].a->slot = a->slot;
+		memcpy(idx->sketch + (size_t) a->slot * VECTOR_SKETCH, idx->sketch + (size_t) idx->n * VECTOR_SKETCH,
+			   sizeof(double) * VECTOR_SKETCH);
+	}
 	a->slot = -1;
 }
 
@@ -403,6 +415,8 @@ slots_free(ArrGroup *g)
 	{
 		if (idx->s)
 			pfree(idx->s);
+		if (idx->sketch)
+			pfree(idx->sketch);
 		pfree(idx);
 		g->payload = NULL;
 	}
@@ -419,13 +433,17 @@ slot_refresh(Op *op, LatAnswer *a)
 	if (idx == NULL || a->slot < 0)
 		return;
 	sl = &idx->s[a->slot];
-	if (!a->norm_known)
+	if (!a->norm_known || sl->ovec == NULL)
 	{
 		bool		on;
 		Datum		ov = outer_vector(op, a->row->tup, &on);
 
 		a->onorm = op_vector_norm(ov, on);
 		a->norm_known = true;
+		/* (the row's tuple stays while its answer does) */
+		sl->ovec = op_vector_floats(ov, on, &sl->dim);
+		if (sl->ovec)
+			vector_sketch(sl->ovec, sl->dim, idx->sketch + (size_t) a->slot * VECTOR_SKETCH);
 	}
 	sl->onorm = a->onorm;
 	last = a->n > 0 ? &a->e[a->n - 1] : NULL;
@@ -722,6 +740,9 @@ candidate_change(Op *op, StepState *st, ZRow *d, Datum *kv, bool *kn, uint32 h)
 	NormIndex  *idx = (lg && norm_indexed(ls)) ? lg->payload : NULL;
 	ArrRow	   *next = (idx || lg == NULL) ? NULL : lg->rows;
 	int			i = 0;
+	const float *cvec = NULL;
+	int			cdim = 0;
+	double		csketch[VECTOR_SKETCH];
 
 	if (ls->fast == VECTOR_L2 && lg != NULL)
 	{
@@ -729,16 +750,18 @@ candidate_change(Op *op, StepState *st, ZRow *d, Datum *kv, bool *kn, uint32 h)
 		Datum		cv = tup_attr(d->tup, op->right->desc, ls->fast_cand_col, &cn);
 
 		cnorm = op_vector_norm(cv, cn);
+		cvec = op_vector_floats(cv, cn, &cdim);
+		if (cvec)
+			vector_sketch(cvec, cdim, csketch);
 	}
 
 	for (;;)
 	{
 		LatAnswer  *a;
+		NormSlot   *sl = NULL;
 
 		if (idx)
 		{
-			NormSlot   *sl;
-
 			/* the norm test over the group's slots, in one pass */
 			for (; i < idx->n; i++)
 			{
@@ -748,7 +771,8 @@ candidate_change(Op *op, StepState *st, ZRow *d, Datum *kv, bool *kn, uint32 h)
 			}
 			if (i >= idx->n)
 				break;
-			a = idx->s[i++].a;
+			sl = &idx->s[i++];
+			a = sl->a;
 			m = a->row;
 		}
 		else
@@ -763,7 +787,20 @@ candidate_change(Op *op, StepState *st, ZRow *d, Datum *kv, bool *kn, uint32 h)
 			elog(ERROR, "pathway: an outer row of a LATERAL subquery has no answer");
 		if (a->dirty)
 			continue;
-		if (ls->fast != VECTOR_NONE)
+		if (sl && cvec && sl->ovec && sl->dim == cdim && !isinf(sl->bound))
+		{
+			/*
+			 * the partial sums straight from the slot's vector (its bound is
+			 * at or above the answer's last distance: exact, as the norm test)
+			 */
+			double		limit = sl->bound * sl->bound * (1.0 + 1e-9);
+
+			if (vector_sketch_above(idx->sketch + (size_t) (sl - idx->s) * VECTOR_SKETCH, csketch, cdim, limit))
+				continue;
+			if (vector_l2_squared_above(sl->ovec, cvec, cdim, limit))
+				continue;
+		}
+		else if (ls->fast != VECTOR_NONE)
 		{
 			bool		on;
 			Datum		ov = outer_vector(op, m->tup, &on);

@@ -161,6 +161,15 @@ op_vector_l2_above(Datum a, bool anull, Datum b, bool bnull, double dist)
 								   n, dist * dist * (1.0 + 1e-9));
 }
 
+/* A vector datum's elements and their count; NULL when not a plain float4[] here. */
+const float *
+op_vector_floats(Datum a, bool anull, int *n)
+{
+	if (anull || !plain_vectors(a, a, n))
+		return NULL;
+	return (const float *) ARR_DATA_PTR((ArrayType *) DatumGetPointer(a));
+}
+
 /* The l2 norm of a vector datum; NaN when it cannot be computed here. */
 double
 op_vector_norm(Datum a, bool anull)

@@ -53,6 +53,52 @@ vector_l2_squared(const float *a, const float *b, int n)
 }
 
 /*
+ * A sketch of a vector: the sums of VECTOR_SKETCH consecutive runs of its
+ * dimensions.  By Cauchy-Schwarz, sum over a run of m dimensions of
+ * (a_i - b_i)^2 >= (A - B)^2 / m for the runs' sums A and B, so the
+ * sketches give a lower bound of the squared l2 distance in VECTOR_SKETCH
+ * steps.  Computed in double; the kernels sum in float, each lane's n / 16
+ * terms within a relative (n / 16 + 3) * 2^-24 of the exact sum, so a bound
+ * is only trusted past a relative 1e-4 + n * 1e-8, more than twice that
+ * (vector_sketch_above).
+ */
+#define VECTOR_SKETCH 32
+
+static inline void
+vector_sketch(const float *a, int n, double *sk)
+{
+	int			c,
+				i;
+
+	for (c = 0; c < VECTOR_SKETCH; c++)
+	{
+		double		sum = 0.0;
+
+		for (i = (int) ((long long) c * n / VECTOR_SKETCH); i < (int) ((long long) (c + 1) * n / VECTOR_SKETCH); i++)
+			sum += a[i];
+		sk[c] = sum;
+	}
+}
+
+/* Is the squared distance certainly above limit, by the sketches of two n-vectors? */
+static inline bool
+vector_sketch_above(const double *sa, const double *sb, int n, double limit)
+{
+	double		lb = 0.0;
+	int			c;
+
+	for (c = 0; c < VECTOR_SKETCH; c++)
+	{
+		double		d = sa[c] - sb[c];
+		int			m = (int) ((long long) (c + 1) * n / VECTOR_SKETCH) - (int) ((long long) c * n / VECTOR_SKETCH);
+
+		if (m > 0)
+			lb += d * d / m;
+	}
+	return lb > limit * (1.0 + 1e-4 + n * 1e-8);
+}
+
+/*
  * Is the squared l2 distance above 'limit'?  The partial sums are checked
  * every 64 dimensions, so a far vector is given up early.  The lanes
  * accumulate in the same order as vector_l2_squared, and every term is
@@ -147,6 +193,7 @@ extern bool op_vector_distance(VectorKind kind, Datum a, bool anull, Datum b, bo
 							   double *dist, bool *isnull);
 extern bool op_vector_l2_above(Datum a, bool anull, Datum b, bool bnull, double dist);
 extern double op_vector_norm(Datum a, bool anull);
+extern const float *op_vector_floats(Datum a, bool anull, int *n);
 #endif
 
 #endif							/* PATHWAY_VECTOR_H */
