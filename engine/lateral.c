@@ -35,62 +35,8 @@
 #include "utils/sortsupport.h"
 
 #include "engine/lateral.h"
+#include "engine/lateral_fast.h"
 #include "engine/vector.h"
-
-/* One entry of an answer: ORDER BY values ++ select list, and its copies. */
-typedef struct LatEntry
-{
-	MinimalTuple tup;			/* entrydesc, in anscxt */
-	int64		count;
-	Datum		key1;			/* first ORDER BY value, read once */
-	bool		null1;
-} LatEntry;
-
-typedef struct LatAnswer
-{
-	ArrRow	   *row;			/* the outer row */
-	LatEntry   *e;				/* sorted (entry_compare) */
-	int			n;
-	int			cap;
-	int64		held;			/* copies held: the sum of the entries' counts */
-	bool		complete;		/* every passing candidate is held */
-	bool		norm_known;		/* onorm computed (fast path, l2) */
-	double		onorm;			/* the outer row's vector's norm; NaN: none */
-	int			slot;			/* in its group's NormIndex; -1: none */
-	bool		dirty;			/* recompute at the end of the step */
-	bool		touched;		/* output retracted in this step */
-	bool		gone;			/* the outer row vanished in this step */
-	struct LatAnswer *next_touched;
-} LatAnswer;
-
-/*
- * The ascending l2 fast path keeps, per group of outer rows, one array of
- * what the norm test needs (the outer vector's norm and the answer's last
- * distance), so a new candidate is compared with every outer row of its
- * group in one pass over contiguous memory, without touching the rows it
- * rules out.  A slot's bound may lag behind its answer within a step, and
- * only ever above the answer's last distance (an incomplete answer's last
- * entry only comes closer until its next recompute), so pruning by it is
- * exact; it is refreshed when the step ends.
- */
-typedef struct NormSlot
-{
-	double		onorm;			/* NaN: unknown (never prunes) */
-	double		bound;			/* the last distance; INFINITY: prunes nothing */
-	const float *ovec;			/* the outer vector, in its row; NULL: unknown */
-	int			dim;
-	struct LatAnswer *a;
-} NormSlot;
-
-typedef struct NormIndex
-{
-	NormSlot   *s;
-	double	   *sketch;			/* per slot, its vector's sketch (vector.h):
-								 * a lower bound of the distance read in one
-								 * stream, not from every outer row */
-	int			n;
-	int			cap;
-} NormIndex;
 
 typedef struct AnswerSlot
 {
@@ -293,161 +239,6 @@ pair_entry(Op *op, Datum *sv, bool *sn)
 	e.count = 0;
 	set_key1(ls, &e);
 	return e;
-}
-
-static Datum
-tup_attr(MinimalTuple tup, TupleDesc desc, int col, bool *isnull)
-{
-	return zrow_getattr(tup, desc, col + 1, isnull);
-}
-
-/*
- * The fast path (lateral.h): does the distance put the candidate after
- * incomplete answer a's last entry?  ov/on: the outer row's vector; cnorm:
- * the candidate's vector's norm, NaN if unknown.  For an ascending l2
- * distance two exact tests come first: the triangle inequality on the
- * norms (|‖q‖ - ‖d‖| <= ‖q - d‖, with room for the kernels' rounding), and
- * the partial sums of the squared distance; else the distance itself.
- */
-static bool
-fast_beyond(Op *op, LatAnswer *a, Datum ov, bool on, MinimalTuple ctup, double cnorm)
-{
-	LateralSpec *ls = op->lateral;
-	LatEntry   *last;
-	Datum		cv;
-	bool		cn,
-				dn;
-	double		d;
-
-	if (ls->fast == VECTOR_NONE || a->n == 0 || a->complete)
-		return false;
-	last = &a->e[a->n - 1];
-	if (ls->fast == VECTOR_L2 && !ls->sortkeys[0].ssup_reverse && !last->null1)
-	{
-		double		dk = DatumGetFloat8(last->key1);
-
-		if (!isnan(cnorm))
-		{
-			if (!a->norm_known)
-			{
-				a->onorm = op_vector_norm(ov, on);
-				a->norm_known = true;
-			}
-			if (!isnan(a->onorm) &&
-				fabs(a->onorm - cnorm) > dk + 1e-4 * (dk + a->onorm + cnorm))
-				return true;
-		}
-		cv = tup_attr(ctup, op->right->desc, ls->fast_cand_col, &cn);
-		return op_vector_l2_above(cv, cn, ov, on, dk);
-	}
-	cv = tup_attr(ctup, op->right->desc, ls->fast_cand_col, &cn);
-	if (!op_vector_distance(ls->fast, cv, cn, ov, on, &d, &dn))
-		return false;
-	return ApplySortComparator(Float8GetDatum(d), dn, last->key1, last->null1, &ls->sortkeys[0]) > 0;
-}
-
-static Datum
-outer_vector(Op *op, MinimalTuple ltup, bool *isnull)
-{
-	LateralSpec *ls = op->lateral;
-
-	if (ls->fast == VECTOR_NONE)
-	{
-		*isnull = true;
-		return (Datum) 0;
-	}
-	return tup_attr(ltup, op->left->desc, ls->fast_outer_col, isnull);
-}
-
-static bool
-norm_indexed(LateralSpec *ls)
-{
-	return ls->fast == VECTOR_L2 && !ls->sortkeys[0].ssup_reverse;
-}
-
-/* A new answer's slot in its group's index (bound: none yet). */
-static void
-slot_add(LateralSpec *ls, ArrGroup *g, LatAnswer *a)
-{
-	NormIndex  *idx = g->payload;
-
-	if (idx == NULL)
-		idx = g->payload = MemoryContextAllocZero(ls->anscxt, sizeof(NormIndex));
-	if (idx->n == idx->cap)
-	{
-		idx->cap = idx->cap ? idx->cap * 2 : 8;
-		idx->s = idx->s ? repalloc(idx->s, sizeof(NormSlot) * idx->cap)
-			: MemoryContextAlloc(ls->anscxt, sizeof(NormSlot) * idx->cap);
-		idx->sketch = idx->sketch ? repalloc_huge(idx->sketch, sizeof(double) * VECTOR_SKETCH * idx->cap)
-			: MemoryContextAllocHuge(ls->anscxt, sizeof(double) * VECTOR_SKETCH * idx->cap);
-	}
-	idx->s[idx->n].onorm = NAN;
-	idx->s[idx->n].bound = INFINITY;
-	idx->s[idx->n].ovec = NULL;
-	idx->s[idx->n].a = a;
-	a->slot = idx->n++;
-}
-
-static void
-slot_remove(ArrGroup *g, LatAnswer *a)
-{
-	NormIndex  *idx = g->payload;
-
-	if (idx == NULL || a->slot < 0)
-		return;
-	idx->s[a->slot] = idx->s[--idx->n];
-	if (a->slot < idx->n)
-	{
-		idx->s[a->slot].a->slot = a->slot;
-		memcpy(idx->sketch + (size_t) a->slot * VECTOR_SKETCH, idx->sketch + (size_t) idx->n * VECTOR_SKETCH,
-			   sizeof(double) * VECTOR_SKETCH);
-	}
-	a->slot = -1;
-}
-
-/* A group that empties: its index goes with it. */
-static void
-slots_free(ArrGroup *g)
-{
-	NormIndex  *idx = g->payload;
-
-	if (idx)
-	{
-		if (idx->s)
-			pfree(idx->s);
-		if (idx->sketch)
-			pfree(idx->sketch);
-		pfree(idx);
-		g->payload = NULL;
-	}
-}
-
-/* The answer as it is now, in its slot. */
-static void
-slot_refresh(Op *op, LatAnswer *a)
-{
-	NormIndex  *idx = a->row->group->payload;
-	NormSlot   *sl;
-	LatEntry   *last;
-
-	if (idx == NULL || a->slot < 0)
-		return;
-	sl = &idx->s[a->slot];
-	if (!a->norm_known || sl->ovec == NULL)
-	{
-		bool		on;
-		Datum		ov = outer_vector(op, a->row->tup, &on);
-
-		a->onorm = op_vector_norm(ov, on);
-		a->norm_known = true;
-		/* (the row's tuple stays while its answer does) */
-		sl->ovec = op_vector_floats(ov, on, &sl->dim);
-		if (sl->ovec)
-			vector_sketch(sl->ovec, sl->dim, idx->sketch + (size_t) a->slot * VECTOR_SKETCH);
-	}
-	sl->onorm = a->onorm;
-	last = a->n > 0 ? &a->e[a->n - 1] : NULL;
-	sl->bound = (a->complete || last == NULL || last->null1) ? INFINITY : DatumGetFloat8(last->key1);
 }
 
 /* ---------- answers ---------- */
@@ -713,11 +504,11 @@ recompute(Op *op, LatAnswer *a)
 	a->complete = true;
 	ls->recomputes++;
 	pair_set_outer(op, a->row->tup);
-	ov = outer_vector(op, a->row->tup, &on);
+	ov = op_lateral_outer_vector(op, a->row->tup, &on);
 	for (c = rg ? rg->rows : NULL; c; c = c->grp_next)
 	{
 		CHECK_FOR_INTERRUPTS();
-		if (fast_beyond(op, a, ov, on, c->tup, NAN))
+		if (op_lateral_fast_beyond(op, a, ov, on, c->tup, NAN))
 			continue;
 		pair_set_inner(op, c->tup);
 		if (pair_eval(op, sv, sn) && may_enter(ls, a, sv, sn))
@@ -727,17 +518,25 @@ recompute(Op *op, LatAnswer *a)
 	a->dirty = false;
 }
 
-/* Phase 1: one candidate change against the outer rows of its key. */
+/*
+ * Phase 1: changes of one candidate vector (an UPDATE's old and new row,
+ * nrows of them, in batch order) against the outer rows of their key.  The
+ * fast path's tests read the vector only, so they are made once for all of
+ * them: an answer's last distance only comes closer within a step, so a
+ * pair the tests put after it before the first change stays after it.
+ */
 static void
-candidate_change(Op *op, StepState *st, ZRow *d, Datum *kv, bool *kn, uint32 h)
+candidate_change(Op *op, StepState *st, ZRow *rows, int nrows, Datum *kv, bool *kn, uint32 h)
 {
+	ZRow	   *d = &rows[0];
+	int			r;
 	LateralSpec *ls = op->lateral;
 	ArrGroup   *lg = arrangement_lookup(op->larr, h, kv, kn, false);
 	ArrRow	   *m;
 	Datum		sv[INDEX_MAX_KEYS];
 	bool		sn[INDEX_MAX_KEYS];
 	double		cnorm = NAN;
-	NormIndex  *idx = (lg && norm_indexed(ls)) ? lg->payload : NULL;
+	NormIndex  *idx = (lg && op_lateral_norm_indexed(ls)) ? lg->payload : NULL;
 	ArrRow	   *next = (idx || lg == NULL) ? NULL : lg->rows;
 	int			i = 0;
 	const float *cvec = NULL;
@@ -747,7 +546,7 @@ candidate_change(Op *op, StepState *st, ZRow *d, Datum *kv, bool *kn, uint32 h)
 	if (ls->fast == VECTOR_L2 && lg != NULL)
 	{
 		bool		cn;
-		Datum		cv = tup_attr(d->tup, op->right->desc, ls->fast_cand_col, &cn);
+		Datum		cv = op_lateral_attr(d->tup, op->right->desc, ls->fast_cand_col, &cn);
 
 		cnorm = op_vector_norm(cv, cn);
 		cvec = op_vector_floats(cv, cn, &cdim);
@@ -803,38 +602,43 @@ candidate_change(Op *op, StepState *st, ZRow *d, Datum *kv, bool *kn, uint32 h)
 		else if (ls->fast != VECTOR_NONE)
 		{
 			bool		on;
-			Datum		ov = outer_vector(op, m->tup, &on);
+			Datum		ov = op_lateral_outer_vector(op, m->tup, &on);
 
-			if (fast_beyond(op, a, ov, on, d->tup, cnorm))
+			if (op_lateral_fast_beyond(op, a, ov, on, d->tup, cnorm))
 				continue;
 		}
 		pair_set_outer(op, m->tup);
-		pair_set_inner(op, d->tup);
-		if (!pair_eval(op, sv, sn))
+		for (r = 0; r < nrows && !a->dirty; r++)
 		{
-			ResetExprContext(op->econtext);
-			continue;
-		}
-		if (d->weight > 0)
-		{
-			if (may_enter(ls, a, sv, sn))
-			{
-				touch(op, st, a);
-				answer_add(ls, a, pair_entry(op, sv, sn), d->weight);
-			}
-		}
-		else if (ls->count != 0 &&
-				 (a->complete ||
-				  (a->n > 0 && values_compare(ls, sv, sn, &a->e[a->n - 1]) <= 0)))
-		{
-			LatEntry	e = pair_entry(op, sv, sn);
+			ZRow	   *c = &rows[r];
 
-			touch(op, st, a);
-			if (!answer_remove(ls, a, &e, -d->weight))
-				a->dirty = true;
-			pfree(e.tup);
+			pair_set_inner(op, c->tup);
+			if (!pair_eval(op, sv, sn))
+			{
+				ResetExprContext(op->econtext);
+				continue;
+			}
+			if (c->weight > 0)
+			{
+				if (may_enter(ls, a, sv, sn))
+				{
+					touch(op, st, a);
+					answer_add(ls, a, pair_entry(op, sv, sn), c->weight);
+				}
+			}
+			else if (ls->count != 0 &&
+					 (a->complete ||
+					  (a->n > 0 && values_compare(ls, sv, sn, &a->e[a->n - 1]) <= 0)))
+			{
+				LatEntry	e = pair_entry(op, sv, sn);
+
+				touch(op, st, a);
+				if (!answer_remove(ls, a, &e, -c->weight))
+					a->dirty = true;
+				pfree(e.tup);
+			}
+			ResetExprContext(op->econtext);
 		}
-		ResetExprContext(op->econtext);
 	}
 }
 
@@ -850,7 +654,8 @@ op_lateral_step(Op *op)
 	uint32		h;
 	LatAnswer  *a,
 			   *next;
-	int			i;
+	int			i,
+				j;
 
 	/* 1. the outer rows: vanished ones leave, new ones wait for a recompute */
 	for (i = 0; i < dl->n; i++)
@@ -877,7 +682,7 @@ op_lateral_step(Op *op)
 			if (m->weight + d->weight == 0)
 			{
 				a->gone = true;
-				slot_remove(g, a);
+				op_lateral_slot_remove(g, a);
 				hash_search(ls->answers, &m, HASH_REMOVE, NULL);
 			}
 			arrangement_add(op->larr, g, d->tup, d->weight);
@@ -888,8 +693,8 @@ op_lateral_step(Op *op)
 			m = arrangement_find_row(op->larr, g, d->tup);
 			a = answer_of(ls, m, true);
 			a->slot = -1;
-			if (norm_indexed(ls))
-				slot_add(ls, g, a);
+			if (op_lateral_norm_indexed(ls))
+				op_lateral_slot_add(ls, g, a);
 			a->touched = true;
 			a->dirty = true;
 			a->next_touched = st.touched;
@@ -897,7 +702,7 @@ op_lateral_step(Op *op)
 		}
 		if (g->rows == NULL)
 		{
-			slots_free(g);
+			op_lateral_slots_free(g);
 			arrangement_remove_group(op->larr, g);
 		}
 	}
@@ -907,14 +712,17 @@ op_lateral_step(Op *op)
 	 * step: a pair is only ever evaluated when both of its rows exist
 	 * together (before the step, or after it)
 	 */
-	for (i = 0; i < dr->n; i++)
+	for (i = 0; i < dr->n; i = j)
 	{
+		j = i + 1;
 		if (!op_row_key(op, op->rkeys, op->rslot, dr->rows[i].tup, kv, kn, &h))
 		{
 			ResetExprContext(op->econtext);
 			continue;
 		}
-		candidate_change(op, &st, &dr->rows[i], kv, kn, h);
+		while (j < dr->n && op_lateral_same_candidate(op, &dr->rows[i], &dr->rows[j], kv, kn, h))
+			j++;
+		candidate_change(op, &st, &dr->rows[i], j - i, kv, kn, h);
 		ResetExprContext(op->econtext);
 	}
 
@@ -948,7 +756,7 @@ op_lateral_step(Op *op)
 		}
 		if (a->dirty)
 			recompute(op, a);
-		slot_refresh(op, a);
+		op_lateral_slot_refresh(op, a);
 		emit_answer(op, a->row->tup, a, a->row->weight);
 		a->touched = false;
 		a->next_touched = NULL;

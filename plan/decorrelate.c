@@ -18,6 +18,7 @@
 #include "optimizer/optimizer.h"
 #include "parser/parse_oper.h"
 #include "rewrite/rewriteManip.h"
+#include "utils/lsyscache.h"
 
 #include "plan/internal.h"
 
@@ -367,8 +368,8 @@ plan_apply_not_in(PState *ps, Op *cur, SemiJoin *sj)
  * equality operator), cross-type ones converted to a common type.  What is
  * left stays the subquery's WHERE.  'what' names the construct in refusals.
  */
-static void
-split_correlation(PState *ps, Query *sub, const char *what, List **outers, List **inners,
+void
+plan_split_correlation(PState *ps, Query *sub, const char *what, List **outers, List **inners,
 				  List **eqops)
 {
 	List	   *keep = NIL;
@@ -501,7 +502,7 @@ plan_pull_up_correlated_scalar(PState *ps, Query *q, SubLink *sl)
 		sub->hasWindowFuncs || sub->hasSubLinks || sub->hasDistinctOn)
 		plan_refuse(ps->name, "A correlated scalar subquery other than a global aggregate",
 			   "A correlated (SELECT count(*) FROM s WHERE s.k = t.k) is maintained; others may yield several rows.");
-	split_correlation(ps, sub, "A scalar subquery", &cs->lkeys, &inner, &cs->eqops);
+	plan_split_correlation(ps, sub, "A scalar subquery", &cs->lkeys, &inner, &cs->eqops);
 	if (contain_vars_of_level((Node *) sub, 1))
 		plan_refuse(ps->name, "An outer reference in a scalar subquery other than in its WHERE", NULL);
 	if (agg)
@@ -599,170 +600,6 @@ plan_apply_correlated(PState *ps, Op *cur, CorrelatedScalar *cs)
 	return cur;
 }
 
-/* ---------- LATERAL subqueries correlated through equalities ---------- */
-
-/* The join expression (or the top FromExpr) whose direct child is rti; NULL if none. */
-static Node *
-parent_of(Node *jt, int rti)
-{
-	ListCell   *lc;
-
-	if (jt == NULL)
-		return NULL;
-	if (IsA(jt, FromExpr))
-	{
-		foreach(lc, ((FromExpr *) jt)->fromlist)
-		{
-			Node	   *n = lfirst(lc);
-			Node	   *p;
-
-			if (IsA(n, RangeTblRef) && ((RangeTblRef *) n)->rtindex == rti)
-				return jt;
-			if ((p = parent_of(n, rti)) != NULL)
-				return p;
-		}
-	}
-	else if (IsA(jt, JoinExpr))
-	{
-		JoinExpr   *j = (JoinExpr *) jt;
-		Node	   *p;
-
-		if ((IsA(j->larg, RangeTblRef) && ((RangeTblRef *) j->larg)->rtindex == rti) ||
-			(IsA(j->rarg, RangeTblRef) && ((RangeTblRef *) j->rarg)->rtindex == rti))
-			return jt;
-		if ((p = parent_of(j->larg, rti)) != NULL)
-			return p;
-		return parent_of(j->rarg, rti);
-	}
-	return NULL;
-}
-
-/* Where a LATERAL subquery may be: in a comma list, or the right side of a [LEFT] JOIN. */
-static Node *
-lateral_parent(PState *ps, Query *q, int rti)
-{
-	Node	   *parent = parent_of((Node *) q->jointree, rti);
-
-	if (parent == NULL ||
-		(IsA(parent, JoinExpr) &&
-		 ((((JoinExpr *) parent)->jointype != JOIN_INNER && ((JoinExpr *) parent)->jointype != JOIN_LEFT) ||
-		  !IsA(((JoinExpr *) parent)->rarg, RangeTblRef) ||
-		  ((RangeTblRef *) ((JoinExpr *) parent)->rarg)->rtindex != rti)))
-		plan_refuse(ps->name, "A LATERAL subquery in this place of FROM", "Use it in a comma list or as the right side of a [LEFT] JOIN.");
-	return parent;
-}
-
-/*
- * FROM t, LATERAL (SELECT ... FROM s WHERE s.k = t.k AND ...) x: the
- * subquery yields its side of the correlation as extra columns (grouped
- * and DISTINCT per key as well), and the equalities join it like any other
- * subquery (in WHERE, or in the ON of the LEFT or inner join it is the
- * right side of).  One with ORDER BY ... LIMIT is kept per outer row
- * (lateral.c).  Other LATERAL subqueries are refused.
- */
-void
-plan_decorrelate_laterals(PState *ps, Query *q)
-{
-	ListCell   *lr;
-
-	foreach(lr, q->rtable)
-	{
-		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lr);
-		int			rti = foreach_current_index(lr) + 1;
-		Query	   *sub;
-		List	   *conds = NIL,
-				   *outers,
-				   *inners,
-				   *eqops;
-		ListCell   *lc,
-				   *lo,
-				   *li,
-				   *le;
-		Node	   *parent;
-		int			resno;
-		Index		ref = 0;
-
-		if (rte->rtekind != RTE_SUBQUERY || !rte->lateral)
-			continue;
-		sub = rte->subquery;
-		if (!contain_vars_of_level((Node *) sub, 1))
-		{
-			rte->lateral = false;
-			continue;
-		}
-		if (sub->limitCount || sub->limitOffset)
-		{
-			plan_prepare_lateral(ps, q, rti, lateral_parent(ps, q, rti));
-			continue;
-		}
-		if (sub->hasAggs && sub->groupClause == NIL)
-			plan_refuse(ps->name, "A LATERAL subquery that is a global aggregate",
-				   "Use correlated scalar subqueries in the select list: (SELECT count(*) FROM s WHERE s.k = t.k).");
-		if (sub->limitCount || sub->limitOffset || sub->setOperations || sub->hasWindowFuncs ||
-			sub->hasDistinctOn || sub->groupingSets || sub->cteList || sub->hasTargetSRFs ||
-			sub->havingQual || sub->hasSubLinks)
-			plan_refuse(ps->name, "This LATERAL subquery",
-				   "A LATERAL subquery is maintained when it is a join, GROUP BY or DISTINCT correlated by equalities in its WHERE.");
-		parent = lateral_parent(ps, q, rti);
-
-		resno = list_length(sub->targetList);
-		if (sub->groupClause || sub->distinctClause)
-		{
-			foreach(lc, sub->targetList)
-				ref = Max(ref, lfirst_node(TargetEntry, lc)->ressortgroupref);
-		}
-		split_correlation(ps, sub, "A LATERAL subquery", &outers, &inners, &eqops);
-		forthree(lo, outers, li, inners, le, eqops)
-		{
-			Node	   *outer = lfirst(lo);
-			Node	   *in = lfirst(li);
-			Oid			eqop = lfirst_oid(le);
-			TargetEntry *te;
-			Var		   *kv;
-
-			resno++;
-			te = makeTargetEntry((Expr *) in, resno, psprintf("lateral_key%d", resno), false);
-			if (sub->groupClause || sub->distinctClause)
-			{
-				SortGroupClause *g = makeNode(SortGroupClause);
-				bool		hashable;
-
-				te->ressortgroupref = ++ref;
-				g->tleSortGroupRef = ref;
-				get_sort_group_operators(exprType(in), false, true, false,
-										 &g->sortop, &g->eqop, NULL, &hashable);
-				g->hashable = hashable;
-				if (sub->groupClause)
-					sub->groupClause = lappend(sub->groupClause, g);
-				if (sub->distinctClause)
-					sub->distinctClause = lappend(sub->distinctClause, copyObject(g));
-			}
-			sub->targetList = lappend(sub->targetList, te);
-			rte->eref->colnames = lappend(rte->eref->colnames, makeString(te->resname));
-			kv = makeVar(rti, resno, exprType(in), exprTypmod(in), exprCollation(in), 0);
-			conds = lappend(conds, make_opclause(eqop, BOOLOID, false, (Expr *) kv, (Expr *) outer,
-												 InvalidOid, exprCollation(in)));
-		}
-		if (contain_vars_of_level((Node *) sub, 1))
-			plan_refuse(ps->name, "An outer reference in a LATERAL subquery other than an equality in its WHERE", NULL);
-		if (IsA(parent, JoinExpr))
-		{
-			JoinExpr   *j = (JoinExpr *) parent;
-
-			j->quals = j->quals ? (Node *) make_andclause(lappend(list_make1(j->quals), make_ands_explicit(conds)))
-				: (Node *) make_ands_explicit(conds);
-		}
-		else
-		{
-			FromExpr   *f = (FromExpr *) parent;
-
-			f->quals = f->quals ? (Node *) make_andclause(lappend(list_make1(f->quals), make_ands_explicit(conds)))
-				: (Node *) make_ands_explicit(conds);
-		}
-		rte->lateral = false;
-	}
-}
-
 /* ---------- EXISTS inside expressions: mark joins ---------- */
 
 typedef struct MarkCtx
@@ -771,29 +608,116 @@ typedef struct MarkCtx
 	Query	   *q;
 } MarkCtx;
 
+/* A mark for an EXISTS (or IN) sublink: the boolean column saying whether the row has a partner. */
+static Node *
+make_mark(MarkCtx *ctx, Node *sublink)
+{
+	MarkJoin   *m = palloc0(sizeof(MarkJoin));
+	RangeTblEntry *rte = makeNode(RangeTblEntry);
+	Query	   *placeholder = makeNode(Query);
+
+	m->sj = make_semi(ctx->ps, sublink);
+	placeholder->commandType = CMD_SELECT;
+	placeholder->targetList = list_make1(makeTargetEntry((Expr *) makeBoolConst(true, false),
+														 1, "exists", false));
+	rte->rtekind = RTE_SUBQUERY;
+	rte->subquery = placeholder;
+	rte->eref = makeAlias("exists", list_make1(makeString("exists")));
+	ctx->q->rtable = lappend(ctx->q->rtable, rte);
+	m->rti = list_length(ctx->q->rtable);
+	ctx->ps->marks = lappend(ctx->ps->marks, m);
+	return (Node *) makeVar(m->rti, 1, BOOLOID, -1, InvalidOid, 0);
+}
+
+static Node *
+exists_of(Query *sub)
+{
+	SubLink    *e = makeNode(SubLink);
+
+	e->subLinkType = EXISTS_SUBLINK;
+	e->subselect = (Node *) sub;
+	e->location = -1;
+	return (Node *) e;
+}
+
+static Node *mark_mutator(Node *node, MarkCtx *ctx);
+
+/*
+ * x IN (SELECT y ...) inside an expression, three-valued as PostgreSQL has
+ * it (the equality is strict): true when some y equals x; else NULL when x
+ * is NULL and the subquery has rows, or when some y is NULL; else false.
+ * That is three marks:
+ *
+ *	  CASE WHEN <a y = x> THEN true
+ *		   WHEN (x IS NULL AND <any row>) OR <a NULL y> THEN NULL
+ *		   ELSE false END
+ */
+static Node *
+in_as_marks(MarkCtx *ctx, SubLink *sl)
+{
+	Query	   *sub = (Query *) sl->subselect;
+	OpExpr	   *op = IsA(sl->testexpr, OpExpr) ? (OpExpr *) sl->testexpr : NULL;
+	Param	   *param = NULL;
+	Query	   *withnull;
+	NullTest   *ynull,
+			   *xnull;
+	Node	   *yes,
+			   *any,
+			   *hasnull;
+	CaseExpr   *ce = makeNode(CaseExpr);
+	CaseWhen   *w1 = makeNode(CaseWhen),
+			   *w2 = makeNode(CaseWhen);
+
+	if (op == NULL || list_length(op->args) != 2 || (param = only_param(lsecond(op->args))) == NULL)
+		plan_refuse(ctx->ps->name, "IN (subquery) of several columns inside an expression (under OR, NOT, CASE or in the select list)",
+					"Use EXISTS with the equalities.");
+	if (!func_strict(get_opcode(op->opno)))
+		plan_refuse(ctx->ps->name, "IN (subquery) inside an expression with an operator that is not strict", NULL);
+	if (sub->hasAggs || sub->groupClause || sub->havingQual || sub->setOperations ||
+		sub->limitCount || sub->limitOffset || sub->hasWindowFuncs || sub->cteList)
+		plan_refuse(ctx->ps->name, "IN (subquery) inside an expression over a subquery with aggregates, set operations, WITH or LIMIT",
+					"Use EXISTS, or IN as a condition of WHERE joined by AND.");
+
+	yes = make_mark(ctx, (Node *) copyObject(sl));
+	any = make_mark(ctx, exists_of(copyObject(sub)));
+	withnull = copyObject(sub);
+	ynull = makeNode(NullTest);
+	ynull->arg = (Expr *) copyObject(list_nth_node(TargetEntry, withnull->targetList, param->paramid - 1)->expr);
+	ynull->nulltesttype = IS_NULL;
+	ynull->location = -1;
+	withnull->jointree->quals = withnull->jointree->quals ?
+		(Node *) make_ands_explicit(list_make2(withnull->jointree->quals, ynull)) : (Node *) ynull;
+	hasnull = make_mark(ctx, exists_of(withnull));
+
+	xnull = makeNode(NullTest);
+	xnull->arg = (Expr *) mark_mutator(copyObject(linitial(op->args)), ctx);
+	xnull->nulltesttype = IS_NULL;
+	xnull->location = -1;
+
+	w1->expr = (Expr *) yes;
+	w1->result = (Expr *) makeBoolConst(true, false);
+	w1->location = -1;
+	w2->expr = makeBoolExpr(OR_EXPR,
+							list_make2(makeBoolExpr(AND_EXPR, list_make2(xnull, any), -1), hasnull), -1);
+	w2->result = (Expr *) makeBoolConst(false, true);
+	w2->location = -1;
+	ce->casetype = BOOLOID;
+	ce->casecollid = InvalidOid;
+	ce->args = list_make2(w1, w2);
+	ce->defresult = (Expr *) makeBoolConst(false, false);
+	ce->location = -1;
+	return (Node *) ce;
+}
+
 static Node *
 mark_mutator(Node *node, MarkCtx *ctx)
 {
 	if (node == NULL)
 		return NULL;
 	if (IsA(node, SubLink) && ((SubLink *) node)->subLinkType == EXISTS_SUBLINK)
-	{
-		MarkJoin   *m = palloc0(sizeof(MarkJoin));
-		RangeTblEntry *rte = makeNode(RangeTblEntry);
-		Query	   *placeholder = makeNode(Query);
-
-		m->sj = make_semi(ctx->ps, node);
-		placeholder->commandType = CMD_SELECT;
-		placeholder->targetList = list_make1(makeTargetEntry((Expr *) makeBoolConst(true, false),
-															 1, "exists", false));
-		rte->rtekind = RTE_SUBQUERY;
-		rte->subquery = placeholder;
-		rte->eref = makeAlias("exists", list_make1(makeString("exists")));
-		ctx->q->rtable = lappend(ctx->q->rtable, rte);
-		m->rti = list_length(ctx->q->rtable);
-		ctx->ps->marks = lappend(ctx->ps->marks, m);
-		return (Node *) makeVar(m->rti, 1, BOOLOID, -1, InvalidOid, 0);
-	}
+		return make_mark(ctx, node);
+	if (IsA(node, SubLink) && ((SubLink *) node)->subLinkType == ANY_SUBLINK)
+		return in_as_marks(ctx, (SubLink *) node);
 	if (IsA(node, Query))
 		return node;
 	return expression_tree_mutator(node, mark_mutator, (void *) ctx);
@@ -802,7 +726,7 @@ mark_mutator(Node *node, MarkCtx *ctx)
 /*
  * What plan_extract_semis left: EXISTS under OR, NOT, CASE or in the select list
  * becomes a mark join's column; WHERE conjuncts that read one are applied
- * after the marks.  (IN inside an expression is three-valued: refused.)
+ * after the marks; IN there is three marks (in_as_marks).
  */
 void
 plan_extract_marks(PState *ps, Query *q)

@@ -3,7 +3,8 @@
  *	  What the planner's files share: the state of planning one query level,
  *	  and each file's entry points, grouped by file.  The calls go one way:
  *	  planner.c -> decorrelate.c -> join.c -> expr.c, and agg.c, window.c ->
- *	  expr.c, and decorrelate.c, join.c -> lateral.c -> window.c, expr.c;
+ *	  expr.c, and decorrelate.c, join.c -> lateral.c -> window.c, expr.c,
+ *	  and planner.c -> decorrelate_lateral.c -> decorrelate.c, lateral.c;
  *	  a nested query level is planned through ps->plan_subquery,
  *	  which planner.c sets, so no lower file calls back into planner.c.
  */
@@ -133,7 +134,8 @@ extern Op  *plan_make_join(PState *ps, Op *left, Op *right, Bitmapset *rrels, Li
 extern Op  *plan_make_subquery(PState *ps, int rti);
 
 /* decorrelate.c: subqueries that read the row around them */
-extern void plan_decorrelate_laterals(PState *ps, Query *q);
+extern void plan_split_correlation(PState *ps, Query *sub, const char *what, List **outers,
+								   List **inners, List **eqops);
 extern List *plan_extract_semis(PState *ps, Query *q);
 extern void plan_extract_marks(PState *ps, Query *q);
 extern Node *plan_pull_up_correlated_scalar(PState *ps, Query *q, SubLink *sl);
@@ -141,6 +143,9 @@ extern Op  *plan_apply_semi(PState *ps, Op *cur, SemiJoin *sj);
 extern Op  *plan_apply_not_in(PState *ps, Op *cur, SemiJoin *sj);
 extern Op  *plan_apply_marks(PState *ps, Op *cur);
 extern Op  *plan_apply_correlated(PState *ps, Op *cur, CorrelatedScalar *cs);
+
+/* decorrelate_lateral.c: LATERAL subqueries correlated through equalities */
+extern void plan_decorrelate_laterals(PState *ps, Query *q);
 
 /* lateral.c: LATERAL (... ORDER BY ... LIMIT k) per outer row */
 extern void plan_prepare_lateral(PState *ps, Query *q, int rti, Node *parent);

@@ -599,15 +599,21 @@ sub gen_from
 	return ($sql, \@rels, \@where);
 }
 
-# WHERE: conjuncts, subquery predicates only at the top level (under OR
-# they are refused).
+# WHERE: conjuncts, and a subquery predicate, sometimes under OR or NOT
+# (EXISTS there is a mark join, IN a three-valued one).
 sub gen_where
 {
 	my ($depth, $ctes, $extra, @scope) = @_;
 	my @c = @$extra;
 	push @c, pred(1, $depth, $ctes, @scope) if chance(0.5);
 	push @c, pred(1, $depth, $ctes, @scope) if chance(0.1);
-	push @c, subquery_pred($depth, $ctes, @scope) if chance(0.22);
+	if (chance(0.22))
+	{
+		my $sp = subquery_pred($depth, $ctes, @scope);
+
+		$sp = pick("($sp OR " . pred(1, $depth, $ctes, @scope) . ")", "NOT ($sp)") if chance(0.3);
+		push @c, $sp;
+	}
 	return @c ? ' WHERE ' . join(' AND ', @c) : '';
 }
 
