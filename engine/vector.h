@@ -54,13 +54,14 @@ vector_l2_squared(const float *a, const float *b, int n)
 
 /*
  * A sketch of a vector: the sums of VECTOR_SKETCH consecutive runs of its
- * dimensions.  By Cauchy-Schwarz, sum over a run of m dimensions of
- * (a_i - b_i)^2 >= (A - B)^2 / m for the runs' sums A and B, so the
- * sketches give a lower bound of the squared l2 distance in VECTOR_SKETCH
- * steps.  Computed in double; the kernels sum in float, each lane's n / 16
- * terms within a relative (n / 16 + 3) * 2^-24 of the exact sum, so a bound
- * is only trusted past a relative 1e-4 + n * 1e-8, more than twice that
- * (vector_sketch_above).
+ * dimensions, each divided by the square root of its run's length.  By
+ * Cauchy-Schwarz, sum over a run of m dimensions of (a_i - b_i)^2 >=
+ * (A - B)^2 / m for the runs' sums A and B, so the squared differences of
+ * two sketches add up to a lower bound of the squared l2 distance, in
+ * VECTOR_SKETCH steps.  Computed in double; the kernels sum in float, each
+ * lane's n / 16 terms within a relative (n / 16 + 3) * 2^-24 of the exact
+ * sum, so a bound is only trusted past a relative 1e-4 + n * 1e-8, more
+ * than twice that (vector_sketch_above).
  */
 #define VECTOR_SKETCH 32
 
@@ -72,11 +73,13 @@ vector_sketch(const float *a, int n, double *sk)
 
 	for (c = 0; c < VECTOR_SKETCH; c++)
 	{
+		int			lo = (int) ((long long) c * n / VECTOR_SKETCH),
+					hi = (int) ((long long) (c + 1) * n / VECTOR_SKETCH);
 		double		sum = 0.0;
 
-		for (i = (int) ((long long) c * n / VECTOR_SKETCH); i < (int) ((long long) (c + 1) * n / VECTOR_SKETCH); i++)
+		for (i = lo; i < hi; i++)
 			sum += a[i];
-		sk[c] = sum;
+		sk[c] = hi > lo ? sum / sqrt((double) (hi - lo)) : 0.0;
 	}
 }
 
@@ -90,10 +93,8 @@ vector_sketch_above(const double *sa, const double *sb, int n, double limit)
 	for (c = 0; c < VECTOR_SKETCH; c++)
 	{
 		double		d = sa[c] - sb[c];
-		int			m = (int) ((long long) (c + 1) * n / VECTOR_SKETCH) - (int) ((long long) c * n / VECTOR_SKETCH);
 
-		if (m > 0)
-			lb += d * d / m;
+		lb += d * d;
 	}
 	return lb > limit * (1.0 + 1e-4 + n * 1e-8);
 }
