@@ -228,8 +228,6 @@ plan_check_query(PState *ps)
 		plan_refuse(ps->name, "A subquery in an expression", "Rewrite it as a join.");
 	if (q->rowMarks || q->hasForUpdate)
 		plan_refuse(ps->name, "FOR UPDATE and FOR SHARE", "Remove the locking clause.");
-	if (q->jointree->fromlist == NIL && q->setOperations == NULL)
-		plan_refuse(ps->name, "A query without FROM", "A live view must read at least one table.");
 
 	foreach(lc, q->rtable)
 	{

@@ -530,6 +530,9 @@ plan_build_scope(PState *ps, Node *jt, List *extra_quals, List *vars, ViewPlan *
 	flatten_scope(jt, &items, &quals);
 	ps->pending = list_concat(quals, extra_quals);
 	ps->done_rels = NULL;
+	/* no FROM (a subquery such as (SELECT 5) or IN (SELECT 1 UNION SELECT 2)): one empty row */
+	if (items == NIL)
+		cur = make_unit(plan);
 
 	while (items != NIL)
 	{
