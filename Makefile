@@ -23,12 +23,6 @@ ifneq ($(PGXS),)
 include $(PGXS)
 endif
 
-# The distance kernels (engine/vector.h) keep 16 lanes so that they
-# vectorize at the build's own instruction set; GCC's -O2 cost model gives
-# up on them, the dynamic one does not.  (Each lane still adds in the same
-# order: the results' bits do not change.)
-engine/lateral.o engine/vector.o: CFLAGS += -fvect-cost-model=dynamic
-
 # PGXS tracks no header dependencies: rebuild everything when one changes.
 $(OBJS) $(OBJS:.o=.bc): $(wildcard */*.h) pathway.h
 

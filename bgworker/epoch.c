@@ -421,8 +421,6 @@ epoch_run(void)
 	}
 	adopt_remember_xids(xids, nxids);
 
-	worker_views_note_changes(txns, unfollowable);
-
 	/* a table we cannot follow (TRUNCATE, no old row): rebuild its views */
 	foreach(lc, worker_views)
 	{
@@ -435,6 +433,8 @@ epoch_run(void)
 				worker_view_free_state(v);
 				v->state = PVS_STARTING;
 			}
+			else if (list_member_oid(v->retry_relids, lfirst_oid(lr)))
+				v->retry_changed = true;	/* a failed view's source: worker_views_retry */
 	}
 
 	if (txns != NIL || work || messages > 0)

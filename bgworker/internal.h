@@ -124,7 +124,6 @@ extern void worker_view_fail(LiveView *v, const char *message);
 extern void worker_view_error(LiveView *v, ErrorData *edata);
 extern void worker_view_lost_access(LiveView *v, ErrorData *edata);
 extern bool worker_view_reads(LiveView *v, Oid relid);
-extern void worker_views_note_changes(List *txns, List *relids);
 extern void worker_views_retry(void);
 extern bool worker_in_snapshot(LiveView *v, TransactionId xid);
 extern LiveView *worker_view_by_relid(Oid relid);

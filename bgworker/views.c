@@ -22,7 +22,6 @@
 #include "bgworker/memory.h"
 #include "connectors/kafka_sink.h"
 #include "connectors/kafka_source.h"
-#include "connectors/source.h"
 #include "connectors/table_source.h"
 #include "meta/engine.h"
 
@@ -126,38 +125,6 @@ worker_view_error(LiveView *v, ErrorData *edata)
 	v->retry_relids = relids;
 	v->retry_changed = false;
 	v->retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), Min(delay, RETRY_MAX_MS));
-}
-
-/* The sources changed in an epoch (its transactions, relids): failed views to retry. */
-void
-worker_views_note_changes(List *txns, List *relids)
-{
-	ListCell   *lc,
-			   *lt,
-			   *lr;
-
-	foreach(lc, worker_views)
-	{
-		LiveView   *v = lfirst(lc);
-
-		if (v->state != PVS_FAILED || v->retry_relids == NIL || v->retry_changed)
-			continue;
-		foreach(lr, relids)
-			v->retry_changed |= list_member_oid(v->retry_relids, lfirst_oid(lr));
-		foreach(lt, txns)
-		{
-			DecodedTxn *t = lfirst(lt);
-
-			foreach(lr, t->changes)
-				if (list_member_oid(v->retry_relids, ((DecodedChange *) lfirst(lr))->relid))
-				{
-					v->retry_changed = true;
-					break;
-				}
-			if (v->retry_changed)
-				break;
-		}
-	}
 }
 
 /* Build again the failed views whose sources changed and whose delay is over. */
@@ -275,8 +242,8 @@ publish_view(LiveView *v, PathwayViewShm *s)
 
 /*
  * Decoding filter: a change is needed unless every view that reads its table
- * already holds its transaction (in the snapshot it was built under), or a
- * failed view is waiting for it to be built again.
+ * already holds its transaction (in the snapshot it was built under).  A
+ * failed view waiting for a change of its sources notes it here.
  */
 bool
 worker_change_wanted(Oid relid, TransactionId xid)
@@ -289,9 +256,9 @@ worker_change_wanted(Oid relid, TransactionId xid)
 
 		if (worker_view_reads(v, relid) && (!v->has_snap || !worker_in_snapshot(v, xid)))
 			return true;
-		/* a failed view waits for a change of its sources (worker_views_note_changes) */
+		/* a failed view waits for a change of its sources (worker_views_retry) */
 		if (v->state == PVS_FAILED && !v->retry_changed && list_member_oid(v->retry_relids, relid))
-			return true;
+			v->retry_changed = true;
 	}
 	return false;
 }
@@ -432,7 +399,7 @@ worker_rewatch(void)
 				   *c2;
 
 		/* a failed view to build again once a source changes: its tables */
-		foreach(c1, v->plan == NULL && v->state == PVS_FAILED ? v->retry_relids : NIL)
+		foreach(c1, v->retry_relids)
 			table_source_watch(lfirst_oid(c1), 0);
 		if (v->plan == NULL)
 			continue;

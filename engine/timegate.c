@@ -58,12 +58,21 @@ op_time_row_settled(TimeClock *c, Datum w, bool isnull, bool before)
 }
 
 /*
- * The moment a row of an interval join's side is judged by: its time, or
- * for B its time plus shift (false: NULL, or beyond the range).
+ * The moment a row of an interval join's side is judged by: its time ts,
+ * or for B (side 1) ts plus shift (false: beyond the range, never final).
  */
 static bool
-join_moment(Op *gate, TimeClock *c, MinimalTuple tup, int64 *at)
+join_at(TimeClock *c, int side, int64 ts, int64 *at)
 {
+	*at = ts;
+	return side == 0 || add_time(ts, c->join_shift, at);
+}
+
+/* The same for a row the join holds (false also for a NULL time). */
+static bool
+join_moment(TimeClock *c, int side, MinimalTuple tup, int64 *at)
+{
+	Op		   *gate = c->gate[side];
 	bool		isnull;
 	int64		ts;
 
@@ -71,14 +80,7 @@ join_moment(Op *gate, TimeClock *c, MinimalTuple tup, int64 *at)
 	gate->econtext->ecxt_scantuple = gate->lslot;
 	ts = DatumGetInt64(ExecEvalExprSwitchContext(gate->exprs[0], gate->econtext, &isnull));
 	ResetExprContext(gate->econtext);
-	if (isnull)
-		return false;
-	if (gate != c->gate[1])
-	{
-		*at = ts;
-		return true;
-	}
-	return add_time(ts, c->join_shift, at);
+	return !isnull && join_at(c, side, ts, at);
 }
 
 /*
@@ -118,8 +120,7 @@ op_time_in_step(Op *op)
 				history++;
 				continue;
 			}
-			w = ts;
-			wnull = side == 1 && !add_time(ts, c->join_shift, &w);
+			wnull = !join_at(c, side, ts, &w);
 		}
 		else
 			w = DatumGetInt64(ExecEvalExprSwitchContext(op->exprs[1], econtext, &wnull));
@@ -174,7 +175,7 @@ join_forget(TimeClock *c, int side)
 			int64		at;
 
 			next = r->grp_next;
-			if (!join_moment(c->gate[side], c, r->tup, &at))
+			if (!join_moment(c, side, r->tup, &at))
 				continue;
 			if (op_time_final(c, c->has_time, c->time, at))
 			{

@@ -156,11 +156,11 @@ time_term(Query *q, Node *n, Var **v, int64 *off)
 }
 
 /*
- * From a comparison, a bound "a <= b + shift" between the columns a and b
- * (either way round); false if it is none.
+ * From a comparison, a bound "a <= b + shift" of column a by a time column
+ * b of table other (either way round); false if it is none.
  */
 static bool
-time_bound(Query *q, Node *n, Var *a, Var *b, int64 *shift)
+time_bound(Query *q, Node *n, Var *a, int other, Var **b, int64 *shift)
 {
 	OpExpr	   *op;
 	Oid			fn;
@@ -194,8 +194,9 @@ time_bound(Query *q, Node *n, Var *a, Var *b, int64 *shift)
 		ro = to;
 	}
 	/* p + po <= r + ro: p <= r + (ro - po) */
-	if (!equal(p, a) || !equal(r, b))
+	if (!equal(p, a) || r->varno != other || r->vartype != a->vartype)
 		return false;
+	*b = r;
 	return !pg_sub_s64_overflow(ro, po, shift);
 }
 
@@ -270,21 +271,9 @@ plan_time_join_check(const char *name, Query *q, ViewPlan *plan, TimeOptions *op
 		side = a->varno == rels[0] ? 0 : 1;
 		foreach(lq, conj)
 		{
-			Var		   *v;
-			int64		s,
-						o;
-			OpExpr	   *op = IsA(lfirst(lq), OpExpr) ? lfirst(lq) : NULL;
+			int64		s;
 
-			/* find the other table's time in the comparison, then the bound */
-			if (op == NULL || list_length(op->args) != 2)
-				continue;
-			if (!(time_term(q, linitial(op->args), &v, &o) && v->varno == rels[1 - side]) &&
-				!(time_term(q, lsecond(op->args), &v, &o) && v->varno == rels[1 - side]))
-				continue;
-			if (v->vartype != a->vartype)
-				continue;
-			b = v;
-			if (time_bound(q, lfirst(lq), a, b, &s) && (!found || s < shift))
+			if (time_bound(q, lfirst(lq), a, rels[1 - side], &b, &s) && (!found || s < shift))
 			{
 				found = true;
 				shift = s;
