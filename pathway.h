@@ -29,6 +29,11 @@ extern char *pathway_embedding_model;	/* its default model */
 extern char *pathway_embedding_api_key; /* its bearer token (superuser only) */
 extern int	pathway_embedding_batch_size;	/* inputs per request from a view */
 extern int	pathway_http_max_concurrency;	/* requests in flight at once */
+extern int	pathway_http_request_timeout_ms;	/* one attempt of http_request */
+extern int	pathway_http_request_on_error;	/* HTTP_ON_ERROR_*: a view's failed call */
+
+#define HTTP_ON_ERROR_NULL 0		/* NULL, memoized, and a dead letter */
+#define HTTP_ON_ERROR_FAIL 1		/* the view fails */
 extern int	pathway_max_iterations;	/* rounds of a recursive query per change */
 
 /* true when shared_preload_libraries loaded us (workers and hooks active) */

@@ -1,11 +1,12 @@
 /*
  * embed.c
- *	  The engine worker's side of pathway.embed in live views: the hook a
- *	  map runs with the inputs of all the rows of its batch (engine/
- *	  operator.h, engine_batch_hook), which gets their vectors from the memo
- *	  or the endpoint in few requests (connectors/embed.c) and leaves them
- *	  in the in-process memo, where each call, when evaluated, finds its
- *	  answer.  A call without a model asks for pathway.embedding_model as it
+ *	  The engine worker's side of pathway.embed and pathway.http_request in
+ *	  live views: the hook a map runs with the arguments of all the rows of
+ *	  its batch (engine/operator.h, engine_batch_hook), which gets their
+ *	  answers from the memo or the endpoints, in few requests for
+ *	  embeddings (connectors/embed.c) and many at once for HTTP calls
+ *	  (connectors/http_call.c), and leaves them in the in-process memo,
+ *	  where each call, when evaluated, finds its answer.  A call without a model asks for pathway.embedding_model as it
  *	  was when the map first ran: a setting changed later does not change
  *	  what a retraction computes (a rebuild takes the new value).
  */
@@ -16,6 +17,7 @@
 
 #include "bgworker/internal.h"
 #include "connectors/embed.h"
+#include "connectors/http_call.h"
 #include "engine/operator.h"
 
 static int
@@ -25,7 +27,7 @@ cmp_str(const void *a, const void *b)
 }
 
 static void
-batch_hook(void **state, int n, Datum *inputs, bool *innulls, Datum *models, bool *mnulls)
+embed_hook(void **state, int n, Datum *inputs, bool *innulls, Datum *models, bool *mnulls)
 {
 	char	  **ins = palloc(sizeof(char *) * n);
 	char	  **mods = palloc(sizeof(char *) * n);
@@ -81,6 +83,58 @@ batch_hook(void **state, int n, Datum *inputs, bool *innulls, Datum *models, boo
 	}
 }
 
+/*
+ * The HTTP calls of a batch: each distinct request the memo does not hold
+ * yet, all at once (at most pathway.http_max_concurrency in flight).  A row
+ * whose method or URL is NULL is left to its call, which refuses it.
+ */
+static void
+http_hook(EngineCallKind kind, int n, Datum **args, bool **nulls)
+{
+	HttpRequest *reqs = palloc(sizeof(HttpRequest) * n);
+	Jsonb	  **answers;
+	Jsonb	   *a;
+	int			m = 0,
+				i;
+
+	for (i = 0; i < n; i++)
+	{
+		HttpRequest *r = &reqs[m];
+
+		if (kind == ENGINE_CALL_HTTP_GET)
+		{
+			if (nulls[0][i])
+				continue;
+			http_call_prepare(r, "GET", TextDatumGetCString(args[0][i]), NULL, NULL);
+		}
+		else
+		{
+			if (nulls[0][i] || nulls[1][i])
+				continue;
+			http_call_prepare(r, TextDatumGetCString(args[0][i]), TextDatumGetCString(args[1][i]),
+							  nulls[2][i] ? NULL : DatumGetJsonbP(args[2][i]),
+							  nulls[3][i] ? NULL : DatumGetJsonbP(args[3][i]));
+		}
+		if (!http_call_memo_get(r->digest, &a))
+			m++;
+	}
+	if (m == 0)
+		return;
+	answers = palloc(sizeof(Jsonb *) * m);
+	http_call_answers(m, reqs, embed_current_view ? embed_current_view : "?", answers);
+	for (i = 0; i < m; i++)
+		http_call_memo_put(reqs[i].digest, answers[i]);
+}
+
+static void
+batch_hook(EngineCallKind kind, void **state, int n, Datum **args, bool **nulls)
+{
+	if (kind == ENGINE_CALL_EMBED)
+		embed_hook(state, n, args[0], nulls[0], args[1], nulls[1]);
+	else
+		http_hook(kind, n, args, nulls);
+}
+
 void
 worker_embed_init(void)
 {
@@ -93,4 +147,5 @@ worker_embed_begin(LiveView *v)
 {
 	embed_current_view = v ? v->name : NULL;
 	embed_memo_reset();
+	http_call_memo_reset();
 }

@@ -191,7 +191,7 @@ new_call(const char *model, int n, char **inputs)
 static void
 run_calls(HttpCall **calls, int k)
 {
-	HttpSync   *volatile sync = http_sync_begin_many(calls, k);
+	HttpSync   *volatile sync = http_sync_begin_many(calls, k, 0);
 
 	if (sync == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("could not start an HTTP request")));

@@ -50,6 +50,8 @@ typedef struct HttpEngine
 	HttpCall   *waiting;		/* for their time */
 	HttpCall   *running;		/* in the multi handle */
 	HttpCall   *done_list;		/* finished */
+	int			ndone;			/* calls put on done_list, ever */
+	int			max_running;	/* at most this many in the multi handle (0: any) */
 	bool		any_finished;	/* done_list got a call: wake the worker */
 	unsigned int seed;			/* the retries' jitter (each engine its own: threads) */
 } HttpEngine;
@@ -443,6 +445,7 @@ finish(HttpEngine *e, HttpCall *c)
 {
 	c->next = e->done_list;
 	e->done_list = c;
+	e->ndone++;
 	e->any_finished = true;
 }
 
@@ -563,11 +566,19 @@ start_due(HttpEngine *e)
 {
 	HttpCall  **p = &e->waiting;
 	int64_t		now = http_now_ms();
+	int			nrunning = 0;
+	HttpCall   *r;
 
+	if (e->max_running > 0)
+		for (r = e->running; r; r = r->next)
+			nrunning++;
 	while (*p)
 	{
 		HttpCall   *c = *p;
 		int64_t		due = c->due_ms > c->not_before_ms ? c->due_ms : c->not_before_ms;
+
+		if (e->max_running > 0 && nrunning >= e->max_running)
+			break;
 
 		if (due > now)
 		{
@@ -584,6 +595,7 @@ start_due(HttpEngine *e)
 		}
 		c->next = e->running;
 		e->running = c;
+		nrunning++;
 	}
 }
 
@@ -593,8 +605,17 @@ next_wait_ms(HttpEngine *e)
 	int64_t		now = http_now_ms(),
 				wait = POLL_MAX_MS;
 	HttpCall   *c;
+	int			nrunning = 0;
 
-	for (c = e->waiting; c; c = c->next)
+	/* full: only a running call's end (its socket wakes the poll) frees a place */
+	if (e->max_running > 0)
+	{
+		for (c = e->running; c; c = c->next)
+			nrunning++;
+		if (nrunning >= e->max_running)
+			return POLL_MAX_MS;
+	}
+	for (c = e->waiting; c && wait > 0; c = c->next)
 	{
 		int64_t		due = c->due_ms > c->not_before_ms ? c->due_ms : c->not_before_ms;
 
@@ -845,11 +866,13 @@ http_sync_end(HttpSync *s)
 
 /*
  * Several calls at once on one multi handle (the batched requests of
- * pathway.embed): all start together, each with its own retries; the
- * caller steps until http_sync_step_many says all are done.
+ * pathway.embed and pathway.http_request): at most max_running in flight
+ * (0: all start together), the next starting as one ends, each with its
+ * own retries; the caller steps until http_sync_step_many says all are
+ * done.
  */
 HttpSync *
-http_sync_begin_many(HttpCall **calls, int n)
+http_sync_begin_many(HttpCall **calls, int n, int max_running)
 {
 	HttpSync   *s;
 	int			i;
@@ -869,17 +892,8 @@ http_sync_begin_many(HttpCall **calls, int n)
 		s->e.waiting = c;
 	}
 	s->ncalls = n;
+	s->e.max_running = max_running;
 	return s;
-}
-
-static int
-list_length_calls(HttpCall *c)
-{
-	int			n = 0;
-
-	for (; c; c = c->next)
-		n++;
-	return n;
 }
 
 bool
@@ -892,7 +906,7 @@ http_sync_step_many(HttpSync *s, int timeout_ms)
 	CURLMsg    *m;
 	HttpCall   *c;
 
-	if (list_length_calls(e->done_list) >= s->ncalls)
+	if (e->ndone >= s->ncalls)
 		return true;
 	start_due(e);
 	curl_multi_perform(e->multi, &still);
@@ -903,7 +917,7 @@ http_sync_step_many(HttpSync *s, int timeout_ms)
 			continue;
 		attempt_done(e, c, m->data.result);
 	}
-	if (list_length_calls(e->done_list) >= s->ncalls)
+	if (e->ndone >= s->ncalls)
 		return true;
 	start_due(e);
 	wait = next_wait_ms(e);

@@ -93,8 +93,11 @@ extern HttpSync *http_sync_begin(HttpCall *c);
 extern bool http_sync_step(HttpSync *s, int timeout_ms);
 extern void http_sync_end(HttpSync *s);
 
-/* Several calls at once on one multi handle; step until all are done. */
-extern HttpSync *http_sync_begin_many(HttpCall **calls, int n);
+/*
+ * Several calls on one multi handle, at most max_running in flight (0: all
+ * at once); step until all are done.
+ */
+extern HttpSync *http_sync_begin_many(HttpCall **calls, int n, int max_running);
 extern bool http_sync_step_many(HttpSync *s, int timeout_ms);
 
 /* Monotonic milliseconds, as not_before_ms counts them. */

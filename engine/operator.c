@@ -87,45 +87,52 @@ static void
 map_batch_calls(Op *op, ZBatch *in, bool *pass)
 {
 	ExprContext *econtext = op->econtext;
-	Datum	   *inputs = palloc(sizeof(Datum) * Max(in->n, 1));
-	Datum	   *models = palloc(sizeof(Datum) * Max(in->n, 1));
-	bool	   *innulls = palloc(sizeof(bool) * Max(in->n, 1));
-	bool	   *mnulls = palloc(sizeof(bool) * Max(in->n, 1));
-	int			c,
+	Datum	   *args[ENGINE_CALL_MAX_ARGS];
+	bool	   *nulls[ENGINE_CALL_MAX_ARGS];
+	int16		len[ENGINE_CALL_MAX_ARGS];
+	bool		byval[ENGINE_CALL_MAX_ARGS];
+	int			a,
+				c,
 				i,
 				n;
 
+	for (a = 0; a < ENGINE_CALL_MAX_ARGS; a++)
+	{
+		args[a] = palloc(sizeof(Datum) * Max(in->n, 1));
+		nulls[a] = palloc(sizeof(bool) * Max(in->n, 1));
+	}
 	for (c = 0; c < op->nbatched; c++)
 	{
-		ExprState  *ie = op->batched_args[2 * c];
-		ExprState  *me = op->batched_args[2 * c + 1];
-		Oid			itype = exprType((Node *) ie->expr);
-		Oid			mtype = exprType((Node *) me->expr);
-		int16		ilen,
-					mlen;
-		bool		ibyval,
-					mbyval;
+		ExprState **ae = &op->batched_args[c * ENGINE_CALL_MAX_ARGS];
 
-		get_typlenbyval(itype, &ilen, &ibyval);
-		get_typlenbyval(mtype, &mlen, &mbyval);
+		for (a = 0; a < ENGINE_CALL_MAX_ARGS; a++)
+			if (ae[a])
+				get_typlenbyval(exprType((Node *) ae[a]->expr), &len[a], &byval[a]);
 		n = 0;
 		for (i = 0; i < in->n; i++)
 		{
-			Datum		d;
-
 			if (!pass[i])
 				continue;
 			ExecStoreMinimalTuple(in->rows[i].tup, op->lslot, false);
 			econtext->ecxt_scantuple = op->lslot;
-			d = ExecEvalExprSwitchContext(ie, econtext, &innulls[n]);
-			inputs[n] = innulls[n] ? (Datum) 0 : datumCopy(d, ibyval, ilen);
-			d = ExecEvalExprSwitchContext(me, econtext, &mnulls[n]);
-			models[n] = mnulls[n] ? (Datum) 0 : datumCopy(d, mbyval, mlen);
+			for (a = 0; a < ENGINE_CALL_MAX_ARGS; a++)
+			{
+				Datum		d;
+
+				nulls[a][n] = true;
+				args[a][n] = (Datum) 0;
+				if (ae[a] == NULL)
+					continue;
+				d = ExecEvalExprSwitchContext(ae[a], econtext, &nulls[a][n]);
+				if (!nulls[a][n])
+					args[a][n] = datumCopy(d, byval[a], len[a]);
+			}
 			ResetExprContext(econtext);
 			n++;
 		}
 		if (n > 0)
-			engine_batch_hook(&op->batched_state[c], n, inputs, innulls, models, mnulls);
+			engine_batch_hook((EngineCallKind) op->batched_kind[c], &op->batched_state[c], n,
+							  args, nulls);
 	}
 }
 

@@ -133,12 +133,14 @@ typedef struct Op
 
 	/*
 	 * OP_MAP: calls in exprs whose arguments are gathered over the whole
-	 * batch and handed to engine_batch_hook before exprs run (the inputs of
-	 * pathway.embed, so that an epoch's new rows make few requests): two
-	 * argument expressions per call, and a pointer the hook keeps per call.
+	 * batch and handed to engine_batch_hook before exprs run (pathway.embed,
+	 * pathway.http_request, so that an epoch's new rows make few, concurrent
+	 * requests): per call its kind, ENGINE_CALL_MAX_ARGS argument
+	 * expressions (NULL past the call's own), and a pointer the hook keeps.
 	 */
 	int			nbatched;
-	ExprState **batched_args;	/* nbatched * 2: (input, model) */
+	int		   *batched_kind;	/* EngineCallKind */
+	ExprState **batched_args;	/* nbatched * ENGINE_CALL_MAX_ARGS */
 	void	  **batched_state;
 
 	/* OP_JOIN */
@@ -197,14 +199,25 @@ typedef struct Op
 	struct IterateSpec *iterate;
 } Op;
 
+/* The calls a map batches (plan/batch.c), and their arguments. */
+typedef enum EngineCallKind
+{
+	ENGINE_CALL_EMBED,			/* pathway.embed(input, model) */
+	ENGINE_CALL_HTTP_REQUEST,	/* pathway.http_request(method, url, body, headers) */
+	ENGINE_CALL_HTTP_GET		/* pathway.http_get(url) */
+} EngineCallKind;
+
+#define ENGINE_CALL_MAX_ARGS 4
+
 /*
  * Run by a map before its expressions, once per batched call, with the
- * argument values of the rows that passed the filter (NULLs included); the
- * hook makes the answers ready for the calls that follow.  It may raise an
- * ERROR.  NULL: calls are made one by one when evaluated.
+ * argument values of the rows that passed the filter (NULLs included):
+ * args[a][i], nulls[a][i] for the call's a-th argument and the i-th row;
+ * the hook makes the answers ready for the calls that follow.  It may
+ * raise an ERROR.  NULL: calls are made one by one when evaluated.
  */
-typedef void (*EngineBatchHook) (void **state, int n, Datum *inputs, bool *innulls,
-								 Datum *models, bool *mnulls);
+typedef void (*EngineBatchHook) (EngineCallKind kind, void **state, int n,
+								 Datum **args, bool **nulls);
 extern EngineBatchHook engine_batch_hook;
 
 extern Op  *op_make(OpKind kind, TupleDesc desc);

@@ -22,6 +22,7 @@
 #include "utils/ruleutils.h"
 #include "utils/syscache.h"
 
+#include "connectors/http_call.h"
 #include "extension/extension.h"
 #include "meta/meta.h"
 #include "meta/views.h"
@@ -95,6 +96,22 @@ run_at_clock(const char *sql, bool has_clock, TimestampTz clock)
 	PG_FINALLY();
 	{
 		pathway_now_overridden = false;
+	}
+	PG_END_TRY();
+}
+
+/* The check's statement, with http_request() answering what the view saw: the memo's. */
+static void
+run_reading_memo(const char *sql, bool has_clock, TimestampTz clock)
+{
+	http_call_read_memo = true;
+	PG_TRY();
+	{
+		run_at_clock(sql, has_clock, clock);
+	}
+	PG_FINALLY();
+	{
+		http_call_read_memo = false;
 	}
 	PG_END_TRY();
 }
@@ -179,7 +196,7 @@ pathway_check_view(PG_FUNCTION_ARGS)
 				   "SELECT 'only in query'::text, to_jsonb(d) FROM ((%s) EXCEPT ALL (SELECT * FROM %s)) d",
 				   vname, qtext, qtext, vname);
 	SPI_connect();
-	run_at_clock(sql, has_clock, clock);
+	run_reading_memo(sql, has_clock, clock);
 	for (r = 0; r < SPI_processed; r++)
 	{
 		Datum		values[2];

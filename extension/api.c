@@ -127,6 +127,7 @@ pathway_create_view(PG_FUNCTION_ARGS)
 	int64		nviews;
 	TimeOptions topts;
 	bool		timed;
+	bool		engine_fills;
 	const char *emit;
 
 	if (PG_ARGISNULL(0))
@@ -202,9 +203,16 @@ pathway_create_view(PG_FUNCTION_ARGS)
 		pathway_ensure_replica_identity(src);
 	}
 
-	/* a view with time options is filled by the engine, which knows its time */
+	/*
+	 * A view with time options is filled by the engine, which knows its
+	 * time; one that calls http_request too, which makes the calls many at
+	 * once and memoizes them (this query would make them one by one).
+	 */
+	engine_fills = timed || plan_calls_http(plan);
+	if (engine_fills)
+		plan_check_access(name, plan);
 	(void) meta_exec(psprintf("CREATE TABLE %s AS %s\nWITH %s", qname, trim_query(stmt_text),
-							  timed ? "NO DATA" : "DATA"),
+							  engine_fills ? "NO DATA" : "DATA"),
 					 0, NULL, NULL, NULL, false, 0);
 	relid = RangeVarGetRelid(rv, NoLock, false);
 

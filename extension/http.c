@@ -22,6 +22,8 @@
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
 
+#include "connectors/embed.h"
+#include "connectors/http_call.h"
 #include "connectors/http_client.h"
 #include "connectors/http_options.h"
 #include "extension/extension.h"
@@ -193,113 +195,37 @@ pathway_create_http_source(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-/* ---------- pathway.http_request, pathway.http_get: one call, synchronously ---------- */
+/* ---------- pathway.http_request, pathway.http_get ---------- */
 
 PG_FUNCTION_INFO_V1(pathway_http_request);
 PG_FUNCTION_INFO_V1(pathway_http_get);
 
-#define REQUEST_TIMEOUT_MS 10000
-#define REQUEST_RETRIES 2
-
-/* The request's header lines, checked as an HTTP source's "headers" are. */
-static List *
-request_headers(Jsonb *headers)
-{
-	HttpOptions o;
-	char		err[512];
-	Jsonb	   *wrapped;
-
-	if (headers == NULL)
-		return NIL;
-	wrapped = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
-												 CStringGetDatum(psprintf("{\"headers\": %s}",
-																		  JsonbToCString(NULL, &headers->root, 0)))));
-	if (!http_options_parse(wrapped, &o, err, sizeof(err)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid headers: %s", err)));
-	return o.headers;
-}
-
+/*
+ * One call.  In a plain query: made now, a failure an ERROR.  In the
+ * engine worker (a live view): the answer its map's batch made ready, or
+ * the memo's, or (a call the batch did not gather: under CASE, in a
+ * filter) made now and memoized.  While check_view runs a view's query:
+ * the memo's answer, which is what the view saw.
+ */
 static Datum
-http_request(const char *method, const char *url, Jsonb *body, Jsonb *headers)
+http_request(const char *method, const char *url, Jsonb *body, Jsonb *headers, bool *isnull)
 {
-	char		err[512];
-	List	   *lines = request_headers(headers);
-	char	  **arr;
-	int			n = 0;
-	ListCell   *lc;
-	HttpCall   *volatile c;
-	HttpSync   *volatile sync;
-	long		status;
-	char	   *answer;
-	bool		ok;
+	HttpRequest r;
+	Jsonb	   *answer;
 
-	if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0 && strcmp(method, "PUT") != 0 &&
-		strcmp(method, "PATCH") != 0 && strcmp(method, "DELETE") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("HTTP method \"%s\" is not supported", method),
-				 errhint("Use GET, POST, PUT, PATCH or DELETE.")));
-	if (!http_options_url_ok(url, err, sizeof(err)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("URL refused: %s", err)));
-	arr = palloc(sizeof(char *) * (list_length(lines) + 2));
-	foreach(lc, lines)
-		arr[n++] = lfirst(lc);
-	arr[n++] = "Accept: application/json";
-	if (body)
-		arr[n++] = "Content-Type: application/json";
-	c = http_call_new(method, url);
-	if (c == NULL || !http_call_set_headers(c, arr, n) ||
-		(c->allowed_hosts = strdup(pathway_http_allowed_hosts ? pathway_http_allowed_hosts : "")) == NULL ||
-		(body && (c->body = strdup(JsonbToCString(NULL, &body->root, 0))) == NULL))
+	http_call_prepare(&r, method, url, body, headers);
+	if (pathway_in_worker)
 	{
-		http_call_free(c);
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+		if (!http_call_memo_get(r.digest, &answer))
+		{
+			http_call_answers(1, &r, embed_current_view ? embed_current_view : "?", &answer);
+			http_call_memo_put(r.digest, answer);
+		}
 	}
-	if (c->body)
-		c->body_len = strlen(c->body);
-	c->timeout_ms = REQUEST_TIMEOUT_MS;
-	/* a POST that failed may still have been acted on: only GET is retried */
-	c->retries = strcmp(method, "GET") == 0 ? REQUEST_RETRIES : 0;
-	c->backoff_ms = 200;
-	sync = http_sync_begin(c);
-	if (sync == NULL)
-	{
-		http_call_free(c);
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("could not start an HTTP request")));
-	}
-	PG_TRY();
-	{
-		/* never more than 100 ms without a look at cancellation */
-		while (!http_sync_step(sync, 100))
-			CHECK_FOR_INTERRUPTS();
-	}
-	PG_CATCH();
-	{
-		http_sync_end(sync);
-		http_call_free(c);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	http_sync_end(sync);
-	ok = c->ok;
-	status = c->status;
-	answer = ok ? pnstrdup(c->resp, c->resp_len) : pstrdup(c->error);
-	http_call_free(c);
-	if (!ok)
-		ereport(ERROR,
-				(errcode(ERRCODE_CONNECTION_FAILURE),
-				 errmsg("HTTP request failed: %s", answer)));
-	if (status < 200 || status >= 300)
-		ereport(ERROR,
-				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
-				 errmsg("HTTP request answered with status %ld", status)));
-	if (*answer == '\0')
-		return (Datum) 0;
-	return DirectFunctionCall1(jsonb_in, CStringGetDatum(answer));
+	else if (!(http_call_read_memo && http_call_memoized(&r, &answer)))
+		return http_call_now(&r, isnull);
+	*isnull = answer == NULL;
+	return answer ? JsonbPGetDatum(answer) : (Datum) 0;
 }
 
 Datum
@@ -308,14 +234,15 @@ pathway_http_request(PG_FUNCTION_ARGS)
 	char	   *method;
 	char	   *url;
 	Datum		d;
+	bool		isnull;
 
 	HIDE_STATEMENT_BEGIN();
 	method = arg_text(fcinfo, 0, "method");
 	url = arg_text(fcinfo, 1, "url");
 	d = http_request(method, url, PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2),
-					 PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3));
+					 PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3), &isnull);
 	HIDE_STATEMENT_END();
-	if (d == (Datum) 0)
+	if (isnull)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(d);
 }
@@ -323,9 +250,10 @@ pathway_http_request(PG_FUNCTION_ARGS)
 Datum
 pathway_http_get(PG_FUNCTION_ARGS)
 {
-	Datum		d = http_request("GET", arg_text(fcinfo, 0, "url"), NULL, NULL);
+	bool		isnull;
+	Datum		d = http_request("GET", arg_text(fcinfo, 0, "url"), NULL, NULL, &isnull);
 
-	if (d == (Datum) 0)
+	if (isnull)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(d);
 }

@@ -36,7 +36,15 @@ char	   *pathway_embedding_url = NULL;
 char	   *pathway_embedding_model = NULL;
 char	   *pathway_embedding_api_key = NULL;
 int			pathway_embedding_batch_size = 64;
-int			pathway_http_max_concurrency = 8;
+int			pathway_http_max_concurrency = 64;
+int			pathway_http_request_timeout_ms = 10000;
+int			pathway_http_request_on_error = HTTP_ON_ERROR_NULL;
+
+static const struct config_enum_entry on_error_options[] = {
+	{"null", HTTP_ON_ERROR_NULL, false},
+	{"fail", HTTP_ON_ERROR_FAIL, false},
+	{NULL, 0, false}
+};
 int			pathway_max_iterations = 10000;
 bool		pathway_preloaded = false;
 bool		pathway_in_worker = false;
@@ -265,11 +273,23 @@ define_gucs(void)
 							64, 1, 2048,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("pathway.http_max_concurrency",
-							gettext_noop("Requests a live view's batched calls (pathway.embed) have in flight at once."),
+							gettext_noop("Requests a live view's batched calls (pathway.embed, pathway.http_request) have in flight at once."),
 							NULL,
 							&pathway_http_max_concurrency,
-							8, 1, 256,
+							64, 1, 256,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("pathway.http_request_timeout",
+							gettext_noop("Longest attempt of one pathway.http_request() call."),
+							NULL,
+							&pathway_http_request_timeout_ms,
+							10000, 100, 60000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomEnumVariable("pathway.http_request_on_error",
+							 gettext_noop("What a failed pathway.http_request() call does in a live view: null (NULL and a dead letter) or fail (the view fails)."),
+							 gettext_noop("Captured when a view is created."),
+							 &pathway_http_request_on_error,
+							 HTTP_ON_ERROR_NULL, on_error_options,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("pathway");
 }
 

@@ -1,10 +1,11 @@
 /*
  * batch.c
  *	  Calls a map gathers over its whole batch before evaluating its rows:
- *	  pathway.embed(input, model) in a select list.  The map then hands the
- *	  inputs of all its rows to engine_batch_hook at once (the engine worker
- *	  makes few requests for them), and each call, when evaluated, finds its
- *	  answer ready.  A call elsewhere (a filter, a join condition, an ORDER BY
+ *	  pathway.embed(input, model), pathway.http_request(method, url, body,
+ *	  headers) and pathway.http_get(url) in a select list.  The map then
+ *	  hands the arguments of all its rows to engine_batch_hook at once (the
+ *	  engine worker makes few requests, or many at once, for them), and each
+ *	  call, when evaluated, finds its answer ready.  A call elsewhere (a filter, a join condition, an ORDER BY
  *	  of a LATERAL subquery) is made when evaluated, one by one: the same
  *	  answer, more requests; so is a call under CASE, COALESCE, AND/OR,
  *	  whose arguments not every row evaluates.
@@ -22,11 +23,18 @@
 
 #define BATCH_MAX_OPS 1024
 
-static bool
-find_calls(Node *node, void *context)
+typedef struct BatchFuncs
 {
-	List	  **calls = (List **) ((void **) context)[0];
-	Oid			embed = *(Oid *) ((void **) context)[1];
+	Oid			oids[3];		/* by EngineCallKind */
+	int			nargs[3];
+	List	   *calls;			/* FuncExpr */
+	List	   *kinds;			/* int, per call */
+} BatchFuncs;
+
+static bool
+find_calls(Node *node, BatchFuncs *bf)
+{
+	int			k;
 
 	if (node == NULL)
 		return false;
@@ -40,59 +48,97 @@ find_calls(Node *node, void *context)
 	if (IsA(node, CaseExpr) || IsA(node, CoalesceExpr) || IsA(node, BoolExpr) ||
 		IsA(node, SubPlan) || IsA(node, AlternativeSubPlan))
 		return false;
-	if (IsA(node, FuncExpr) && ((FuncExpr *) node)->funcid == embed &&
-		list_length(((FuncExpr *) node)->args) == 2)
-	{
-		*calls = lappend(*calls, node);
-		return false;
-	}
-	return expression_tree_walker(node, find_calls, context);
+	if (IsA(node, FuncExpr))
+		for (k = 0; k < 3; k++)
+			if (OidIsValid(bf->oids[k]) && ((FuncExpr *) node)->funcid == bf->oids[k] &&
+				list_length(((FuncExpr *) node)->args) == bf->nargs[k])
+			{
+				bf->calls = lappend(bf->calls, node);
+				bf->kinds = lappend_int(bf->kinds, k);
+				return false;
+			}
+	return expression_tree_walker(node, find_calls, bf);
 }
 
-/* pathway.embed(text, text), or InvalidOid when it is not there. */
+/* pathway.name(args), or InvalidOid when it is not there. */
 static Oid
-embed_function(void)
+pathway_function(const char *name, int nargs, Oid *args)
 {
-	Oid			args[2] = {TEXTOID, TEXTOID};
+	return LookupFuncName(list_make2(makeString("pathway"), makeString((char *) name)), nargs, args, true);
+}
 
-	return LookupFuncName(list_make2(makeString("pathway"), makeString("embed")), 2, args, true);
+void
+plan_batch_functions(Oid *embed, Oid *http_request, Oid *http_get)
+{
+	Oid			e[2] = {TEXTOID, TEXTOID};
+	Oid			r[4] = {TEXTOID, TEXTOID, JSONBOID, JSONBOID};
+	Oid			g[1] = {TEXTOID};
+
+	*embed = pathway_function("embed", 2, e);
+	*http_request = pathway_function("http_request", 4, r);
+	*http_get = pathway_function("http_get", 1, g);
 }
 
 void
 plan_batch_calls(Op *root)
 {
 	Op		   *ops[BATCH_MAX_OPS];
-	Oid			embed = embed_function();
+	BatchFuncs	bf;
 	int			n,
 				i,
 				j;
 
-	if (!OidIsValid(embed))
+	StaticAssertStmt(ENGINE_CALL_EMBED == 0 && ENGINE_CALL_HTTP_REQUEST == 1 &&
+					 ENGINE_CALL_HTTP_GET == 2, "call kinds index BatchFuncs");
+	plan_batch_functions(&bf.oids[0], &bf.oids[1], &bf.oids[2]);
+	bf.nargs[0] = 2;
+	bf.nargs[1] = 4;
+	bf.nargs[2] = 1;
+	if (!OidIsValid(bf.oids[0]) && !OidIsValid(bf.oids[1]) && !OidIsValid(bf.oids[2]))
 		return;
 	n = graph_operators(root, ops, BATCH_MAX_OPS);
 	for (i = 0; i < n; i++)
 	{
 		Op		   *op = ops[i];
-		List	   *calls = NIL;
-		void	   *context[2] = {&calls, &embed};
 		ListCell   *lc;
 
 		if (op->kind != OP_MAP || op->exprs == NULL)
 			continue;
+		bf.calls = NIL;
+		bf.kinds = NIL;
 		for (j = 0; j < op->nexprs; j++)
-			(void) find_calls((Node *) op->exprs[j]->expr, context);
-		if (calls == NIL)
+			(void) find_calls((Node *) op->exprs[j]->expr, &bf);
+		if (bf.calls == NIL)
 			continue;
-		op->nbatched = list_length(calls);
-		op->batched_args = palloc0(sizeof(ExprState *) * 2 * op->nbatched);
+		op->nbatched = list_length(bf.calls);
+		op->batched_kind = palloc0(sizeof(int) * op->nbatched);
+		op->batched_args = palloc0(sizeof(ExprState *) * ENGINE_CALL_MAX_ARGS * op->nbatched);
 		op->batched_state = palloc0(sizeof(void *) * op->nbatched);
-		foreach(lc, calls)
+		foreach(lc, bf.calls)
 		{
 			FuncExpr   *f = lfirst(lc);
 			int			k = foreach_current_index(lc);
+			ListCell   *la;
 
-			op->batched_args[2 * k] = ExecInitExpr(linitial(f->args), NULL);
-			op->batched_args[2 * k + 1] = ExecInitExpr(lsecond(f->args), NULL);
+			op->batched_kind[k] = list_nth_int(bf.kinds, k);
+			foreach(la, f->args)
+				op->batched_args[k * ENGINE_CALL_MAX_ARGS + foreach_current_index(la)] =
+					ExecInitExpr(lfirst(la), NULL);
 		}
 	}
+}
+
+bool
+plan_calls_http(ViewPlan *plan)
+{
+	Oid			embed,
+				request,
+				get;
+	ListCell   *lc;
+
+	plan_batch_functions(&embed, &request, &get);
+	foreach(lc, plan->funcids)
+		if (lfirst_oid(lc) == request || lfirst_oid(lc) == get)
+			return true;
+	return false;
 }

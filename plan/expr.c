@@ -61,10 +61,27 @@ time_function_checker(Oid func, void *context)
 		func == F_TRANSACTION_TIMESTAMP;
 }
 
+/*
+ * pathway.http_request and http_get are volatile (a plain query calls each
+ * time), yet a live view may call them: there each distinct request is
+ * made once and its answer memoized (connectors/http_call.c), so that a
+ * recomputation gives the same result.
+ */
+static bool
+is_memoized_call(Oid func)
+{
+	Oid			embed,
+				request,
+				get;
+
+	plan_batch_functions(&embed, &request, &get);
+	return func == request || func == get;
+}
+
 static bool
 volatile_checker(Oid func, void *context)
 {
-	if (func_volatile(func) == PROVOLATILE_VOLATILE)
+	if (func_volatile(func) == PROVOLATILE_VOLATILE && !is_memoized_call(func))
 	{
 		*(Oid *) context = func;
 		return true;
@@ -538,7 +555,7 @@ plan_grouping_keyspec(PState *ps, List *exprs, List *eqops)
 static const char *const captured_settings[] = {
 	"TimeZone", "DateStyle", "IntervalStyle", "extra_float_digits", "bytea_output",
 	"lc_monetary", "lc_numeric", "lc_time", "default_text_search_config",
-	"search_path", "xmlbinary", "xmloption"
+	"search_path", "xmlbinary", "xmloption", "pathway.http_request_on_error"
 };
 
 /* May current_setting(name) be read by a view?  Only a captured setting. */

@@ -184,8 +184,9 @@ extern bool plan_time_join_check(const char *name, Query *q, ViewPlan *plan, Tim
 extern Op  *plan_time_join_gate(PState *ps, Op *input, int rti);
 extern void plan_time_join_finish(const char *name, ViewPlan *plan);
 
-/* batch.c: calls gathered over a map's batch (pathway.embed) */
+/* batch.c: calls gathered over a map's batch (pathway.embed, http_request) */
 extern void plan_batch_calls(struct Op *root);
+extern void plan_batch_functions(Oid *embed, Oid *http_request, Oid *http_get);
 
 /* recursive.c: WITH RECURSIVE */
 extern bool plan_is_recursive(Query *q);

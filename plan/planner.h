@@ -75,6 +75,12 @@ extern Datum plan_capture_settings(void);
  */
 extern ViewPlan *plan_view(const char *name, Query *query);
 
+/*
+ * Does the view call pathway.http_request or http_get?  The engine fills
+ * such a view (its calls made many at once), not create_view's query.
+ */
+extern bool plan_calls_http(ViewPlan *plan);
+
 /* The same for a view with time options (refused where they do not fit). */
 extern ViewPlan *plan_view_timed(const char *name, Query *query, TimeOptions *opts);
 

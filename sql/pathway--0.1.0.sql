@@ -658,9 +658,11 @@ SELECT h.name,
   FROM pathway.http_sources h
   LEFT JOIN pathway._source_state() s ON s.name = h.name;
 
--- One HTTP call in a plain query, synchronously (docs/http.md): the body
--- of the answer as jsonb.  Volatile, so a live view refuses it.  It makes
--- the server fetch URLs: a superuser grants it to whom it should.
+-- One HTTP call (docs/http.md): the body of the answer as jsonb.  Volatile:
+-- a plain query calls each time.  A live view may call it: there each
+-- distinct request is made once (many at once per epoch) and memoized in
+-- pathway.http_cache.  It makes the server fetch URLs: a superuser grants
+-- it to whom it should.
 CREATE FUNCTION pathway.http_request(method text, url text, body jsonb DEFAULT NULL,
                                      headers jsonb DEFAULT NULL) RETURNS jsonb
     VOLATILE LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_http_request';
@@ -668,6 +670,25 @@ CREATE FUNCTION pathway.http_get(url text) RETURNS jsonb
     VOLATILE LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_http_get';
 REVOKE EXECUTE ON FUNCTION pathway.http_request(text, text, jsonb, jsonb) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION pathway.http_get(text) FROM PUBLIC;
+
+-- The memo of http_request in live views: every distinct request a view
+-- made (known by the SHA-256 of its method, URL, body and headers; the
+-- headers themselves are not kept: they may hold a token) with its answer,
+-- or the error of a failed call, so that a retraction, a rebuild, a
+-- restart and check_view get the same answer without calling again.  Only
+-- the extension writes it (as its owner); no role but superusers reads it.
+CREATE TABLE pathway.http_cache (
+    request_sha256 bytea PRIMARY KEY,
+    method       text NOT NULL,
+    url          text NOT NULL,
+    body         jsonb,
+    status       int,
+    answer       jsonb,
+    error        text,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    CHECK (error IS NULL OR answer IS NULL)
+);
+REVOKE ALL ON pathway.http_cache FROM PUBLIC;
 
 -- ---------------------------------------------------------------------------
 -- Event time (docs/time.md): window functions that mean the same in a plain

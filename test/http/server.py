@@ -23,6 +23,9 @@ line ({"path", "query", "headers"}) to DIR/requests.log.  Routes:
   /drop               promises 1000 bytes, sends 10 and closes
   /offsite-link       a page whose Link: rel="next" names another port
   POST /echo          the request's body back
+  POST /score         {"score": 2 * the body's "x"} (a number), after
+                      DIR/score_delay_ms; 500 when the body has "fail": true
+                      (calls from live views)
   POST /v1/embeddings an OpenAI-compatible embeddings endpoint: for each
                       input a vector of 16 whole numbers, the count of its
                       words (lower case, letters and digits) that hash
@@ -164,6 +167,18 @@ class Handler(BaseHTTPRequestHandler):
                 f.write(json.dumps(line) + "\n")
         if path == "/echo":
             self.send(200, body)
+        elif path == "/score":
+            delay = int(read("score_delay_ms", b"0"))
+            if delay:
+                time.sleep(delay / 1000)
+            try:
+                req = json.loads(body)
+            except ValueError:
+                req = None
+            if not isinstance(req, dict) or req.get("fail") is True:
+                self.send(500, b'{"error": "failing on purpose"}')
+            else:
+                self.send(200, json.dumps({"score": 2 * (req.get("x") or 0)}).encode())
         elif path == "/v1/embeddings":
             delay = int(read("embed_delay_ms", b"0"))
             if delay:

@@ -29,7 +29,7 @@ declare -A allowed=(
 # is not among its arrows' ends: none beyond those; narrower rules below
 declare -A only_headers=(
   [extension:bgworker]="bgworker/shmem.h bgworker/stats.h bgworker/launcher.h"
-  [extension:connectors]="connectors/kafka_options.h connectors/http_options.h connectors/http_client.h connectors/embed.h"
+  [extension:connectors]="connectors/kafka_options.h connectors/http_options.h connectors/http_client.h connectors/embed.h connectors/http_call.h"
 )
 # global symbols: the prefixes of each folder (and the SQL-callable
 # functions, pathway_*, with their pg_finfo_* records)

@@ -30,7 +30,7 @@ SELECT count(*) AS t235_base FROM pathway.catalog \gset
 SET app.tenant = '7';
 
 SELECT is(t235_detail($$SELECT pathway.create_view('t235_v', 'SELECT id FROM t235_src WHERE id::text = current_setting(''app.tenant'')')$$),
-  '0A000: cannot maintain view "t235_v" | current_setting(''app.tenant'') is not supported: the setting is not captured when the view is created. | Only these settings are captured (the engine computes with their values at creation): TimeZone, DateStyle, IntervalStyle, extra_float_digits, bytea_output, lc_monetary, lc_numeric, lc_time, default_text_search_config, search_path, xmlbinary, xmloption. Store other values in a column when rows are written.',
+  '0A000: cannot maintain view "t235_v" | current_setting(''app.tenant'') is not supported: the setting is not captured when the view is created. | Only these settings are captured (the engine computes with their values at creation): TimeZone, DateStyle, IntervalStyle, extra_float_digits, bytea_output, lc_monetary, lc_numeric, lc_time, default_text_search_config, search_path, xmlbinary, xmloption, pathway.http_request_on_error. Store other values in a column when rows are written.',
   'current_setting() of a setting not captured: 0A000 naming it, the captured ones in the hint');
 SELECT throws_ok($$SELECT pathway.create_view('t235_v', 'SELECT current_setting(''app.tenant'', true) AS t FROM t235_src')$$,
   '0A000', 'cannot maintain view "t235_v"', 'also with missing_ok');
