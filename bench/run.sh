@@ -10,7 +10,7 @@
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-all=(writes freshness bulk initial_build memory cost_per_change kafka_ingest http_poll knn recursive time)
+all=(writes freshness bulk initial_build memory cost_per_change kafka_ingest http_poll http knn recursive time)
 (( $# )) && all=("$@")
 
 declare -A title=(
@@ -22,6 +22,7 @@ declare -A title=(
   [cost_per_change]="Cost of one change, small vs large source (cost_per_change.sh)"
   [kafka_ingest]="Kafka ingest vs kcat (kafka_ingest.sh)"
   [http_poll]="HTTP poll ingest vs curl (http_poll.sh)"
+  [http]="HTTP calls from a live view vs sequential calls (http.sh)"
   [knn]="Live kNN classifier on Fashion-MNIST vs a C brute force (knn.sh)"
   [recursive]="Recursive views and iteration on a power-law graph (recursive.sh)"
   [time]="Event time: a windowed count with and without a cutoff (time.sh)"
