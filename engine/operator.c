@@ -188,7 +188,10 @@ map_step(Op *op)
 	op->rows_out += op->out.n;
 }
 
-/* Evaluate a row's join key; false when a key is NULL (it can never match). */
+/*
+ * Evaluate a row's join key; false when a key is NULL (it can never match),
+ * unless the keys match NULL with NULL (a magic set's).
+ */
 bool
 op_row_key(Op *op, ExprState **keyexprs, TupleTableSlot *slot, MinimalTuple tup,
 		   Datum *values, bool *isnull, uint32 *hash)
@@ -201,7 +204,7 @@ op_row_key(Op *op, ExprState **keyexprs, TupleTableSlot *slot, MinimalTuple tup,
 	for (i = 0; i < op->keys->nkeys; i++)
 		values[i] = ExecEvalExprSwitchContext(keyexprs[i], op->econtext, &isnull[i]);
 	*hash = arrangement_key_hash(op->keys, values, isnull, &hasnull);
-	return !hasnull;
+	return !hasnull || op->keys->nulls_match;
 }
 
 static MinimalTuple

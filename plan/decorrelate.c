@@ -459,6 +459,7 @@ plan_pull_up_correlated_scalar(PState *ps, Query *q, SubLink *sl)
 	int			erti,
 				k;
 	Query	   *agg;
+	Query	   *plain = NULL;	/* sub before a magic set joined it */
 	Expr	   *limit = sub->limitCount ? expression_planner((Expr *) copyObject(sub->limitCount)) : NULL;
 
 	/*
@@ -502,7 +503,15 @@ plan_pull_up_correlated_scalar(PState *ps, Query *q, SubLink *sl)
 		sub->hasWindowFuncs || sub->hasSubLinks || sub->hasDistinctOn)
 		plan_refuse(ps->name, "A correlated scalar subquery other than a global aggregate",
 			   "A correlated (SELECT count(*) FROM s WHERE s.k = t.k) is maintained; others may yield several rows.");
-	plan_split_correlation(ps, sub, "A scalar subquery", &cs->lkeys, &inner, &cs->eqops);
+	if (plan_correlation_needs_magic(sub))
+	{
+		/* (SELECT count(*) FROM s WHERE s.b < t.b): through t's distinct values */
+		plain = copyObject(sub);
+		inner = plan_magic_correlation(ps, q, sub, &cs->lkeys, &cs->eqops);
+		cs->nulls_match = true;
+	}
+	else
+		plan_split_correlation(ps, sub, "A scalar subquery", &cs->lkeys, &inner, &cs->eqops);
 	if (contain_vars_of_level((Node *) sub, 1))
 		plan_refuse(ps->name, "An outer reference in a scalar subquery other than in its WHERE", NULL);
 	if (agg)
@@ -551,7 +560,7 @@ plan_pull_up_correlated_scalar(PState *ps, Query *q, SubLink *sl)
 	ps->correlated = lappend(ps->correlated, cs);
 
 	/* e: the aggregate of no rows, one row, cross-joined */
-	empty = copyObject(sub);
+	empty = copyObject(plain ? plain : sub);
 	empty->jointree->quals = (Node *) makeBoolConst(false, false);
 	empty->targetList = list_make1(makeTargetEntry(copyObject(v), 1, "v", false));
 	q->rtable = lappend(q->rtable, subquery_rte(empty, list_make1(makeString("v"))));
@@ -596,6 +605,7 @@ plan_apply_correlated(PState *ps, Op *cur, CorrelatedScalar *cs)
 	}
 	cur = plan_make_join(ps, cur, g, bms_make_singleton(cs->rti), cs->lkeys, rkeys, cs->eqops,
 					true, false);
+	cur->keys->nulls_match = cs->nulls_match;
 	ps->done_rels = bms_add_member(ps->done_rels, cs->rti);
 	return cur;
 }

@@ -66,6 +66,7 @@ typedef struct CorrelatedScalar
 	List	   *lkeys;			/* outer expressions, at this level */
 	List	   *eqops;
 	int			nkeys;			/* its first columns are the inner keys */
+	bool		nulls_match;	/* a magic set's keys: NULL joins NULL */
 } CorrelatedScalar;
 
 /*
@@ -143,6 +144,12 @@ extern Op  *plan_apply_semi(PState *ps, Op *cur, SemiJoin *sj);
 extern Op  *plan_apply_not_in(PState *ps, Op *cur, SemiJoin *sj);
 extern Op  *plan_apply_marks(PState *ps, Op *cur);
 extern Op  *plan_apply_correlated(PState *ps, Op *cur, CorrelatedScalar *cs);
+
+/* decorrelate_magic.c: correlations other than equalities, through a magic set */
+extern bool plan_correlation_needs_magic(Query *sub);
+extern List *plan_magic_correlation(PState *ps, Query *q, Query *sub, List **outers,
+									List **eqops);
+extern void plan_rewrite_residual_exists(Query *q);
 
 /* decorrelate_lateral.c: LATERAL subqueries correlated through equalities */
 extern void plan_decorrelate_laterals(PState *ps, Query *q);

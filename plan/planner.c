@@ -25,9 +25,11 @@
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
+#include "optimizer/tlist.h"
 #include "parser/analyze.h"
 #include "parser/parse_agg.h"
 #include "parser/parse_coerce.h"
+#include "parser/parse_oper.h"
 #include "parser/parser.h"
 #include "rewrite/rewriteHandler.h"
 #include "rewrite/rewriteManip.h"
@@ -193,6 +195,65 @@ scalar_mutator(Node *node, ScalarCtx *ctx)
 	return expression_tree_mutator(node, scalar_mutator, (void *) ctx);
 }
 
+/*
+ * A grouped level's select list and HAVING: a scalar subquery's value
+ * (uncorrelated: one value for every row; correlated: through the group's
+ * columns, which is all PostgreSQL lets it read) is the same for every row
+ * of a group, so grouping by it too changes no group, and lets the
+ * expressions around the aggregates read it.  Only what is read outside
+ * an aggregate is grouped by: inside one, a subquery may read the row's
+ * own columns.
+ */
+static void
+pull_up_grouped_scalars(Query *q, ScalarCtx *ctx)
+{
+	int			before = list_length(q->rtable);
+	List	   *vars;
+	ListCell   *lc;
+	Index		ref = 0;
+
+	q->targetList = (List *) scalar_mutator((Node *) q->targetList, ctx);
+	q->havingQual = scalar_mutator(q->havingQual, ctx);
+	if (list_length(q->rtable) == before)
+		return;
+	foreach(lc, q->targetList)
+		ref = Max(ref, lfirst_node(TargetEntry, lc)->ressortgroupref);
+	vars = pull_var_clause((Node *) list_make2(q->targetList, q->havingQual),
+						   PVC_INCLUDE_AGGREGATES | PVC_INCLUDE_WINDOWFUNCS | PVC_INCLUDE_PLACEHOLDERS);
+	foreach(lc, vars)
+	{
+		Var		   *v = lfirst(lc);
+		TargetEntry *te;
+		SortGroupClause *g;
+		ListCell   *lt;
+		bool		have = false;
+		bool		hashable;
+
+		if (!IsA(v, Var) || v->varlevelsup != 0 || v->varno <= before)
+			continue;
+		foreach(lt, q->groupClause)
+		{
+			TargetEntry *gt = get_sortgroupclause_tle(lfirst(lt), q->targetList);
+
+			if (equal(gt->expr, v))
+				have = true;
+		}
+		if (have)
+			continue;
+		te = makeTargetEntry((Expr *) copyObject(v), list_length(q->targetList) + 1, NULL, true);
+		te->ressortgroupref = ++ref;
+		g = makeNode(SortGroupClause);
+		g->tleSortGroupRef = ref;
+		get_sort_group_operators(v->vartype, false, false, false, &g->sortop, &g->eqop, NULL, &hashable);
+		if (!OidIsValid(g->eqop))
+			plan_refuse(ctx->ps->name, psprintf("A scalar subquery of type %s, which has no equality, in a grouped select list or HAVING",
+												format_type_be(v->vartype)), NULL);
+		g->hashable = hashable;
+		q->targetList = lappend(q->targetList, te);
+		q->groupClause = lappend(q->groupClause, g);
+	}
+}
+
 static void
 pull_up_scalars(PState *ps, Query *q)
 {
@@ -226,6 +287,8 @@ pull_up_scalars(PState *ps, Query *q)
 	ctx.in_targets = !q->hasWindowFuncs && !q->setOperations;
 	if (!q->hasAggs && !q->groupClause)
 		q->targetList = (List *) scalar_mutator((Node *) q->targetList, &ctx);
+	else if (q->groupClause && !q->groupingSets)
+		pull_up_grouped_scalars(q, &ctx);
 	q->hasSubLinks = checkExprHasSubLink((Node *) q->targetList) ||
 		checkExprHasSubLink(q->jointree->quals) || checkExprHasSubLink(q->havingQual) ||
 		checkExprHasSubLink((Node *) ps->post_quals);
@@ -612,6 +675,7 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, bool order_matt
 	preprocess_quals((Node *) q->jointree);
 	plan_decorrelate_laterals(&ps, q);
 	pull_up_target_srf(&ps, q);
+	plan_rewrite_residual_exists(q);
 	pull_up_scalars(&ps, q);
 	semis = plan_extract_semis(&ps, q);
 	plan_extract_marks(&ps, q);
