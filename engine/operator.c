@@ -473,30 +473,51 @@ flatmap_step(Op *op)
 	ZBatch	   *in = &op->left->out;
 	Datum		values[MaxTupleAttributeNumber];
 	bool		isnull[MaxTupleAttributeNumber];
+	Tuplestorestate *ts[ENGINE_FLATMAP_MAX_FUNCTIONS];
 	int			nl = op->left->desc->natts;
-	int			i;
+	int			i,
+				f;
 
 	for (i = 0; i < in->n; i++)
 	{
-		Tuplestorestate *ts;
-
 		ExecStoreMinimalTuple(in->rows[i].tup, op->lslot, false);
 		slot_getallattrs(op->lslot);
 		op->econtext->ecxt_scantuple = op->lslot;
-		ts = ExecMakeTableFunctionResult(op->srf, op->econtext, op->argcxt, op->fdesc, false);
-		if (ts)
+		for (f = 0; f < op->nsrfs; f++)
+			ts[f] = ExecMakeTableFunctionResult(op->srfs[f], op->econtext, op->argcxt,
+												op->fdescs[f], false);
+		for (;;)
 		{
-			while (tuplestore_gettupleslot(ts, true, false, op->fslot))
+			int			at = nl;
+			bool		any = false;
+
+			memcpy(values, op->lslot->tts_values, sizeof(Datum) * nl);
+			memcpy(isnull, op->lslot->tts_isnull, sizeof(bool) * nl);
+			for (f = 0; f < op->nsrfs; f++)
 			{
-				slot_getallattrs(op->fslot);
-				memcpy(values, op->lslot->tts_values, sizeof(Datum) * nl);
-				memcpy(isnull, op->lslot->tts_isnull, sizeof(bool) * nl);
-				memcpy(values + nl, op->fslot->tts_values, sizeof(Datum) * op->fdesc->natts);
-				memcpy(isnull + nl, op->fslot->tts_isnull, sizeof(bool) * op->fdesc->natts);
-				zbatch_add(&op->out, zrow_form(op->desc, values, isnull), in->rows[i].weight);
+				int			nf = op->fdescs[f]->natts;
+
+				if (ts[f] && tuplestore_gettupleslot(ts[f], true, false, op->fslots[f]))
+				{
+					slot_getallattrs(op->fslots[f]);
+					memcpy(values + at, op->fslots[f]->tts_values, sizeof(Datum) * nf);
+					memcpy(isnull + at, op->fslots[f]->tts_isnull, sizeof(bool) * nf);
+					any = true;
+				}
+				else
+				{
+					memset(values + at, 0, sizeof(Datum) * nf);
+					memset(isnull + at, true, sizeof(bool) * nf);
+				}
+				at += nf;
 			}
-			tuplestore_end(ts);
+			if (!any)
+				break;
+			zbatch_add(&op->out, zrow_form(op->desc, values, isnull), in->rows[i].weight);
 		}
+		for (f = 0; f < op->nsrfs; f++)
+			if (ts[f])
+				tuplestore_end(ts[f]);
 		ResetExprContext(op->econtext);
 		MemoryContextReset(op->argcxt);
 	}

@@ -154,10 +154,15 @@ typedef struct Op
 	Arrangement *larr;
 	Arrangement *rarr;
 
-	/* OP_FLATMAP: the input row, then each row the function returns for it */
-	struct SetExprState *srf;
-	TupleDesc	fdesc;
-	TupleTableSlot *fslot;
+	/*
+	 * OP_FLATMAP: the input row, then each row the functions return for it,
+	 * several in lockstep (ROWS FROM: as many rows as the longest, the
+	 * others' columns NULL past their end)
+	 */
+	int			nsrfs;			/* at most ENGINE_FLATMAP_MAX_FUNCTIONS */
+	struct SetExprState **srfs;
+	TupleDesc  *fdescs;
+	TupleTableSlot **fslots;
 	MemoryContext argcxt;
 
 	/* OP_FIRST and OP_WINDOW: groups on keycols, ordered by the sort keys, in arr */
@@ -208,6 +213,9 @@ typedef enum EngineCallKind
 } EngineCallKind;
 
 #define ENGINE_CALL_MAX_ARGS 4
+
+/* the functions of one ROWS FROM (or of one select list) a flatmap runs */
+#define ENGINE_FLATMAP_MAX_FUNCTIONS 16
 
 /*
  * Run by a map before its expressions, once per batched call, with the

@@ -70,6 +70,150 @@ lateral_parent(PState *ps, Query *q, int rti)
 	return parent;
 }
 
+/* ---------- LATERAL global aggregates: one correlated scalar per column ---------- */
+
+typedef struct ScalarColsCtx
+{
+	int			rti;
+	Query	   *sub;
+	int			sublevels;
+} ScalarColsCtx;
+
+/* x.col (the LATERAL subquery's column) as (SELECT <its expression> FROM ...). */
+static Node *
+scalar_cols_mutator(Node *node, ScalarColsCtx *ctx)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Var) && ((Var *) node)->varno == ctx->rti &&
+		((Var *) node)->varlevelsup == ctx->sublevels)
+	{
+		Var		   *v = (Var *) node;
+		Query	   *one = copyObject(ctx->sub);
+		TargetEntry *te;
+		SubLink    *sl = makeNode(SubLink);
+
+		if (v->varattno <= 0)
+			elog(ERROR, "pathway: a whole-row reference to a LATERAL aggregate");
+		te = copyObject(list_nth_node(TargetEntry, one->targetList, v->varattno - 1));
+		te->resno = 1;
+		te->resjunk = false;
+		te->ressortgroupref = 0;
+		one->targetList = list_make1(te);
+		one->sortClause = NIL;
+		if (ctx->sublevels > 0)
+			IncrementVarSublevelsUp((Node *) one, ctx->sublevels, 1);
+		sl->subLinkType = EXPR_SUBLINK;
+		sl->subselect = (Node *) one;
+		sl->location = -1;
+		return (Node *) sl;
+	}
+	if (IsA(node, Query))
+	{
+		Query	   *r;
+
+		ctx->sublevels++;
+		r = query_tree_mutator((Query *) node, scalar_cols_mutator, ctx, 0);
+		ctx->sublevels--;
+		return (Node *) r;
+	}
+	return expression_tree_mutator(node, scalar_cols_mutator, ctx);
+}
+
+/* Take rti out of the jointree (its parent is a FromExpr or a JoinExpr with it on the right). */
+static Node *
+drop_from_jointree(Node *jt, int rti)
+{
+	if (IsA(jt, FromExpr))
+	{
+		FromExpr   *f = (FromExpr *) jt;
+		List	   *keep = NIL;
+		ListCell   *lc;
+
+		foreach(lc, f->fromlist)
+		{
+			Node	   *n = lfirst(lc);
+
+			if (IsA(n, RangeTblRef) && ((RangeTblRef *) n)->rtindex == rti)
+				continue;
+			keep = lappend(keep, drop_from_jointree(n, rti));
+		}
+		f->fromlist = keep;
+		return jt;
+	}
+	if (IsA(jt, JoinExpr))
+	{
+		JoinExpr   *j = (JoinExpr *) jt;
+
+		if (IsA(j->rarg, RangeTblRef) && ((RangeTblRef *) j->rarg)->rtindex == rti)
+			return j->larg;
+		j->larg = drop_from_jointree(j->larg, rti);
+		j->rarg = drop_from_jointree(j->rarg, rti);
+	}
+	return jt;
+}
+
+/*
+ * FROM t, LATERAL (SELECT count(*) AS n, max(s.v) AS m FROM s WHERE ...) x:
+ * a global aggregate yields exactly one row for every outer row, so x.n
+ * is (SELECT count(*) FROM s WHERE ...), a correlated scalar subquery
+ * (decorrelate.c, through a magic set when the correlation is not only
+ * equalities), and x leaves FROM.  In [LEFT] JOIN LATERAL (...) ON true
+ * the same; another ON condition could pad the row with NULLs: refused.
+ */
+static void
+lateral_aggregate_as_scalars(PState *ps, Query *q, int rti)
+{
+	RangeTblEntry *rte = rt_fetch(rti, q->rtable);
+	Node	   *parent = lateral_parent(ps, q, rti);
+	ScalarColsCtx ctx;
+	Query	   *sub = rte->subquery;
+
+	if (sub->havingQual || sub->setOperations || sub->limitCount || sub->limitOffset ||
+		sub->groupingSets || sub->hasWindowFuncs || sub->hasTargetSRFs || sub->cteList)
+		plan_refuse(ps->name, "A LATERAL global aggregate with HAVING, set operations, LIMIT, window or set-returning functions",
+			   "Without them it is maintained, as correlated scalar subqueries are.");
+	if (IsA(parent, JoinExpr))
+	{
+		Node	   *quals = ((JoinExpr *) parent)->quals;
+
+		if (quals != NULL && !(IsA(quals, Const) && !((Const *) quals)->constisnull &&
+							   DatumGetBool(((Const *) quals)->constvalue)))
+			plan_refuse(ps->name, "A JOIN LATERAL over a global aggregate with an ON condition other than true",
+				   "A global aggregate yields one row for every outer row: join it ON true and filter in WHERE.");
+	}
+	ctx.rti = rti;
+	ctx.sub = sub;
+	ctx.sublevels = 0;
+	q->targetList = (List *) scalar_cols_mutator((Node *) q->targetList, &ctx);
+	q->jointree = (FromExpr *) drop_from_jointree((Node *) q->jointree, rti);
+	q->jointree = (FromExpr *) scalar_cols_mutator((Node *) q->jointree, &ctx);
+	q->havingQual = scalar_cols_mutator(q->havingQual, &ctx);
+	{
+		ListCell   *lc;
+
+		/* the JOIN x was the right side of is gone: nothing may read its columns */
+		foreach(lc, q->rtable)
+		{
+			RangeTblEntry *j = lfirst_node(RangeTblEntry, lc);
+
+			if (j->rtekind == RTE_JOIN &&
+				rangeTableEntry_used((Node *) j->joinaliasvars, rti, 0))
+			{
+				if (rangeTableEntry_used((Node *) q, foreach_current_index(lc) + 1, 0))
+					plan_refuse(ps->name, "A column of a JOIN LATERAL over a global aggregate read through the join's name", NULL);
+				j->joinaliasvars = NIL;
+			}
+		}
+	}
+	q->hasSubLinks = true;
+	rte->lateral = false;
+	rte->inFromCl = false;
+	if (rangeTableEntry_used((Node *) q, rti, 0))
+		plan_refuse(ps->name, "This use of a LATERAL global aggregate's columns",
+			   "Read its columns in the select list, WHERE or HAVING.");
+}
+
 /*
  * FROM t, LATERAL (SELECT ... FROM s WHERE s.k = t.k AND ...) x: the
  * subquery yields its side of the correlation as extra columns (grouped
@@ -114,8 +258,10 @@ plan_decorrelate_laterals(PState *ps, Query *q)
 			continue;
 		}
 		if (sub->hasAggs && sub->groupClause == NIL)
-			plan_refuse(ps->name, "A LATERAL subquery that is a global aggregate",
-				   "Use correlated scalar subqueries in the select list: (SELECT count(*) FROM s WHERE s.k = t.k).");
+		{
+			lateral_aggregate_as_scalars(ps, q, rti);
+			continue;
+		}
 		if (sub->limitCount || sub->limitOffset || sub->setOperations || sub->hasWindowFuncs ||
 			sub->hasDistinctOn || sub->groupingSets || sub->cteList || sub->hasTargetSRFs ||
 			sub->havingQual || sub->hasSubLinks)

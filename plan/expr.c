@@ -300,13 +300,13 @@ plan_check_query(PState *ps)
 				break;
 			case RTE_FUNCTION:
 				{
-					RangeTblFunction *rtf;
+					ListCell   *lf;
 
-					if (list_length(rte->functions) != 1 || rte->funcordinality)
-						plan_refuse(ps->name, "ROWS FROM and WITH ORDINALITY", NULL);
-					rtf = linitial_node(RangeTblFunction, rte->functions);
-					if (rtf->funccolnames != NIL)
-						plan_refuse(ps->name, "A function in FROM with a column definition list", NULL);
+					if (rte->funcordinality)
+						plan_refuse(ps->name, "WITH ORDINALITY", "Number the rows with row_number() OVER (PARTITION BY ...) instead.");
+					foreach(lf, rte->functions)
+						if (lfirst_node(RangeTblFunction, lf)->funccolnames != NIL)
+							plan_refuse(ps->name, "A function in FROM with a column definition list", NULL);
 				}
 				break;
 			case RTE_TABLEFUNC:

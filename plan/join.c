@@ -216,8 +216,12 @@ static Bitmapset *
 function_rels(PState *ps, int rti)
 {
 	RangeTblEntry *rte = rt_fetch(rti, ps->query->rtable);
+	Bitmapset  *rels = NULL;
+	ListCell   *lc;
 
-	return pull_varnos(NULL, linitial_node(RangeTblFunction, rte->functions)->funcexpr);
+	foreach(lc, rte->functions)
+		rels = bms_join(rels, pull_varnos(NULL, lfirst_node(RangeTblFunction, lc)->funcexpr));
+	return rels;
 }
 
 /*
@@ -293,53 +297,94 @@ make_constant_function(PState *ps, int rti, ViewPlan *plan)
 	return make_flatmap(ps, make_unit(plan), rti);
 }
 
-/* Each row of 'cur', extended by each row the function returns for it. */
-static Op *
-make_flatmap(PState *ps, Op *cur, int rti)
+/* The columns one function of a ROWS FROM returns. */
+static TupleDesc
+function_desc(PState *ps, Node *fexpr)
 {
-	RangeTblEntry *rte = rt_fetch(rti, ps->query->rtable);
-	Node	   *fexpr = linitial_node(RangeTblFunction, rte->functions)->funcexpr;
 	TupleDesc	fdesc;
-	TupleDesc	desc;
 	Oid			rettype;
-	RepointCtx	ctx;
-	Expr	   *e;
-	Op		   *op;
-	int			nl = cur->desc->natts,
-				i;
 
 	switch (get_expr_result_type(fexpr, &rettype, &fdesc))
 	{
 		case TYPEFUNC_COMPOSITE:
-			fdesc = CreateTupleDescCopy(fdesc);
-			break;
+			return CreateTupleDescCopy(fdesc);
 		case TYPEFUNC_SCALAR:
 			fdesc = CreateTemplateTupleDesc(1);
 			TupleDescInitEntry(fdesc, 1, NULL, exprType(fexpr), exprTypmod(fexpr), 0);
 			TupleDescInitEntryCollation(fdesc, 1, exprCollation(fexpr));
-			break;
+			return fdesc;
 		default:
 			plan_refuse(ps->name, "A function in FROM returning record", NULL);
 	}
-	desc = CreateTemplateTupleDesc(nl + fdesc->natts);
+	return NULL;
+}
+
+/*
+ * Each row of 'cur', extended by each row the function returns for it;
+ * several functions (ROWS FROM, or several in a select list) in lockstep.
+ */
+static Op *
+make_flatmap(PState *ps, Op *cur, int rti)
+{
+	RangeTblEntry *rte = rt_fetch(rti, ps->query->rtable);
+	int			nf = list_length(rte->functions);
+	TupleDesc	desc;
+	RepointCtx	ctx;
+	Op		   *op;
+	ListCell   *lc;
+	int			nl = cur->desc->natts,
+				natts = nl,
+				i;
+
+	if (nf > ENGINE_FLATMAP_MAX_FUNCTIONS)
+		plan_refuse(ps->name, psprintf("ROWS FROM with more than %d functions", ENGINE_FLATMAP_MAX_FUNCTIONS), NULL);
+	if (rte->funcordinality)
+		plan_refuse(ps->name, "WITH ORDINALITY on a function in FROM", NULL);
+	op = op_make(OP_FLATMAP, NULL);
+	op->nsrfs = nf;
+	op->srfs = palloc0(sizeof(struct SetExprState *) * nf);
+	op->fdescs = palloc0(sizeof(TupleDesc) * nf);
+	op->fslots = palloc0(sizeof(TupleTableSlot *) * nf);
+	foreach(lc, rte->functions)
+	{
+		int			f = foreach_current_index(lc);
+
+		op->fdescs[f] = function_desc(ps, lfirst_node(RangeTblFunction, lc)->funcexpr);
+		natts += op->fdescs[f]->natts;
+	}
+	desc = CreateTemplateTupleDesc(natts);
 	for (i = 0; i < nl; i++)
 		TupleDescCopyEntry(desc, i + 1, cur->desc, i + 1);
-	for (i = 0; i < fdesc->natts; i++)
-		TupleDescCopyEntry(desc, nl + i + 1, fdesc, i + 1);
+	natts = nl;
+	for (i = 0; i < nf; i++)
+	{
+		int			k;
 
-	op = op_make(OP_FLATMAP, desc);
+		for (k = 0; k < op->fdescs[i]->natts; k++)
+		{
+			TupleDescCopyEntry(desc, natts + 1, op->fdescs[i], k + 1);
+			/* past its end a function's columns are NULL */
+			TupleDescAttr(desc, natts)->attnotnull = false;
+			natts++;
+		}
+	}
+	op->desc = desc;
 	op->left = cur;
 	plan_op_slots(op);
-	op->fdesc = fdesc;
-	op->fslot = MakeSingleTupleTableSlot(fdesc, &TTSOpsMinimalTuple);
 	op->argcxt = AllocSetContextCreate(CurrentMemoryContext, "pathway function arguments",
 									   ALLOCSET_SMALL_SIZES);
 	ctx.layout = &ps->layout;
 	ctx.exprs = NIL;
-	e = expression_planner((Expr *) plan_repoint_mutator(fexpr, &ctx));
-	op->srf = ExecInitTableFunctionResult(e, op->econtext, NULL);
+	foreach(lc, rte->functions)
+	{
+		int			f = foreach_current_index(lc);
+		Expr	   *e;
 
-	for (i = 1; i <= fdesc->natts && i <= ps->layout.natts[rti]; i++)
+		op->fslots[f] = MakeSingleTupleTableSlot(op->fdescs[f], &TTSOpsMinimalTuple);
+		e = expression_planner((Expr *) plan_repoint_mutator(lfirst_node(RangeTblFunction, lc)->funcexpr, &ctx));
+		op->srfs[f] = ExecInitTableFunctionResult(e, op->econtext, NULL);
+	}
+	for (i = 1; i <= natts - nl && i <= ps->layout.natts[rti]; i++)
 		ps->layout.pos[rti][i] = nl + i - 1;
 	return op;
 }

@@ -69,13 +69,16 @@ find_srfs(Node *node, SrfCtx *ctx)
 	return expression_tree_walker(node, find_srfs, (void *) ctx);
 }
 
+/* arg: two lists, calls and what replaces each (found by pointer) */
 static Node *
 replace_srf_mutator(Node *node, void *arg)
 {
-	void	  **pair = arg;
+	List	  **pair = arg;
+	ListCell   *lc;
 
-	if (node == pair[0])
-		return (Node *) pair[1];
+	foreach(lc, pair[0])
+		if (node == lfirst(lc))
+			return (Node *) list_nth(pair[1], foreach_current_index(lc));
 	return expression_tree_mutator(node, replace_srf_mutator, arg);
 }
 
@@ -83,8 +86,9 @@ replace_srf_mutator(Node *node, void *arg)
  * SELECT id, unnest(tags) FROM t: one set-returning call over the row's
  * columns is the same as the function in FROM, LATERAL, which is
  * maintained: each row expands to the function's rows (none: the row is
- * gone).  Several calls run in lockstep in PostgreSQL (not a cross product)
- * and are refused, as are calls after aggregation and composite results.
+ * gone).  Several calls run in lockstep in PostgreSQL (not a cross
+ * product): ROWS FROM of them all, which runs them so.  Calls after
+ * aggregation, nested calls and composite results are refused.
  */
 static void
 pull_up_target_srf(PState *ps, Query *q)
@@ -95,35 +99,47 @@ pull_up_target_srf(PState *ps, Query *q)
 	RangeTblFunction *rtf;
 	RangeTblRef *rtr;
 	Var		   *var;
-	void	   *pair[2];
+	List	   *pair[2];
 	Oid			type;
+	ListCell   *lc;
 
 	if (!q->hasTargetSRFs)
 		return;
 	(void) find_srfs((Node *) q->targetList, &ctx);
-	if (list_length(ctx.found) != 1 || ctx.nested || q->hasAggs || q->groupClause ||
-		q->groupingSets || q->hasWindowFuncs || q->setOperations)
+	if (ctx.found == NIL || list_length(ctx.found) > ENGINE_FLATMAP_MAX_FUNCTIONS || ctx.nested ||
+		q->hasAggs || q->groupClause || q->groupingSets || q->hasWindowFuncs || q->setOperations)
 		return;					/* refused by plan_check_query */
-	call = linitial(ctx.found);
-	type = exprType(call);
-	if (type_is_rowtype(type))
-		return;
-	rtf = makeNode(RangeTblFunction);
-	rtf->funcexpr = copyObject(call);
-	rtf->funccolcount = 1;
+	foreach(lc, ctx.found)
+		if (type_is_rowtype(exprType(lfirst(lc))))
+			return;
 	rte = makeNode(RangeTblEntry);
 	rte->rtekind = RTE_FUNCTION;
-	rte->functions = list_make1(rtf);
 	rte->lateral = true;
 	rte->inFromCl = true;
-	rte->eref = makeAlias("srf", list_make1(makeString("srf")));
+	rte->eref = makeAlias("srf", NIL);
+	foreach(lc, ctx.found)
+	{
+		rtf = makeNode(RangeTblFunction);
+		rtf->funcexpr = copyObject(lfirst(lc));
+		rtf->funccolcount = 1;
+		rte->functions = lappend(rte->functions, rtf);
+		rte->eref->colnames = lappend(rte->eref->colnames, makeString(psprintf("srf%d", foreach_current_index(lc) + 1)));
+	}
 	q->rtable = lappend(q->rtable, rte);
 	rtr = makeNode(RangeTblRef);
 	rtr->rtindex = list_length(q->rtable);
 	q->jointree->fromlist = lappend(q->jointree->fromlist, rtr);
-	var = makeVar(rtr->rtindex, 1, type, exprTypmod(call), exprCollation(call), 0);
-	pair[0] = call;
-	pair[1] = var;
+	/* in lockstep, as PostgreSQL runs several in a select list: ROWS FROM */
+	pair[0] = ctx.found;
+	pair[1] = NIL;
+	foreach(lc, ctx.found)
+	{
+		call = lfirst(lc);
+		type = exprType(call);
+		var = makeVar(rtr->rtindex, foreach_current_index(lc) + 1, type, exprTypmod(call),
+					  exprCollation(call), 0);
+		pair[1] = lappend(pair[1], var);
+	}
 	q->targetList = (List *) replace_srf_mutator((Node *) q->targetList, pair);
 	q->hasTargetSRFs = false;
 }
@@ -717,8 +733,12 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, bool order_matt
 		/* and the columns that functions in FROM read */
 		foreach(lc, q->rtable)
 			if (lfirst_node(RangeTblEntry, lc)->rtekind == RTE_FUNCTION)
-				semikeys = lappend(semikeys,
-								   linitial_node(RangeTblFunction, lfirst_node(RangeTblEntry, lc)->functions)->funcexpr);
+			{
+				ListCell   *lf;
+
+				foreach(lf, lfirst_node(RangeTblEntry, lc)->functions)
+					semikeys = lappend(semikeys, lfirst_node(RangeTblFunction, lf)->funcexpr);
+			}
 		vars = pull_var_clause((Node *) list_make4(q->targetList, q->jointree, q->havingQual, semikeys),
 							   PVC_RECURSE_AGGREGATES | PVC_RECURSE_WINDOWFUNCS);
 		cur = plan_build_scope(&ps, (Node *) q->jointree, NIL, vars, plan, &ps.done_rels);
@@ -954,8 +974,6 @@ plan_view_timed(const char *name, Query *query, TimeOptions *opts)
 	if (opts)
 		plan_time_check(name, q, plan, opts);	/* time.c */
 	plan->root = plan_query(name, q, plan, true, false, &names);
-	if (plan->relids == NIL)
-		plan_refuse(name, "A query that reads no table", "A live view must read at least one table.");
 	if (opts)
 		plan->root = plan_time_gate_out(name, plan, plan->root);
 	plan_batch_calls(plan->root);	/* batch.c */

@@ -32,8 +32,8 @@ UPDATE t180_d SET tags = ARRAY['c', 'a', 'a'], n = 1 WHERE id = 1;
 DELETE FROM t180_d WHERE id = 2;
 SELECT pathway.sync();
 SELECT bag_eq('TABLE t180_tags', $$VALUES (1, 'c'), (1, 'a'), (1, 'a')$$, 'an update replaces the row''s function rows');
-SELECT throws_ok($$SELECT pathway.create_view('t180_bad', 'SELECT g FROM generate_series(1, 3) g')$$,
-  '0A000', 'cannot maintain view "t180_bad"', 'a function that reads no table is refused');
+SELECT throws_ok($$SELECT pathway.create_view('t180_bad', 'SELECT g, n FROM generate_series(1, 3) WITH ORDINALITY g(g, n)')$$,
+  '0A000', 'cannot maintain view "t180_bad"', 'WITH ORDINALITY is refused');
 
 INSERT INTO t180_d SELECT g, ARRAY[chr(97 + g % 4), chr(97 + g % 3)], jsonb_build_object('items', jsonb_build_array(g, g % 5), 'k' || (g % 3), g), g % 4
   FROM generate_series(10, 60) g;
