@@ -72,7 +72,7 @@ feed_view(LiveView *v, List *txns)
 			{
 				Op		   *src = lfirst(ls);
 
-				if (src->relid == c->relid)
+				if (src->relid == c->relid && !(src->only && c->routed))
 					op_source_add(src, c->natts, c->values, c->isnull, c->weight);
 			}
 		}

@@ -323,6 +323,7 @@ route_change(Relation leaf, ReorderBufferTXN *txn, HeapTuple oldtup, HeapTuple n
 			map_row(RelationGetDescr(leaf), oldtup, r, t, values, isnull);
 			oldc = palloc0(sizeof(DecodedChange));
 			oldc->relid = target;
+			oldc->routed = true;
 			oldc->weight = -1;
 			if (!copy_values(w, r->descs[t], values, isnull, NULL, NULL, oldc))
 				note_unfollowable(target);
@@ -333,6 +334,7 @@ route_change(Relation leaf, ReorderBufferTXN *txn, HeapTuple oldtup, HeapTuple n
 			map_row(RelationGetDescr(leaf), newtup, r, t, values, isnull);
 			newc = palloc0(sizeof(DecodedChange));
 			newc->relid = target;
+			newc->routed = true;
 			newc->weight = 1;
 			if (!copy_values(w, r->descs[t], values, isnull, oldc ? oldc->values : NULL,
 							 oldc ? oldc->isnull : NULL, newc))

@@ -53,7 +53,10 @@ snapshot_scan_source(Op *src, Snapshot snap, MemoryContext chunk_cxt, int64 chun
 	mapped = palloc(sizeof(Datum) * topdesc->natts);
 	mapnull = palloc(sizeof(bool) * topdesc->natts);
 
-	if (top->rd_rel->relkind == RELKIND_PARTITIONED_TABLE || has_subclass(src->relid))
+	/* ONLY: the table's own rows (a partitioned table has none) */
+	if (src->only)
+		parts = top->rd_rel->relkind == RELKIND_PARTITIONED_TABLE ? NIL : parts;
+	else if (top->rd_rel->relkind == RELKIND_PARTITIONED_TABLE || has_subclass(src->relid))
 		parts = find_all_inheritors(src->relid, AccessShareLock, NULL);
 	foreach(lp, parts)
 	{

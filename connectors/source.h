@@ -23,6 +23,7 @@
 typedef struct DecodedChange
 {
 	Oid			relid;
+	bool		routed;			/* relid's copy of a partition's or child's change */
 	int64		weight;			/* +1 or -1; 0 marks a TRUNCATE */
 	int			natts;
 	Datum	   *values;

@@ -125,6 +125,7 @@ typedef struct Op
 	AttrNumber *srcattnos;		/* table attnos kept, in output order */
 	ZBatch		pending;
 	ZBatch		consts;			/* no relid: constant rows (VALUES), added once per build */
+	bool		only;			/* FROM ONLY: the table's own rows, not its children's */
 
 	/* OP_MAP */
 	ExprState  *qual;

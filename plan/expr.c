@@ -275,22 +275,12 @@ plan_check_query(PState *ps)
 				if (get_rel_persistence(rte->relid) != RELPERSISTENCE_PERMANENT)
 					plan_refuse(ps->name, "A temporary or unlogged table as a source",
 						   "Changes of such tables are not written to the WAL, so they cannot be followed.");
-				if (!rte->inh && rte->relkind == RELKIND_RELATION)
-				{
-					/* changes of children are routed to their parents: ONLY cannot be followed */
-					if (has_subclass(rte->relid))
-						plan_refuse(ps->name, "ONLY on a table with inheritance children",
-							   "Drop ONLY (the view then reads the children too), or move the parent's own rows to a table of their own.");
-					break;
-				}
-				/* a partitioned table: its leaves' changes are routed to it */
-				if (rte->relkind == RELKIND_PARTITIONED_TABLE)
-				{
-					if (!rte->inh)
-						plan_refuse(ps->name, "ONLY on a partitioned table", "Drop ONLY: a partitioned table's rows are its partitions' rows.");
-					break;
-				}
-				/* a table with inheritance children: theirs are routed to it, as partitions are */
+				/*
+				 * A partitioned table or one with inheritance children:
+				 * theirs are routed to it, marked so (connectors/decoding.c);
+				 * with ONLY the source takes the table's own rows alone (a
+				 * partitioned table has none).
+				 */
 				break;
 			case RTE_JOIN:
 				break;

@@ -46,6 +46,8 @@ make_source(PState *ps, int rti, List *vars, ViewPlan *plan)
 	}
 	op = op_make(OP_SOURCE, CreateTemplateTupleDesc(bms_num_members(atts)));
 	op->relid = rte->relid;
+	/* ONLY on a table with children (or partitions): its own rows alone */
+	op->only = !rte->inh;
 	op->nsrccols = bms_num_members(atts);
 	op->srcattnos = palloc(sizeof(AttrNumber) * (op->nsrccols + 1));
 	a = -1;

@@ -310,7 +310,7 @@ sub num_expr
 		1  => sub { ("greatest($c, " . const_of($t) . ")", $t) },
 		1  => sub { ("nullif($c, " . const_of($t) . ")", $t) },
 		1  => sub { ("$c % 3", $t) },
-		($depth < $MAX_DEPTH ? (1 => sub { scalar_subquery($depth, $ctes, 'n') }) : ()),
+		($depth < $MAX_DEPTH ? (1 => sub { scalar_subquery($depth, $ctes, 'n', @scope) }) : ()),
 	)->();
 }
 
@@ -340,13 +340,22 @@ sub expr_of_cat
 	return ('(' . pred(1, $depth, $ctes, @scope) . ')', 'bool');
 }
 
-# A scalar subquery that is a global aggregate (maintained as a one-row join).
+# A scalar subquery that is a global aggregate (maintained as a one-row join),
+# correlated with the scope now and then: by an equality (a grouped LEFT
+# JOIN) or by an inequality (a magic set).
 sub scalar_subquery
 {
-	my ($depth, $ctes, $cat) = @_;
+	my ($depth, $ctes, $cat, @scope) = @_;
 	my $rel = base_relation();
 	my @in = scope_of($rel);
-	my $where = chance(0.4) ? ' WHERE ' . pred(1, $MAX_DEPTH, [], @in) : '';
+	my @conds;
+	push @conds, pred(1, $MAX_DEPTH, [], @in) if chance(0.4);
+	if (@scope && chance(0.35))
+	{
+		my $c = chance(0.5) ? corr_inequality(\@scope, \@in) : corr_equality(\@scope, \@in);
+		push @conds, $c if $c;
+	}
+	my $where = @conds ? ' WHERE ' . join(' AND ', @conds) : '';
 	my ($agg, $t);
 	if ($cat eq 't' && cols_of_cat('t', @in))
 	{
@@ -423,7 +432,7 @@ sub pred
 		# a scalar subquery compared with a column
 		($depth < $MAX_DEPTH && @n ? (1 => sub {
 			my ($c) = @{ pick(@n) };
-			my ($sq) = scalar_subquery($depth, $ctes, 'n');
+			my ($sq) = scalar_subquery($depth, $ctes, 'n', @scope);
 			"$c " . pick('<', '>=', '=', '<>') . " $sq" }) : ()),
 	);
 	return wpick(@choices)->();
@@ -454,7 +463,27 @@ sub corr_equality
 	return "$p->[0] = $p->[1]";
 }
 
-# A subquery predicate: [NOT] EXISTS or IN, correlated through equalities.
+# An inequality between a column of the scope and one of the relation (a
+# correlation through a magic set), or undef.
+sub corr_inequality
+{
+	my ($scope, $rel_scope) = @_;
+	my @pairs;
+	for my $o (@$scope)
+	{
+		next unless cat_of($o->[1]) eq 'n';
+		for my $i (@$rel_scope)
+		{
+			push @pairs, [$o->[0], $i->[0]] if cat_of($i->[1]) eq 'n';
+		}
+	}
+	return undef unless @pairs;
+	my $p = pick(@pairs);
+	return "$p->[1] " . pick('<', '<=', '>', '<>') . " $p->[0]";
+}
+
+# A subquery predicate: [NOT] EXISTS or IN, correlated through equalities
+# (EXISTS also with an inequality beside or instead, as TPC-H Q21).
 sub subquery_pred
 {
 	my ($depth, $ctes, @scope) = @_;
@@ -494,6 +523,11 @@ sub subquery_pred
 	{
 		my $eq2 = corr_equality(\@scope, \@in);
 		push @conds, $eq2 if $eq2;
+	}
+	if (chance(0.25))
+	{
+		my $ne = corr_inequality(\@scope, \@in);
+		push @conds, $ne if $ne;
 	}
 	push @conds, pred(1, $MAX_DEPTH, [], @in) if chance(0.5);
 	my $where = @conds ? ' WHERE ' . join(' AND ', @conds) : '';
@@ -684,6 +718,7 @@ sub gen_having
 		push @c, $t eq 'bool' ? $a
 			: $t eq 'text' ? "$a " . pick('<>', '>', '<=') . ' ' . const_of('text')
 			: $a =~ /^count/ ? "$a " . pick('> ' . rint(0, 1), '>= ' . rint(1, 2), '< ' . rint(2, 5), '<> ' . rint(1, 2))
+			: chance(0.2) ? "$a " . pick('>', '<=') . ' ' . (scalar_subquery($MAX_DEPTH, [], 'n'))[0]
 			: "$a " . pick('>', '>=', '<', '<>', '<>') . ' ' . const_of($t);
 	}
 	return ' HAVING ' . join(pick(' AND ', ' OR '), @c);
@@ -897,7 +932,7 @@ sub gen_refused
 		"SELECT $ra.id, (SELECT max($sa.w) FROM $s->{from} WHERE $sa.k = $ra.k) AS c2 FROM $r->{from}",
 		"SELECT $ra.id, $sa.id AS c2 FROM $r->{from} FULL JOIN $s->{from} ON $ra.k = $sa.k AND $ra.g < $sa.h",
 		"SELECT $ra.id, $sa.w FROM $r->{from} LEFT JOIN $s->{from} ON $ra.k = $sa.k AND $ra.id > 3",
-		"SELECT $ra.id FROM $r->{from} WHERE EXISTS (SELECT 1 FROM $s->{from} WHERE $sa.k < $ra.k)",
+		"SELECT $ra.id FROM $r->{from} WHERE EXISTS (SELECT 1 FROM $s->{from} WHERE $sa.k < $ra.k LIMIT 1)",
 		"SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY $ra.k) AS c1 FROM $r->{from}",
 	);
 }

@@ -9,7 +9,7 @@ CREATE EXTENSION IF NOT EXISTS pathway;
 
 DROP TABLE IF EXISTS t135_p, t135_loose CASCADE;
 
-SELECT plan(12);
+SELECT plan(13);
 
 CREATE TABLE t135_p (id int, region text, amount int, day date) PARTITION BY RANGE (day);
 CREATE TABLE t135_p1 PARTITION OF t135_p FOR VALUES FROM ('2026-01-01') TO ('2026-07-01');
@@ -75,13 +75,22 @@ SELECT pathway.sync();
 SELECT is((SELECT count(*) FROM pathway.check_view('t135_v')) + (SELECT count(*) FROM pathway.check_view('t135_rows')),
   0::bigint, 'both views equal their query after random changes across partitions');
 
--- still refused: ONLY on a partitioned table or an inheritance parent
-SELECT throws_ok($$SELECT pathway.create_view('t135_bad', 'SELECT id FROM ONLY t135_p')$$,
-  '0A000', 'cannot maintain view "t135_bad"', 'ONLY on a partitioned table is refused');
+-- ONLY: a partitioned table's own rows (none), an inheritance parent's own rows
+SELECT lives_ok($$SELECT pathway.create_view('t135_onlyp', 'SELECT count(*) AS n FROM ONLY t135_p')$$,
+  'ONLY on a partitioned table');
 CREATE TABLE t135_loose (id int);
 CREATE TABLE t135_child () INHERITS (t135_loose);
-SELECT throws_ok($$SELECT pathway.create_view('t135_bad', 'SELECT id FROM ONLY t135_loose')$$,
-  '0A000', 'cannot maintain view "t135_bad"', 'ONLY on an inheritance parent is refused');
+SELECT lives_ok($$SELECT pathway.create_view('t135_onlyl', 'SELECT id FROM ONLY t135_loose')$$,
+  'ONLY on an inheritance parent');
+INSERT INTO t135_loose VALUES (1), (2);
+INSERT INTO t135_child VALUES (3);
+INSERT INTO t135_p SELECT g, 'eu', 1, date '2026-01-01' FROM generate_series(3000, 3010) g;
+UPDATE t135_loose SET id = id + 10;
+SELECT pathway.sync();
+SELECT results_eq($$SELECT (SELECT n FROM t135_onlyp), (SELECT string_agg(id::text, ',' ORDER BY id) FROM t135_onlyl)$$,
+  $$VALUES (0::bigint, '11,12')$$, 'ONLY: no row of the partitions, the parent''s own rows without the child''s');
+SELECT pathway.drop_view('t135_onlyp');
+SELECT pathway.drop_view('t135_onlyl');
 
 SELECT pathway.drop_view('t135_v');
 SELECT pathway.drop_view('t135_rows');

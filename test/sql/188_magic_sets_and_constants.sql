@@ -4,20 +4,28 @@
 -- inequality, scalar subqueries in HAVING (TPC-H Q11) and in a grouped
 -- select list (uncorrelated, correlated by the group, inside an aggregate),
 -- LATERAL global aggregates, views that read no table, several
--- set-returning functions in a select list (lockstep) and ROWS FROM.
+-- set-returning functions in a select list (lockstep) and ROWS FROM, ONLY
+-- on an inheritance parent and on a partitioned table.
 -- Exact rows, then random changes and the oracle (check_view) on every
 -- view.  Autocommit; cleans up.
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pathway;
 
-DROP TABLE IF EXISTS t188_t, t188_u CASCADE;
+DROP TABLE IF EXISTS t188_t, t188_u, t188_par, t188_part CASCADE;
 
-SELECT plan(24);
+SELECT plan(28);
 
 CREATE TABLE t188_t (a int PRIMARY KEY, b int, c int);
 CREATE TABLE t188_u (id int PRIMARY KEY, k int, v int);
 INSERT INTO t188_t VALUES (1, 10, 1), (2, 20, 2), (3, 20, NULL), (4, NULL, 1);
 INSERT INTO t188_u VALUES (1, 1, 5), (2, 1, 15), (3, 2, 25), (4, NULL, 30);
+CREATE TABLE t188_par (id int PRIMARY KEY, v int);
+CREATE TABLE t188_chi (w int) INHERITS (t188_par);
+CREATE TABLE t188_part (id int, v int) PARTITION BY RANGE (id);
+CREATE TABLE t188_part_1 PARTITION OF t188_part FOR VALUES FROM (0) TO (1000);
+INSERT INTO t188_par VALUES (1, 10), (2, 20);
+INSERT INTO t188_chi VALUES (3, 30, 0), (4, 40, 0);
+INSERT INTO t188_part VALUES (1, 1);
 
 -- ---------------------------------------------------------------- magic sets
 SELECT lives_ok($$SELECT pathway.create_view('t188_rank', 'SELECT a, (SELECT count(*) FROM t188_t x WHERE x.b < t188_t.b) AS r FROM t188_t')$$,
@@ -61,8 +69,14 @@ SELECT lives_ok($$SELECT pathway.create_view('t188_srfs', 'SELECT a, generate_se
   'two set-returning functions in the select list');
 SELECT lives_ok($$SELECT pathway.create_view('t188_rowsfrom', 'SELECT t.a, x, y FROM t188_t t, ROWS FROM (generate_series(1, t.c), unnest(ARRAY[''p'', ''q''])) r(x, y)')$$,
   'ROWS FROM of two functions');
+SELECT lives_ok($$SELECT pathway.create_view('t188_only', 'SELECT id, v FROM ONLY t188_par')$$,
+  'ONLY on an inheritance parent');
+SELECT lives_ok($$SELECT pathway.create_view('t188_onlypart', 'SELECT count(*) AS n FROM ONLY t188_part')$$,
+  'ONLY on a partitioned table');
 SELECT pathway.sync();
 
+SELECT results_eq('SELECT id, v FROM t188_only ORDER BY id', $$VALUES (1, 10), (2, 20)$$, 'the parent''s own rows, not the child''s');
+SELECT results_eq('SELECT n FROM t188_onlypart', $$VALUES (0::bigint)$$, 'a partitioned table holds no row of its own');
 SELECT results_eq('SELECT a, r FROM t188_rank ORDER BY a', $$VALUES (1, 0::bigint), (2, 1::bigint), (3, 1::bigint), (4, 0::bigint)$$,
   'rank by <: a NULL b counts nothing below it');
 SELECT results_eq('SELECT a, m FROM t188_mixed ORDER BY a', $$VALUES (1, 5), (2, NULL), (3, NULL), (4, NULL)$$,
@@ -85,6 +99,11 @@ UPDATE t188_t SET b = b + 7 WHERE a % 4 = 1;
 UPDATE t188_u SET k = (k + 1) % 4, v = v - 3 WHERE id % 3 = 0;
 DELETE FROM t188_t WHERE a % 9 = 2;
 DELETE FROM t188_u WHERE id % 8 = 1;
+INSERT INTO t188_par SELECT i, i FROM generate_series(10, 20) i;
+INSERT INTO t188_chi SELECT i, i, 1 FROM generate_series(30, 40) i;
+UPDATE t188_par SET v = v + 1 WHERE id % 2 = 0;
+DELETE FROM t188_par WHERE id % 3 = 0;
+INSERT INTO t188_part SELECT i, i FROM generate_series(2, 50) i;
 SELECT pathway.sync();
 SELECT is((SELECT string_agg(name, ', ' ORDER BY name) FROM pathway.views WHERE name LIKE 't188_%' AND status <> 'running'), NULL,
   'every view still running');
@@ -97,5 +116,5 @@ SELECT is((SELECT count(*) FROM pathway.views v, LATERAL pathway.check_view(v.na
   'and after the inner table emptied (aggregates of no rows)');
 
 SELECT pathway.drop_view(name) FROM pathway.views WHERE name LIKE 't188_%';
-DROP TABLE t188_t, t188_u;
+DROP TABLE t188_t, t188_u, t188_chi, t188_par, t188_part;
 SELECT * FROM finish();
