@@ -49,6 +49,7 @@ timed() {
 }
 
 settle() { q "SELECT pathway.sync(timeout => '1800s')" >/dev/null; q CHECKPOINT >/dev/null; }
+now_ms() { date +%s%3N; }
 
 summary=()
 for sf in $sfs; do
@@ -60,7 +61,7 @@ for sf in $sfs; do
   refused=()
   for n in $nums; do
     text=$(query "$n" "$sf")
-    start=$SECONDS
+    start=$(now_ms)
     nrows[$n]=$(q "SELECT count(*) FROM ($text) x")
     settle
     note "SF $sf Q$n: build"
@@ -79,7 +80,7 @@ for sf in $sfs; do
     [[ -n ${mat[$n]} ]] && mat[$n]=$(awk -v t="${mat[$n]}" 'BEGIN {printf "%.3f", t / 1000}')
     cu= rf= ok=0 bad=
     for r in $(seq "$rounds"); do
-      (( (SECONDS - start) * 1000 < budget )) || { note "SF $sf Q$n: budget used up after $((r - 1)) rounds"; break; }
+      (( $(now_ms) - start < budget )) || { note "SF $sf Q$n: budget used up after $((r - 1)) rounds"; break; }
       settle
       note "SF $sf Q$n: round $r/$rounds"
       if [[ ${status[$n]} == maintained ]]; then
@@ -105,7 +106,7 @@ for sf in $sfs; do
     catch[$n]=$(lines "$cu" | median || true); refresh[$n]=$(lines "$rf" | median || true)
     if [[ ${status[$n]} != maintained ]]; then correct[$n]=-
     elif [[ -n $bad ]]; then correct[$n]="no ($bad)"
-    elif (( ok == 0 )); then correct[$n]="no (no round ran)"
+    elif (( ok == 0 )); then correct[$n]="not checked (budget used up before a round)"
     else correct[$n]="yes ($ok/$rounds rounds)"; fi
     # (also a view whose build timed out or that failed)
     q "SELECT pathway.drop_view(name) FROM pathway.views WHERE name = 'tpch_q$n'" >/dev/null
@@ -113,7 +114,7 @@ for sf in $sfs; do
   done
 
   echo
-  echo "### SF $sf ($rows_o orders, $rows_li lineitems; $rounds rounds of $(awk -v s="$sf" 'BEGIN {n = int(1500 * s + 0.5); print (n < 1 ? 1 : n)}') orders inserted and as many deleted, 1% of lineitems and orders updated)"
+  echo "### SF $sf ($rows_o orders, $rows_li lineitems; $rounds round(s) of $(awk -v s="$sf" 'BEGIN {n = int(1500 * s + 0.5); print (n < 1 ? 1 : n)}') orders inserted and as many deleted, 1% of lineitems and orders updated)"
   echo
   echo "| query | rows | maintained | build (s) | CREATE MATVIEW (s) | catch-up (ms, median) | REFRESH (ms, median) | REFRESH / catch-up (goal >= 5x) | correct |"
   echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"

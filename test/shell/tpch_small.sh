@@ -9,7 +9,7 @@
 # planner learns one of them, this test fails until the list is updated.
 #
 # SF 0.02 is the smallest scale at which every query has rows (Q18 needs an
-# order of more than 300 items). Shared cluster, own database.
+# order whose quantities sum to more than 300). Shared cluster, own database.
 set -euo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
 source "$here/../lib/tap.sh"

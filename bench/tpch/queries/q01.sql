@@ -1,4 +1,6 @@
 -- TPC-H Q1, pricing summary report (DELTA = 90)
+-- Deviation (here and in every query with an interval): PostgreSQL's
+-- spelling interval '90' day, without the standard's precision day (3).
 select
 	l_returnflag,
 	l_linestatus,
