@@ -4,13 +4,13 @@
 #   bash bench/run.sh [workload...]       default: all, in the order below
 #   BENCH_QUICK=1 bash bench/run.sh       small and short (a smoke run, a few minutes)
 #
-# Each workload starts its own throwaway cluster (ports 55490-55499) and
+# Each workload starts its own throwaway cluster (ports 55490-55502) and
 # stops it. Progress goes to stderr, the tables to stdout. A workload that
 # fails is reported and the others still run; the exit status is then 1.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-all=(writes freshness bulk initial_build memory cost_per_change kafka_ingest http_poll http knn recursive time)
+all=(writes freshness bulk initial_build memory cost_per_change kafka_ingest http_poll http knn recursive time tpch)
 (( $# )) && all=("$@")
 
 declare -A title=(
@@ -26,6 +26,7 @@ declare -A title=(
   [knn]="Live kNN classifier on Fashion-MNIST vs a C brute force (knn.sh)"
   [recursive]="Recursive views and iteration on a power-law graph (recursive.sh)"
   [time]="Event time: a windowed count with and without a cutoff (time.sh)"
+  [tpch]="TPC-H: the 22 queries as live views vs REFRESH MATERIALIZED VIEW (tpch.sh)"
 )
 
 mode=$([[ -n ${BENCH_QUICK:-} && ${BENCH_QUICK:-} != 0 ]] && echo "quick (BENCH_QUICK=1)" || echo "default sizes")
