@@ -278,12 +278,15 @@ append_metric(StringInfo b, MetricKind m, XLogRecPtr flushed)
 	{
 		PathwayDb  *db = &pathway_shm->dbs[d];
 
-		if (!OidIsValid(db->dboid) || db->dbname[0] == '\0')
+		if (!OidIsValid(db->dboid) || db->dbname[0] == '\0' || db->pid == 0)
 			continue;
-		if (!any)
+		if (!any && (m <= M_EPOCH_MAX || db->nviews > 0))
+		{
+			/* (an operator metric's header may come without samples) */
 			appendStringInfo(b, "# HELP %s %s\n# TYPE %s %s\n", metric_head[m][0], metric_head[m][2],
 							 metric_head[m][0], metric_head[m][1]);
-		any = true;
+			any = true;
+		}
 		if (m <= M_EPOCH_MAX)
 		{
 			appendStringInfo(b, "%s{database=\"", metric_head[m][0]);

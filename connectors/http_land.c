@@ -626,7 +626,8 @@ http_land(HttpSource *s, MemoryContext batchcxt)
 		snprintf(s->error, sizeof(s->error), "%s %lld could not be parsed: %s",
 				 s->webhook ? "request" : "response", (long long) l.poll, err->message);
 		s->last_unparsed = true;
-		strlcpy(s->last_error, err->message, sizeof(s->last_error));
+		snprintf(s->last_error, sizeof(s->last_error), "%s%s%s", err->message,
+				 err->detail ? ": " : "", err->detail ? err->detail : "");
 		s->new_cursor = s->cursor ? pstrdup(s->cursor) : NULL;
 		s->new_next_url = NULL;
 		s->new_etag = NULL;
