@@ -559,6 +559,12 @@ route(ListenConn *c)
 			answer_error(c->fd, 411, NULL, "Content-Length is required");
 			return;
 		}
+		if ((r.idempotency_key && strlen(r.idempotency_key) >= LISTENER_KEY_MAX) ||
+			(r.authorization && strlen(r.authorization) >= LISTENER_AUTH_MAX))
+		{
+			answer_error(c->fd, 400, NULL, "Idempotency-Key over 255 bytes or Authorization over 511 bytes");
+			return;
+		}
 		if (!hand_off(c->fd, dboid, name, &r, body, Min(body_len, (int) Min(r.content_length, INT_MAX))))
 			answer_error(c->fd, 503, "Retry-After: 1\r\n", "the engine worker of the database is not running or busy: retry");
 		return;

@@ -66,7 +66,7 @@ engine_pid() {
 }
 server_up() { sql -d "$db" -c "SELECT 1" >/dev/null 2>&1; }
 
-tap_plan 28
+tap_plan 30
 own_cluster_start webhook "pathway.http_listen = '127.0.0.1:$LPORT'"
 echo "# own cluster $OWN_DIR on port $OWN_PORT, listener on $LPORT"
 sql -d postgres -c "CREATE DATABASE $db"
@@ -153,6 +153,8 @@ got=$(sql -d "$db" -c "SET ROLE $plain; SELECT pathway.create_webhook_source('mi
 tap_ok "$([[ $got == *'permission denied for function create_webhook_source'* ]]; echo $?)" "a role without EXECUTE cannot create a webhook source"
 tap_is "$(q "SELECT options->>'token' FROM pathway.sources WHERE name = 'orders'")|$(q "SELECT count(*) FROM pathway.sources WHERE options::text LIKE '%$token%'")" \
   "********|0" "pathway.sources masks the token"
+got=$(sql -d "$db" -c "SELECT pathway.create_webhook_source('bad', 'v text', options => '{\"token\": \"$token\", \"bogus\": 1}')" 2>&1 || true)
+tap_ok "$([[ $got == *'unknown option "bogus" for a webhook source'* && $got != *"$token"* ]]; echo $?)" "a bad option is named, the token is not quoted"
 tap_ok "$(! grep -q "$token" "$OWN_DIR/log"; echo $?)" "the token never appears in the server log"
 
 # ---------------------------------------------------------------- /metrics
@@ -188,6 +190,12 @@ rc=0; wait_until 60 retry_ok || rc=1
 again=$(post /sources/slow "${auth[@]}" -H 'Idempotency-Key: slow-1' --data '{"id": 1}')
 tap_is "$rc|$(cat "$work/retry")|$again|$(q "SELECT count(*) FROM slow")|$(q "SELECT count(*) FROM slow_audit")" \
   "0|$(cat "$work/retry")|$(cat "$work/retry")|1|1" "the client's retries with the same key: 200, the same answer again, the row landed exactly once"
+
+# ---------------------------------------------------------------- drop
+q "SELECT pathway.drop_source('lines')" >/dev/null
+gone() { [[ $(post /sources/lines --data '{"id": 12, "customer": "x", "amount": 1}') == 404* ]]; }
+rc=0; wait_until 30 gone || rc=1
+tap_is "$rc|$(q "SELECT count(*) FROM pathway.http_sources WHERE name = 'lines'")" "0|0" "a dropped source: 404, and it is gone from the catalog"
 
 # ---------------------------------------------------------------- the setting
 sql -d postgres -c "ALTER SYSTEM SET pathway.http_listen = ''" -c "SELECT pg_reload_conf()" >/dev/null
