@@ -260,9 +260,12 @@ pathway_launcher_main(Datum arg)
 		}
 		sleep_ms = launch_round();
 		/* the listener, while pathway.http_listen asks for one */
-		listener_launch();
-		if (pathway_http_listen && pathway_http_listen[0])
-			sleep_ms = Min(sleep_ms, 1000);
+		{
+			long		listener_ms = listener_launch();
+
+			if (listener_ms >= 0)
+				sleep_ms = Min(sleep_ms, listener_ms);
+		}
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 sleep_ms, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);

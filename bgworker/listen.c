@@ -69,7 +69,7 @@ static TimestampTz listener_next_start = 0;
 static TimestampTz listener_started = 0;
 static int	listener_backoff_ms = 0;
 
-void
+long
 listener_launch(void)
 {
 	TimestampTz now = GetCurrentTimestamp();
@@ -83,9 +83,11 @@ listener_launch(void)
 		if (TimestampDifferenceExceeds(listener_started, now, 30000))
 			listener_backoff_ms = 0;
 	}
-	if (listener_handle || pathway_http_listen == NULL || pathway_http_listen[0] == '\0' ||
-		now < listener_next_start)
-		return;
+	/* (a running listener's exit wakes the launcher: bgw_notify_pid) */
+	if (listener_handle || pathway_http_listen == NULL || pathway_http_listen[0] == '\0')
+		return -1;
+	if (now < listener_next_start)
+		return TimestampDifferenceMilliseconds(now, listener_next_start) + 1;
 	memset(&bgw, 0, sizeof(bgw));
 	bgw.bgw_flags = BGWORKER_SHMEM_ACCESS;
 	bgw.bgw_start_time = BgWorkerStart_RecoveryFinished;
@@ -101,6 +103,7 @@ listener_launch(void)
 	/* a listener that keeps failing (the address is taken) is retried less often */
 	listener_backoff_ms = listener_backoff_ms ? Min(listener_backoff_ms * 2, 60000) : 1000;
 	listener_next_start = TimestampTzPlusMilliseconds(now, listener_backoff_ms);
+	return listener_handle ? -1 : listener_backoff_ms;
 }
 
 /* ---------- answers ---------- */

@@ -6,15 +6,21 @@
  *
  * The datagram goes to the worker's Unix-domain socket in the data
  * directory (LISTENER_SOCKET_FMT, by database OID); only the server's own
- * operating-system user can reach it (the directory is private).
+ * operating-system user can reach it (the directory is private).  The
+ * launcher's listener_launch() returns how long it may sleep before the
+ * listener needs it again (-1: until woken).
  */
 #ifndef PATHWAY_LISTEN_H
 #define PATHWAY_LISTEN_H
 
 #include "postgres.h"
 
-/* relative to the data directory, every server process's working directory */
-#define LISTENER_SOCKET_FMT "pathway_webhook.%u"
+/*
+ * Relative to the data directory (every server process's working
+ * directory), in the directory of temporary statistics files, whose
+ * contents base backups leave out.
+ */
+#define LISTENER_SOCKET_FMT "pg_stat_tmp/pathway_webhook.%u"
 #define LISTENER_MAGIC 0x70617768
 #define LISTENER_HEADER_MAX 16384	/* request line and headers */
 #define LISTENER_AUTH_MAX 512
@@ -32,7 +38,7 @@ typedef struct ListenerHandoff
 } ListenerHandoff;
 
 /* launcher.c: (re)start the listener when the setting asks for one */
-extern void listener_launch(void);
+extern long listener_launch(void);
 
 /* One HTTP answer with Connection: close; best effort (the socket is non-blocking). */
 extern void listener_answer(int fd, int status, const char *extra_headers,
