@@ -3,7 +3,8 @@
 # client: a JSON array, NDJSON and an object with "records" land exactly
 # (stream table and a live view over it); 401 without or with a wrong
 # token; 413 over max_body_bytes, 400 for malformed JSON (with its dead
-# letter), 404, 405, 411: nothing landed by any of them; the same
+# letter), 404, 405, 411, 431 (a head too large, too many lines), 408 (a
+# head that stops coming): nothing landed by any of them; the same
 # Idempotency-Key twice lands once and answers the same; /sources/<db>/<name>;
 # a role without EXECUTE cannot create a source; the token is never in
 # the log nor in pathway.sources.  200 only after commit: the worker is
@@ -66,7 +67,7 @@ engine_pid() {
 }
 server_up() { sql -d "$db" -c "SELECT 1" >/dev/null 2>&1; }
 
-tap_plan 30
+tap_plan 34
 own_cluster_start webhook "pathway.http_listen = '127.0.0.1:$LPORT'"
 echo "# own cluster $OWN_DIR on port $OWN_PORT, listener on $LPORT"
 sql -d postgres -c "CREATE DATABASE $db"
@@ -81,6 +82,8 @@ SET ROLE $etl;
 SELECT pathway.create_webhook_source('orders', 'id int, customer text, amount numeric',
     options => '{"token": "$token", "max_body_bytes": 300}');
 SELECT pathway.create_webhook_source('lines', 'id int, customer text, amount numeric', format => 'ndjson');
+SELECT pathway.create_webhook_source('bulk', 'id int, pad text', format => 'ndjson',
+    options => '{"max_body_bytes": 3000000}');
 SELECT pathway.create_webhook_source('wrapped', 'id int, customer text, amount numeric',
     options => '{"records": "data.items"}');
 SELECT pathway.create_view('by_customer',
@@ -115,6 +118,11 @@ tap_is "$(q "SELECT string_agg(format('%s:%s:%s', customer, n, total), ' ' ORDER
 got=$(post /sources/lines --data-binary $'{"id": 10, "customer": "cy", "amount": 1}\n\n{"id": 11, "customer": "di", "amount": 2}\n')
 tap_is "$got|$(q "SELECT string_agg(format('%s:%s:%s', id, customer, http_index), ' ' ORDER BY id) FROM lines")" \
   '200 {"landed": 2, "dead_letters": 0, "request": 1}|10:cy:0 11:di:1' "NDJSON: one record a line, blank lines skipped"
+# 2 MB: curl waits for "100 Continue", the worker reads the body in its loop
+seq 1 20000 | awk '{printf "{\"id\": %d, \"pad\": \"%080d\"}\n", $1, 0}' >"$work/bulk.ndjson"
+got=$(post /sources/bulk --data-binary @"$work/bulk.ndjson" -H 'Expect: 100-continue')
+tap_is "$got|$(q "SELECT count(*), count(DISTINCT id), sum(id), min(http_index), max(http_index) FROM bulk")" \
+  '200 {"landed": 20000, "dead_letters": 0, "request": 1}|20000|20000|200010000|0|19999' "a 2 MB body (Expect: 100-continue) lands whole"
 got=$(post "/sources/$db/wrapped" --data '{"data": {"items": [{"id": 20, "customer": "ed", "amount": 7}]}, "meta": 1}')
 tap_is "$got|$(q "SELECT string_agg(format('%s:%s', id, customer), ' ') FROM wrapped")" \
   '200 {"landed": 1, "dead_letters": 0, "request": 1}|20:ed' "an object with its records at the \"records\" path, by /sources/<database>/<name>"
@@ -138,6 +146,13 @@ tap_is "$(q "SELECT format('%s|%s|%s|%s', partition, \"offset\", convert_from(pa
 tap_is "$(post /sources/nothing --data '[]')|$(curl -s -m 5 -o /dev/null -w '%{http_code}' "$L/sources/orders")|$(post /metrics --data x | cut -c1-3)|$(post /elsewhere --data x | cut -c1-3)" \
   '404 {"error": "no such webhook source"}|405|405|404' "an unknown source 404, GET of a source 405, POST /metrics 405, another path 404"
 tap_is "$(post /sources/orders "${auth[@]}" -H 'Transfer-Encoding: chunked' --data '[]' | cut -c1-3)" "411" "a chunked body: 411"
+huge=$(head -c 17000 /dev/zero | tr '\0' a)
+tap_is "$(post /sources/orders "${auth[@]}" -H "X-Huge: $huge" --data '[]' | cut -c1-3)" "431" "a request head over 16384 bytes: 431"
+many=(); for i in $(seq 1 70); do many+=(-H "X-N$i: $i"); done
+tap_is "$(post /sources/orders "${auth[@]}" "${many[@]}" --data '[]')" '431 {"error": "too many header lines"}' "more than 64 header lines: 431"
+# a client that sends half a head and waits: answered 408 and closed after 10 s
+slow=$( { exec 3<>"/dev/tcp/127.0.0.1/$LPORT"; printf 'POST /sources/orders HTTP/1.1\r\nHost: x\r\n' >&3; timeout 20 head -n 1 <&3; exec 3>&-; } 2>/dev/null | tr -d '\r')
+tap_is "$slow" "HTTP/1.1 408 Request Timeout" "a head that does not come in time: 408"
 tap_is "$(q "SELECT count(*) FROM orders")" "$before" "none of the refused requests landed a row"
 
 # ---------------------------------------------------------------- Idempotency-Key
