@@ -181,8 +181,9 @@ curl -s -m 10 "$L/metrics" | grep "view=\"public.by_customer\"" | grep -E '^path
 q "SELECT pathway.metrics()" | grep "view=\"public.by_customer\"" | grep -E '^pathway_(view_rows_written|view_epochs|operator_rows_in|operator_rows_out)_total' | sort >"$work/sql"
 tap_is "$(diff "$work/scraped" "$work/sql" >/dev/null && echo same)|$(grep -c . "$work/scraped")" "same|$(grep -c . "$work/sql")" \
   "the view's counters scraped equal pathway.metrics()'s"
-tap_is "$(grep "^pathway_view_rows_written_total{database=\"$db\",view=\"public.by_customer\"}" "$work/scraped" | awk '{print $2}')" \
-  "$(q "SELECT rows_written FROM pathway.views WHERE name = 'by_customer'")" "pathway_view_rows_written_total is the view's rows_written"
+# the view's known changes: four records landed (ids 1-4), two groups inserted and one updated
+tap_is "$(grep "^pathway_operator_rows_in_total{database=\"$db\",view=\"public.by_customer\",operator=\"1 source orders\"}" "$work/scraped" | awk '{print $NF}')|$(grep "^pathway_view_rows_written_total{database=\"$db\",view=\"public.by_customer\"}" "$work/scraped" | awk '{print $NF}')|$(q "SELECT rows_written FROM pathway.views WHERE name = 'by_customer'")" \
+  "4|3|3" "scraped: the source operator took the 4 records landed, the view wrote 3 rows (pathway.views agrees)"
 
 # ---------------------------------------------------------------- 200 only after commit, across kill -9
 q "INSERT INTO slow_flag VALUES (true)" >/dev/null
