@@ -338,8 +338,21 @@ worker_webhook_poll(void)
 	receive();
 	read_bodies();
 	foreach(lc, conns)
-		if (((WebhookConn *) lfirst(lc))->state == CONN_READY)
-			n++;
+	{
+		WebhookConn *c = lfirst(lc);
+
+		if (c->state != CONN_READY)
+			continue;
+		if (source_named(c->source) == NULL)
+		{
+			/* dropped while its body came: nothing will land it */
+			listener_answer(c->fd, 404, NULL, NULL, "{\"error\": \"no such webhook source\"}\n");
+			conns = foreach_delete_current(conns, lc);
+			conn_free(c);
+			continue;
+		}
+		n++;
+	}
 	return n;
 }
 

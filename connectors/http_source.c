@@ -101,7 +101,8 @@ http_source_stop(HttpSource *s)
 	if (s->call)
 		http_client_cancel(s->call);
 	s->call = NULL;
-	if (s->got)
+	/* (a webhook's body is the worker's, not the client thread's) */
+	if (s->got && !s->webhook)
 		http_call_free(s->got);
 	s->got = NULL;
 	s->stopped = true;

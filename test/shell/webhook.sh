@@ -67,7 +67,7 @@ engine_pid() {
 }
 server_up() { sql -d "$db" -c "SELECT 1" >/dev/null 2>&1; }
 
-tap_plan 34
+tap_plan 35
 own_cluster_start webhook "pathway.http_listen = '127.0.0.1:$LPORT'"
 echo "# own cluster $OWN_DIR on port $OWN_PORT, listener on $LPORT"
 sql -d postgres -c "CREATE DATABASE $db"
@@ -206,6 +206,15 @@ rc=0; wait_until 60 retry_ok || rc=1
 again=$(post /sources/slow "${auth[@]}" -H 'Idempotency-Key: slow-1' --data '{"id": 1}')
 tap_is "$rc|$(cat "$work/retry")|$again|$(q "SELECT count(*) FROM slow")|$(q "SELECT count(*) FROM slow_audit")" \
   "0|$(cat "$work/retry")|$(cat "$work/retry")|1|1" "the client's retries with the same key: 200, the same answer again, the row landed exactly once"
+
+# ---------------------------------------------------------------- the owner loses EXECUTE
+n_wrapped=$(q "SELECT count(*) FROM wrapped")
+q "REVOKE EXECUTE ON FUNCTION pathway.create_webhook_source(text, text, text, jsonb) FROM $etl" >/dev/null
+first=$(post /sources/wrapped --data '{"data": {"items": [{"id": 30, "customer": "x", "amount": 1}]}}')
+second=$(post /sources/wrapped --data '{"data": {"items": [{"id": 31, "customer": "x", "amount": 1}]}}')
+tap_is "$first|$second|$(q "SELECT count(*) FROM wrapped")|$(q "SELECT status FROM pathway.sources WHERE name = 'wrapped'")" \
+  "403 {\"error\": \"the source stopped: its owner \\\"$etl\\\" may no longer execute create_webhook_source\"}|403 {\"error\": \"the source stopped: its owner \\\"$etl\\\" may no longer execute create_webhook_source\"}|$n_wrapped|failed" \
+  "an owner who lost EXECUTE: the source stops (403), nothing more lands"
 
 # ---------------------------------------------------------------- drop
 q "SELECT pathway.drop_source('lines')" >/dev/null
