@@ -67,7 +67,7 @@ engine_pid() {
 }
 server_up() { sql -d "$db" -c "SELECT 1" >/dev/null 2>&1; }
 
-tap_plan 35
+tap_plan 36
 own_cluster_start webhook "pathway.http_listen = '127.0.0.1:$LPORT'"
 echo "# own cluster $OWN_DIR on port $OWN_PORT, listener on $LPORT"
 sql -d postgres -c "CREATE DATABASE $db"
@@ -221,6 +221,17 @@ q "SELECT pathway.drop_source('lines')" >/dev/null
 gone() { [[ $(post /sources/lines --data '{"id": 12, "customer": "x", "amount": 1}') == 404* ]]; }
 rc=0; wait_until 30 gone || rc=1
 tap_is "$rc|$(q "SELECT count(*) FROM pathway.http_sources WHERE name = 'lines'")" "0|0" "a dropped source: 404, and it is gone from the catalog"
+
+# ---------------------------------------------------------------- the same name in two databases
+sql -d postgres -c "CREATE DATABASE ${db}_two"
+sql -d "${db}_two" -c "SET client_min_messages = warning" -c "CREATE EXTENSION pathway" \
+  -c "SELECT pathway.create_webhook_source('orders', 'id int')" >/dev/null
+ambiguous() { [[ $(post /sources/orders -H 'Transfer-Encoding: chunked' --data '[]') == 409* ]]; }
+rc=0; wait_until 30 ambiguous || rc=1
+got=$(post "/sources/${db}_two/orders" --data '{"id": 77}')
+tap_is "$rc|$got|$(sql -d "${db}_two" -c "SELECT string_agg(id::text, ',') FROM orders")|$(post "/sources/$db/orders" --data '[]' | cut -c1-3)" \
+  "0|200 {\"landed\": 1, \"dead_letters\": 0, \"request\": 1}|77|401" \
+  "a name in two databases: /sources/<name> 409, /sources/<database>/<name> goes to that database"
 
 # ---------------------------------------------------------------- the setting
 sql -d postgres -c "ALTER SYSTEM SET pathway.http_listen = ''" -c "SELECT pg_reload_conf()" >/dev/null
