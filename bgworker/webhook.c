@@ -46,12 +46,20 @@
 
 #define MAX_CONNS 64
 #define READ_TIMEOUT_MS 30000
+/*
+ * A refused request's unread body is read and dropped (at most this much,
+ * for at most DRAIN_MS) before the connection closes, so that the client
+ * reads the answer instead of a reset connection.
+ */
+#define DRAIN_MAX (1024 * 1024)
+#define DRAIN_MS 2000
 
 typedef enum ConnState
 {
 	CONN_READING,				/* the body is still coming */
 	CONN_READY,					/* whole: lands in the next epoch */
-	CONN_LANDED					/* landed: answered after the commit */
+	CONN_LANDED,				/* landed: answered after the commit */
+	CONN_DRAINING				/* refused: the rest of its body read and dropped, then closed */
 } ConnState;
 
 typedef struct WebhookConn
@@ -177,6 +185,23 @@ token_ok(const char *token, const char *authorization)
 	return diff == 0 && alen == tlen;
 }
 
+/* Answer a request refused before its body was read; drain what is still coming. */
+static void
+conn_refuse(WebhookConn *c, int64 unread, int status, const char *extra, const char *body)
+{
+	if (unread <= 0)
+	{
+		conn_answer(c, status, extra, body);
+		return;
+	}
+	listener_answer(c->fd, status, extra, NULL, body);
+	(void) shutdown(c->fd, SHUT_WR);
+	c->state = CONN_DRAINING;
+	c->len = Min(unread, DRAIN_MAX);
+	c->got = 0;
+	c->deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), DRAIN_MS);
+}
+
 /* One handed-over connection: checked, then read (or answered at once). */
 static void
 take(int fd, ListenerHandoff *h, const char *prefix)
@@ -184,6 +209,7 @@ take(int fd, ListenerHandoff *h, const char *prefix)
 	MemoryContext old;
 	WebhookConn *c;
 	HttpSource *s = source_named(h->source);
+	int64		unread = h->content_length - h->body_len;
 
 	old = MemoryContextSwitchTo(worker_cxt);
 	c = palloc0(sizeof(WebhookConn));
@@ -192,17 +218,17 @@ take(int fd, ListenerHandoff *h, const char *prefix)
 	MemoryContextSwitchTo(old);
 	if (s == NULL)
 	{
-		conn_answer(c, 404, NULL, "{\"error\": \"no such webhook source\"}\n");
+		conn_refuse(c, unread, 404, NULL, "{\"error\": \"no such webhook source\"}\n");
 		return;
 	}
 	if (s->stopped)
 	{
-		conn_answer(c, 403, NULL, error_body(s->error));
+		conn_refuse(c, unread, 403, NULL, error_body(s->error));
 		return;
 	}
 	if (s->opt.token && !token_ok(s->opt.token, h->authorization))
 	{
-		conn_answer(c, 401, "WWW-Authenticate: Bearer\r\n",
+		conn_refuse(c, unread, 401, "WWW-Authenticate: Bearer\r\n",
 					"{\"error\": \"the source needs its bearer token: Authorization: Bearer <token>\"}\n");
 		return;
 	}
@@ -212,11 +238,12 @@ take(int fd, ListenerHandoff *h, const char *prefix)
 
 		snprintf(msg, sizeof(msg), "{\"error\": \"the body is over the source's limit of %lld bytes\"}\n",
 				 (long long) s->opt.max_body_bytes);
-		conn_answer(c, 413, NULL, msg);
+		conn_refuse(c, h->expect_continue ? 0 : unread, 413, NULL, msg);
 		return;
 	}
 	if (list_length(conns) > MAX_CONNS)
 	{
+		/* (no draining: too many connections already) */
 		conn_answer(c, 503, "Retry-After: 1\r\n", "{\"error\": \"too many requests in progress: retry\"}\n");
 		return;
 	}
@@ -303,6 +330,21 @@ read_bodies(void)
 		WebhookConn *c = lfirst(lc);
 		ssize_t		n;
 
+		if (c->state == CONN_DRAINING)
+		{
+			static char scratch[65536];
+
+			n = recv(c->fd, scratch, Min(sizeof(scratch), c->len - c->got), 0);
+			if (n > 0)
+				c->got += n;
+			if (n == 0 || c->got >= c->len || c->deadline <= now ||
+				(n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+			{
+				conns = foreach_delete_current(conns, lc);
+				conn_free(c);
+			}
+			continue;
+		}
 		if (c->state != CONN_READING)
 			continue;
 		n = recv(c->fd, c->body + c->got, c->len - c->got, 0);
@@ -497,7 +539,7 @@ worker_webhook_wait(long timeout_ms, bool wake_pipe)
 	{
 		WebhookConn *c = lfirst(lc);
 
-		if (c->state != CONN_READING)
+		if (c->state != CONN_READING && c->state != CONN_DRAINING)
 			continue;
 		AddWaitEventToSet(set, WL_SOCKET_READABLE, c->fd, NULL, NULL);
 		timeout_ms = Min(timeout_ms, TimestampDifferenceMilliseconds(now, c->deadline) + 1);

@@ -67,7 +67,7 @@ engine_pid() {
 }
 server_up() { sql -d "$db" -c "SELECT 1" >/dev/null 2>&1; }
 
-tap_plan 36
+tap_plan 37
 own_cluster_start webhook "pathway.http_listen = '127.0.0.1:$LPORT'"
 echo "# own cluster $OWN_DIR on port $OWN_PORT, listener on $LPORT"
 sql -d postgres -c "CREATE DATABASE $db"
@@ -138,6 +138,9 @@ tap_is "$(post /sources/orders -H 'Authorization: Bearer wrong-wrong-wrong-wrong
 big=$(printf '[%s{"id": 92, "customer": "x", "amount": 1}]' "$(printf '{"id": 93, "customer": "pad", "amount": 0}, %.0s' 1 2 3 4 5 6 7)")
 tap_is "$(post /sources/orders "${auth[@]}" --data "$big")" \
   "413 {\"error\": \"the body is over the source's limit of 300 bytes\"}" "over max_body_bytes: 413"
+head -c 200000 /dev/zero | tr '\0' ' ' >"$work/spaces"
+tap_is "$(post /sources/orders -H 'Expect:' --data-binary @"$work/spaces" | cut -c1-3)|$(post /sources/orders "${auth[@]}" -H 'Expect:' --data-binary @"$work/spaces" | cut -c1-3)" \
+  "401|413" "a 200 kB body sent whole without a token, or over the limit: the client reads 401 or 413 (the rest is drained)"
 got=$(post /sources/orders "${auth[@]}" --data '[{"id": 94, "customer": "x", "amount": 1},')
 tap_is "$got" '400 {"error": "the body could not be parsed: invalid input syntax for type json: The input string ended unexpectedly.", "request": 2, "dead_letters": 1}' \
   "malformed JSON: 400 with the reason"
