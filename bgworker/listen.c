@@ -568,6 +568,19 @@ route(ListenConn *c)
 			answer_error(c->fd, 400, NULL, "Idempotency-Key over 255 bytes or Authorization over 511 bytes");
 			return;
 		}
+		if (r.idempotency_key)
+		{
+			const char *k;
+
+			for (k = r.idempotency_key; *k; k++)
+				if (*k < ' ' || *k > '~')
+					break;
+			if (*k || *r.idempotency_key == '\0')
+			{
+				answer_error(c->fd, 400, NULL, "Idempotency-Key must be printable ASCII");
+				return;
+			}
+		}
 		if (!hand_off(c->fd, dboid, name, &r, body, Min(body_len, (int) Min(r.content_length, INT_MAX))))
 			answer_error(c->fd, 503, "Retry-After: 1\r\n", "the engine worker of the database is not running or busy: retry");
 		return;

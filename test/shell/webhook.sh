@@ -67,7 +67,7 @@ engine_pid() {
 }
 server_up() { sql -d "$db" -c "SELECT 1" >/dev/null 2>&1; }
 
-tap_plan 37
+tap_plan 38
 own_cluster_start webhook "pathway.http_listen = '127.0.0.1:$LPORT'"
 echo "# own cluster $OWN_DIR on port $OWN_PORT, listener on $LPORT"
 sql -d postgres -c "CREATE DATABASE $db"
@@ -149,6 +149,8 @@ tap_is "$(q "SELECT format('%s|%s|%s|%s', partition, \"offset\", convert_from(pa
 tap_is "$(post /sources/nothing --data '[]')|$(curl -s -m 5 -o /dev/null -w '%{http_code}' "$L/sources/orders")|$(post /metrics --data x | cut -c1-3)|$(post /elsewhere --data x | cut -c1-3)" \
   '404 {"error": "no such webhook source"}|405|405|404' "an unknown source 404, GET of a source 405, POST /metrics 405, another path 404"
 tap_is "$(post /sources/orders "${auth[@]}" -H 'Transfer-Encoding: chunked' --data '[]' | cut -c1-3)" "411" "a chunked body: 411"
+tap_is "$(post /sources/orders "${auth[@]}" -H "Idempotency-Key: $(head -c 300 /dev/zero | tr '\0' k)" --data '[]' | cut -c1-3)|$(post /sources/orders "${auth[@]}" -H $'Idempotency-Key: k\x01y' --data '[]' | cut -c1-3)" \
+  "400|400" "an Idempotency-Key over 255 bytes or with a control character: 400"
 huge=$(head -c 17000 /dev/zero | tr '\0' a)
 tap_is "$(post /sources/orders "${auth[@]}" -H "X-Huge: $huge" --data '[]' | cut -c1-3)" "431" "a request head over 16384 bytes: 431"
 many=(); for i in $(seq 1 70); do many+=(-H "X-N$i: $i"); done
