@@ -675,7 +675,7 @@ http_land(HttpSource *s, MemoryContext batchcxt)
 	SPI_finish();
 	s->last_rows = s->last_unparsed ? 0 : l.nrecords - ndead;
 	s->last_dead = ndead;
-	s->messages += l.nrecords - ndead;
+	s->messages += s->last_unparsed ? 0 : l.nrecords - ndead;
 	s->dead_letters += ndead;
 	if (l.nrecords > 0)
 		s->last_message = GetCurrentTimestamp();

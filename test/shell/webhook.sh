@@ -67,7 +67,7 @@ engine_pid() {
 }
 server_up() { sql -d "$db" -c "SELECT 1" >/dev/null 2>&1; }
 
-tap_plan 38
+tap_plan 40
 own_cluster_start webhook "pathway.http_listen = '127.0.0.1:$LPORT'"
 echo "# own cluster $OWN_DIR on port $OWN_PORT, listener on $LPORT"
 sql -d postgres -c "CREATE DATABASE $db"
@@ -167,6 +167,8 @@ tap_is "$first|$second" '200 {"landed": 1, "dead_letters": 0, "request": 3}|200 
   "the same Idempotency-Key twice: the same 200 answer"
 tap_is "$(q "SELECT count(*) FROM orders WHERE id = 4")|$(q "SELECT count(*) FROM pathway.webhook_keys WHERE source = 'orders' AND key = 'order-4'")" \
   "1|1" "... and the record landed once"
+tap_is "$(q "SELECT format('%s|%s|%s|%s', kind, status, messages, dead_letters) FROM pathway.sources WHERE name = 'orders'")" \
+  "webhook|running|4|1" "pathway.sources counts the records landed and the dead letter"
 
 # ---------------------------------------------------------------- privileges and secrets
 got=$(sql -d "$db" -c "SET ROLE $plain; SELECT pathway.create_webhook_source('mine', 'v text')" 2>&1 || true)
@@ -244,5 +246,8 @@ rc=0; wait_until 20 port_free "$LPORT" || rc=1
 sql -d postgres -c "ALTER SYSTEM RESET pathway.http_listen" -c "SELECT pg_reload_conf()" >/dev/null
 wait_until 30 listener_up || rc=1
 tap_ok "$rc" "an empty pathway.http_listen stops the listener; the setting back starts it again"
+
+tap_is "$(grep -cE 'reference leak|TRAP: |PANIC: |WARNING: ' "$OWN_DIR/log" || true)|$(grep -c 'terminated by signal' "$OWN_DIR/log" || true)" "0|1" \
+  "the server log: no leak, assertion, panic or warning; one process killed by a signal (ours)"
 
 tap_done
