@@ -18,14 +18,16 @@
 #include "access/xlog.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "replication/slot.h"
 #include "utils/builtins.h"
 #include "utils/pg_lsn.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
-#include "bgworker/shmem.h"
 #include "bgworker/listen.h"
+#include "bgworker/shmem.h"
 #include "bgworker/stats.h"
+#include "pathway.h"
 
 PG_FUNCTION_INFO_V1(pathway_view_state);
 PG_FUNCTION_INFO_V1(pathway_op_state);
@@ -248,7 +250,7 @@ append_label(StringInfo b, const char *v)
 typedef enum MetricKind
 {
 	M_EPOCHS, M_EPOCH_LAST, M_EPOCH_MAX, M_VIEW_WRITTEN, M_VIEW_EPOCHS, M_VIEW_BACKLOG,
-	M_VIEW_STATE_BYTES, M_OP_IN, M_OP_OUT, M_OP_STATE_ROWS, M_OP_STATE_BYTES, M_COUNT
+	M_VIEW_STATE_BYTES, M_OP_IN, M_OP_OUT, M_OP_STATE_ROWS, M_OP_STATE_BYTES, M_WAL_RETAINED, M_COUNT
 } MetricKind;
 
 static const char *const metric_head[M_COUNT][3] = {
@@ -263,7 +265,34 @@ static const char *const metric_head[M_COUNT][3] = {
 	{"pathway_operator_rows_out_total", "counter", "Rows an operator produced."},
 	{"pathway_operator_state_rows", "gauge", "Rows (or groups) an operator holds."},
 	{"pathway_operator_state_bytes", "gauge", "Memory an operator holds."},
+	{"pathway_wal_retained_bytes", "gauge", "WAL the engine's replication slot keeps from removal (from restart_lsn to the current WAL position)."},
 };
+
+/* The restart_lsn of the engine's slot of dboid, or InvalidXLogRecPtr. */
+static XLogRecPtr
+slot_restart_lsn(Oid dboid)
+{
+	char		name[NAMEDATALEN];
+	XLogRecPtr	lsn = InvalidXLogRecPtr;
+	int			i;
+
+	snprintf(name, sizeof(name), PATHWAY_SLOT_PREFIX "%u", dboid);
+	LWLockAcquire(ReplicationSlotControlLock, LW_SHARED);
+	for (i = 0; i < max_replication_slots; i++)
+	{
+		ReplicationSlot *slot = &ReplicationSlotCtl->replication_slots[i];
+
+		if (slot->in_use && strcmp(NameStr(slot->data.name), name) == 0)
+		{
+			SpinLockAcquire(&slot->mutex);
+			lsn = slot->data.restart_lsn;
+			SpinLockRelease(&slot->mutex);
+			break;
+		}
+	}
+	LWLockRelease(ReplicationSlotControlLock);
+	return lsn;
+}
 
 /* The samples of one metric over every database (under the shared lock). */
 static void
@@ -280,6 +309,22 @@ append_metric(StringInfo b, MetricKind m, XLogRecPtr flushed)
 
 		if (!OidIsValid(db->dboid) || db->dbname[0] == '\0' || db->pid == 0)
 			continue;
+		if (m == M_WAL_RETAINED)
+		{
+			XLogRecPtr	restart = slot_restart_lsn(db->dboid);
+			XLogRecPtr	now = GetXLogWriteRecPtr();
+
+			if (restart == InvalidXLogRecPtr)
+				continue;
+			if (!any)
+				appendStringInfo(b, "# HELP %s %s\n# TYPE %s %s\n", metric_head[m][0], metric_head[m][2],
+								 metric_head[m][0], metric_head[m][1]);
+			any = true;
+			appendStringInfo(b, "%s{database=\"", metric_head[m][0]);
+			append_label(b, db->dbname);
+			appendStringInfo(b, "\"} %lld\n", (long long) (now > restart ? now - restart : 0));
+			continue;
+		}
 		if (!any && (m <= M_EPOCH_MAX || db->nviews > 0))
 		{
 			/* (an operator metric's header may come without samples) */

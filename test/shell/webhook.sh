@@ -67,7 +67,7 @@ engine_pid() {
 }
 server_up() { sql -d "$db" -c "SELECT 1" >/dev/null 2>&1; }
 
-tap_plan 40
+tap_plan 41
 own_cluster_start webhook "pathway.http_listen = '127.0.0.1:$LPORT'"
 echo "# own cluster $OWN_DIR on port $OWN_PORT, listener on $LPORT"
 sql -d postgres -c "CREATE DATABASE $db"
@@ -182,7 +182,8 @@ tap_ok "$(! grep -q "$token" "$OWN_DIR/log"; echo $?)" "the token never appears 
 # ---------------------------------------------------------------- /metrics
 curl -s -m 10 "$L/metrics" >"$work/metrics"
 bad=$(grep -v '^#' "$work/metrics" | grep -cvE '^[a-z_]+\{[a-z_]+="([^"\\]|\\.)*"(,[a-z_]+="([^"\\]|\\.)*")*\} -?[0-9.e+-]+$' || true)
-tap_is "$bad|$(grep -c '^# TYPE pathway_view_rows_written_total counter$' "$work/metrics")" "0|1" "GET /metrics: every sample is name{labels} value, with TYPE lines"
+tap_is "$bad|$(grep -c '^# TYPE pathway_view_rows_written_total counter$' "$work/metrics")|$(grep -cE "^pathway_wal_retained_bytes\{database=\"$db\"\} [0-9]+$" "$work/metrics")|$(grep -cE "^pathway_epochs_total\{database=\"(${db}|${db}_two)\"\} [0-9]+$" "$work/metrics")" \
+  "0|1|1|1" "GET /metrics: every sample is name{labels} value, with TYPE lines, the slot's retained WAL, the database's epochs"
 sql -d "$db" -c "SELECT pathway.sync('by_customer')" >/dev/null
 curl -s -m 10 "$L/metrics" | grep "view=\"public.by_customer\"" | grep -E '^pathway_(view_rows_written|view_epochs|operator_rows_in|operator_rows_out)_total' | sort >"$work/scraped"
 q "SELECT pathway.metrics()" | grep "view=\"public.by_customer\"" | grep -E '^pathway_(view_rows_written|view_epochs|operator_rows_in|operator_rows_out)_total' | sort >"$work/sql"
@@ -239,6 +240,7 @@ got=$(post "/sources/${db}_two/orders" --data '{"id": 77}')
 tap_is "$rc|$got|$(sql -d "${db}_two" -c "SELECT string_agg(id::text, ',') FROM orders")|$(post "/sources/$db/orders" --data '[]' | cut -c1-3)" \
   "0|200 {\"landed\": 1, \"dead_letters\": 0, \"request\": 1}|77|401" \
   "a name in two databases: /sources/<name> 409, /sources/<database>/<name> goes to that database"
+tap_is "$(curl -s -m 10 "$L/metrics" | grep -cE "^pathway_epochs_total\{database=\"(${db}|${db}_two)\"\} [0-9]+$")" "2" "GET /metrics covers both databases"
 
 # ---------------------------------------------------------------- the setting
 sql -d postgres -c "ALTER SYSTEM SET pathway.http_listen = ''" -c "SELECT pg_reload_conf()" >/dev/null
