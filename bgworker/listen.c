@@ -661,7 +661,6 @@ pathway_listener_main(Datum arg)
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
-	pgstat_report_appname("pathway listener");
 	if (pathway_http_listen == NULL || pathway_http_listen[0] == '\0' ||
 		!bind_listener(pathway_http_listen))
 		proc_exit(pathway_http_listen && pathway_http_listen[0] ? 1 : 0);
