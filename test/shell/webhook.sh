@@ -13,7 +13,8 @@
 # not there, and the client's retry with the same Idempotency-Key after
 # the crash restart lands it exactly once.  GET /metrics is scraped and
 # parsed: its samples for a view are pathway.metrics()'s.  An empty
-# pathway.http_listen stops the listener; setting it again brings it back.
+# pathway.http_listen stops the listener; setting it again brings it back;
+# an address that is taken is logged and bound once it is free.
 #
 # Own cluster (never the shared one); the listener on a free port of
 # PATHWAY_LISTEN_PORTS (default 55490-55499), on 127.0.0.1.
@@ -67,7 +68,7 @@ engine_pid() {
 }
 server_up() { sql -d "$db" -c "SELECT 1" >/dev/null 2>&1; }
 
-tap_plan 41
+tap_plan 42
 own_cluster_start webhook "pathway.http_listen = '127.0.0.1:$LPORT'"
 echo "# own cluster $OWN_DIR on port $OWN_PORT, listener on $LPORT"
 sql -d postgres -c "CREATE DATABASE $db"
@@ -248,6 +249,31 @@ rc=0; wait_until 20 port_free "$LPORT" || rc=1
 sql -d postgres -c "ALTER SYSTEM RESET pathway.http_listen" -c "SELECT pg_reload_conf()" >/dev/null
 wait_until 30 listener_up || rc=1
 tap_ok "$rc" "an empty pathway.http_listen stops the listener; the setting back starts it again"
+
+# an address that is taken: logged, and bound once it is free (the launcher retries)
+TPORT=
+for p in ${PATHWAY_LISTEN_PORTS:-55490 55491 55492 55493 55494 55495 55496 55497 55498 55499}; do
+  if [[ $p != "$LPORT" ]] && port_free "$p"; then TPORT=$p; break; fi
+done
+rc=0
+if [[ -n $TPORT ]]; then
+  python3 -c "import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', $TPORT)); s.listen(1); time.sleep(30)" &
+  HOLDER=$!
+  # (the holder listens once a connection to it succeeds)
+  wait_until 10 bash -c "(exec 3<>/dev/tcp/127.0.0.1/$TPORT) 2>/dev/null" || rc=1
+  sql -d postgres -c "ALTER SYSTEM SET pathway.http_listen = '127.0.0.1:$TPORT'" -c "SELECT pg_reload_conf()" >/dev/null
+  taken() { grep -q "the listener could not listen on \"127.0.0.1:$TPORT\"" "$OWN_DIR/log"; }
+  wait_until 20 taken || rc=1
+  kill "$HOLDER" 2>/dev/null || true
+  wait "$HOLDER" 2>/dev/null || true
+  L=http://127.0.0.1:$TPORT
+  wait_until 30 listener_up || rc=1
+else
+  rc=1
+fi
+tap_ok "$rc" "a taken address is logged and bound once free"
 
 tap_is "$(grep -cE 'reference leak|TRAP: |PANIC: |WARNING: ' "$OWN_DIR/log" || true)|$(grep -c 'terminated by signal' "$OWN_DIR/log" || true)" "0|1" \
   "the server log: no leak, assertion, panic or warning; one process killed by a signal (ours)"
