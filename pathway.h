@@ -23,6 +23,7 @@ extern int	pathway_naptime_ms;
 extern int	pathway_decoding_work_mem_kb;
 extern int	pathway_max_memory_kb;	/* per engine worker; -1: no limit */
 extern char *pathway_http_allowed_hosts;	/* HTTP sources: "" any host */
+extern char *pathway_http_listen;	/* the listener's host:port; "" off */
 extern int	pathway_clock_interval_ms;	/* longest wait between ticks of a view's clock */
 extern char *pathway_embedding_url;	/* pathway.embed(): the endpoint, "" none */
 extern char *pathway_embedding_model;	/* its default model */

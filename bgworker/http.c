@@ -42,13 +42,17 @@ worker_load_http_sources(void)
 			continue;
 		}
 		old = MemoryContextSwitchTo(worker_cxt);
-		h = http_source_start(m->name, m->relid, m->owner, m->url, m->format,
-							  DatumGetJsonbPCopy(JsonbPGetDatum(m->options)), m->polls,
-							  m->cursor, m->next_url, m->etag, m->etag_url, worker_wake_pipe[1]);
+		if (m->webhook)
+			h = http_webhook_start(m->name, m->relid, m->owner, m->format,
+								   DatumGetJsonbPCopy(JsonbPGetDatum(m->options)), m->polls);
+		else
+			h = http_source_start(m->name, m->relid, m->owner, m->url, m->format,
+								  DatumGetJsonbPCopy(JsonbPGetDatum(m->options)), m->polls,
+								  m->cursor, m->next_url, m->etag, m->etag_url, worker_wake_pipe[1]);
 		h->seen = true;
 		worker_http_sources = lappend(worker_http_sources, h);
 		MemoryContextSwitchTo(old);
-		ereport(LOG, (errmsg("pathway: HTTP source \"%s\" starts", m->name)));
+		ereport(LOG, (errmsg("pathway: %s source \"%s\" starts", m->webhook ? "webhook" : "HTTP", m->name)));
 	}
 	old = MemoryContextSwitchTo(worker_cxt);
 	foreach(lc, worker_http_sources)
@@ -68,11 +72,11 @@ worker_load_http_sources(void)
 	worker_http_sources = keep;
 }
 
-/* Outside any transaction: how many sources have an answer to land. */
+/* Outside any transaction: how many answers (and webhook requests) there are to land. */
 int
 worker_http_poll(void)
 {
-	return worker_http_sources ? http_sources_poll(worker_http_sources) : 0;
+	return (worker_http_sources ? http_sources_poll(worker_http_sources) : 0) + worker_webhook_poll();
 }
 
 /* In the epoch's transaction: the answers landed, as transactions of the epoch. */
@@ -83,7 +87,8 @@ worker_http_land(List *txns, XLogRecPtr end_lsn)
 
 	foreach(lc, worker_http_sources)
 	{
-		List	   *changes = http_land(lfirst(lc), worker_batch_cxt);
+		HttpSource *h = lfirst(lc);
+		List	   *changes = h->webhook ? worker_webhook_land(h) : http_land(h, worker_batch_cxt);
 
 		if (changes != NIL)
 		{
@@ -108,6 +113,7 @@ worker_http_landed(void)
 
 	foreach(lc, worker_http_sources)
 		http_source_landed(lfirst(lc));
+	worker_webhook_landed();
 }
 
 /* The tickets pathway.sync() took (caller holds the lock). */
@@ -133,6 +139,18 @@ worker_http_publish(int n)
 {
 	ListCell   *lc;
 
+	/* the webhook sources' names, for the listener */
+	worker_db->nwebhooks = 0;
+	foreach(lc, worker_http_sources)
+	{
+		HttpSource *h = lfirst(lc);
+
+		if (!h->webhook || worker_db->nwebhooks >= PATHWAY_MAX_SOURCES)
+			continue;
+		strlcpy(worker_db->webhooks[worker_db->nwebhooks++], h->name, NAMEDATALEN);
+		/* nothing to wait for: a webhook's rows come when they are posted */
+		h->sync_served = h->sync_requested;
+	}
 	foreach(lc, worker_http_sources)
 	{
 		HttpSource *h = lfirst(lc);

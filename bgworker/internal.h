@@ -33,6 +33,7 @@ typedef struct LiveView
 	Oid			relid;
 	Oid			owner;
 	char	   *name;
+	char	   *label;			/* schema-qualified, quoted as needed (GET /metrics) */
 	char	   *tree;			/* analyzed query, nodeToString form */
 	int			nsettings;		/* the creator's settings, applied while we work */
 	char	  **setting_names;
@@ -117,6 +118,14 @@ extern List *worker_http_land(List *txns, XLogRecPtr end_lsn);
 extern void worker_http_landed(void);
 extern void worker_http_take_sync_requests(void);
 extern int	worker_http_publish(int n);
+
+/* webhook.c: the requests the listener hands over */
+struct HttpSource;
+extern void worker_webhook_open(void);
+extern int	worker_webhook_poll(void);
+extern List *worker_webhook_land(struct HttpSource *s);
+extern void worker_webhook_landed(void);
+extern void worker_webhook_wait(long timeout_ms, bool wake_pipe);
 
 /* views.c: a view's lot */
 extern void worker_view_free_state(LiveView *v);

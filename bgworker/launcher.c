@@ -14,7 +14,8 @@
  * doubles up to a minute.  A worker whose database no longer has the
  * extension is not restarted (DROP EXTENSION's commit cleared want_worker),
  * and its database's slot is given back once it has left; so is the slot of
- * a database that no longer exists.
+ * a database that no longer exists.  While pathway.http_listen is set it
+ * also keeps the listener running (listen.c), with the same backoff.
  */
 #include "postgres.h"
 
@@ -39,6 +40,7 @@
 #include "utils/timestamp.h"
 
 #include "bgworker/launcher.h"
+#include "bgworker/listen.h"
 #include "bgworker/shmem.h"
 #include "pathway.h"
 
@@ -257,6 +259,13 @@ pathway_launcher_main(Datum arg)
 			ProcessConfigFile(PGC_SIGHUP);
 		}
 		sleep_ms = launch_round();
+		/* the listener, while pathway.http_listen asks for one */
+		{
+			long		listener_ms = listener_launch();
+
+			if (listener_ms >= 0)
+				sleep_ms = Min(sleep_ms, listener_ms);
+		}
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 sleep_ms, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);

@@ -12,6 +12,7 @@
 #include "catalog/pg_inherits.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
+#include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -280,6 +281,13 @@ worker_load_catalog(void)
 			v->tree = pstrdup(m->tree);
 			v->owner = m->owner;
 			v->name = pstrdup(m->name);
+			{
+				char	   *rel = get_rel_name(relid);
+				char	   *nsp = get_namespace_name(get_rel_namespace(relid));
+
+				/* as relid::regclass::text names it under search_path pg_catalog (metrics) */
+				v->label = rel && nsp ? pstrdup(quote_qualified_identifier(nsp, rel)) : pstrdup(m->name);
+			}
 			/* the creator's settings, applied while we work */
 			v->nsettings = m->nsettings;
 			v->setting_names = palloc(sizeof(char *) * (m->nsettings + 1));

@@ -104,6 +104,9 @@ pathway_db_find_or_add(Oid dboid)
 			db->epoch_last_ms = db->epoch_total_ms = db->epoch_max_ms = 0;
 			db->reset_requested = false;
 			db->catalog_gen_loaded = 0;
+			db->dbname[0] = '\0';
+			db->webhook_socket = false;
+			db->nwebhooks = 0;
 			return db;
 		}
 	}
@@ -134,6 +137,8 @@ pathway_db_free(PathwayDb *db)
 	db->nviews = 0;
 	db->nsources = 0;
 	db->nsinks = 0;
+	db->webhook_socket = false;
+	db->nwebhooks = 0;
 }
 
 void

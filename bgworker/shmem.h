@@ -47,6 +47,7 @@ typedef struct PathwayOpShm
 typedef struct PathwayViewShm
 {
 	Oid			relid;
+	char		label[2 * NAMEDATALEN + 8];	/* "schema.name" (the listener's /metrics) */
 	PathwayViewState state;
 	int64		state_rows;
 	int64		state_bytes;
@@ -105,6 +106,15 @@ typedef struct PathwayDb
 	PathwaySourceShm sources[PATHWAY_MAX_SOURCES];
 	int			nsinks;
 	PathwaySinkShm sinks[PATHWAY_MAX_SOURCES];
+	/*
+	 * For the listener (pathway.http_listen): the database's name, and the
+	 * webhook sources whose requests the worker takes on its socket (names
+	 * only: the tokens stay in the worker).
+	 */
+	char		dbname[NAMEDATALEN];
+	bool		webhook_socket; /* the worker has bound its socket */
+	int			nwebhooks;
+	char		webhooks[PATHWAY_MAX_SOURCES][NAMEDATALEN];
 	pg_atomic_uint64 catalog_gen;	/* bumped when the view catalog commits a change */
 	uint64		catalog_gen_loaded; /* the last one the worker has read (under lock) */
 	ConditionVariable progress;

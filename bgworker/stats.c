@@ -10,15 +10,24 @@
  */
 #include "postgres.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include "access/xlog.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "replication/slot.h"
 #include "utils/builtins.h"
 #include "utils/pg_lsn.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
+#include "bgworker/listen.h"
 #include "bgworker/shmem.h"
 #include "bgworker/stats.h"
+#include "pathway.h"
 
 PG_FUNCTION_INFO_V1(pathway_view_state);
 PG_FUNCTION_INFO_V1(pathway_op_state);
@@ -219,4 +228,190 @@ stats_request_reset(void)
 		db->reset_requested = true;
 	LWLockRelease(pathway_shm->lock);
 	pathway_wake_worker(MyDatabaseId);
+}
+
+/* ---------- GET /metrics (the listener, no database connection) ---------- */
+
+/* A Prometheus label value: backslash, double quote and newline escaped. */
+static void
+append_label(StringInfo b, const char *v)
+{
+	for (; *v; v++)
+	{
+		if (*v == '\\' || *v == '"')
+			appendStringInfoChar(b, '\\');
+		if (*v == '\n')
+			appendStringInfoString(b, "\\n");
+		else
+			appendStringInfoChar(b, *v);
+	}
+}
+
+typedef enum MetricKind
+{
+	M_EPOCHS, M_EPOCH_LAST, M_EPOCH_MAX, M_VIEW_WRITTEN, M_VIEW_EPOCHS, M_VIEW_BACKLOG,
+	M_VIEW_STATE_BYTES, M_OP_IN, M_OP_OUT, M_OP_STATE_ROWS, M_OP_STATE_BYTES, M_WAL_RETAINED, M_COUNT
+} MetricKind;
+
+static const char *const metric_head[M_COUNT][3] = {
+	{"pathway_epochs_total", "counter", "Epochs committed by the engine worker."},
+	{"pathway_epoch_seconds_last", "gauge", "Duration of the last epoch."},
+	{"pathway_epoch_seconds_max", "gauge", "Longest epoch since the last reset."},
+	{"pathway_view_rows_written_total", "counter", "Rows inserted, updated or deleted in the view's table."},
+	{"pathway_view_epochs_total", "counter", "Epochs that changed the view."},
+	{"pathway_view_backlog_bytes", "gauge", "Bytes of flushed WAL not yet applied to the view."},
+	{"pathway_view_state_bytes", "gauge", "Engine memory held for the view."},
+	{"pathway_operator_rows_in_total", "counter", "Rows an operator consumed."},
+	{"pathway_operator_rows_out_total", "counter", "Rows an operator produced."},
+	{"pathway_operator_state_rows", "gauge", "Rows (or groups) an operator holds."},
+	{"pathway_operator_state_bytes", "gauge", "Memory an operator holds."},
+	{"pathway_wal_retained_bytes", "gauge", "WAL the engine's replication slot keeps from removal (from restart_lsn to the current WAL position)."},
+};
+
+/* The restart_lsn of the engine's slot of dboid, or InvalidXLogRecPtr. */
+static XLogRecPtr
+slot_restart_lsn(Oid dboid)
+{
+	char		name[NAMEDATALEN];
+	XLogRecPtr	lsn = InvalidXLogRecPtr;
+	int			i;
+
+	snprintf(name, sizeof(name), PATHWAY_SLOT_PREFIX "%u", dboid);
+	LWLockAcquire(ReplicationSlotControlLock, LW_SHARED);
+	for (i = 0; i < max_replication_slots; i++)
+	{
+		ReplicationSlot *slot = &ReplicationSlotCtl->replication_slots[i];
+
+		if (slot->in_use && strcmp(NameStr(slot->data.name), name) == 0)
+		{
+			SpinLockAcquire(&slot->mutex);
+			lsn = slot->data.restart_lsn;
+			SpinLockRelease(&slot->mutex);
+			break;
+		}
+	}
+	LWLockRelease(ReplicationSlotControlLock);
+	return lsn;
+}
+
+/* The samples of one metric over every database (under the shared lock). */
+static void
+append_metric(StringInfo b, MetricKind m, XLogRecPtr flushed)
+{
+	int			d,
+				i,
+				j;
+	bool		any = false;
+
+	for (d = 0; d < PATHWAY_MAX_DATABASES; d++)
+	{
+		PathwayDb  *db = &pathway_shm->dbs[d];
+
+		if (!OidIsValid(db->dboid) || db->dbname[0] == '\0' || db->pid == 0)
+			continue;
+		if (m == M_WAL_RETAINED)
+		{
+			XLogRecPtr	restart = slot_restart_lsn(db->dboid);
+			XLogRecPtr	now = GetXLogWriteRecPtr();
+
+			if (restart == InvalidXLogRecPtr)
+				continue;
+			if (!any)
+				appendStringInfo(b, "# HELP %s %s\n# TYPE %s %s\n", metric_head[m][0], metric_head[m][2],
+								 metric_head[m][0], metric_head[m][1]);
+			any = true;
+			appendStringInfo(b, "%s{database=\"", metric_head[m][0]);
+			append_label(b, db->dbname);
+			appendStringInfo(b, "\"} %lld\n", (long long) (now > restart ? now - restart : 0));
+			continue;
+		}
+		if (!any && (m <= M_EPOCH_MAX || db->nviews > 0))
+		{
+			/* (an operator metric's header may come without samples) */
+			appendStringInfo(b, "# HELP %s %s\n# TYPE %s %s\n", metric_head[m][0], metric_head[m][2],
+							 metric_head[m][0], metric_head[m][1]);
+			any = true;
+		}
+		if (m <= M_EPOCH_MAX)
+		{
+			appendStringInfo(b, "%s{database=\"", metric_head[m][0]);
+			append_label(b, db->dbname);
+			if (m == M_EPOCHS)
+				appendStringInfo(b, "\"} %lld\n", (long long) db->epochs);
+			else
+				appendStringInfo(b, "\"} %g\n", (m == M_EPOCH_LAST ? db->epoch_last_ms : db->epoch_max_ms) / 1000);
+			continue;
+		}
+		for (i = 0; i < db->nviews; i++)
+		{
+			PathwayViewShm *v = &db->views[i];
+			int			nops = m >= M_OP_IN ? v->nops : 1;
+
+			for (j = 0; j < nops; j++)
+			{
+				PathwayOpShm *o = &v->ops[j];
+
+				appendStringInfo(b, "%s{database=\"", metric_head[m][0]);
+				append_label(b, db->dbname);
+				appendStringInfoString(b, "\",view=\"");
+				append_label(b, v->label);
+				if (m >= M_OP_IN)
+				{
+					appendStringInfoString(b, "\",operator=\"");
+					append_label(b, o->label);
+				}
+				appendStringInfoString(b, "\"} ");
+				switch (m)
+				{
+					case M_VIEW_WRITTEN:
+						appendStringInfo(b, "%lld\n", (long long) v->rows_written);
+						break;
+					case M_VIEW_EPOCHS:
+						appendStringInfo(b, "%lld\n", (long long) v->epochs);
+						break;
+					case M_VIEW_BACKLOG:
+						appendStringInfo(b, "%lld\n", (long long) (v->state == PVS_RUNNING && flushed > db->frontier ?
+																	 flushed - db->frontier : 0));
+						break;
+					case M_VIEW_STATE_BYTES:
+						appendStringInfo(b, "%lld\n", (long long) v->state_bytes);
+						break;
+					case M_OP_IN:
+						appendStringInfo(b, "%lld\n", (long long) o->rows_in);
+						break;
+					case M_OP_OUT:
+						appendStringInfo(b, "%lld\n", (long long) o->rows_out);
+						break;
+					case M_OP_STATE_ROWS:
+						appendStringInfo(b, "%lld\n", (long long) o->state_rows);
+						break;
+					default:
+						appendStringInfo(b, "%lld\n", (long long) o->state_bytes);
+						break;
+				}
+			}
+		}
+	}
+}
+
+void
+stats_metrics_answer(int fd)
+{
+	StringInfoData b;
+	XLogRecPtr	flushed = GetFlushRecPtr(NULL);
+	struct timeval tv = {5, 0};
+	int			m;
+	int			flags = fcntl(fd, F_GETFL);
+
+	initStringInfo(&b);
+	LWLockAcquire(pathway_shm->lock, LW_SHARED);
+	for (m = 0; m < M_COUNT; m++)
+		append_metric(&b, (MetricKind) m, flushed);
+	LWLockRelease(pathway_shm->lock);
+	/* the whole text, with at most 5 s of waiting for a slow reader */
+	if (flags >= 0)
+		(void) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+	(void) setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	listener_answer(fd, 200, NULL, "text/plain; version=0.0.4; charset=utf-8", b.data);
+	pfree(b.data);
 }

@@ -21,4 +21,11 @@ extern Datum pathway_sink_state(PG_FUNCTION_ARGS);
 /* Ask this database's worker to zero its counters (at its next epoch). */
 extern void stats_request_reset(void);
 
+/*
+ * The listener's GET /metrics: every database's figures in Prometheus'
+ * text format (pathway.metrics()'s names and labels, from shared memory
+ * alone), written to fd as a whole answer.
+ */
+extern void stats_metrics_answer(int fd);
+
 #endif							/* PATHWAY_STATS_H */

@@ -202,6 +202,7 @@ publish_view(LiveView *v, PathwayViewShm *s)
 	int			i;
 
 	s->relid = v->relid;
+	strlcpy(s->label, v->label ? v->label : v->name, sizeof(s->label));
 	s->state = v->state;
 	s->state_rows = (v->plan ? graph_state_rows(v->plan->root) : 0) +
 		(v->initial ? v->initial->nrows : 0);

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "access/xact.h"
+#include "commands/dbcommands.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -89,6 +90,8 @@ cleanup_and_exit(void)
 	worker_db->nviews = 0;
 	worker_db->nsources = 0;
 	worker_db->nsinks = 0;
+	worker_db->nwebhooks = 0;
+	worker_db->webhook_socket = false;
 	LWLockRelease(pathway_shm->lock);
 	pathway_wake_launcher();
 	proc_exit(0);
@@ -102,6 +105,7 @@ worker_exit(int code, Datum arg)
 	{
 		worker_db->pid = 0;
 		worker_db->latch = NULL;
+		worker_db->webhook_socket = false;
 	}
 	LWLockRelease(pathway_shm->lock);
 }
@@ -198,6 +202,7 @@ pathway_worker_main(Datum arg)
 {
 	Oid			dboid = DatumGetObjectId(arg);
 	bool		has_extension;
+	char	   *dbname;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
@@ -216,6 +221,9 @@ pathway_worker_main(Datum arg)
 
 	StartTransactionCommand();
 	has_extension = worker_extension_exists();
+	dbname = get_database_name(dboid);
+	if (dbname)
+		dbname = MemoryContextStrdup(TopMemoryContext, dbname);
 	CommitTransactionCommand();
 
 	LWLockAcquire(pathway_shm->lock, LW_EXCLUSIVE);
@@ -236,6 +244,7 @@ pathway_worker_main(Datum arg)
 	{
 		worker_db->pid = MyProcPid;
 		worker_db->latch = MyLatch;
+		strlcpy(worker_db->dbname, dbname ? dbname : "", sizeof(worker_db->dbname));
 	}
 	LWLockRelease(pathway_shm->lock);
 	if (!has_extension)
@@ -259,6 +268,7 @@ pathway_worker_main(Datum arg)
 	trust_own_plugin();
 	table_source_open(slot_name);
 	table_source_set_filter(worker_change_wanted);
+	worker_webhook_open();
 	ereport(LOG, (errmsg("pathway: engine worker started")));
 
 	for (;;)
@@ -297,16 +307,13 @@ pathway_worker_main(Datum arg)
 		if (!more)
 		{
 			/* a source's queue writes to the pipe when messages arrive */
-			/* (and the HTTP client's thread when an answer came) */
+			/* (and the HTTP client's thread when an answer came); the */
+			/* listener hands webhook requests to our socket */
 			bool		sources = worker_sources != NIL || worker_http_sources != NIL;
 
-			(void) WaitLatchOrSocket(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH |
-									 (sources ? WL_SOCKET_READABLE : 0),
-									 worker_wake_pipe[0],
-									 Min(sources ? Min(pathway_naptime_ms, 1000) : pathway_naptime_ms,
-										 epoch_clock_views() ? pathway_clock_interval_ms : INT_MAX),
-									 PG_WAIT_EXTENSION);
-			ResetLatch(MyLatch);
+			worker_webhook_wait(Min(sources ? Min(pathway_naptime_ms, 1000) : pathway_naptime_ms,
+									epoch_clock_views() ? pathway_clock_interval_ms : INT_MAX),
+								sources);
 		}
 		{
 			char		buf[64];

@@ -532,17 +532,22 @@ new_next_url(HttpSource *s, HttpCall *c)
 	return copy;
 }
 
-/* May the owner still create HTTP sources (EXECUTE, or superuser)? */
+/* May the owner still create sources of this kind (EXECUTE, or superuser)? */
 static bool
 owner_still_allowed(HttpSource *s)
 {
 	Oid			argtypes[5] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID};
+	Oid			webhook_types[4] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID};
 	Oid			fn;
 
 	if (superuser_arg(s->owner))
 		return true;
-	fn = LookupFuncName(list_make2(makeString("pathway"), makeString("create_http_source")),
-						5, argtypes, true);
+	if (s->webhook)
+		fn = LookupFuncName(list_make2(makeString("pathway"), makeString("create_webhook_source")),
+							4, webhook_types, true);
+	else
+		fn = LookupFuncName(list_make2(makeString("pathway"), makeString("create_http_source")),
+							5, argtypes, true);
 	return OidIsValid(fn) && pg_proc_aclcheck(fn, s->owner, ACL_EXECUTE) == ACLCHECK_OK;
 }
 
@@ -570,23 +575,34 @@ http_land(HttpSource *s, MemoryContext batchcxt)
 				ndead = 0;
 	char	   *cursor;
 
+	s->last_rows = s->last_dead = 0;
+	s->last_unparsed = false;
+	s->last_error[0] = '\0';
 	if (c == NULL || s->stopped)
+	{
+		strlcpy(s->last_error, "the source is stopped", sizeof(s->last_error));
 		return NIL;
+	}
 	if (!owner_still_allowed(s))
 	{
 		char	   *name = GetUserNameFromId(s->owner, true);
 
 		http_source_stop(s);
 		snprintf(s->error, sizeof(s->error),
-				 "the source stopped: its owner %s%s%s may no longer execute create_http_source",
-				 name ? "\"" : "", name ? name : "(dropped)", name ? "\"" : "");
+				 "the source stopped: its owner %s%s%s may no longer execute %s",
+				 name ? "\"" : "", name ? name : "(dropped)", name ? "\"" : "",
+				 s->webhook ? "create_webhook_source" : "create_http_source");
 		strlcpy(s->status, "failed", sizeof(s->status));
 		ereport(LOG, (errmsg("pathway: HTTP source \"%s\" failed: %s", s->name, s->error)));
+		strlcpy(s->last_error, s->error, sizeof(s->last_error));
 		return NIL;
 	}
 	rel = try_table_open(s->relid, RowExclusiveLock);
 	if (rel == NULL)
+	{
+		strlcpy(s->last_error, "the stream table was dropped", sizeof(s->last_error));
 		return NIL;				/* dropped: the catalog says so next */
+	}
 	old = MemoryContextSwitchTo(batchcxt);
 	landing_init(&l, s, rel);
 	strlcpy(s->status, "running", sizeof(s->status));
@@ -607,8 +623,11 @@ http_land(HttpSource *s, MemoryContext batchcxt)
 							 psprintf("body: %s", err->message));
 		ndead++;
 		strlcpy(s->status, "error", sizeof(s->status));
-		snprintf(s->error, sizeof(s->error), "response %lld could not be parsed: %s",
-				 (long long) l.poll, err->message);
+		snprintf(s->error, sizeof(s->error), "%s %lld could not be parsed: %s",
+				 s->webhook ? "request" : "response", (long long) l.poll, err->message);
+		s->last_unparsed = true;
+		snprintf(s->last_error, sizeof(s->last_error), "%s%s%s", err->message,
+				 err->detail ? ": " : "", err->detail ? err->detail : "");
 		s->new_cursor = s->cursor ? pstrdup(s->cursor) : NULL;
 		s->new_next_url = NULL;
 		s->new_etag = NULL;
@@ -654,7 +673,9 @@ http_land(HttpSource *s, MemoryContext batchcxt)
 	meta_http_state_set(s->name, s->new_polls, s->new_cursor, s->new_next_url,
 						s->new_etag, s->new_etag_url);
 	SPI_finish();
-	s->messages += l.nrecords - ndead;
+	s->last_rows = s->last_unparsed ? 0 : l.nrecords - ndead;
+	s->last_dead = ndead;
+	s->messages += s->last_unparsed ? 0 : l.nrecords - ndead;
 	s->dead_letters += ndead;
 	if (l.nrecords > 0)
 		s->last_message = GetCurrentTimestamp();

@@ -299,3 +299,65 @@ http_options_parse(Jsonb *options, HttpOptions *o, char *err, size_t errlen)
 	}
 	return true;
 }
+
+bool
+http_webhook_options_parse(Jsonb *options, HttpOptions *o, char *err, size_t errlen)
+{
+	JsonbIterator *it;
+	JsonbValue	k,
+				v;
+	JsonbIteratorToken tok;
+
+	memset(o, 0, sizeof(*o));
+	o->max_body_bytes = 1024 * 1024;
+	if (options == NULL)
+		return true;
+	if (!JB_ROOT_IS_OBJECT(options) || JB_ROOT_IS_SCALAR(options))
+	{
+		snprintf(err, errlen, "options must be a JSON object");
+		return false;
+	}
+	it = JsonbIteratorInit(&options->root);
+	while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
+	{
+		char	   *name;
+		char	   *s;
+		bool		ok = true;
+
+		if (tok != WJB_KEY)
+			continue;
+		name = pnstrdup(k.val.string.val, k.val.string.len);
+		(void) JsonbIteratorNext(&it, &v, true);
+		if (strcmp(name, "records") == 0)
+			ok = (s = string_of(&v)) != NULL && parse_path(s, &o->records);
+		else if (strcmp(name, "key") == 0)
+			ok = parse_key(&v, o);
+		else if (strcmp(name, "token") == 0)
+		{
+			/* visible characters only: it is compared with a header's value */
+			ok = (o->token = string_of(&v)) != NULL && strlen(o->token) >= 16 &&
+				strlen(o->token) <= 256;
+			for (s = o->token; ok && *s; s++)
+				ok = *s > ' ' && *s < 127;
+			if (!ok)
+			{
+				/* never the value */
+				snprintf(err, errlen, "option \"token\" must be a string of 16 to 256 visible ASCII characters");
+				return false;
+			}
+		}
+		else if (strcmp(name, "max_body_bytes") == 0)
+			ok = number_of(&v, 1, (int64) 64 * 1024 * 1024, &o->max_body_bytes);
+		else
+		{
+			snprintf(err, errlen, "unknown option \"%.60s\" for a webhook source", name);
+			return false;
+		}
+		if (!ok)
+		{
+			snprintf(err, errlen, "invalid value for option \"%.60s\"", name);
+			return false;
+		}
+	}
+	return true;
+}

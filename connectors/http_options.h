@@ -35,6 +35,9 @@ typedef struct HttpOptions
 	long		retry_backoff_ms;
 	int64		max_response_bytes;
 	int			max_redirects;
+	/* webhook sources only */
+	char	   *token;			/* the bearer token a request must carry; NULL: none */
+	int64		max_body_bytes; /* a longer request body is refused (413) */
 } HttpOptions;
 
 /* "json", "ndjson"; -1 if unknown */
@@ -45,6 +48,13 @@ extern int	http_format_from_name(const char *name);
  * (never a header's value), if one is unknown or bad.
  */
 extern bool http_options_parse(Jsonb *options, HttpOptions *o, char *err, size_t errlen);
+
+/*
+ * A webhook source's options (records, key, token, max_body_bytes) into
+ * *o; false, with err naming the option (never the token), if one is
+ * unknown or bad.
+ */
+extern bool http_webhook_options_parse(Jsonb *options, HttpOptions *o, char *err, size_t errlen);
 
 /* url passes http_url_check under the current pathway.http_allowed_hosts */
 extern bool http_options_url_ok(const char *url, char *err, size_t errlen);

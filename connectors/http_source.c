@@ -73,13 +73,36 @@ http_source_start(const char *name, Oid relid, Oid owner, const char *url, const
 	return s;
 }
 
+HttpSource *
+http_webhook_start(const char *name, Oid relid, Oid owner, const char *format, Jsonb *options,
+				   int64 polls)
+{
+	HttpSource *s = palloc0(sizeof(HttpSource));
+	char		err[256];
+
+	s->name = pstrdup(name);
+	s->relid = relid;
+	s->owner = owner;
+	s->webhook = true;
+	s->format = (HttpFormat) http_format_from_name(format);
+	s->polls = polls;
+	set_status(s, "running", NULL);
+	if (!http_webhook_options_parse(options, &s->opt, err, sizeof(err)))
+	{
+		set_status(s, "failed", err);
+		s->stopped = true;
+	}
+	return s;
+}
+
 void
 http_source_stop(HttpSource *s)
 {
 	if (s->call)
 		http_client_cancel(s->call);
 	s->call = NULL;
-	if (s->got)
+	/* (a webhook's body is the worker's, not the client thread's) */
+	if (s->got && !s->webhook)
 		http_call_free(s->got);
 	s->got = NULL;
 	s->stopped = true;
@@ -207,7 +230,7 @@ http_sources_poll(List *sources)
 		HttpSource *s = lfirst(lc);
 		HttpCall   *c = s->got;
 
-		if (s->stopped)
+		if (s->stopped || s->webhook)
 			continue;
 		if (c && c->ok && c->status >= 200 && c->status < 300)
 		{
@@ -272,7 +295,7 @@ http_source_landed(HttpSource *s)
 	if (s->got)
 		http_call_free(s->got);
 	s->got = NULL;
-	if (s->stopped)
+	if (s->stopped || s->webhook)
 		return;
 	if (s->more)
 		submit(s, true, true);

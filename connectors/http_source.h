@@ -28,6 +28,7 @@ typedef struct HttpSource
 	Oid			owner;
 	char	   *url;
 	HttpFormat	format;
+	bool		webhook;		/* POSTed to the listener (url NULL): never polled */
 	HttpOptions opt;
 	/* committed: where the next request starts */
 	int64		polls;			/* responses landed */
@@ -49,6 +50,11 @@ typedef struct HttpSource
 	char	   *new_etag;
 	char	   *new_etag_url;
 	bool		more;			/* a next page: ask at once */
+	/* what the last landing made of its body (a webhook's answer) */
+	int64		last_rows;		/* records landed */
+	int64		last_dead;		/* records (or the whole body) in dead letters */
+	bool		last_unparsed;	/* the body could not be parsed: last_error says why */
+	char		last_error[256];
 	/* what pathway.sources shows */
 	char		status[32];
 	char		error[256];
@@ -65,6 +71,13 @@ extern HttpSource *http_source_start(const char *name, Oid relid, Oid owner, con
 									 const char *format, Jsonb *options, int64 polls,
 									 const char *cursor, const char *next_url,
 									 const char *etag, const char *etag_url, int wake_fd);
+
+/*
+ * A webhook source: the same landing, its bodies handed in by the worker
+ * (s->got, a call whose resp is the request's body), no requests made.
+ */
+extern HttpSource *http_webhook_start(const char *name, Oid relid, Oid owner, const char *format,
+									  Jsonb *options, int64 polls);
 extern void http_source_stop(HttpSource *s);
 
 /*
@@ -74,7 +87,10 @@ extern void http_source_stop(HttpSource *s);
  */
 extern int	http_sources_poll(List *sources);
 
-/* In the epoch's transaction: land s->got; the rows as changes. */
+/*
+ * In the epoch's transaction: land s->got; the rows as changes (and in
+ * s->last_* what became of the body).
+ */
 extern List *http_land(HttpSource *s, MemoryContext batchcxt);
 
 /* After the epoch committed: the new starting point holds; ask again. */

@@ -32,6 +32,7 @@ int			pathway_clock_interval_ms = 1000;
 int			pathway_decoding_work_mem_kb = 262144;
 int			pathway_max_memory_kb = 1048576;
 char	   *pathway_http_allowed_hosts = NULL;
+char	   *pathway_http_listen = NULL;
 char	   *pathway_embedding_url = NULL;
 char	   *pathway_embedding_model = NULL;
 char	   *pathway_embedding_api_key = NULL;
@@ -239,6 +240,12 @@ define_gucs(void)
 							   gettext_noop("Hosts HTTP sources may reach (host or host:port, comma-separated); empty means any."),
 							   gettext_noop("Checked when a source is created, at every request and at every redirect."),
 							   &pathway_http_allowed_hosts,
+							   "",
+							   PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("pathway.http_listen",
+							   gettext_noop("Address (host:port) of the listener for webhook sources and GET /metrics; empty means off."),
+							   gettext_noop("127.0.0.1:8787 is the recommended value: loopback only."),
+							   &pathway_http_listen,
 							   "",
 							   PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("pathway.max_iterations",

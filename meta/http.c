@@ -60,18 +60,23 @@ void
 meta_http_source_register(const char *name, Oid relid, const char *url, const char *format,
 						  Datum options, Oid owner)
 {
-	Datum		args[6];
-	Oid			types[6] = {TEXTOID, OIDOID, TEXTOID, TEXTOID, JSONBOID, OIDOID};
+	Datum		args[7];
+	Oid			types[7] = {TEXTOID, OIDOID, TEXTOID, TEXTOID, JSONBOID, OIDOID, TEXTOID};
+	char		nulls[7] = "       ";
 
 	args[0] = CStringGetTextDatum(name);
 	args[1] = ObjectIdGetDatum(relid);
-	args[2] = CStringGetTextDatum(url);
+	if (url)
+		args[2] = CStringGetTextDatum(url);
+	else
+		nulls[2] = 'n';
 	args[3] = CStringGetTextDatum(format);
 	args[4] = options;
 	args[5] = ObjectIdGetDatum(owner);
+	args[6] = CStringGetTextDatum(url ? "poll" : "webhook");
 	(void) meta_exec_as_owner("INSERT INTO pathway.http_sources (name, relid, url, format, mode, options, owner) "
-							  "VALUES ($1, $2, $3, $4, 'poll', $5, $6)",
-							  6, types, args, NULL, 0);
+							  "VALUES ($1, $2, $3, $4, $7, $5, $6)",
+							  7, types, args, nulls, 0);
 	(void) meta_exec_as_owner("INSERT INTO pathway.http_source_state (source) VALUES ($1)",
 							  1, types, args, NULL, 0);
 }
@@ -90,7 +95,7 @@ meta_http_sources(void)
 				i;
 
 	n = meta_exec("SELECT h.name, h.relid, h.owner, h.url, h.format, h.options, "
-				  "       coalesce(s.polls, 0), s.cursor, s.next_url, s.etag, s.etag_url "
+				  "       coalesce(s.polls, 0), s.cursor, s.next_url, s.etag, s.etag_url, h.mode = 'webhook' "
 				  "  FROM pathway.http_sources h "
 				  "  LEFT JOIN pathway.http_source_state s ON s.source = h.name",
 				  0, NULL, NULL, NULL, true, 0);
@@ -112,6 +117,7 @@ meta_http_sources(void)
 		m->next_url = text_or_null(i, 9);
 		m->etag = text_or_null(i, 10);
 		m->etag_url = text_or_null(i, 11);
+		m->webhook = DatumGetBool(SPI_getbinval(tup, desc, 12, &isnull));
 		rows = lappend(rows, m);
 	}
 	return rows;
@@ -141,4 +147,40 @@ meta_http_state_set(const char *source, int64 polls, const char *cursor, const c
 					 "polls = excluded.polls, cursor = excluded.cursor, next_url = excluded.next_url, "
 					 "etag = excluded.etag, etag_url = excluded.etag_url",
 					 6, types, args, nulls, false, 0);
+}
+
+/* (inside the worker's connection, in the epoch) */
+bool
+meta_webhook_key_find(const char *source, const char *key, int *status, char **answer)
+{
+	Datum		args[2] = {CStringGetTextDatum(source), CStringGetTextDatum(key)};
+	Oid			types[2] = {TEXTOID, TEXTOID};
+	bool		isnull;
+
+	if (meta_exec("SELECT status, answer FROM pathway.webhook_keys WHERE source = $1 AND key = $2",
+				  2, types, args, NULL, false, 1) == 0)
+		return false;
+	*status = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	*answer = text_or_null(0, 2);
+	return true;
+}
+
+/* (inside the worker's connection, in the epoch) */
+void
+meta_webhook_key_add(const char *source, const char *key, int status, const char *answer)
+{
+	Datum		args[4] = {CStringGetTextDatum(source), CStringGetTextDatum(key),
+		Int32GetDatum(status), CStringGetTextDatum(answer)};
+	Oid			types[4] = {TEXTOID, TEXTOID, INT4OID, TEXTOID};
+
+	(void) meta_exec("INSERT INTO pathway.webhook_keys (source, key, status, answer) VALUES ($1, $2, $3, $4)",
+					 4, types, args, NULL, false, 0);
+}
+
+/* (inside the worker's connection, in the epoch) */
+void
+meta_webhook_keys_expire(void)
+{
+	(void) meta_exec("DELETE FROM pathway.webhook_keys WHERE landed_at < now() - interval '24 hours'",
+					 0, NULL, NULL, NULL, false, 0);
 }

@@ -18,6 +18,7 @@ extern char *meta_http_source_of(Oid relid);
 extern bool meta_http_source_named(const char *name);
 /* SQL face: is name taken by a source of either kind? */
 extern bool meta_source_name_taken(const char *name);
+/* (url NULL: a webhook source) */
 extern void meta_http_source_register(const char *name, Oid relid, const char *url,
 									  const char *format, Datum options, Oid owner);
 
@@ -35,6 +36,7 @@ typedef struct MetaHttpSource
 	char	   *next_url;
 	char	   *etag;
 	char	   *etag_url;
+	bool		webhook;		/* mode 'webhook': url is NULL */
 } MetaHttpSource;
 
 extern List *meta_http_sources(void);
@@ -42,5 +44,14 @@ extern List *meta_http_sources(void);
 /* In the epoch transaction: where the source's next request starts. */
 extern void meta_http_state_set(const char *source, int64 polls, const char *cursor,
 								const char *next_url, const char *etag, const char *etag_url);
+
+/*
+ * In the epoch transaction: a webhook request's Idempotency-Key, looked up
+ * (its stored answer) and stored with the answer; keys older than 24 hours
+ * are deleted.
+ */
+extern bool meta_webhook_key_find(const char *source, const char *key, int *status, char **answer);
+extern void meta_webhook_key_add(const char *source, const char *key, int status, const char *answer);
+extern void meta_webhook_keys_expire(void);
 
 #endif							/* PATHWAY_META_HTTP_H */

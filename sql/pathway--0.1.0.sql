@@ -533,12 +533,13 @@ CREATE FUNCTION pathway._several_rows(anyelement) RETURNS anyelement
 CREATE TABLE pathway.http_sources (
     name        text PRIMARY KEY,   -- the stream table's name as given
     relid       regclass NOT NULL UNIQUE,
-    url         text NOT NULL,
+    url         text,               -- NULL for a webhook source
     format      text NOT NULL CHECK (format IN ('json', 'ndjson')),
-    mode        text NOT NULL CHECK (mode = 'poll'),
+    mode        text NOT NULL CHECK (mode IN ('poll', 'webhook')),
     options     jsonb NOT NULL DEFAULT '{}',
     owner       regrole NOT NULL,
-    created_at  timestamptz NOT NULL DEFAULT now()
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    CHECK ((mode = 'webhook') = (url IS NULL))
 );
 REVOKE ALL ON pathway.http_sources FROM PUBLIC;
 GRANT SELECT (name, relid, url, format, mode, owner, created_at) ON pathway.http_sources TO PUBLIC;
@@ -605,14 +606,45 @@ COMMENT ON FUNCTION pathway.create_http_source(text, text, text, text, jsonb) IS
 -- It makes the server fetch URLs: a superuser grants it to whom it should.
 REVOKE EXECUTE ON FUNCTION pathway.create_http_source(text, text, text, text, jsonb) FROM PUBLIC;
 
--- An HTTP source's options as pathway.sources shows them: every header value masked.
+-- A webhook source (docs/http.md): the engine worker lands the bodies POSTed
+-- to /sources/<name> on the listener (pathway.http_listen) in the stream
+-- table, and answers 200 once the epoch that landed them committed.  The
+-- options hold the bearer token: masked in pathway.sources.
+CREATE FUNCTION pathway.create_webhook_source(name text,
+                                              columns text DEFAULT NULL,
+                                              format text DEFAULT 'json',
+                                              options jsonb DEFAULT '{}')
+    RETURNS void LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_create_webhook_source';
+COMMENT ON FUNCTION pathway.create_webhook_source(text, text, text, jsonb) IS
+    'create the stream table "name" and land the bodies POSTed to /sources/<name> on the listener, answered after commit';
+-- It opens the server to requests from the network: a superuser grants it.
+REVOKE EXECUTE ON FUNCTION pathway.create_webhook_source(text, text, text, jsonb) FROM PUBLIC;
+
+-- The Idempotency-Key of every webhook request landed, with its answer,
+-- written in the epoch transaction that landed its rows: a request that
+-- comes again with the same key lands nothing and gets the same answer.
+-- Kept 24 hours (the worker deletes older keys as it lands).
+CREATE TABLE pathway.webhook_keys (
+    source      text NOT NULL REFERENCES pathway.http_sources ON DELETE CASCADE,
+    key         text NOT NULL,
+    status      int NOT NULL,
+    answer      text NOT NULL,
+    landed_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (source, key)
+);
+CREATE INDEX ON pathway.webhook_keys (landed_at);
+REVOKE ALL ON pathway.webhook_keys FROM PUBLIC;
+
+-- An HTTP source's options as pathway.sources shows them: every header
+-- value and a webhook's token masked.
 CREATE FUNCTION pathway._mask_http_options(o jsonb) RETURNS jsonb
     LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $$
-SELECT CASE WHEN jsonb_typeof(o -> 'headers') = 'object'
-            THEN jsonb_set(o, '{headers}',
-                           (SELECT coalesce(jsonb_object_agg(k, '"********"'::jsonb), '{}')
-                              FROM jsonb_each(o -> 'headers') AS e(k, v)))
-            ELSE o END
+SELECT CASE WHEN o ? 'token' THEN jsonb_set(m, '{token}', '"********"') ELSE m END
+  FROM (SELECT CASE WHEN jsonb_typeof(o -> 'headers') = 'object'
+                    THEN jsonb_set(o, '{headers}',
+                                   (SELECT coalesce(jsonb_object_agg(k, '"********"'::jsonb), '{}')
+                                      FROM jsonb_each(o -> 'headers') AS e(k, v)))
+                    ELSE o END AS m) x
 $$;
 
 CREATE OR REPLACE VIEW pathway.sources AS
@@ -638,7 +670,7 @@ SELECT k.name,
   LEFT JOIN pathway._source_state() s ON s.name = k.name
 UNION ALL
 SELECT h.name,
-       'http'::text,
+       CASE h.mode WHEN 'webhook' THEN 'webhook' ELSE 'http' END,
        h.relid::regclass,
        NULL::text,
        NULL::text,

@@ -38,7 +38,7 @@ declare -A prefixes=(
   [plan]="plan_"
   [meta]="meta_"
   [connectors]="source_ decoding_ snapshot_ writer_ kafka_ table_source_ http_ land_ embed_ _PG_output_plugin_init"
-  [bgworker]="worker_ adopt_ epoch_ views_ stats_ launcher_ shmem_ memory_ pathway_shm pathway_db_ pathway_worker_ pathway_launcher_ pathway_wake_"
+  [bgworker]="worker_ adopt_ epoch_ views_ stats_ launcher_ listener_ shmem_ memory_ pathway_shm pathway_db_ pathway_worker_ pathway_launcher_ pathway_listener_ pathway_wake_"
   [extension]="pathway_ _PG_init Pg_magic_func"
   # (bgworker's shmem.c and launcher.c keep the pathway_ names the SQL face
   # and the background worker registration use)
