@@ -1,5 +1,12 @@
 #!/usr/bin/env bash
-# HTTP calls from a live view: an enrichment view (one pathway.http_request
+# HTTP in and out.  1. Webhook ingest: POST requests to a webhook source
+# (the listener, pathway.http_listen, answers 200 once the rows are
+# committed), with 1 and 8 concurrent clients (bench/http/post.py, a new
+# connection per request), one row and 100 rows a request, against plain
+# PostgreSQL: one INSERT per request over a kept connection (pgbench, as
+# many clients), the same rows.  Requests/s and rows/s.
+#
+# 2. HTTP calls from a live view: an enrichment view (one pathway.http_request
 # POST per row, each row's body distinct) over N rows, against an
 # endpoint that takes DELAY ms a call (bench/http/endpoint.py, asyncio, on
 # 127.0.0.1), measured in the same run (alternating rounds, medians):
@@ -12,20 +19,22 @@
 #               on a sample of S rows, scaled to N
 #   floor       N x DELAY: what sequential calls cost at the least
 #
-#   bash bench/http.sh [rows] [delay_ms] [rounds]
+#   bash bench/http.sh [rows] [delay_ms] [rounds] [requests]
 #
-# Defaults: 10000 rows, 20 ms, 3 rounds (sample 300 rows); BENCH_QUICK=1:
-# 2000 rows, 1 round (sample 100).  Goal: the view at least 50x faster
+# Defaults: 10000 rows, 20 ms, 3 rounds (sample 300 rows), 2000 webhook
+# requests a run; BENCH_QUICK=1: 2000 rows, 1 round (sample 100), 400
+# requests.  Goal: the view at least 50x faster
 # than the sequential calls.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source bench/lib.sh
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-if quick; then n=${1:-2000}; delay=${2:-20}; rounds=${3:-1}; sample=100; else n=${1:-10000}; delay=${2:-20}; rounds=${3:-3}; sample=300; fi
+if quick; then n=${1:-2000}; delay=${2:-20}; rounds=${3:-1}; sample=100; reqs=${4:-400}; else n=${1:-10000}; delay=${2:-20}; rounds=${3:-3}; sample=300; reqs=${4:-2000}; fi
 die() { note "FAILED: $*"; exit 1; }
 
-bench_start "${PATHWAY_BENCH_PORT:-55503}"
+listen_port=${PATHWAY_BENCH_LISTEN_PORT:-55508}
+bench_start "${PATHWAY_BENCH_PORT:-55503}" "pathway.http_listen = '127.0.0.1:$listen_port'"
 ep_pid=
 http_cleanup() {
   local rc=$?
@@ -50,6 +59,45 @@ count() { curl -sf "http://127.0.0.1:$ep_port/count"; }
 now() { date +%s.%N; }
 elapsed_ms() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f", (b - a) * 1000}'; }
 
+# ---------------------------------------------------------------- 1. webhook ingest
+q "SELECT pathway.create_webhook_source('hooks', 'id int, v text')" >/dev/null
+q "CREATE TABLE plain_hooks (id int, v text)" >/dev/null
+for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$listen_port/metrics" && break; sleep 0.1; done
+hook_url="http://127.0.0.1:$listen_port/sources/hooks"
+next_id=1
+wh_rows=()
+for per in 1 100; do
+  for c in 1 8; do
+    wr=() pr=()
+    for r in $(seq "$rounds"); do
+      note "webhook: $reqs requests of $per rows, $c clients, round $r"
+      out=$(python3 bench/http/post.py "$hook_url" "$reqs" "$c" "$per" "$next_id")
+      next_id=$((next_id + reqs * per))
+      [[ ${out#* } == "$reqs" ]] || die "webhook: ${out#* } of $reqs requests answered 200"
+      wr+=("${out% *}")
+      # the same rows by INSERT, one statement a request, over kept connections
+      printf 'INSERT INTO plain_hooks SELECT i, %s FROM generate_series(1, %d) i;\n' "'x' || i" "$per" >"$bench_tmp/insert.sql"
+      t0=$(now)
+      "$PGBIN/pgbench" -n -c "$c" -j "$c" -t $((reqs / c)) -f "$bench_tmp/insert.sql" -h 127.0.0.1 -p "$PGPORT" -U "$PGUSER" "$PGDATABASE" >"$bench_tmp/pgbench.out" 2>&1 \
+        || die "pgbench failed: $(tail -3 "$bench_tmp/pgbench.out")"
+      t1=$(now)
+      pr+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')")
+    done
+    wm=$(printf '%s\n' "${wr[@]}" | median)
+    pm=$(printf '%s\n' "${pr[@]}" | median)
+    wh_rows+=("| $per | $c | $(awk -v n="$reqs" -v t="$wm" 'BEGIN {printf "%.0f", n / t}') | $(awk -v n="$reqs" -v p="$per" -v t="$wm" 'BEGIN {printf "%.0f", n * p / t}') | $(awk -v n="$reqs" -v t="$pm" 'BEGIN {printf "%.0f", n / t}') | $(awk -v n="$reqs" -v p="$per" -v t="$pm" 'BEGIN {printf "%.0f", n * p / t}') | $(ratio "$pm" "$wm") |")
+  done
+done
+landed=$(q "SELECT count(*) FROM hooks")
+[[ $landed == $((next_id - 1)) ]] || die "webhook: $landed rows landed, $((next_id - 1)) sent"
+echo "## Webhook ingest: $reqs POST requests a run (a new connection each, 200 after commit), median of $rounds"
+echo
+echo "| rows a request | clients | webhook requests/s | webhook rows/s | INSERT requests/s | INSERT rows/s | webhook vs INSERT |"
+echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+printf '%s\n' "${wh_rows[@]}"
+echo
+
+# ---------------------------------------------------------------- 2. calls from a live view
 q "CREATE TABLE orders (id int PRIMARY KEY, x int)" >/dev/null
 q "INSERT INTO orders SELECT i, i FROM generate_series(1, $n) i" >/dev/null
 q "ANALYZE orders" >/dev/null
