@@ -116,6 +116,41 @@ run_reading_memo(const char *sql, bool has_clock, TimestampTz clock)
 	PG_END_TRY();
 }
 
+int
+pathway_apply_view_settings(Datum arr)
+{
+	Datum	   *settings;
+	bool	   *setnulls;
+	int			nsettings;
+	int			nest = NewGUCNestLevel();
+	int			i;
+
+	deconstruct_array(DatumGetArrayTypeP(arr), TEXTOID, -1, false, TYPALIGN_INT,
+					  &settings, &setnulls, &nsettings);
+	for (i = 0; i < nsettings; i++)
+	{
+		char	   *s = TextDatumGetCString(settings[i]);
+		char	   *eq = strchr(s, '=');
+
+		if (eq == NULL)
+			continue;
+		*eq = '\0';
+		if (pg_strcasecmp(s, "search_path") == 0)
+			continue;
+		(void) set_config_option(s, eq + 1, PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	}
+	(void) set_config_option("search_path", "pg_catalog", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	return nest;
+}
+
+Oid
+pathway_relation_owner(Oid relid)
+{
+	return relation_owner(relid);
+}
+
 /*
  * pathway.check_view(name): the rows by which the view's table differs
  * from a fresh run of its query, both ways.  The caller needs SELECT on the
@@ -130,11 +165,7 @@ pathway_check_view(PG_FUNCTION_ARGS)
 	Oid			relid;
 	char	   *tree;
 	Datum		arr;
-	Datum	   *settings;
-	bool	   *setnulls;
-	int			nsettings;
 	int			nest;
-	int			i;
 	Oid			save_user;
 	int			save_sec;
 	char	   *qtext;
@@ -158,30 +189,13 @@ pathway_check_view(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a live view", name),
 				 errhint("Live views are listed in pathway.views.")));
-	deconstruct_array(DatumGetArrayTypeP(arr), TEXTOID, -1, false, TYPALIGN_INT,
-					  &settings, &setnulls, &nsettings);
 
 	/* what the answer shows, the caller must be allowed to read */
 	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
 		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, get_rel_name(relid));
 
 	/* the creator's settings; names resolved in pg_catalog only */
-	nest = NewGUCNestLevel();
-	for (i = 0; i < nsettings; i++)
-	{
-		char	   *s = TextDatumGetCString(settings[i]);
-		char	   *eq = strchr(s, '=');
-
-		if (eq == NULL)
-			continue;
-		*eq = '\0';
-		if (pg_strcasecmp(s, "search_path") == 0)
-			continue;
-		(void) set_config_option(s, eq + 1, PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
-	}
-	(void) set_config_option("search_path", "pg_catalog", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
+	nest = pathway_apply_view_settings(arr);
 
 	GetUserIdAndSecContext(&save_user, &save_sec);
 	SetUserIdAndSecContext(relation_owner(relid),

@@ -18,6 +18,10 @@ extern char *pathway_qualified_name(Oid relid);
 extern Oid	pathway_undecodable_member(Oid relid);
 extern void pathway_ensure_replica_identity(Oid relid);
 extern void pathway_check_setup(void);
+
+/* access.c: a view's captured settings applied (a GUC nest level to undo), its owner */
+extern int	pathway_apply_view_settings(Datum settings);
+extern Oid	pathway_relation_owner(Oid relid);
 extern void pathway_note_catalog_change(void);
 extern void pathway_note_extension_created(void);
 

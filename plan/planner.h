@@ -75,6 +75,18 @@ extern Datum plan_capture_settings(void);
  */
 extern ViewPlan *plan_view(const char *name, Query *query);
 
+/* explain.c: the graph of a plan, one line per operator, pre-order */
+typedef struct PlanExplainLine
+{
+	int			ordinal;		/* as pathway.stats numbers it */
+	int			depth;
+	const char *kind;
+	char	   *detail;
+	bool		shared;			/* a second parent of an operator shown above */
+} PlanExplainLine;
+
+extern List *plan_explain(ViewPlan *plan, int *nops);
+
 /*
  * Does the view call pathway.http_request or http_get?  The engine fills
  * such a view (its calls made many at once), not create_view's query.

@@ -381,6 +381,16 @@ CREATE FUNCTION pathway.check_view(name text)
 COMMENT ON FUNCTION pathway.check_view(text) IS
     'rows by which a live view differs from its query (empty when correct)';
 
+-- The graph the engine keeps a view with (docs/sql.md, "Reading a plan"):
+-- one line per operator, its inputs indented under it, numbered as
+-- pathway.stats numbers them, with the state it holds now.  Planned as the
+-- engine plans it (as the view's owner, with its captured settings); the
+-- caller needs SELECT on the view.
+CREATE FUNCTION pathway.explain(name text) RETURNS SETOF text
+    LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_explain';
+COMMENT ON FUNCTION pathway.explain(text) IS
+    'the operators the engine keeps a live view with, as a tree, with the state each holds';
+
 -- Privileges, owners and policies may change: the engine re-checks that
 -- every view's owner may still compute it when such a command commits.
 CREATE FUNCTION pathway._on_privileges() RETURNS event_trigger
