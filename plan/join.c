@@ -13,11 +13,14 @@
 #include "postgres.h"
 
 #include "access/table.h"
+#include "catalog/pg_inherits.h"
 #include "funcapi.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
+#include "optimizer/plancat.h"
 #include "parser/parsetree.h"
+#include "utils/lsyscache.h"
 #include "utils/rel.h"
 
 #include "plan/internal.h"
@@ -144,6 +147,59 @@ find_join_keys(PState *ps, Bitmapset *right, List **lkeys, List **rkeys, List **
 		rest = lappend(rest, qual);
 	}
 	ps->pending = rest;
+}
+
+/* Is there an equality between rels and the rows so far (a join key)? */
+static bool
+connects_by_equality(PState *ps, Bitmapset *rels)
+{
+	ListCell   *lc;
+
+	foreach(lc, ps->pending)
+	{
+		OpExpr	   *op = lfirst(lc);
+		Bitmapset  *a,
+				   *b;
+
+		if (!IsA(op, OpExpr) || list_length(op->args) != 2 ||
+			!op_hashjoinable(op->opno, exprType(linitial(op->args))))
+			continue;
+		a = pull_varnos(NULL, linitial(op->args));
+		b = pull_varnos(NULL, lsecond(op->args));
+		if (bms_is_empty(a) || bms_is_empty(b))
+			continue;
+		if ((bms_is_subset(a, rels) && bms_is_subset(b, ps->done_rels)) ||
+			(bms_is_subset(b, rels) && bms_is_subset(a, ps->done_rels)))
+			return true;
+	}
+	return false;
+}
+
+/* Rows of a table by PostgreSQL's own estimate (also when never analyzed). */
+static double
+relation_rows(Oid relid, int depth)
+{
+	Relation	rel = table_open(relid, AccessShareLock);
+	double		tuples = 0;
+
+	if (rel->rd_rel->relkind == RELKIND_RELATION)
+	{
+		BlockNumber pages;
+		double		allvisfrac;
+
+		estimate_rel_size(rel, NULL, &pages, &tuples, &allvisfrac);
+	}
+	table_close(rel, AccessShareLock);
+	/* a partitioned table or an inheritance parent: its children's too */
+	if (depth < 2 && has_subclass(relid))
+	{
+		List	   *kids = find_inheritance_children(relid, AccessShareLock);
+		ListCell   *lc;
+
+		foreach(lc, kids)
+			tuples += relation_rows(lfirst_oid(lc), depth + 1);
+	}
+	return tuples;
 }
 
 static bool
@@ -560,6 +616,36 @@ build_outer(PState *ps, JoinExpr *j, List *vars, ViewPlan *plan)
 }
 
 /*
+ * How many rows an item of the scope brings, roughly: a table's estimate,
+ * a quarter of it for each condition on it alone; a subquery, a function
+ * or an outer join whose size is not known, as a large table.
+ */
+static double
+item_rows(PState *ps, JoinItem *it)
+{
+	double		rows = 100000;
+	ListCell   *lc;
+
+	if (it->outer == NULL)
+	{
+		RangeTblEntry *rte = rt_fetch(it->rti, ps->query->rtable);
+
+		if (rte->rtekind == RTE_RELATION)
+			rows = relation_rows(rte->relid, 0);
+		else if (rte->rtekind == RTE_VALUES)
+			rows = list_length(rte->values_lists);
+	}
+	foreach(lc, ps->pending)
+	{
+		Bitmapset  *r = pull_varnos(NULL, lfirst(lc));
+
+		if (!bms_is_empty(r) && bms_is_subset(r, it->rels))
+			rows *= 0.25;
+	}
+	return Max(rows, 1);
+}
+
+/*
  * Build the rows of one join scope: its items joined left-deep, preferring
  * at each step an item that has a join condition with what is built, with
  * every condition applied as soon as the rows it reads are there.
@@ -617,20 +703,36 @@ plan_build_scope(PState *ps, Node *jt, List *extra_quals, List *vars, ViewPlan *
 		}
 		if (items == NIL)
 			break;
-		foreach(lc, items)
+		/*
+		 * The next item: one joined to the rows so far by an equality (a
+		 * keyed join), else by any condition, else any; among those the
+		 * smallest, so that the arrangements a change probes are small
+		 * and the rows held between joins are few (first the smallest
+		 * item overall).  Ties keep the order of FROM.
+		 */
 		{
-			JoinItem   *c = lfirst(lc);
+			int			best_link = -1;
+			double		best_rows = 0;
 
-			if (c->outer == NULL && rt_fetch(c->rti, ps->query->rtable)->rtekind == RTE_FUNCTION &&
-				!bms_is_empty(function_rels(ps, c->rti)))
-				continue;
-			if (c->outer == NULL && plan_lateral_of(ps, c->rti))
-				continue;
-			if (it == NULL || (cur && connects(ps, c->rels)))
+			foreach(lc, items)
 			{
-				it = c;
-				if (cur == NULL || connects(ps, c->rels))
-					break;
+				JoinItem   *c = lfirst(lc);
+				int			link;
+				double		rows;
+
+				if (c->outer == NULL && rt_fetch(c->rti, ps->query->rtable)->rtekind == RTE_FUNCTION &&
+					!bms_is_empty(function_rels(ps, c->rti)))
+					continue;
+				if (c->outer == NULL && plan_lateral_of(ps, c->rti))
+					continue;
+				link = cur == NULL ? 0 : connects_by_equality(ps, c->rels) ? 2 : connects(ps, c->rels) ? 1 : 0;
+				rows = item_rows(ps, c);
+				if (it == NULL || link > best_link || (link == best_link && rows < best_rows))
+				{
+					it = c;
+					best_link = link;
+					best_rows = rows;
+				}
 			}
 		}
 		if (it == NULL)

@@ -1,7 +1,8 @@
 -- pathway.explain(view): the graph the engine keeps a view with, one line
 -- per operator (numbered as pathway.stats numbers them), its inputs
 -- indented under it, with the state each holds; exact lines for a join
--- with a GROUP BY and for a magic set; the caller needs SELECT on the view.
+-- with a GROUP BY (the smaller table first: joins are ordered by size) and
+-- for a magic set; the caller needs SELECT on the view.
 -- Autocommit; cleans up.
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pathway;
@@ -24,9 +25,9 @@ SELECT results_eq($$SELECT regexp_replace(l, '  \[[0-9]+ rows, [0-9]+ bytes held
         '  -> 5 group by: 1 aggregate per group of 1 key',
         '    -> 4 project: 2 expressions',
         '      -> 3 join: inner on 1 key',
-        '        -> 1 source: public.t189_o, 2 columns, about 3 rows',
-        '        -> 2 source: public.t189_c, 2 columns, about 2 rows'],
-  'a join and a GROUP BY: the operators, their inputs under them');
+        '        -> 1 source: public.t189_c, 2 columns, about 2 rows',
+        '        -> 2 source: public.t189_o, 2 columns, about 3 rows'],
+  'a join and a GROUP BY: the operators, their inputs under them, the smaller table first');
 SELECT is((SELECT count(*) FROM pathway.explain('t189_v') l WHERE l ~ '\[[0-9]+ rows, [0-9]+ bytes held\]$'), 6::bigint,
   'each with the state it holds');
 SELECT is((SELECT substring(l from '\[([0-9]+) rows') FROM pathway.explain('t189_v') l WHERE l ~ 'group by'), '2',
