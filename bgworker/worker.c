@@ -297,8 +297,9 @@ pathway_worker_main(Datum arg)
 		if (!more)
 		{
 			/* a source's queue writes to the pipe when messages arrive */
-			/* (and the HTTP client's thread when an answer came) */
-			bool		sources = worker_sources != NIL || worker_http_sources != NIL;
+			/* (and the HTTP client's thread when an answer came, for sources and sinks) */
+			bool		sources = worker_sources != NIL || worker_http_sources != NIL ||
+				worker_sinks != NIL;
 
 			(void) WaitLatchOrSocket(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH |
 									 (sources ? WL_SOCKET_READABLE : 0),

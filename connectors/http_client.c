@@ -749,13 +749,32 @@ http_client_cancel(HttpCall *c)
 HttpCall *
 http_client_take_done(void)
 {
-	HttpCall   *d;
+	return http_client_take_done_of(HTTP_QUEUE_SOURCES);
+}
+
+HttpCall *
+http_client_take_done_of(int queue)
+{
+	HttpCall   *d = NULL;
+	HttpCall  **p;
 
 	if (!started)
 		return NULL;
 	pthread_mutex_lock(&lock);
-	d = shared.done_list;
-	shared.done_list = NULL;
+	p = &shared.done_list;
+	while (*p)
+	{
+		HttpCall   *c = *p;
+
+		if (c->queue != queue)
+		{
+			p = &c->next;
+			continue;
+		}
+		*p = c->next;
+		c->next = d;
+		d = c;
+	}
 	pthread_mutex_unlock(&lock);
 	return d;
 }

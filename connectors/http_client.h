@@ -25,6 +25,10 @@
 
 #define HTTP_ERROR_LEN 256
 
+/* The takers of done calls: each takes only its own (http_client_take_done_of). */
+#define HTTP_QUEUE_SOURCES 0	/* the default (calls are zeroed) */
+#define HTTP_QUEUE_SINKS 1
+
 typedef struct HttpCall
 {
 	/* the request: set before http_client_submit, then the thread's */
@@ -42,6 +46,7 @@ typedef struct HttpCall
 	char	   *allowed_hosts;	/* pathway.http_allowed_hosts at submission */
 	int64_t		not_before_ms;	/* monotonic ms: do not start before */
 	void	   *tag;			/* the owner's */
+	int			queue;			/* who takes it when done: HTTP_QUEUE_* */
 
 	/* the answer: valid once the call is done */
 	bool		ok;				/* a response came (any status) */
@@ -79,8 +84,11 @@ extern void http_client_submit(HttpCall *c);
 /* Forget a submitted call: freed when the thread gets to it. */
 extern void http_client_cancel(HttpCall *c);
 
-/* The calls done since the last take, linked by next; NULL: none. */
+/* The sources' calls done since the last take, linked by next; NULL: none. */
 extern HttpCall *http_client_take_done(void);
+
+/* The same for the calls of one queue (HTTP_QUEUE_*). */
+extern HttpCall *http_client_take_done_of(int queue);
 
 /*
  * One call made synchronously in the caller's own thread (a plain query's

@@ -1,6 +1,6 @@
 /*
  * http_options.h
- *	  The options of HTTP sources, parsed and checked the same way in the
+ *	  The options of HTTP sources (and sinks), parsed and checked the same way in the
  *	  creating backend (to refuse bad ones) and in the engine worker (to
  *	  use them).  The SQL face includes this header, and of the HTTP files
  *	  of connectors/ no other.
@@ -37,6 +37,24 @@ typedef struct HttpOptions
 	int			max_redirects;
 } HttpOptions;
 
+/* An HTTP sink's options (docs/http.md, "HTTP sinks"). */
+typedef enum HttpSinkBatch
+{
+	HTTP_SINK_EPOCH,			/* one POST per epoch: NDJSON, a line per change */
+	HTTP_SINK_CHANGE			/* one POST per change: one JSON object */
+} HttpSinkBatch;
+
+typedef struct HttpSinkOptions
+{
+	HttpSinkBatch batch;
+	List	   *headers;		/* "Name: value" (char *) */
+	long		timeout_ms;		/* one attempt */
+	long		connect_timeout_ms;
+	int			retries;		/* attempts after the first, per request */
+	long		retry_backoff_ms;
+	int			max_batch_rows; /* changes of one epoch per POST at most */
+} HttpSinkOptions;
+
 /* "json", "ndjson"; -1 if unknown */
 extern int	http_format_from_name(const char *name);
 
@@ -45,6 +63,9 @@ extern int	http_format_from_name(const char *name);
  * (never a header's value), if one is unknown or bad.
  */
 extern bool http_options_parse(Jsonb *options, HttpOptions *o, char *err, size_t errlen);
+
+/* The same for an HTTP sink's options. */
+extern bool http_sink_options_parse(Jsonb *options, HttpSinkOptions *o, char *err, size_t errlen);
 
 /* url passes http_url_check under the current pathway.http_allowed_hosts */
 extern bool http_options_url_ok(const char *url, char *err, size_t errlen);

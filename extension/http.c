@@ -10,6 +10,9 @@
  * starts polling once that commits.  Not executable by PUBLIC (it makes the
  * server fetch URLs): a superuser grants it.  Its errors never quote a
  * header's value nor log the calling statement.
+ *
+ * Also create_http_sink (the worker's side: connectors/http_sink.c) and
+ * http_request / http_get, one call in a plain query.
  */
 #include "postgres.h"
 
@@ -19,6 +22,7 @@
 #include "parser/parser.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/acl.h"
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
 
@@ -189,6 +193,54 @@ pathway_create_http_source(PG_FUNCTION_ARGS)
 							  DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")),
 							  GetUserId());
 	SPI_finish();
+	HIDE_STATEMENT_END();
+	PG_RETURN_VOID();
+}
+
+/* ---------- pathway.create_http_sink ---------- */
+
+PG_FUNCTION_INFO_V1(pathway_create_http_sink);
+
+/*
+ * A sink of a live view the caller owns: the URL checked as a source's
+ * (and again before every POST, by the worker), the options parsed; the
+ * worker starts sending once this commits.  Not executable by PUBLIC.
+ */
+Datum
+pathway_create_http_sink(PG_FUNCTION_ARGS)
+{
+	char	   *view;
+	char	   *url;
+	Jsonb	   *options;
+	HttpSinkOptions o;
+	char		err[512];
+	Oid			relid;
+
+	HIDE_STATEMENT_BEGIN();
+	view = arg_text(fcinfo, 0, "view");
+	url = arg_text(fcinfo, 1, "url");
+	options = PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2);
+	pathway_check_setup();
+	relid = pathway_live_view(view);
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, view);
+	if (!http_options_url_ok(url, err, sizeof(err)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("URL refused: %s", err)));
+	if (!http_sink_options_parse(options, &o, err, sizeof(err)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid options for an HTTP sink of \"%s\": %s", view, err),
+				 errhint("The options are listed in docs/http.md.")));
+	if (meta_http_sink_exists(relid, url))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("live view \"%s\" already has an HTTP sink to this URL", view)));
+	meta_http_sink_register(relid, url,
+							options ? JsonbPGetDatum(options) :
+							DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")),
+							GetUserId());
 	HIDE_STATEMENT_END();
 	PG_RETURN_VOID();
 }

@@ -22,7 +22,17 @@ line ({"path", "query", "headers"}) to DIR/requests.log.  Routes:
   /slow?ms=N          [{"v": 1}] after N ms
   /drop               promises 1000 bytes, sends 10 and closes
   /offsite-link       a page whose Link: rel="next" names another port
+  /malformed          200 with a body that is not JSON ('[{"v": 1},')
+  /wrong-type         200 with valid JSON records but Content-Type text/html
   POST /echo          the request's body back
+  POST /sink/NAME     a receiver for HTTP sinks: appends {"at", "headers",
+                      "body"} (the body as text) to DIR/sink_NAME.log and
+                      answers 200, unless told otherwise by files in DIR:
+                      sink_NAME_fail holds N: the next N requests get 500
+                      (and are logged with "failed": true); sink_NAME_hang_ms
+                      holds MS: every request waits that long before its
+                      answer (longer than the sink's timeout: it hangs);
+                      sink_NAME_status holds a status every request gets
   POST /v1/embeddings an OpenAI-compatible embeddings endpoint: for each
                       input a vector of 16 whole numbers, the count of its
                       words (lower case, letters and digits) that hash
@@ -131,6 +141,10 @@ class Handler(BaseHTTPRequestHandler):
         elif p == "/slow":
             time.sleep(int(q.get("ms", "3000")) / 1000)
             self.send(200, b'[{"v": 1}]')
+        elif p == "/malformed":
+            self.send(200, b'[{"v": 1},')
+        elif p == "/wrong-type":
+            self.send(200, b'[{"v": 1}]', ctype="text/html")
         elif p == "/drop":
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
@@ -164,6 +178,8 @@ class Handler(BaseHTTPRequestHandler):
                 f.write(json.dumps(line) + "\n")
         if path == "/echo":
             self.send(200, body)
+        elif path.startswith("/sink/"):
+            self.sink(path[len("/sink/"):], line["headers"], body)
         elif path == "/v1/embeddings":
             delay = int(read("embed_delay_ms", b"0"))
             if delay:
@@ -180,6 +196,33 @@ class Handler(BaseHTTPRequestHandler):
                                            "data": data}).encode())
         else:
             self.send(404, b"{}")
+
+
+    def sink(self, name, headers, body):
+        """A receiver: log every request; fail, hang or answer as DIR says."""
+        if not re.fullmatch(r"[A-Za-z0-9_]+", name):
+            self.send(404, b"{}")
+            return
+        hang = int(read("sink_%s_hang_ms" % name, b"0"))
+        status = read("sink_%s_status" % name)
+        with lock:
+            fail = int(read("sink_%s_fail" % name, b"0"))
+            if fail > 0:
+                with open(os.path.join(DIR, "sink_%s_fail" % name), "w") as f:
+                    f.write(str(fail - 1))
+            with open(os.path.join(DIR, "sink_%s.log" % name), "a") as f:
+                f.write(json.dumps({"at": time.time(), "headers": headers,
+                                    "body": body.decode("utf-8", "replace"),
+                                    "failed": fail > 0 or status is not None,
+                                    "hung": hang > 0}) + "\n")
+        if hang:
+            time.sleep(hang / 1000)
+        if fail > 0:
+            self.send(500, b'{"error": "failing on purpose"}')
+        elif status is not None:
+            self.send(int(status), b"{}")
+        else:
+            self.send(200, b'{"ok": true}')
 
 
 def embed(text):
