@@ -62,6 +62,22 @@ MemoryContext worker_batch_cxt;
 List	   *worker_views = NIL;
 List	   *worker_sources = NIL;
 List	   *worker_sinks = NIL;
+
+/* A number that changes whenever a sink delivers, fails or changes status. */
+static int64
+sinks_progress(void)
+{
+	ListCell   *lc;
+	int64		n = 0;
+
+	foreach(lc, worker_sinks)
+	{
+		KafkaSink  *k = lfirst(lc);
+
+		n += k->messages + k->failures + (unsigned char) k->status[0] + (unsigned char) k->error[0];
+	}
+	return n;
+}
 int			worker_wake_pipe[2] = {-1, -1};
 PathwayDb  *worker_db;
 uint64		worker_catalog_gen_seen = UINT64_MAX;
@@ -279,9 +295,13 @@ pathway_worker_main(Datum arg)
 		more = epoch_run();
 		{
 			ListCell   *lc;
+			int64		before = sinks_progress();
 
 			foreach(lc, worker_sinks)
 				(void) kafka_sink_flush(lfirst(lc));
+			/* what a sink did outside an epoch is shown at once */
+			if (sinks_progress() != before)
+				worker_publish();
 		}
 		if (worker_db->reset_requested)
 			worker_publish();

@@ -195,7 +195,7 @@ answered(KafkaSink *k)
 	char		e[HTTP_ERROR_LEN];
 
 	h->got = NULL;
-	if (!c->ok)
+	if (!c->ok && !(c->status >= 300 && c->status < 400))
 		failed(k, c->error);
 	else if (c->status < 200 || c->status >= 300)
 	{

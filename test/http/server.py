@@ -25,6 +25,7 @@ line ({"path", "query", "headers"}) to DIR/requests.log.  Routes:
   /malformed          200 with a body that is not JSON ('[{"v": 1},')
   /wrong-type         200 with valid JSON records but Content-Type text/html
   POST /echo          the request's body back
+  POST /redirect?to=U 307 to U
   POST /sink/NAME     a receiver for HTTP sinks: appends {"at", "headers",
                       "body"} (the body as text) to DIR/sink_NAME.log and
                       answers 200, unless told otherwise by files in DIR:
@@ -180,6 +181,9 @@ class Handler(BaseHTTPRequestHandler):
             self.send(200, body)
         elif path.startswith("/sink/"):
             self.sink(path[len("/sink/"):], line["headers"], body)
+        elif path == "/redirect":
+            q = {k: v[-1] for k, v in parse_qs(urlsplit(self.path).query).items()}
+            self.send(307, b"", {"Location": q.get("to", "/")})
         elif path == "/v1/embeddings":
             delay = int(read("embed_delay_ms", b"0"))
             if delay:
