@@ -47,6 +47,11 @@ typedef struct HttpCall
 	int64_t		not_before_ms;	/* monotonic ms: do not start before */
 	void	   *tag;			/* the owner's */
 	int			queue;			/* who takes it when done: HTTP_QUEUE_* */
+	/* a stream (a long-lived GET): its 2xx body's lines handed over as they come */
+	bool		stream;
+	size_t		max_line;		/* a longer line is handed over cut, marked too long */
+	size_t		max_buffered;	/* bytes of lines not yet taken: more ends the call */
+	long		idle_timeout_ms;	/* no byte for this long ends the call */
 
 	/* the answer: valid once the call is done */
 	bool		ok;				/* a response came (any status) */
@@ -59,7 +64,15 @@ typedef struct HttpCall
 	int			attempts;
 	char		error[HTTP_ERROR_LEN];	/* !ok, or why the answer is refused */
 
-	/* the thread's */
+	/* the thread's (the lines: under http_stream.c's lock) */
+	struct HttpStreamLine *lines;	/* complete lines, oldest first */
+	struct HttpStreamLine *lines_tail;
+	size_t		lines_bytes;
+	char	   *partial;		/* the line being received (at most max_line bytes kept) */
+	size_t		partial_len;
+	size_t		partial_total;	/* its length so far, also what was cut */
+	int			stream_state;	/* 0: not known yet, 1: a 2xx (lines), -1: another status */
+	bool		overflow;		/* max_buffered was exceeded */
 	void	   *easy;
 	int			redirects;
 	int64_t		due_ms;
@@ -104,6 +117,26 @@ extern void http_sync_end(HttpSync *s);
 /* Several calls at once on one multi handle; step until all are done. */
 extern HttpSync *http_sync_begin_many(HttpCall **calls, int n);
 extern bool http_sync_step_many(HttpSync *s, int timeout_ms);
+
+/*
+ * Streams (http_stream.c).  The thread feeds a stream call's body to
+ * http_stream_feed (true: the worker should be woken: the first lines
+ * since it last took them); the worker takes the complete lines with
+ * http_stream_take, also while the call runs, and frees them with
+ * http_stream_free.  Plain C: malloc, a mutex of its own.
+ */
+typedef struct HttpStreamLine
+{
+	struct HttpStreamLine *next;
+	size_t		len;			/* bytes in data (without the newline) */
+	size_t		total;			/* the line's length: more than len if it was cut */
+	char		data[];			/* NUL-terminated */
+} HttpStreamLine;
+
+extern bool http_stream_feed(HttpCall *c, const char *data, size_t n);
+extern HttpStreamLine *http_stream_take(HttpCall *c);
+extern void http_stream_free(HttpStreamLine *l);
+extern void http_stream_reset(HttpCall *c);
 
 /* Monotonic milliseconds, as not_before_ms counts them. */
 extern int64_t http_now_ms(void);

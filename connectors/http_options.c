@@ -22,6 +22,8 @@ http_format_from_name(const char *name)
 		return HTTP_JSON;
 	if (strcmp(name, "ndjson") == 0)
 		return HTTP_NDJSON;
+	if (strcmp(name, "sse") == 0)
+		return HTTP_SSE;
 	return -1;
 }
 
@@ -224,6 +226,9 @@ http_options_parse(Jsonb *options, HttpOptions *o, char *err, size_t errlen)
 	o->retry_backoff_ms = 500;
 	o->max_response_bytes = 8 * 1024 * 1024;
 	o->max_redirects = 5;
+	o->max_line_bytes = 1024 * 1024;
+	o->max_buffer_bytes = 8 * 1024 * 1024;
+	o->idle_timeout_ms = 60000;
 	if (options == NULL)
 		return true;
 	if (!JB_ROOT_IS_OBJECT(options) || JB_ROOT_IS_SCALAR(options))
@@ -246,15 +251,17 @@ http_options_parse(Jsonb *options, HttpOptions *o, char *err, size_t errlen)
 		if (strcmp(name, "mode") == 0)
 		{
 			s = string_of(&v);
-			if (s && strcmp(s, "stream") == 0)
-			{
-				snprintf(err, errlen, "mode \"stream\" is not supported yet: use \"poll\"");
-				return false;
-			}
-			ok = s && strcmp(s, "poll") == 0;
+			ok = s && (strcmp(s, "poll") == 0 || strcmp(s, "stream") == 0);
+			o->stream = ok && strcmp(s, "stream") == 0;
 		}
 		else if (strcmp(name, "interval") == 0)
-			ok = interval_of(&v, &o->interval_ms) && o->interval_ms >= 100;
+			ok = interval_of(&v, &o->interval_ms) && o->interval_ms >= 100 && (o->interval_given = true);
+		else if (strcmp(name, "max_line_bytes") == 0)
+			ok = number_of(&v, 16, 64 * 1024 * 1024, &o->max_line_bytes);
+		else if (strcmp(name, "max_buffer_bytes") == 0)
+			ok = number_of(&v, 1024, (int64) 1024 * 1024 * 1024, &o->max_buffer_bytes);
+		else if (strcmp(name, "idle_timeout_ms") == 0)
+			ok = number_of(&v, 1000, 3600000, &n) && ((o->idle_timeout_ms = n) || true);
 		else if (strcmp(name, "records") == 0)
 			ok = (s = string_of(&v)) != NULL && parse_path(s, &o->records);
 		else if (strcmp(name, "cursor_param") == 0)
@@ -308,6 +315,11 @@ http_options_parse(Jsonb *options, HttpOptions *o, char *err, size_t errlen)
 	if (o->cursor_path && o->cursor_field)
 	{
 		snprintf(err, errlen, "give \"cursor_path\" or \"cursor_field\", not both");
+		return false;
+	}
+	if (o->stream && (o->cursor_param || o->records || o->link_next || o->interval_given))
+	{
+		snprintf(err, errlen, "options \"cursor_param\", \"records\", \"link_next\" and \"interval\" are for mode \"poll\"");
 		return false;
 	}
 	return true;

@@ -16,7 +16,8 @@
 typedef enum HttpFormat
 {
 	HTTP_JSON,					/* an array of objects, an object, or records under a path */
-	HTTP_NDJSON					/* one JSON object a line */
+	HTTP_NDJSON,				/* one JSON object a line */
+	HTTP_SSE					/* Server-Sent Events, each event's data a JSON object (mode stream) */
 } HttpFormat;
 
 typedef struct HttpOptions
@@ -35,6 +36,12 @@ typedef struct HttpOptions
 	long		retry_backoff_ms;
 	int64		max_response_bytes;
 	int			max_redirects;
+	/* mode stream */
+	bool		stream;			/* one long-lived GET instead of polls */
+	bool		interval_given; /* (refused with a stream) */
+	int64		max_line_bytes; /* a longer line is a dead letter */
+	int64		max_buffer_bytes;	/* lines received and not yet landed */
+	long		idle_timeout_ms;	/* a stream silent this long is reconnected */
 } HttpOptions;
 
 /* An HTTP sink's options (docs/http.md, "HTTP sinks"). */
@@ -55,7 +62,7 @@ typedef struct HttpSinkOptions
 	int			max_batch_rows; /* changes of one epoch per POST at most */
 } HttpSinkOptions;
 
-/* "json", "ndjson"; -1 if unknown */
+/* "json", "ndjson", "sse"; -1 if unknown */
 extern int	http_format_from_name(const char *name);
 
 /*

@@ -125,7 +125,7 @@ pathway_create_http_source(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown format \"%s\"", format),
-				 errhint("Use json or ndjson.")));
+				 errhint("Use json or ndjson (or sse, with mode stream).")));
 	if (!http_options_url_ok(url, err, sizeof(err)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -135,6 +135,16 @@ pathway_create_http_source(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid options for HTTP source \"%s\": %s", name, err),
 				 errhint("The options are listed in docs/http.md.")));
+	if (o.stream && f == HTTP_JSON)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("mode \"stream\" needs format ndjson or sse"),
+				 errhint("A stream's body is one JSON record a line, or Server-Sent Events.")));
+	if (!o.stream && f == HTTP_SSE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("format \"sse\" needs mode \"stream\""),
+				 errhint("Pass options => '{\"mode\": \"stream\"}'.")));
 	if (f == HTTP_NDJSON && (o.records || o.cursor_param))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -188,7 +198,7 @@ pathway_create_http_source(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("a stream table cannot be a temporary table: \"%s\"", name),
 				 errhint("Name the table in a permanent schema.")));
-	meta_http_source_register(name, relid, url, format,
+	meta_http_source_register(name, relid, url, format, o.stream ? "stream" : "poll",
 							  options ? JsonbPGetDatum(options) :
 							  DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")),
 							  GetUserId());

@@ -58,10 +58,10 @@ meta_source_name_taken(const char *name)
 /* (inside the caller's SPI connection) */
 void
 meta_http_source_register(const char *name, Oid relid, const char *url, const char *format,
-						  Datum options, Oid owner)
+						  const char *mode, Datum options, Oid owner)
 {
-	Datum		args[6];
-	Oid			types[6] = {TEXTOID, OIDOID, TEXTOID, TEXTOID, JSONBOID, OIDOID};
+	Datum		args[7];
+	Oid			types[7] = {TEXTOID, OIDOID, TEXTOID, TEXTOID, JSONBOID, OIDOID, TEXTOID};
 
 	args[0] = CStringGetTextDatum(name);
 	args[1] = ObjectIdGetDatum(relid);
@@ -69,9 +69,10 @@ meta_http_source_register(const char *name, Oid relid, const char *url, const ch
 	args[3] = CStringGetTextDatum(format);
 	args[4] = options;
 	args[5] = ObjectIdGetDatum(owner);
+	args[6] = CStringGetTextDatum(mode);
 	(void) meta_exec_as_owner("INSERT INTO pathway.http_sources (name, relid, url, format, mode, options, owner) "
-							  "VALUES ($1, $2, $3, $4, 'poll', $5, $6)",
-							  6, types, args, NULL, 0);
+							  "VALUES ($1, $2, $3, $4, $7, $5, $6)",
+							  7, types, args, NULL, 0);
 	(void) meta_exec_as_owner("INSERT INTO pathway.http_source_state (source) VALUES ($1)",
 							  1, types, args, NULL, 0);
 }

@@ -20,7 +20,8 @@ extern bool meta_http_source_named(const char *name);
 /* SQL face: is name taken by a source of either kind? */
 extern bool meta_source_name_taken(const char *name);
 extern void meta_http_source_register(const char *name, Oid relid, const char *url,
-									  const char *format, Datum options, Oid owner);
+									  const char *format, const char *mode, Datum options,
+									  Oid owner);
 
 /* SQL face (connects SPI itself): has view an HTTP sink to url? */
 extern bool meta_http_sink_exists(Oid view, const char *url);

@@ -534,8 +534,8 @@ CREATE TABLE pathway.http_sources (
     name        text PRIMARY KEY,   -- the stream table's name as given
     relid       regclass NOT NULL UNIQUE,
     url         text NOT NULL,
-    format      text NOT NULL CHECK (format IN ('json', 'ndjson')),
-    mode        text NOT NULL CHECK (mode = 'poll'),
+    format      text NOT NULL CHECK (format IN ('json', 'ndjson', 'sse')),
+    mode        text NOT NULL CHECK (mode IN ('poll', 'stream')),
     options     jsonb NOT NULL DEFAULT '{}',
     owner       regrole NOT NULL,
     created_at  timestamptz NOT NULL DEFAULT now()
