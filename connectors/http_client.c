@@ -350,6 +350,26 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* A stream's headers: the end of a 2xx answer's opens it (and wakes the worker). */
+static size_t
+on_header(char *data, size_t size, size_t nmemb, void *arg)
+{
+	HttpCall   *c = arg;
+	size_t		n = size * nmemb;
+	long		status = 0;
+
+	if ((n == 2 && data[0] == '\r' && data[1] == '\n') || (n == 1 && data[0] == '\n'))
+	{
+		curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
+		if (status >= 200 && status < 300)
+		{
+			http_stream_opened(c);
+			wake_worker();
+		}
+	}
+	return n;
+}
+
 static bool
 setup_easy(HttpCall *c)
 {
@@ -373,6 +393,8 @@ setup_easy(HttpCall *c)
 	{
 		/* no end: a connection that stays silent too long is given up */
 		http_stream_reset(c);
+		curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+		curl_easy_setopt(e, CURLOPT_HEADERDATA, c);
 		curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
 		curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (c->idle_timeout_ms + 999) / 1000);
 	}

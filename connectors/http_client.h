@@ -73,6 +73,7 @@ typedef struct HttpCall
 	size_t		partial_total;	/* its length so far, also what was cut */
 	int			stream_state;	/* 0: not known yet, 1: a 2xx (lines), -1: another status */
 	bool		overflow;		/* max_buffered was exceeded */
+	bool		opened;			/* a 2xx answer's headers came */
 	void	   *easy;
 	int			redirects;
 	int64_t		due_ms;
@@ -137,6 +138,8 @@ extern bool http_stream_feed(HttpCall *c, const char *data, size_t n);
 extern HttpStreamLine *http_stream_take(HttpCall *c);
 extern void http_stream_free(HttpStreamLine *l);
 extern void http_stream_reset(HttpCall *c);
+extern void http_stream_opened(HttpCall *c);
+extern bool http_stream_is_open(HttpCall *c);
 
 /* Monotonic milliseconds, as not_before_ms counts them. */
 extern int64_t http_now_ms(void);

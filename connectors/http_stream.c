@@ -119,6 +119,28 @@ http_stream_free(HttpStreamLine *l)
 	}
 }
 
+/* The thread: a 2xx answer's headers came (the stream is open). */
+void
+http_stream_opened(HttpCall *c)
+{
+	pthread_mutex_lock(&stream_lock);
+	c->stream_state = 1;
+	c->opened = true;
+	pthread_mutex_unlock(&stream_lock);
+}
+
+/* The worker: has the stream been opened? */
+bool
+http_stream_is_open(HttpCall *c)
+{
+	bool		open;
+
+	pthread_mutex_lock(&stream_lock);
+	open = c->opened;
+	pthread_mutex_unlock(&stream_lock);
+	return open;
+}
+
 /* A new attempt (a redirect): the line being received is forgotten. */
 void
 http_stream_reset(HttpCall *c)
@@ -128,5 +150,6 @@ http_stream_reset(HttpCall *c)
 	c->partial_total = 0;
 	c->stream_state = 0;
 	c->overflow = false;
+	c->opened = false;
 	pthread_mutex_unlock(&stream_lock);
 }

@@ -181,8 +181,8 @@ take_lines(HttpSource *s, HttpCall *c)
 		else
 			add_record(s, l->data, l->len, l->total);
 	}
-	/* lines came: the stream is up */
-	if (lines)
+	/* lines came, or a 2xx answer began: the stream is up */
+	if (lines || (strcmp(s->status, "running") != 0 && http_stream_is_open(c)))
 		set_status(s, "running", NULL);
 	http_stream_free(lines);
 }

@@ -24,6 +24,20 @@ line ({"path", "query", "headers"}) to DIR/requests.log.  Routes:
   /offsite-link       a page whose Link: rel="next" names another port
   /malformed          200 with a body that is not JSON ('[{"v": 1},')
   /wrong-type         200 with valid JSON records but Content-Type text/html
+  /stream/NAME?format=sse|ndjson
+                      a stream of the records DIR/stream_NAME holds (one
+                      JSON object a line; the test appends more while it
+                      runs: the connection stays open and sends them as
+                      they come, with a ": ping" comment every second in
+                      SSE).  SSE: record i (from 1) is the event "id: i",
+                      its data split over two data lines when it has a
+                      space, after a comment and an "event:" line; a
+                      Last-Event-ID header starts after that id.  NDJSON:
+                      each connection goes on after the last line the
+                      previous one sent whole (a live feed).  DIR/
+                      stream_NAME_drop holds N: each connection sends N
+                      records, then half of the next one, and drops
+                      (empty or absent: never drops)
   POST /echo          the request's body back
   POST /redirect?to=U 307 to U
   POST /sink/NAME     a receiver for HTTP sinks: appends {"at", "headers",
@@ -59,6 +73,7 @@ PORT = int(sys.argv[1])
 DIR = sys.argv[2]
 lock = threading.Lock()
 flaky_counts = {}
+stream_sent = {}  # NDJSON streams: the last record sent whole, by name
 
 
 def read(name, default=None):
@@ -142,6 +157,8 @@ class Handler(BaseHTTPRequestHandler):
         elif p == "/slow":
             time.sleep(int(q.get("ms", "3000")) / 1000)
             self.send(200, b'[{"v": 1}]')
+        elif p.startswith("/stream/"):
+            self.stream(p[len("/stream/"):], q.get("format", "sse"))
         elif p == "/malformed":
             self.send(200, b'[{"v": 1},')
         elif p == "/wrong-type":
@@ -201,6 +218,66 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self.send(404, b"{}")
 
+
+    def stream(self, name, fmt):
+        """A long-lived answer: the records of DIR/stream_NAME as SSE or NDJSON."""
+        if not re.fullmatch(r"[A-Za-z0-9_]+", name):
+            self.send(404, b"{}")
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream" if fmt == "sse" else "application/x-ndjson")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        if fmt == "sse":
+            try:
+                nxt = int(self.headers.get("Last-Event-ID", "0")) + 1
+            except ValueError:
+                nxt = 1
+        else:
+            with lock:
+                nxt = stream_sent.get(name, 0) + 1
+        drop = read("stream_%s_drop" % name, b"").strip()
+        drop = int(drop) if drop else None
+        sent, last_ping = 0, time.time()
+        deadline = time.time() + 300
+        try:
+            if fmt == "sse":
+                self.wfile.write(b": hello\n\n")
+                self.wfile.flush()
+            while time.time() < deadline:
+                recs = (read("stream_" + name, b"") or b"").decode().splitlines()
+                while nxt <= len(recs):
+                    rec = recs[nxt - 1]
+                    if fmt == "sse":
+                        if " " in rec:
+                            a, b = rec.split(" ", 1)
+                            data = "data: %s\ndata: %s\n" % (a, b)
+                        else:
+                            data = "data: %s\n" % rec
+                        out = (": record %d\nevent: record\nid: %d\n%s\n" % (nxt, nxt, data)).encode()
+                    else:
+                        out = (rec + "\n").encode()
+                    if drop is not None and sent == drop:
+                        self.wfile.write(out[:len(out) // 2])
+                        self.wfile.flush()
+                        self.connection.shutdown(2)
+                        return
+                    self.wfile.write(out)
+                    self.wfile.flush()
+                    if fmt != "sse":
+                        with lock:
+                            stream_sent[name] = nxt
+                    nxt += 1
+                    sent += 1
+                if fmt == "sse" and time.time() - last_ping >= 1:
+                    self.wfile.write(b": ping\n\n")
+                    self.wfile.flush()
+                    last_ping = time.time()
+                time.sleep(0.05)
+        except OSError:
+            pass  # the client went away
 
     def sink(self, name, headers, body):
         """A receiver: log every request; fail, hang or answer as DIR says."""
