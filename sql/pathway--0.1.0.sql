@@ -548,7 +548,9 @@ CREATE TRIGGER catalog_changed AFTER INSERT OR UPDATE OR DELETE ON pathway.http_
 -- Where a source's next request starts, written in the epoch transaction
 -- that landed the response it came from: responses landed so far, the
 -- cursor sent with the next request, the next page's URL (Link: rel=next),
--- and the ETag of the last response with the URL it answered.
+-- and the ETag of the last response with the URL it answered.  For a
+-- stream: the batches landed, and (SSE) the id of the last event landed,
+-- sent as Last-Event-ID.
 CREATE TABLE pathway.http_source_state (
     source      text PRIMARY KEY REFERENCES pathway.http_sources ON DELETE CASCADE,
     polls       bigint NOT NULL DEFAULT 0,
