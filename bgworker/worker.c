@@ -52,6 +52,7 @@
 #include "bgworker/memory.h"
 #include "bgworker/shmem.h"
 #include "bgworker/worker.h"
+#include "connectors/http_sink.h"
 #include "connectors/kafka_sink.h"
 #include "connectors/table_source.h"
 #include "meta/engine.h"
@@ -297,6 +298,7 @@ pathway_worker_main(Datum arg)
 			ListCell   *lc;
 			int64		before = sinks_progress();
 
+			http_sink_take_answers();
 			foreach(lc, worker_sinks)
 				(void) kafka_sink_flush(lfirst(lc));
 			/* what a sink did outside an epoch is shown at once */

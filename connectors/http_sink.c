@@ -106,8 +106,8 @@ http_sink_stop(KafkaSink *k)
 }
 
 /* The answers that came, each to its sink (a stopped sink's were cancelled). */
-static void
-take_answers(void)
+void
+http_sink_take_answers(void)
 {
 	HttpCall   *done = http_client_take_done_of(HTTP_QUEUE_SINKS);
 
@@ -312,7 +312,7 @@ http_sink_flush(KafkaSink *k)
 
 	if (h->stopped)
 		return false;
-	take_answers();
+	http_sink_take_answers();
 	if (h->got)
 		answered(k);
 	if (h->call)

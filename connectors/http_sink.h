@@ -45,4 +45,7 @@ extern void http_sink_stop(KafkaSink *k);
  */
 extern bool http_sink_flush(KafkaSink *k);
 
+/* The answers of every HTTP sink's POSTs, each to its sink (before flushing them). */
+extern void http_sink_take_answers(void);
+
 #endif							/* PATHWAY_HTTP_SINK_H */

@@ -267,11 +267,22 @@ int
 http_stream_source_poll(HttpSource *s)
 {
 	HttpCall   *g;
+	char		err[HTTP_ERROR_LEN];
 
 	if (s->got)
 		return 1;				/* a batch waits for its epoch */
 	if (s->call)
 		take_lines(s, s->call);
+	if (s->call && !http_url_check(s->url, pathway_http_allowed_hosts, err, sizeof(err)))
+	{
+		/* the allowed hosts were narrowed: an open stream is closed too */
+		http_client_cancel(s->call);
+		s->call = NULL;
+		forget_event(s);
+		set_status(s, "error", err);
+		s->stream_fails++;
+		s->stream_retry_ms = http_now_ms() + STREAM_BACKOFF_MAX_MS / 6;
+	}
 	if (s->ended)
 	{
 		HttpCall   *c = s->ended;

@@ -22,6 +22,7 @@ line ({"path", "query", "headers"}) to DIR/requests.log.  Routes:
   /slow?ms=N          [{"v": 1}] after N ms
   /drop               promises 1000 bytes, sends 10 and closes
   /offsite-link       a page whose Link: rel="next" names another port
+  /slow-body?ms=N     [{"v": 1}] one byte every N ms (default 200)
   /malformed          200 with a body that is not JSON ('[{"v": 1},')
   /wrong-type         200 with valid JSON records but Content-Type text/html
   /stream/NAME?format=sse|ndjson
@@ -63,6 +64,8 @@ import hashlib
 import json
 import os
 import re
+import select
+import socket
 import sys
 import threading
 import time
@@ -161,6 +164,19 @@ class Handler(BaseHTTPRequestHandler):
             self.stream(p[len("/stream/"):], q.get("format", "sse"))
         elif p == "/malformed":
             self.send(200, b'[{"v": 1},')
+        elif p == "/slow-body":
+            body = b'[{"v": 1}]'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            try:
+                for i in range(len(body)):
+                    self.wfile.write(body[i:i + 1])
+                    self.wfile.flush()
+                    time.sleep(int(q.get("ms", "200")) / 1000)
+            except OSError:
+                pass
         elif p == "/wrong-type":
             self.send(200, b'[{"v": 1}]', ctype="text/html")
         elif p == "/drop":
@@ -248,6 +264,11 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.flush()
             while time.time() < deadline:
                 recs = (read("stream_" + name, b"") or b"").decode().splitlines()
+                if fmt != "sse":
+                    if self.peer_gone():
+                        return  # a feed's records are for the connection that is open
+                    with lock:
+                        nxt = stream_sent.get(name, 0) + 1
                 while nxt <= len(recs):
                     rec = recs[nxt - 1]
                     if fmt == "sse":
@@ -278,6 +299,16 @@ class Handler(BaseHTTPRequestHandler):
                 time.sleep(0.05)
         except OSError:
             pass  # the client went away
+
+    def peer_gone(self):
+        """Has the client closed its end (EOF waiting to be read)?"""
+        r, _, _ = select.select([self.connection], [], [], 0)
+        if not r:
+            return False
+        try:
+            return self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
 
     def sink(self, name, headers, body):
         """A receiver: log every request; fail, hang or answer as DIR says."""

@@ -8,10 +8,14 @@
 # doubled across the drops; a line over max_line_bytes is a dead letter
 # with its size and the stream goes on; kill -9 of the engine worker while
 # events keep coming: after the restart the stream resumes after the last
-# committed id, nothing lost or doubled.  NDJSON: the records land exactly,
+# committed id, nothing lost or doubled.  Narrowing pathway.http_allowed_hosts
+# closes an open stream.  NDJSON: the records land exactly,
 # a bad line is a dead letter, a dropped feed is reconnected.  Refused:
 # mode stream with format json, format sse without mode stream, poll-only
-# options with a stream.
+# options with a stream.  An error status is reopened with backoff; a
+# silent stream is closed after idle_timeout_ms.  The test server's fault
+# routes for polls: malformed JSON is a dead letter, a wrong content type
+# is no obstacle, a trickling body times out.
 #
 # Own cluster (kill -9 of its worker), own HTTP server.
 set -euo pipefail
@@ -48,6 +52,7 @@ engine_pid() {
 has_engine() { [[ -n $(engine_pid) ]]; }
 server_up() { sql -d "$db" -c "SELECT 1" >/dev/null 2>&1; }
 rows_are() { [[ $(q "SELECT count(*) FROM $1") == "$2" ]]; }
+asked_at_least() { (($(http_requests "$1") >= $2)); }
 rows_over() { local n; n=$(q "SELECT count(*) FROM $1" 2>/dev/null) && ((n > $2)); }
 
 expect_error() {
@@ -72,7 +77,7 @@ exact() {
 }
 expect_exact() { echo "$1|$1|1|$1|$(($1 * ($1 + 1) / 2))|t"; }
 
-tap_plan 20
+tap_plan 29
 http_start || tap_bail "the test HTTP server did not start"
 U=$HTTP_URL
 own_cluster_start httpstream
@@ -117,6 +122,18 @@ tap_is "$(q "SELECT positions->>'cursor', status FROM pathway.sources WHERE name
   "12|running|1" "SSE: the last event id is the committed cursor; one connection"
 q "SELECT pathway.sync('ev_count')" >/dev/null
 tap_is "$(q "SELECT n, s FROM ev_count")" "12|78" "a live view over the stream table follows"
+source_is() { [[ $(q "SELECT status || ' ' || coalesce(error, '') FROM pathway.sources WHERE name = '$1'") =~ $2 ]]; }
+q "ALTER SYSTEM SET pathway.http_allowed_hosts = 'example.invalid'" >/dev/null
+q "SELECT pg_reload_conf()" >/dev/null
+rc=0; wait_until 15 source_is ev '^error host "127.0.0.1" is not in pathway.http_allowed_hosts$' || rc=1
+tap_ok "$rc" "narrowing pathway.http_allowed_hosts closes an open stream, with the reason"
+q "ALTER SYSTEM RESET pathway.http_allowed_hosts" >/dev/null
+q "SELECT pg_reload_conf()" >/dev/null
+records stream_e1 13 13
+rc=0; wait_until 30 rows_are ev 13 || rc=1
+tap_ok "$rc" "allowed again: the stream is opened again and goes on"
+tap_is "$(exact ev)|$(http_header /stream/e1 last-event-id | tr '\n' ' ')" "$(expect_exact 13)|- 12 " \
+  "it reconnected after the last event landed, nothing lost or doubled"
 
 # ---------------------------------------------------------------- SSE: drops mid-event, no event lost or doubled
 echo 4 >"$HTTP_DIR/stream_e2_drop"
@@ -151,6 +168,33 @@ tap_is "$(exact nd)|$(q "SELECT count(*) FROM pathway.dead_letters WHERE source 
 tap_is "$(q "SELECT status FROM pathway.sources WHERE name = 'nd'")" running "an open stream with nothing more to send is running"
 rc=0; q "SELECT pathway.sync('nd', '10s')" >/dev/null || rc=1
 tap_ok "$rc" "sync() of an open, idle stream returns"
+
+# ---------------------------------------------------------------- failures of a stream
+q "SELECT pathway.create_http_source('bad', '$U/status/503', 'ndjson', 'id int, v text', '{\"mode\": \"stream\", \"retry_backoff_ms\": 100}')" >/dev/null
+rc=0; wait_until 15 source_is bad '^error the stream failed: HTTP status 503 \(after 1 attempts\)$' || rc=1
+wait_until 15 asked_at_least /status/503 3 || rc=1
+tap_ok "$rc" "an error status: the source shows it and opens the stream again, with backoff"
+q "SELECT pathway.create_http_source('quiet', '$U/stream/q1?format=ndjson', 'ndjson', 'id int, v text', '{\"mode\": \"stream\", \"idle_timeout_ms\": 1000, \"retry_backoff_ms\": 100}')" >/dev/null
+rc=0; wait_until 20 source_is quiet '^error the stream failed: Operation too slow' || rc=1
+tap_ok "$rc" "a stream silent for idle_timeout_ms is closed (and opened again)"
+records stream_q1 1 3
+rc=0; wait_until 20 rows_are quiet 3 || rc=1
+tap_ok "$rc" "the quiet stream's records land once they come"
+((rc == 0)) || tap_diag "quiet: $(q "SELECT count(*) FROM quiet") rows, $(q "SELECT status || ' ' || error FROM pathway.sources WHERE name = 'quiet'")"
+q "SELECT pathway.drop_source('bad')" >/dev/null
+q "SELECT pathway.drop_source('quiet')" >/dev/null
+
+# ---------------------------------------------------------------- the poll side of the fault routes
+q "SELECT pathway.create_http_source('mal', '$U/malformed', 'json', 'v int', '{\"interval\": \"1h\"}')" >/dev/null
+rc=0; wait_until 15 source_is mal '^error response 1 could not be parsed' || rc=1
+tap_is "$rc|$(q "SELECT partition, convert_from(payload, 'UTF8') FROM pathway.dead_letters WHERE source = 'mal'")" \
+  '0|-1|[{"v": 1},' "malformed JSON: the body is one dead letter"
+q "SELECT pathway.create_http_source('wt', '$U/wrong-type', 'json', 'v int', '{\"interval\": \"1h\"}')" >/dev/null
+rc=0; wait_until 15 rows_are wt 1 || rc=1
+tap_ok "$rc" "a JSON body served as text/html lands: the body is parsed, the content type is not trusted nor needed"
+q "SELECT pathway.create_http_source('sb', '$U/slow-body?ms=300', 'json', 'v int', '{\"interval\": \"1h\", \"timeout_ms\": 1000, \"retries\": 0}')" >/dev/null
+rc=0; wait_until 15 source_is sb '^error Operation timed out' || rc=1
+tap_ok "$rc" "a body that trickles past timeout_ms fails the request"
 
 # ---------------------------------------------------------------- kill -9 mid-stream
 records stream_e4 1 10
