@@ -12,9 +12,11 @@
 # empties.  A receiver that hangs past the sink's timeout holds only its own
 # sink: another sink and the live views go on.  A 307 is not followed.
 # kill -9 of the engine worker while changes wait: all of them arrive after
-# the restart (at least once, in order).  Who may: create_http_sink is not
+# the restart (at least once, in order).  max_batch_rows cuts an epoch into
+# several POSTs of one frontier.  Who may: create_http_sink is not
 # executable by PUBLIC, a role without EXECUTE cannot create one, a role
-# must own the view; pathway.http_allowed_hosts is checked at creation and
+# must own the view, a sink whose owner lost EXECUTE stops;
+# pathway.http_allowed_hosts is checked at creation and
 # before every POST; bad URLs and options are refused without quoting a
 # header's value.  drop_sink(view, url) and DROP TABLE of the view remove a
 # sink and its outbox rows.
@@ -135,7 +137,7 @@ outbox_empty() { [[ $(sink_pending "$1") == 0 ]]; }
 sink_status_is() { [[ $(sink_field "$1" "status || ' ' || coalesce(error, '')") =~ $2 ]]; }
 posts_at_least() { (($(sink_log posts "$1") >= $2)); }
 
-tap_plan 42
+tap_plan 47
 http_start || tap_bail "the test HTTP server did not start"
 U=$HTTP_URL
 own_cluster_start httpsink
@@ -236,6 +238,20 @@ tap_is "$(sink_log posts s2)|$(sink_log lines s2 | tr '\n' ';')|$(sink_log check
   '4|insert {"id": 4, "v": "d"};insert {"id": 5, "v": "e"};delete {"id": 4, "v": "d"};insert {"id": 4, "v": "dd"};|ok' \
   "batch change: one POST (a JSON object) per change, in order"
 
+# ---------------------------------------------------------------- max_batch_rows cuts an epoch
+q "SELECT pathway.create_view('tv7', 'SELECT id, v FROM t')" >/dev/null
+q "SELECT pathway.create_http_sink('tv7', '$U/sink/s7', '{\"max_batch_rows\": 2}')" >/dev/null
+rc=0; wait_until 20 outbox_empty s7 || rc=1
+tap_ok "$rc" "max_batch_rows: the outbox empties"
+tap_is "$(sink_log posts s7)|$(python3 -c "
+import json, sys
+reqs = [json.loads(l) for l in open(sys.argv[1])]
+print(','.join(str(len(r['body'].splitlines())) for r in reqs),
+      len({json.loads(r['body'].splitlines()[0])['frontier'] for r in reqs}),
+      len({r['headers']['idempotency-key'] for r in reqs}))" "$HTTP_DIR/sink_s7.log")|$(sink_log lines s7 | wc -l)" \
+  "2|2,1 1 2|3" "an epoch of 3 rows with max_batch_rows 2 goes in 2 POSTs of one frontier, each with its own key"
+q "SELECT pathway.drop_sink('tv7')" >/dev/null
+
 # ---------------------------------------------------------------- a failing receiver
 echo 3 >"$HTTP_DIR/sink_s3_fail"
 q "SELECT pathway.create_view('tv3', 'SELECT id, v FROM t WHERE id < 100')" >/dev/null
@@ -320,6 +336,18 @@ tap_ok "$rc" "after the restart the outbox empties"
 tap_is "$(sink_log lines s6 | tr '\n' ';')" \
   'insert {"id": 6, "v": "f"};insert {"id": 7, "v": "g"};insert {"id": 8, "v": "h"};insert {"id": 9, "v": "i"};delete {"id": 9, "v": "i"};insert {"id": 9, "v": "ii"};' \
   "every change arrived once the receiver answers, in order"
+
+# ---------------------------------------------------------------- the owner loses EXECUTE
+sql -d "$db" -U "$grantee" -c "SELECT pathway.create_view('etl_v', 'SELECT id FROM t WHERE id = 9')" >/dev/null
+sql -d "$db" -U "$grantee" -c "SELECT pathway.create_http_sink('etl_v', '$U/sink/s8')" >/dev/null
+rc=0; wait_until 20 posts_at_least s8 1 || rc=1
+tap_ok "$rc" "a granted role's sink of its own view delivers"
+q "REVOKE EXECUTE ON FUNCTION pathway.create_http_sink(text, text, jsonb) FROM $grantee" >/dev/null
+q "UPDATE t SET v = 'iii' WHERE id = 9" >/dev/null
+q "DELETE FROM t WHERE id = 9" >/dev/null
+rc=0; wait_until 20 sink_status_is s8 "^failed the sink stopped: its owner \"$grantee\" may no longer execute create_http_sink$" || rc=1
+tap_ok "$rc" "once its owner lost EXECUTE the sink stops, with the reason"
+tap_is "$(sink_log posts s8)" 1 "and sends nothing more"
 
 # ---------------------------------------------------------------- secrets, drop
 tap_is "$(log_since "$log" "$mark" | grep -c 's3cr3t-token\|hidden' || true)" 0 "no header value reaches the server log"
