@@ -322,17 +322,11 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
 	char	   *grown;
 
 	/* a stream's 2xx body goes out line by line (http_stream.c) */
-	if (c->stream && c->stream_state == 0)
+	if (c->stream && http_stream_body(c, data, n))
 	{
-		long		status = 0;
-
-		curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
-		c->stream_state = status >= 200 && status < 300 ? 1 : -1;
-	}
-	if (c->stream && c->stream_state == 1)
-	{
-		if (http_stream_feed(c, data, n))
+		if (c->wake)
 			wake_worker();
+		c->wake = false;
 		return c->overflow ? 0 : n;
 	}
 	if (c->resp_len + n > c->max_bytes)
@@ -347,26 +341,6 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
 	memcpy(c->resp + c->resp_len, data, n);
 	c->resp_len += n;
 	c->resp[c->resp_len] = '\0';
-	return n;
-}
-
-/* A stream's headers: the end of a 2xx answer's opens it (and wakes the worker). */
-static size_t
-on_header(char *data, size_t size, size_t nmemb, void *arg)
-{
-	HttpCall   *c = arg;
-	size_t		n = size * nmemb;
-	long		status = 0;
-
-	if ((n == 2 && data[0] == '\r' && data[1] == '\n') || (n == 1 && data[0] == '\n'))
-	{
-		curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
-		if (status >= 200 && status < 300)
-		{
-			http_stream_opened(c);
-			wake_worker();
-		}
-	}
 	return n;
 }
 
@@ -393,7 +367,7 @@ setup_easy(HttpCall *c)
 	{
 		/* no end: a connection that stays silent too long is given up */
 		http_stream_reset(c);
-		curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+		curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, http_stream_on_header);
 		curl_easy_setopt(e, CURLOPT_HEADERDATA, c);
 		curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
 		curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (c->idle_timeout_ms + 999) / 1000);

@@ -74,6 +74,7 @@ typedef struct HttpCall
 	int			stream_state;	/* 0: not known yet, 1: a 2xx (lines), -1: another status */
 	bool		overflow;		/* max_buffered was exceeded */
 	bool		opened;			/* a 2xx answer's headers came */
+	bool		wake;			/* the thread should wake the worker */
 	void	   *easy;
 	int			redirects;
 	int64_t		due_ms;
@@ -120,9 +121,11 @@ extern HttpSync *http_sync_begin_many(HttpCall **calls, int n);
 extern bool http_sync_step_many(HttpSync *s, int timeout_ms);
 
 /*
- * Streams (http_stream.c).  The thread feeds a stream call's body to
- * http_stream_feed (true: the worker should be woken: the first lines
- * since it last took them); the worker takes the complete lines with
+ * Streams (http_stream.c).  The thread hands a stream call's body to
+ * http_stream_body (true if it was taken: a 2xx answer's; then c->wake
+ * says the worker should be woken: the first lines since it last took
+ * them), and its headers to http_stream_on_header (libcurl's header
+ * callback: a 2xx answer opens the stream); the worker takes the complete lines with
  * http_stream_take, also while the call runs, and frees them with
  * http_stream_free.  Plain C: malloc, a mutex of its own.
  */
@@ -134,11 +137,11 @@ typedef struct HttpStreamLine
 	char		data[];			/* NUL-terminated */
 } HttpStreamLine;
 
-extern bool http_stream_feed(HttpCall *c, const char *data, size_t n);
+extern bool http_stream_body(HttpCall *c, const char *data, size_t n);
+extern size_t http_stream_on_header(char *data, size_t size, size_t nmemb, void *arg);
 extern HttpStreamLine *http_stream_take(HttpCall *c);
 extern void http_stream_free(HttpStreamLine *l);
 extern void http_stream_reset(HttpCall *c);
-extern void http_stream_opened(HttpCall *c);
 extern bool http_stream_is_open(HttpCall *c);
 
 /* Monotonic milliseconds, as not_before_ms counts them. */

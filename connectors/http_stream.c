@@ -3,7 +3,7 @@
  *	  The lines of a stream call's body (mode 'stream' of HTTP sources),
  *	  split in the HTTP client's thread and handed to the worker.
  *
- * http_stream_feed runs in the thread (from libcurl's write callback):
+ * http_stream_body runs in the thread (from libcurl's write callback):
  * it cuts the body at newlines (a "\r\n" loses its "\r"), keeps at most
  * max_line bytes of a line (a longer one is handed over cut, with its
  * real length, for the worker to make a dead letter of; the stream goes
@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <curl/curl.h>
 
 #include "connectors/http_client.h"
 
@@ -49,8 +50,51 @@ queue_partial(HttpCall *c)
 	return true;
 }
 
+/* libcurl's header callback of a stream call: the end of a 2xx answer's headers opens it. */
+size_t
+http_stream_on_header(char *data, size_t size, size_t nmemb, void *arg)
+{
+	HttpCall   *c = arg;
+	size_t		n = size * nmemb;
+	long		status = 0;
+
+	if ((n == 2 && data[0] == '\r' && data[1] == '\n') || (n == 1 && data[0] == '\n'))
+	{
+		curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
+		if (status >= 200 && status < 300)
+		{
+			pthread_mutex_lock(&stream_lock);
+			c->stream_state = 1;
+			c->opened = true;
+			pthread_mutex_unlock(&stream_lock);
+		}
+	}
+	return n;
+}
+
+static bool feed(HttpCall *c, const char *data, size_t n);
+
+/* A chunk of a stream call's body: false if it is no 2xx answer's (kept as a body). */
 bool
-http_stream_feed(HttpCall *c, const char *data, size_t n)
+http_stream_body(HttpCall *c, const char *data, size_t n)
+{
+	if (c->stream_state == 0)
+	{
+		long		status = 0;
+
+		curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
+		c->stream_state = status >= 200 && status < 300 ? 1 : -1;
+	}
+	if (c->stream_state != 1)
+		return false;
+	if (feed(c, data, n))
+		c->wake = true;
+	return true;
+}
+
+/* Cut data into lines; true if the queue had none and now has some. */
+static bool
+feed(HttpCall *c, const char *data, size_t n)
 {
 	bool		was_empty;
 	const char *p = data,
@@ -117,16 +161,6 @@ http_stream_free(HttpStreamLine *l)
 		free(l);
 		l = next;
 	}
-}
-
-/* The thread: a 2xx answer's headers came (the stream is open). */
-void
-http_stream_opened(HttpCall *c)
-{
-	pthread_mutex_lock(&stream_lock);
-	c->stream_state = 1;
-	c->opened = true;
-	pthread_mutex_unlock(&stream_lock);
 }
 
 /* The worker: has the stream been opened? */
