@@ -75,7 +75,8 @@ typedef struct HttpSource
 	size_t		event_cut;		/* its data exceeded max_line_bytes: the size seen */
 	int64		conn_lines;		/* lines of the current connection */
 	int			stream_fails;	/* connections in a row that brought no line */
-	int64_t		stream_retry_ms;	/* monotonic: no reconnect before */
+	int64_t		stream_retry_ms;	/* monotonic: no reconnect before (the thread waits) */
+	int64_t		stream_hold_ms; /* monotonic: no try to make a request before */
 } HttpSource;
 
 /* A line of a stream that cannot be a record: a dead letter when its batch lands. */

@@ -223,13 +223,13 @@ stream_submit(HttpSource *s)
 	int			n = 0;
 	ListCell   *lc;
 
-	if (http_now_ms() < s->stream_retry_ms)
+	if (http_now_ms() < s->stream_hold_ms)
 		return;					/* the loop comes back: its wait is at most 1 s with sources */
 	if (!http_url_check(s->url, pathway_http_allowed_hosts, err, sizeof(err)))
 	{
 		set_status(s, "error", err);
 		s->stream_fails++;
-		s->stream_retry_ms = http_now_ms() + STREAM_BACKOFF_MAX_MS / 6;
+		s->stream_hold_ms = http_now_ms() + STREAM_BACKOFF_MAX_MS / 6;
 		return;
 	}
 	c = http_call_new("GET", s->url);
@@ -244,7 +244,7 @@ stream_submit(HttpSource *s)
 	{
 		http_call_free(c);
 		set_status(s, "error", "out of memory for a request");
-		s->stream_retry_ms = http_now_ms() + 1000;
+		s->stream_hold_ms = http_now_ms() + 1000;
 		pfree(lines);
 		return;
 	}
@@ -258,6 +258,7 @@ stream_submit(HttpSource *s)
 	c->retries = 0;				/* the source reconnects, with its own backoff */
 	c->max_redirects = s->opt.max_redirects;
 	c->tag = s;
+	c->not_before_ms = s->stream_retry_ms;	/* the thread waits out the backoff */
 	s->conn_lines = 0;
 	s->call = c;
 	http_client_submit(c);
@@ -281,7 +282,7 @@ http_stream_source_poll(HttpSource *s)
 		forget_event(s);
 		set_status(s, "error", err);
 		s->stream_fails++;
-		s->stream_retry_ms = http_now_ms() + STREAM_BACKOFF_MAX_MS / 6;
+		s->stream_hold_ms = http_now_ms() + STREAM_BACKOFF_MAX_MS / 6;
 	}
 	if (s->ended)
 	{

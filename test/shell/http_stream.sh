@@ -8,7 +8,9 @@
 # doubled across the drops; a line over max_line_bytes is a dead letter
 # with its size and the stream goes on; kill -9 of the engine worker while
 # events keep coming: after the restart the stream resumes after the last
-# committed id, nothing lost or doubled.  Narrowing pathway.http_allowed_hosts
+# committed id, nothing lost or doubled; a burst over max_buffer_bytes
+# closes the connection and the reconnect resumes after the last event
+# received.  Narrowing pathway.http_allowed_hosts
 # closes an open stream.  NDJSON: the records land exactly,
 # a bad line is a dead letter, a dropped feed is reconnected.  Refused:
 # mode stream with format json, format sse without mode stream, poll-only
@@ -77,7 +79,7 @@ exact() {
 }
 expect_exact() { echo "$1|$1|1|$1|$(($1 * ($1 + 1) / 2))|t"; }
 
-tap_plan 29
+tap_plan 31
 http_start || tap_bail "the test HTTP server did not start"
 U=$HTTP_URL
 own_cluster_start httpstream
@@ -183,6 +185,17 @@ tap_ok "$rc" "the quiet stream's records land once they come"
 ((rc == 0)) || tap_diag "quiet: $(q "SELECT count(*) FROM quiet") rows, $(q "SELECT status || ' ' || error FROM pathway.sources WHERE name = 'quiet'")"
 q "SELECT pathway.drop_source('bad')" >/dev/null
 q "SELECT pathway.drop_source('quiet')" >/dev/null
+
+# ---------------------------------------------------------------- max_buffer_bytes
+# 300 events at once (some 60 kB) against a bound of 1 kB of lines not yet
+# taken: the connection is closed when the bound is passed, and opened again
+# after the last event received, until all landed
+q "SELECT pathway.create_http_source('ev5', '$U/stream/e5?format=sse', 'sse', 'id int, v text', '{\"mode\": \"stream\", \"max_buffer_bytes\": 1024, \"retry_backoff_ms\": 50}')" >/dev/null
+records stream_e5 1 300
+rc=0; wait_until 60 rows_are ev5 300 || rc=1
+tap_ok "$rc" "max_buffer_bytes: a burst over the bound still lands"
+tap_is "$(exact ev5)|$(($(http_requests /stream/e5) > 1))" "$(expect_exact 300)|1" \
+  "the connection was closed over the bound and resumed by Last-Event-ID: nothing lost or doubled"
 
 # ---------------------------------------------------------------- the poll side of the fault routes
 q "SELECT pathway.create_http_source('mal', '$U/malformed', 'json', 'v int', '{\"interval\": \"1h\"}')" >/dev/null
