@@ -48,7 +48,8 @@ line ({"path", "query", "headers"}) to DIR/requests.log.  Routes:
                       (and are logged with "failed": true); sink_NAME_hang_ms
                       holds MS: every request waits that long before its
                       answer (longer than the sink's timeout: it hangs);
-                      sink_NAME_status holds a status every request gets
+                      sink_NAME_status holds a status every request gets;
+                      sink_NAME_answer_bytes holds N: a 200 answer of N bytes
   POST /v1/embeddings an OpenAI-compatible embeddings endpoint: for each
                       input a vector of 16 whole numbers, the count of its
                       words (lower case, letters and digits) that hash
@@ -334,7 +335,8 @@ class Handler(BaseHTTPRequestHandler):
         elif status is not None:
             self.send(int(status), b"{}")
         else:
-            self.send(200, b'{"ok": true}')
+            n = int(read("sink_%s_answer_bytes" % name, b"0"))
+            self.send(200, b'{"ok": true}' if n == 0 else b" " * n)
 
 
 def embed(text):

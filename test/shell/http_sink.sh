@@ -9,8 +9,9 @@
 # 3 requests, pathway.sinks shows the lag (status error, the error, pending
 # changes and epochs, failures), every change still arrives in order, each
 # POST sent again carries the same Idempotency-Key and body, and the outbox
-# empties.  A receiver that hangs past the sink's timeout holds only its own
-# sink: another sink and the live views go on.  A 307 is not followed.
+# empties; an answer over 1 MB is a failure.  A receiver that hangs past
+# the sink's timeout holds only its own sink: another sink and the live
+# views go on.  A 307 is not followed.
 # kill -9 of the engine worker while changes wait: all of them arrive after
 # the restart (at least once, in order).  max_batch_rows cuts an epoch into
 # several POSTs of one frontier.  Who may: create_http_sink is not
@@ -137,7 +138,7 @@ outbox_empty() { [[ $(sink_pending "$1") == 0 ]]; }
 sink_status_is() { [[ $(sink_field "$1" "status || ' ' || coalesce(error, '')") =~ $2 ]]; }
 posts_at_least() { (($(sink_log posts "$1") >= $2)); }
 
-tap_plan 47
+tap_plan 49
 http_start || tap_bail "the test HTTP server did not start"
 U=$HTTP_URL
 own_cluster_start httpsink
@@ -336,6 +337,15 @@ tap_ok "$rc" "after the restart the outbox empties"
 tap_is "$(sink_log lines s6 | tr '\n' ';')" \
   'insert {"id": 6, "v": "f"};insert {"id": 7, "v": "g"};insert {"id": 8, "v": "h"};insert {"id": 9, "v": "i"};delete {"id": 9, "v": "i"};insert {"id": 9, "v": "ii"};' \
   "every change arrived once the receiver answers, in order"
+
+# ---------------------------------------------------------------- an oversized answer
+echo 2000000 >"$HTTP_DIR/sink_s9_answer_bytes"
+q "SELECT pathway.create_view('tv9', 'SELECT id FROM t WHERE id = 2')" >/dev/null
+q "SELECT pathway.create_http_sink('tv9', '$U/sink/s9')" >/dev/null
+rc=0; wait_until 15 sink_status_is s9 '^error response exceeds 1048576 bytes$' || rc=1
+tap_ok "$rc" "an answer over 1 MB fails the POST (its body is never kept whole)"
+tap_is "$(sink_pending s9)" 1 "and the change stays in the outbox"
+q "SELECT pathway.drop_sink('tv9')" >/dev/null
 
 # ---------------------------------------------------------------- the owner loses EXECUTE
 sql -d "$db" -U "$grantee" -c "SELECT pathway.create_view('etl_v', 'SELECT id FROM t WHERE id = 9')" >/dev/null
