@@ -19,6 +19,7 @@
 
 #include "bgworker/internal.h"
 #include "bgworker/memory.h"
+#include "connectors/http_sink.h"
 #include "connectors/kafka_sink.h"
 #include "connectors/kafka_source.h"
 #include "meta/engine.h"
@@ -91,7 +92,7 @@ load_sources(void)
 	worker_sources = keep;
 }
 
-/* Read pathway.kafka_sinks (inside SPI): start new producers, stop dropped ones. */
+/* Read pathway.kafka_sinks and http_sinks (inside SPI): start new sinks, stop dropped ones. */
 static void
 load_sinks(void)
 {
@@ -124,6 +125,30 @@ load_sinks(void)
 		k->seen = true;
 		worker_sinks = lappend(worker_sinks, k);
 		MemoryContextSwitchTo(old);
+	}
+	/* HTTP sinks: the same list (their ids come from the same sequence) */
+	foreach(lr, meta_engine_http_sinks())
+	{
+		MetaHttpSink *m = lfirst(lr);
+		KafkaSink  *k = NULL;
+
+		foreach(lc, worker_sinks)
+			if (((KafkaSink *) lfirst(lc))->id == m->id)
+				k = lfirst(lc);
+		if (k)
+		{
+			k->seen = true;
+			continue;
+		}
+		old = MemoryContextSwitchTo(worker_cxt);
+		k = http_sink_start(m->id, m->view, m->owner, m->url,
+							DatumGetJsonbPCopy(JsonbPGetDatum(m->options)), worker_wake_pipe[1]);
+		k->fresh = !m->snapshot_done;
+		k->seen = true;
+		worker_sinks = lappend(worker_sinks, k);
+		MemoryContextSwitchTo(old);
+		ereport(LOG, (errmsg("pathway: HTTP sink %lld of \"%s\" starts", (long long) m->id,
+							 get_rel_name(m->view) ? get_rel_name(m->view) : "?")));
 	}
 	old = MemoryContextSwitchTo(worker_cxt);
 	foreach(lc, worker_sinks)

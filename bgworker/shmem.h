@@ -83,6 +83,7 @@ typedef struct PathwaySinkShm
 	char		status[32];
 	char		error[PATHWAY_SOURCE_ERROR];
 	int64		messages;		/* delivered since the worker started */
+	int64		failures;		/* rounds (HTTP: requests) that failed since then */
 } PathwaySinkShm;
 
 typedef struct PathwayDb

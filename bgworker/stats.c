@@ -190,7 +190,7 @@ pathway_source_state(PG_FUNCTION_ARGS)
 	return stats_rows(fcinfo, source_rows);
 }
 
-/* What the worker last published about each Kafka sink: pathway.sinks. */
+/* What the worker last published about each sink (Kafka and HTTP): pathway.sinks. */
 static void
 sink_rows(PathwayDb *db, Tuplestorestate *store, TupleDesc desc)
 {
@@ -199,14 +199,15 @@ sink_rows(PathwayDb *db, Tuplestorestate *store, TupleDesc desc)
 	for (i = 0; i < db->nsinks; i++)
 	{
 		PathwaySinkShm *s = &db->sinks[i];
-		Datum		values[4];
-		bool		nulls[4] = {0};
+		Datum		values[5];
+		bool		nulls[5] = {0};
 
 		values[0] = Int64GetDatum(s->id);
 		values[1] = CStringGetTextDatum(s->status);
 		values[2] = CStringGetTextDatum(s->error);
 		nulls[2] = (s->error[0] == '\0');
 		values[3] = Int64GetDatum(s->messages);
+		values[4] = Int64GetDatum(s->failures);
 		tuplestore_putvalues(store, desc, values, nulls);
 	}
 }

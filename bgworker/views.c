@@ -337,6 +337,7 @@ worker_publish(void)
 		strlcpy(p->status, k->status, sizeof(p->status));
 		strlcpy(p->error, k->error, sizeof(p->error));
 		p->messages = k->messages;
+		p->failures = k->failures;
 		n++;
 	}
 	worker_db->nsinks = n;

@@ -53,6 +53,7 @@
 #include "bgworker/memory.h"
 #include "bgworker/shmem.h"
 #include "bgworker/worker.h"
+#include "connectors/http_sink.h"
 #include "connectors/kafka_sink.h"
 #include "connectors/table_source.h"
 #include "meta/engine.h"
@@ -63,6 +64,22 @@ MemoryContext worker_batch_cxt;
 List	   *worker_views = NIL;
 List	   *worker_sources = NIL;
 List	   *worker_sinks = NIL;
+
+/* A number that changes whenever a sink delivers, fails or changes status. */
+static int64
+sinks_progress(void)
+{
+	ListCell   *lc;
+	int64		n = 0;
+
+	foreach(lc, worker_sinks)
+	{
+		KafkaSink  *k = lfirst(lc);
+
+		n += k->messages + k->failures + (unsigned char) k->status[0] + (unsigned char) k->error[0];
+	}
+	return n;
+}
 int			worker_wake_pipe[2] = {-1, -1};
 PathwayDb  *worker_db;
 uint64		worker_catalog_gen_seen = UINT64_MAX;
@@ -289,9 +306,14 @@ pathway_worker_main(Datum arg)
 		more = epoch_run();
 		{
 			ListCell   *lc;
+			int64		before = sinks_progress();
 
+			http_sink_take_answers();
 			foreach(lc, worker_sinks)
 				(void) kafka_sink_flush(lfirst(lc));
+			/* what a sink did outside an epoch is shown at once */
+			if (sinks_progress() != before)
+				worker_publish();
 		}
 		if (worker_db->reset_requested)
 			worker_publish();
@@ -307,9 +329,10 @@ pathway_worker_main(Datum arg)
 		if (!more)
 		{
 			/* a source's queue writes to the pipe when messages arrive */
-			/* (and the HTTP client's thread when an answer came); the */
-			/* listener hands webhook requests to our socket */
-			bool		sources = worker_sources != NIL || worker_http_sources != NIL;
+			/* (and the HTTP client's thread when an answer came, for sources and sinks); */
+			/* the listener hands webhook requests to our socket */
+			bool		sources = worker_sources != NIL || worker_http_sources != NIL ||
+				worker_sinks != NIL;
 
 			worker_webhook_wait(Min(sources ? Min(pathway_naptime_ms, 1000) : pathway_naptime_ms,
 									epoch_clock_views() ? pathway_clock_interval_ms : INT_MAX),

@@ -15,7 +15,10 @@
  * by libcurl: the thread checks each Location with http_url_check (scheme,
  * no credentials, pathway.http_allowed_hosts) before it follows it, up to
  * max_redirects; no proxy from the environment; the body is bounded by
- * max_bytes (after decompression); the whole attempt by timeout_ms.
+ * max_bytes (after decompression); the whole attempt by timeout_ms.  A
+ * stream call's 2xx body is not kept but cut into lines (http_stream.c),
+ * bounded by max_line and max_buffered, and ended by idle_timeout_ms of
+ * silence instead of timeout_ms.
  * Retried: transport errors, timeouts, 429 and 5xx, after backoff_ms
  * doubling per attempt (at most 30 s), times a random factor in [0.5, 1.5).
  *
@@ -288,6 +291,8 @@ http_call_free(HttpCall *c)
 		curl_easy_cleanup(c->easy);
 	curl_slist_free_all(c->header_list);
 	clear_answer(c);
+	http_stream_free(c->lines);
+	free(c->partial);
 	if (c->headers)
 		for (h = c->headers; *h; h++)
 			free(*h);
@@ -318,6 +323,14 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
 	size_t		n = size * nmemb;
 	char	   *grown;
 
+	/* a stream's 2xx body goes out line by line (http_stream.c) */
+	if (c->stream && http_stream_body(c, data, n))
+	{
+		if (c->wake)
+			wake_worker();
+		c->wake = false;
+		return c->overflow ? 0 : n;
+	}
 	if (c->resp_len + n > c->max_bytes)
 	{
 		c->too_large = true;
@@ -351,9 +364,21 @@ setup_easy(HttpCall *c)
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_PROXY, "");
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, c->timeout_ms);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
-	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) c->max_bytes);
+	if (c->stream)
+	{
+		/* no end: a connection that stays silent too long is given up */
+		http_stream_reset(c);
+		curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, http_stream_on_header);
+		curl_easy_setopt(e, CURLOPT_HEADERDATA, c);
+		curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (c->idle_timeout_ms + 999) / 1000);
+	}
+	else
+	{
+		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+		curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) c->max_bytes);
+	}
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, c);
@@ -492,6 +517,14 @@ attempt_done(HttpEngine *e, HttpCall *c, CURLcode rc)
 	curl_multi_remove_handle(e->multi, c->easy);
 	if (rc != CURLE_OK)
 	{
+		if (c->stream && c->overflow)
+		{
+			snprintf(c->error, sizeof(c->error),
+					 "the stream's lines not yet landed exceed %zu bytes", c->max_buffered);
+			c->ok = false;
+			finish(e, c);
+			return;
+		}
 		if (c->too_large || rc == CURLE_FILESIZE_EXCEEDED)
 		{
 			snprintf(c->error, sizeof(c->error), "response exceeds %zu bytes", c->max_bytes);
@@ -770,13 +803,32 @@ http_client_cancel(HttpCall *c)
 HttpCall *
 http_client_take_done(void)
 {
-	HttpCall   *d;
+	return http_client_take_done_of(HTTP_QUEUE_SOURCES);
+}
+
+HttpCall *
+http_client_take_done_of(int queue)
+{
+	HttpCall   *d = NULL;
+	HttpCall  **p;
 
 	if (!started)
 		return NULL;
 	pthread_mutex_lock(&lock);
-	d = shared.done_list;
-	shared.done_list = NULL;
+	p = &shared.done_list;
+	while (*p)
+	{
+		HttpCall   *c = *p;
+
+		if (c->queue != queue)
+		{
+			p = &c->next;
+			continue;
+		}
+		*p = c->next;
+		c->next = d;
+		d = c;
+	}
 	pthread_mutex_unlock(&lock);
 	return d;
 }

@@ -25,6 +25,10 @@
 
 #define HTTP_ERROR_LEN 256
 
+/* The takers of done calls: each takes only its own (http_client_take_done_of). */
+#define HTTP_QUEUE_SOURCES 0	/* the default (calls are zeroed) */
+#define HTTP_QUEUE_SINKS 1
+
 typedef struct HttpCall
 {
 	/* the request: set before http_client_submit, then the thread's */
@@ -42,6 +46,12 @@ typedef struct HttpCall
 	char	   *allowed_hosts;	/* pathway.http_allowed_hosts at submission */
 	int64_t		not_before_ms;	/* monotonic ms: do not start before */
 	void	   *tag;			/* the owner's */
+	int			queue;			/* who takes it when done: HTTP_QUEUE_* */
+	/* a stream (a long-lived GET): its 2xx body's lines handed over as they come */
+	bool		stream;
+	size_t		max_line;		/* a longer line is handed over cut, marked too long */
+	size_t		max_buffered;	/* bytes of lines not yet taken: more ends the call */
+	long		idle_timeout_ms;	/* no byte for this long ends the call */
 
 	/* the answer: valid once the call is done */
 	bool		ok;				/* a response came (any status) */
@@ -54,7 +64,17 @@ typedef struct HttpCall
 	int			attempts;
 	char		error[HTTP_ERROR_LEN];	/* !ok, or why the answer is refused */
 
-	/* the thread's */
+	/* the thread's (the lines: under http_stream.c's lock) */
+	struct HttpStreamLine *lines;	/* complete lines, oldest first */
+	struct HttpStreamLine *lines_tail;
+	size_t		lines_bytes;
+	char	   *partial;		/* the line being received (at most max_line bytes kept) */
+	size_t		partial_len;
+	size_t		partial_total;	/* its length so far, also what was cut */
+	int			stream_state;	/* 0: not known yet, 1: a 2xx (lines), -1: another status */
+	bool		overflow;		/* max_buffered was exceeded */
+	bool		opened;			/* a 2xx answer's headers came */
+	bool		wake;			/* the thread should wake the worker */
 	void	   *easy;
 	int			redirects;
 	int64_t		due_ms;
@@ -79,8 +99,11 @@ extern void http_client_submit(HttpCall *c);
 /* Forget a submitted call: freed when the thread gets to it. */
 extern void http_client_cancel(HttpCall *c);
 
-/* The calls done since the last take, linked by next; NULL: none. */
+/* The sources' calls done since the last take, linked by next; NULL: none. */
 extern HttpCall *http_client_take_done(void);
+
+/* The same for the calls of one queue (HTTP_QUEUE_*). */
+extern HttpCall *http_client_take_done_of(int queue);
 
 /*
  * One call made synchronously in the caller's own thread (a plain query's
@@ -99,6 +122,30 @@ extern void http_sync_end(HttpSync *s);
  */
 extern HttpSync *http_sync_begin_many(HttpCall **calls, int n, int max_running);
 extern bool http_sync_step_many(HttpSync *s, int timeout_ms);
+
+/*
+ * Streams (http_stream.c).  The thread hands a stream call's body to
+ * http_stream_body (true if it was taken: a 2xx answer's; then c->wake
+ * says the worker should be woken: the first lines since it last took
+ * them), and its headers to http_stream_on_header (libcurl's header
+ * callback: a 2xx answer opens the stream); the worker takes the complete lines with
+ * http_stream_take, also while the call runs, and frees them with
+ * http_stream_free.  Plain C: malloc, a mutex of its own.
+ */
+typedef struct HttpStreamLine
+{
+	struct HttpStreamLine *next;
+	size_t		len;			/* bytes in data (without the newline) */
+	size_t		total;			/* the line's length: more than len if it was cut */
+	char		data[];			/* NUL-terminated */
+} HttpStreamLine;
+
+extern bool http_stream_body(HttpCall *c, const char *data, size_t n);
+extern size_t http_stream_on_header(char *data, size_t size, size_t nmemb, void *arg);
+extern HttpStreamLine *http_stream_take(HttpCall *c);
+extern void http_stream_free(HttpStreamLine *l);
+extern void http_stream_reset(HttpCall *c);
+extern bool http_stream_is_open(HttpCall *c);
 
 /* Monotonic milliseconds, as not_before_ms counts them. */
 extern int64_t http_now_ms(void);

@@ -163,7 +163,7 @@ split_body(HttpLanding *l, Jsonb **rootp)
 	l->nrecords = 0;
 	*rootp = NULL;
 	(void) pg_verify_mbstr(GetDatabaseEncoding(), c->resp, (int) c->resp_len, false);
-	if (l->s->format == HTTP_NDJSON)
+	if (l->s->format == HTTP_NDJSON || l->s->format == HTTP_SSE)
 	{
 		char	   *p = c->resp,
 				   *end = c->resp + c->resp_len;
@@ -574,6 +574,7 @@ http_land(HttpSource *s, MemoryContext batchcxt)
 	int			i,
 				ndead = 0;
 	char	   *cursor;
+	ListCell   *lc;
 
 	s->last_rows = s->last_dead = 0;
 	s->last_unparsed = false;
@@ -605,8 +606,12 @@ http_land(HttpSource *s, MemoryContext batchcxt)
 	}
 	old = MemoryContextSwitchTo(batchcxt);
 	landing_init(&l, s, rel);
-	strlcpy(s->status, "running", sizeof(s->status));
-	s->error[0] = '\0';
+	/* (a stream's status is its connection's: http_stream_source.c) */
+	if (!s->opt.stream)
+	{
+		strlcpy(s->status, "running", sizeof(s->status));
+		s->error[0] = '\0';
+	}
 
 	SPI_connect();
 	/* what landing computes outlives SPI_finish: in the epoch's context */
@@ -663,11 +668,21 @@ http_land(HttpSource *s, MemoryContext batchcxt)
 		}
 		cursor = new_cursor(&l, root);
 		s->new_cursor = cursor ? cursor : (s->cursor ? pstrdup(s->cursor) : NULL);
+		if (s->opt.stream)
+			s->new_cursor = s->stream_cursor ? pstrdup(s->stream_cursor) : NULL;
 		s->new_next_url = new_next_url(s, c);
 		s->new_etag = c->etag ? pstrdup(c->etag) : NULL;
 		s->new_etag_url = c->etag ? pstrdup(s->call_url) : NULL;
 		s->more = s->new_next_url != NULL ||
 			(cursor != NULL && l.nrecords > 0 && (s->cursor == NULL || strcmp(cursor, s->cursor) != 0));
+	}
+	/* a stream's lines that could not be records (too long, a bad encoding) */
+	foreach(lc, s->land_dead)
+	{
+		HttpDeadLine *d = lfirst(lc);
+
+		meta_dead_letter_add(s->name, -1, l.poll, NULL, to_bytea(d->text, d->len), d->error);
+		s->dead_letters++;
 	}
 	s->new_polls = l.poll;
 	meta_http_state_set(s->name, s->new_polls, s->new_cursor, s->new_next_url,

@@ -22,6 +22,8 @@ http_format_from_name(const char *name)
 		return HTTP_JSON;
 	if (strcmp(name, "ndjson") == 0)
 		return HTTP_NDJSON;
+	if (strcmp(name, "sse") == 0)
+		return HTTP_SSE;
 	return -1;
 }
 
@@ -121,8 +123,12 @@ interval_of(JsonbValue *v, int64 *ms)
 	return n <= 86400;
 }
 
+/*
+ * The "headers" object as "Name: value" lines appended to *lines; reserved
+ * names (besides those of every request) are refused.
+ */
 static bool
-parse_headers(JsonbValue *v, HttpOptions *o, char *err, size_t errlen)
+parse_headers(JsonbValue *v, List **lines, const char *const *reserved, char *err, size_t errlen)
 {
 	JsonbIterator *it;
 	JsonbValue	k,
@@ -156,12 +162,18 @@ parse_headers(JsonbValue *v, HttpOptions *o, char *err, size_t errlen)
 			return false;
 		}
 		if (pg_strcasecmp(name, "Host") == 0 || pg_strcasecmp(name, "Content-Length") == 0 ||
-			pg_strcasecmp(name, "Transfer-Encoding") == 0 || pg_strcasecmp(name, "If-None-Match") == 0)
+			pg_strcasecmp(name, "Transfer-Encoding") == 0)
 		{
 			snprintf(err, errlen, "header \"%.60s\" is set by pathway", name);
 			return false;
 		}
-		o->headers = lappend(o->headers, psprintf("%s: %s", name, value));
+		for (; reserved && *reserved; reserved++)
+			if (pg_strcasecmp(name, *reserved) == 0)
+			{
+				snprintf(err, errlen, "header \"%.60s\" is set by pathway", name);
+				return false;
+			}
+		*lines = lappend(*lines, psprintf("%s: %s", name, value));
 	}
 	return true;
 }
@@ -195,6 +207,9 @@ parse_key(JsonbValue *v, HttpOptions *o)
 	return false;
 }
 
+static const char *const source_reserved[] = {"If-None-Match", NULL};
+static const char *const sink_reserved[] = {"Content-Type", "Idempotency-Key", NULL};
+
 bool
 http_options_parse(Jsonb *options, HttpOptions *o, char *err, size_t errlen)
 {
@@ -211,6 +226,9 @@ http_options_parse(Jsonb *options, HttpOptions *o, char *err, size_t errlen)
 	o->retry_backoff_ms = 500;
 	o->max_response_bytes = 8 * 1024 * 1024;
 	o->max_redirects = 5;
+	o->max_line_bytes = 1024 * 1024;
+	o->max_buffer_bytes = 8 * 1024 * 1024;
+	o->idle_timeout_ms = 60000;
 	if (options == NULL)
 		return true;
 	if (!JB_ROOT_IS_OBJECT(options) || JB_ROOT_IS_SCALAR(options))
@@ -233,15 +251,17 @@ http_options_parse(Jsonb *options, HttpOptions *o, char *err, size_t errlen)
 		if (strcmp(name, "mode") == 0)
 		{
 			s = string_of(&v);
-			if (s && strcmp(s, "stream") == 0)
-			{
-				snprintf(err, errlen, "mode \"stream\" is not supported yet: use \"poll\"");
-				return false;
-			}
-			ok = s && strcmp(s, "poll") == 0;
+			ok = s && (strcmp(s, "poll") == 0 || strcmp(s, "stream") == 0);
+			o->stream = ok && strcmp(s, "stream") == 0;
 		}
 		else if (strcmp(name, "interval") == 0)
-			ok = interval_of(&v, &o->interval_ms) && o->interval_ms >= 100;
+			ok = interval_of(&v, &o->interval_ms) && o->interval_ms >= 100 && (o->interval_given = true);
+		else if (strcmp(name, "max_line_bytes") == 0)
+			ok = number_of(&v, 16, 64 * 1024 * 1024, &o->max_line_bytes);
+		else if (strcmp(name, "max_buffer_bytes") == 0)
+			ok = number_of(&v, 1024, (int64) 1024 * 1024 * 1024, &o->max_buffer_bytes);
+		else if (strcmp(name, "idle_timeout_ms") == 0)
+			ok = number_of(&v, 1000, 3600000, &n) && ((o->idle_timeout_ms = n) || true);
 		else if (strcmp(name, "records") == 0)
 			ok = (s = string_of(&v)) != NULL && parse_path(s, &o->records);
 		else if (strcmp(name, "cursor_param") == 0)
@@ -256,7 +276,7 @@ http_options_parse(Jsonb *options, HttpOptions *o, char *err, size_t errlen)
 			ok = parse_key(&v, o);
 		else if (strcmp(name, "headers") == 0)
 		{
-			if (!parse_headers(&v, o, err, errlen))
+			if (!parse_headers(&v, &o->headers, source_reserved, err, errlen))
 				return false;
 		}
 		else if (strcmp(name, "timeout_ms") == 0)
@@ -296,6 +316,81 @@ http_options_parse(Jsonb *options, HttpOptions *o, char *err, size_t errlen)
 	{
 		snprintf(err, errlen, "give \"cursor_path\" or \"cursor_field\", not both");
 		return false;
+	}
+	if (o->stream && (o->cursor_param || o->records || o->link_next || o->interval_given))
+	{
+		snprintf(err, errlen, "options \"cursor_param\", \"records\", \"link_next\" and \"interval\" are for mode \"poll\"");
+		return false;
+	}
+	return true;
+}
+
+bool
+http_sink_options_parse(Jsonb *options, HttpSinkOptions *o, char *err, size_t errlen)
+{
+	JsonbIterator *it;
+	JsonbValue	k,
+				v;
+	JsonbIteratorToken tok;
+
+	memset(o, 0, sizeof(*o));
+	o->batch = HTTP_SINK_EPOCH;
+	o->timeout_ms = 10000;
+	o->connect_timeout_ms = 5000;
+	o->retries = 3;
+	o->retry_backoff_ms = 500;
+	o->max_batch_rows = 1000;
+	if (options == NULL)
+		return true;
+	if (!JB_ROOT_IS_OBJECT(options) || JB_ROOT_IS_SCALAR(options))
+	{
+		snprintf(err, errlen, "options must be a JSON object");
+		return false;
+	}
+	it = JsonbIteratorInit(&options->root);
+	while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
+	{
+		char	   *name;
+		char	   *s;
+		int64		n;
+		bool		ok = true;
+
+		if (tok != WJB_KEY)
+			continue;
+		name = pnstrdup(k.val.string.val, k.val.string.len);
+		(void) JsonbIteratorNext(&it, &v, true);
+		if (strcmp(name, "batch") == 0)
+		{
+			s = string_of(&v);
+			ok = s && (strcmp(s, "epoch") == 0 || strcmp(s, "change") == 0);
+			if (ok)
+				o->batch = strcmp(s, "epoch") == 0 ? HTTP_SINK_EPOCH : HTTP_SINK_CHANGE;
+		}
+		else if (strcmp(name, "headers") == 0)
+		{
+			if (!parse_headers(&v, &o->headers, sink_reserved, err, errlen))
+				return false;
+		}
+		else if (strcmp(name, "timeout") == 0)
+			ok = interval_of(&v, &n) && n >= 100 && n <= 600000 && ((o->timeout_ms = n) || true);
+		else if (strcmp(name, "connect_timeout_ms") == 0)
+			ok = number_of(&v, 100, 600000, &n) && ((o->connect_timeout_ms = n) || true);
+		else if (strcmp(name, "retries") == 0)
+			ok = number_of(&v, 0, 100, &n) && ((o->retries = n) || true);
+		else if (strcmp(name, "retry_backoff_ms") == 0)
+			ok = number_of(&v, 1, 60000, &n) && ((o->retry_backoff_ms = n) || true);
+		else if (strcmp(name, "max_batch_rows") == 0)
+			ok = number_of(&v, 1, 100000, &n) && ((o->max_batch_rows = n) || true);
+		else
+		{
+			snprintf(err, errlen, "unknown option \"%.60s\"", name);
+			return false;
+		}
+		if (!ok)
+		{
+			snprintf(err, errlen, "invalid value for option \"%.60s\"", name);
+			return false;
+		}
 	}
 	return true;
 }

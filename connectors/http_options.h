@@ -1,6 +1,6 @@
 /*
  * http_options.h
- *	  The options of HTTP sources, parsed and checked the same way in the
+ *	  The options of HTTP sources (and sinks), parsed and checked the same way in the
  *	  creating backend (to refuse bad ones) and in the engine worker (to
  *	  use them).  The SQL face includes this header, and of the HTTP files
  *	  of connectors/ no other.
@@ -16,7 +16,8 @@
 typedef enum HttpFormat
 {
 	HTTP_JSON,					/* an array of objects, an object, or records under a path */
-	HTTP_NDJSON					/* one JSON object a line */
+	HTTP_NDJSON,				/* one JSON object a line */
+	HTTP_SSE					/* Server-Sent Events, each event's data a JSON object (mode stream) */
 } HttpFormat;
 
 typedef struct HttpOptions
@@ -38,9 +39,33 @@ typedef struct HttpOptions
 	/* webhook sources only */
 	char	   *token;			/* the bearer token a request must carry; NULL: none */
 	int64		max_body_bytes; /* a longer request body is refused (413) */
+	/* mode stream */
+	bool		stream;			/* one long-lived GET instead of polls */
+	bool		interval_given; /* (refused with a stream) */
+	int64		max_line_bytes; /* a longer line is a dead letter */
+	int64		max_buffer_bytes;	/* lines received and not yet landed */
+	long		idle_timeout_ms;	/* a stream silent this long is reconnected */
 } HttpOptions;
 
-/* "json", "ndjson"; -1 if unknown */
+/* An HTTP sink's options (docs/http.md, "HTTP sinks"). */
+typedef enum HttpSinkBatch
+{
+	HTTP_SINK_EPOCH,			/* one POST per epoch: NDJSON, a line per change */
+	HTTP_SINK_CHANGE			/* one POST per change: one JSON object */
+} HttpSinkBatch;
+
+typedef struct HttpSinkOptions
+{
+	HttpSinkBatch batch;
+	List	   *headers;		/* "Name: value" (char *) */
+	long		timeout_ms;		/* one attempt */
+	long		connect_timeout_ms;
+	int			retries;		/* attempts after the first, per request */
+	long		retry_backoff_ms;
+	int			max_batch_rows; /* changes of one epoch per POST at most */
+} HttpSinkOptions;
+
+/* "json", "ndjson", "sse"; -1 if unknown */
 extern int	http_format_from_name(const char *name);
 
 /*
@@ -55,6 +80,9 @@ extern bool http_options_parse(Jsonb *options, HttpOptions *o, char *err, size_t
  * unknown or bad.
  */
 extern bool http_webhook_options_parse(Jsonb *options, HttpOptions *o, char *err, size_t errlen);
+
+/* The same for an HTTP sink's options. */
+extern bool http_sink_options_parse(Jsonb *options, HttpSinkOptions *o, char *err, size_t errlen);
 
 /* url passes http_url_check under the current pathway.http_allowed_hosts */
 extern bool http_options_url_ok(const char *url, char *err, size_t errlen);

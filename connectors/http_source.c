@@ -59,6 +59,9 @@ http_source_start(const char *name, Oid relid, Oid owner, const char *url, const
 	s->etag = keep(s, etag);
 	s->etag_url = keep(s, etag_url);
 	set_status(s, "starting", NULL);
+	initStringInfo(&s->batch);
+	initStringInfo(&s->event);
+	s->last_event_id = keep(s, cursor);	/* a stream resumes after the last event landed */
 	if (!http_options_parse(options, &s->opt, err, sizeof(err)))
 	{
 		set_status(s, "failed", err);
@@ -101,6 +104,9 @@ http_source_stop(HttpSource *s)
 	if (s->call)
 		http_client_cancel(s->call);
 	s->call = NULL;
+	if (s->ended)
+		http_call_free(s->ended);
+	s->ended = NULL;
 	/* (a webhook's body is the worker's, not the client thread's) */
 	if (s->got && !s->webhook)
 		http_call_free(s->got);
@@ -218,7 +224,10 @@ http_sources_poll(List *sources)
 			if (s->call == c)
 			{
 				s->call = NULL;
-				s->got = c;
+				if (s->opt.stream)
+					s->ended = c;
+				else
+					s->got = c;
 				mine = true;
 			}
 		}
@@ -232,6 +241,11 @@ http_sources_poll(List *sources)
 
 		if (s->stopped || s->webhook)
 			continue;
+		if (s->opt.stream)
+		{
+			n += http_stream_source_poll(s);
+			continue;
+		}
 		if (c && c->ok && c->status >= 200 && c->status < 300)
 		{
 			n++;
@@ -285,6 +299,11 @@ http_source_landed(HttpSource *s)
 {
 	if (!s->land_done)
 		return;
+	if (s->opt.stream)
+	{
+		http_stream_source_landed(s);
+		return;
+	}
 	s->land_done = false;
 	s->polls = s->new_polls;
 	replace(s, &s->cursor, s->new_cursor);

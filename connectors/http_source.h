@@ -14,6 +14,7 @@
 
 #include "postgres.h"
 
+#include "lib/stringinfo.h"
 #include "nodes/pg_list.h"
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
@@ -65,7 +66,32 @@ typedef struct HttpSource
 	bool		stopped;		/* for good (failed) */
 	uint64		sync_requested;
 	uint64		sync_served;
+	/* mode stream (http_stream_source.c) */
+	HttpCall   *ended;			/* the stream's call, done: reconnect */
+	StringInfoData batch;		/* records received, not yet landing: NDJSON */
+	int			batch_lines;
+	List	   *batch_dead;		/* HttpDeadLine *: refused before landing */
+	List	   *land_dead;		/* those of the batch landing now */
+	char	   *last_event_id;	/* SSE: the last event's id received (Last-Event-ID) */
+	char	   *batch_cursor;	/* SSE: that id once its event is in the batch */
+	char	   *stream_cursor;	/* what the batch landing now commits as the cursor */
+	char	   *pending_id;		/* SSE: the id field of the event being received */
+	StringInfoData event;		/* SSE: its data */
+	bool		event_data;		/* it has a data field */
+	size_t		event_cut;		/* its data exceeded max_line_bytes: the size seen */
+	int64		conn_lines;		/* lines of the current connection */
+	int			stream_fails;	/* connections in a row that brought no line */
+	int64_t		stream_retry_ms;	/* monotonic: no reconnect before (the thread waits) */
+	int64_t		stream_hold_ms; /* monotonic: no try to make a request before */
 } HttpSource;
+
+/* A line of a stream that cannot be a record: a dead letter when its batch lands. */
+typedef struct HttpDeadLine
+{
+	char	   *text;
+	size_t		len;
+	char	   *error;
+} HttpDeadLine;
 
 extern HttpSource *http_source_start(const char *name, Oid relid, Oid owner, const char *url,
 									 const char *format, Jsonb *options, int64 polls,
@@ -95,5 +121,13 @@ extern List *http_land(HttpSource *s, MemoryContext batchcxt);
 
 /* After the epoch committed: the new starting point holds; ask again. */
 extern void http_source_landed(HttpSource *s);
+
+/*
+ * Mode stream (http_stream_source.c), outside any transaction: take the
+ * lines that came, make the next batch to land (1) or (re)connect (0).
+ */
+extern int	http_stream_source_poll(HttpSource *s);
+/* After the epoch that landed a stream's batch committed. */
+extern void http_stream_source_landed(HttpSource *s);
 
 #endif							/* PATHWAY_HTTP_SOURCE_H */

@@ -43,6 +43,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "connectors/http_sink.h"
 #include "connectors/kafka_sink.h"
 #include "connectors/kafka_source.h"
 #include "meta/streams.h"
@@ -150,6 +151,11 @@ kafka_sink_start(int64 id, Oid view, const char *brokers, const char *topic,
 void
 kafka_sink_stop(KafkaSink *k)
 {
+	if (k->http)
+	{
+		http_sink_stop(k);
+		return;
+	}
 	if (k->rk)
 	{
 		/* what is in flight is still in the outbox if it is not confirmed */
@@ -194,7 +200,10 @@ outbox_add(KafkaSink *k, TupleDesc desc, TupleDesc keydesc, Datum *values, bool 
 	char	   *row = tuple_json(desc, values, isnull);
 	char	   *key = NULL;
 
-	if (nkeycols > 0)
+	/* an HTTP sink's key is the epoch's frontier: the batch the row goes in */
+	if (k->http)
+		key = psprintf("%X/%X", LSN_FORMAT_ARGS(frontier));
+	else if (nkeycols > 0)
 	{
 		Datum		kv[INDEX_MAX_KEYS];
 		bool		kn[INDEX_MAX_KEYS];
@@ -302,6 +311,8 @@ kafka_sink_flush(KafkaSink *k)
 	int			nrows;
 	int			i;
 
+	if (k->http)
+		return http_sink_flush(k);
 	if (k->rk == NULL)
 		return false;
 	rd_kafka_poll(k->rk, 0);
@@ -312,6 +323,7 @@ kafka_sink_flush(KafkaSink *k)
 		/* resend the round after a backoff (its delivered part goes twice) */
 		k->failed = false;
 		k->sent_upto = 0;
+		k->failures++;
 		strlcpy(k->status, "error", sizeof(k->status));
 		k->retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), k->backoff_ms);
 		k->backoff_ms = Min(k->backoff_ms * 2, 30000);

@@ -2,6 +2,11 @@
  * kafka_sink.h
  *	  Kafka sinks: every committed change of a live view, published to a
  *	  topic through a transactional outbox (pathway.sink_outbox).
+ *
+ * An HTTP sink (connectors/http_sink.c) is a KafkaSink too, with http set
+ * and no producer: the worker keeps both kinds in one list, and the
+ * outbox's capture (snapshot, changes) is this file's for both; flush and
+ * stop hand an HTTP sink over to http_sink.c.
  */
 #ifndef PATHWAY_KAFKA_SINK_H
 #define PATHWAY_KAFKA_SINK_H
@@ -32,6 +37,8 @@ typedef struct KafkaSink
 	char		status[32];
 	char		error[256];
 	int64		messages;		/* delivered */
+	int64		failures;		/* rounds (HTTP: requests) that failed */
+	struct HttpSink *http;		/* an HTTP sink's (NULL: Kafka) */
 	bool		seen;
 	bool		idle;			/* the outbox has nothing of ours (as far as we know) */
 } KafkaSink;

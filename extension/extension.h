@@ -27,6 +27,8 @@ extern void pathway_note_extension_created(void);
 
 /* sources.c: a function whose statement holds secrets keeps it out of the log */
 extern void pathway_hide_statement(void *arg);
+/* sources.c: the live view named (its table), or an error */
+extern Oid	pathway_live_view(const char *name);
 
 #define HIDE_STATEMENT_BEGIN() \
 	ErrorContextCallback hide_cb = {.previous = error_context_stack, .callback = pathway_hide_statement}; \

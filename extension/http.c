@@ -10,6 +10,9 @@
  * starts polling once that commits.  Not executable by PUBLIC (it makes the
  * server fetch URLs): a superuser grants it.  Its errors never quote a
  * header's value nor log the calling statement.
+ *
+ * Also create_http_sink (the worker's side: connectors/http_sink.c) and
+ * http_request / http_get.
  */
 #include "postgres.h"
 
@@ -17,6 +20,7 @@
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -99,8 +103,8 @@ has_name(List *names, const char *name)
  * for a poll source (url) or a webhook source (url NULL).
  */
 static void
-create_source(const char *name, const char *url, const char *format, const char *columns,
-			  Jsonb *options, HttpOptions *po)
+create_source(const char *name, const char *url, const char *format, const char *mode,
+			  const char *columns, Jsonb *options, HttpOptions *po)
 {
 	HttpOptions o = *po;
 	List	   *names;
@@ -159,7 +163,7 @@ create_source(const char *name, const char *url, const char *format, const char 
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("a stream table cannot be a temporary table: \"%s\"", name),
 				 errhint("Name the table in a permanent schema.")));
-	meta_http_source_register(name, relid, url, format,
+	meta_http_source_register(name, relid, url, format, mode,
 							  options ? JsonbPGetDatum(options) :
 							  DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")),
 							  GetUserId());
@@ -189,7 +193,7 @@ pathway_create_http_source(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown format \"%s\"", format),
-				 errhint("Use json or ndjson.")));
+				 errhint("Use json or ndjson (or sse, with mode stream).")));
 	if (!http_options_url_ok(url, err, sizeof(err)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -199,12 +203,22 @@ pathway_create_http_source(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid options for HTTP source \"%s\": %s", name, err),
 				 errhint("The options are listed in docs/http.md.")));
+	if (o.stream && f == HTTP_JSON)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("mode \"stream\" needs format ndjson or sse"),
+				 errhint("A stream's body is one JSON record a line, or Server-Sent Events.")));
+	if (!o.stream && f == HTTP_SSE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("format \"sse\" needs mode \"stream\""),
+				 errhint("Pass options => '{\"mode\": \"stream\"}'.")));
 	if (f == HTTP_NDJSON && (o.records || o.cursor_param))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("options \"records\" and \"cursor_param\" need format json"),
 				 errhint("With ndjson, paginate with \"link_next\".")));
-	create_source(name, url, format, columns, options, &o);
+	create_source(name, url, format, o.stream ? "stream" : "poll", columns, options, &o);
 	HIDE_STATEMENT_END();
 	PG_RETURN_VOID();
 }
@@ -243,6 +257,10 @@ pathway_create_webhook_source(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid options for webhook source \"%s\": %s", name, err),
 				 errhint("The options are listed in docs/http.md.")));
+	if (f == HTTP_SSE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a webhook source takes format json or ndjson, not sse")));
 	if (f == HTTP_NDJSON && o.records)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -251,7 +269,55 @@ pathway_create_webhook_source(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("a webhook source's name is part of its URL: \"%s\" is too long or has one of / ? # %% \" \\ or a space", name)));
-	create_source(name, NULL, format, columns, options, &o);
+	create_source(name, NULL, format, "webhook", columns, options, &o);
+	HIDE_STATEMENT_END();
+	PG_RETURN_VOID();
+}
+
+/* ---------- pathway.create_http_sink ---------- */
+
+PG_FUNCTION_INFO_V1(pathway_create_http_sink);
+
+/*
+ * A sink of a live view the caller owns: the URL checked as a source's
+ * (and again before every POST, by the worker), the options parsed; the
+ * worker starts sending once this commits.  Not executable by PUBLIC.
+ */
+Datum
+pathway_create_http_sink(PG_FUNCTION_ARGS)
+{
+	char	   *view;
+	char	   *url;
+	Jsonb	   *options;
+	HttpSinkOptions o;
+	char		err[512];
+	Oid			relid;
+
+	HIDE_STATEMENT_BEGIN();
+	view = arg_text(fcinfo, 0, "view");
+	url = arg_text(fcinfo, 1, "url");
+	options = PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2);
+	pathway_check_setup();
+	relid = pathway_live_view(view);
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, view);
+	if (!http_options_url_ok(url, err, sizeof(err)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("URL refused: %s", err)));
+	if (!http_sink_options_parse(options, &o, err, sizeof(err)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid options for an HTTP sink of \"%s\": %s", view, err),
+				 errhint("The options are listed in docs/http.md.")));
+	if (meta_http_sink_exists(relid, url))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("live view \"%s\" already has an HTTP sink to this URL", view)));
+	meta_http_sink_register(relid, url,
+							options ? JsonbPGetDatum(options) :
+							DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")),
+							GetUserId());
 	HIDE_STATEMENT_END();
 	PG_RETURN_VOID();
 }

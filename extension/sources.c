@@ -261,8 +261,8 @@ pathway_drop_source(PG_FUNCTION_ARGS)
 }
 
 /* The live view named, or an error. */
-static Oid
-live_view(const char *name)
+Oid
+pathway_live_view(const char *name)
 {
 	Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(name)),
 										 NoLock, false);
@@ -292,7 +292,7 @@ pathway_create_kafka_sink(PG_FUNCTION_ARGS)
 	format = arg_text(fcinfo, 3, "format");
 	options = PG_ARGISNULL(4) ? NULL : PG_GETARG_JSONB_P(4);
 	pathway_check_setup();
-	relid = live_view(view);
+	relid = pathway_live_view(view);
 	if (!pg_class_ownercheck(relid, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, view);
 	if (strcmp(format, "json") != 0)
@@ -324,16 +324,18 @@ pathway_drop_sink(PG_FUNCTION_ARGS)
 {
 	char	   *view = arg_text(fcinfo, 0, "view");
 	char	   *topic = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
-	Oid			relid = live_view(view);
+	Oid			relid = pathway_live_view(view);
 	uint64		n;
 
 	if (!pg_class_ownercheck(relid, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, view);
+	/* the second argument names a Kafka topic or an HTTP sink's URL */
 	n = meta_kafka_sink_delete(relid, topic);
+	n += meta_http_sink_delete(relid, topic);
 	if (n == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("live view \"%s\" has no sink%s%s", view, topic ? " to topic " : "",
+				 errmsg("live view \"%s\" has no sink%s%s", view, topic ? " to " : "",
 						topic ? topic : ""),
 				 errhint("Sinks are listed in pathway.sinks.")));
 	PG_RETURN_VOID();

@@ -165,6 +165,31 @@ meta_engine_kafka_sinks(void)
 	return rows;
 }
 
+List *
+meta_engine_http_sinks(void)
+{
+	List	   *rows = NIL;
+	uint64		n,
+				i;
+
+	n = meta_exec("SELECT id, view, owner, url, options, snapshot_done FROM pathway.http_sinks",
+				  0, NULL, NULL, NULL, true, 0);
+	for (i = 0; i < n; i++)
+	{
+		MetaHttpSink *m = palloc0(sizeof(MetaHttpSink));
+		bool		isnull;
+
+		m->id = DatumGetInt64(column(i, 1, &isnull));
+		m->view = DatumGetObjectId(column(i, 2, &isnull));
+		m->owner = DatumGetObjectId(column(i, 3, &isnull));
+		m->url = column_text(i, 4);
+		m->options = DatumGetJsonbPCopy(column(i, 5, &isnull));
+		m->snapshot_done = DatumGetBool(column(i, 6, &isnull));
+		rows = lappend(rows, m);
+	}
+	return rows;
+}
+
 /* The tables ALTER TABLE changed since we last looked (taken: deleted). */
 List *
 meta_engine_take_rebuild_requests(void)
@@ -272,6 +297,9 @@ meta_engine_sink_snapshot_done(int64 sink)
 	Datum		args[1] = {Int64GetDatum(sink)};
 	Oid			types[1] = {INT8OID};
 
+	/* the ids of both kinds come from one sequence */
+	(void) meta_exec("UPDATE pathway.http_sinks SET snapshot_done = true WHERE id = $1",
+					 1, types, args, NULL, false, 0);
 	(void) meta_exec("UPDATE pathway.kafka_sinks SET snapshot_done = true WHERE id = $1",
 					 1, types, args, NULL, false, 0);
 }

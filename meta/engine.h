@@ -70,6 +70,19 @@ extern List *meta_engine_views(void);
 extern List *meta_engine_kafka_sources(void);
 extern int64 *meta_engine_source_offsets(const char *source, int *n);
 extern List *meta_engine_kafka_sinks(void);
+
+/* A row of pathway.http_sinks. */
+typedef struct MetaHttpSink
+{
+	int64		id;
+	Oid			view;
+	Oid			owner;
+	char	   *url;
+	Jsonb	   *options;
+	bool		snapshot_done;
+} MetaHttpSink;
+
+extern List *meta_engine_http_sinks(void);
 extern List *meta_engine_take_rebuild_requests(void);
 extern List *meta_engine_held_failures(void);
 extern bool meta_engine_view_restored(Oid relid);

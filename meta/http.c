@@ -58,7 +58,7 @@ meta_source_name_taken(const char *name)
 /* (inside the caller's SPI connection) */
 void
 meta_http_source_register(const char *name, Oid relid, const char *url, const char *format,
-						  Datum options, Oid owner)
+						  const char *mode, Datum options, Oid owner)
 {
 	Datum		args[7];
 	Oid			types[7] = {TEXTOID, OIDOID, TEXTOID, TEXTOID, JSONBOID, OIDOID, TEXTOID};
@@ -73,7 +73,7 @@ meta_http_source_register(const char *name, Oid relid, const char *url, const ch
 	args[3] = CStringGetTextDatum(format);
 	args[4] = options;
 	args[5] = ObjectIdGetDatum(owner);
-	args[6] = CStringGetTextDatum(url ? "poll" : "webhook");
+	args[6] = CStringGetTextDatum(mode);
 	(void) meta_exec_as_owner("INSERT INTO pathway.http_sources (name, relid, url, format, mode, options, owner) "
 							  "VALUES ($1, $2, $3, $4, $7, $5, $6)",
 							  7, types, args, nulls, 0);
@@ -183,4 +183,59 @@ meta_webhook_keys_expire(void)
 {
 	(void) meta_exec("DELETE FROM pathway.webhook_keys WHERE landed_at < now() - interval '24 hours'",
 					 0, NULL, NULL, NULL, false, 0);
+}
+
+bool
+meta_http_sink_exists(Oid view, const char *url)
+{
+	Datum		args[2];
+	Oid			types[2] = {OIDOID, TEXTOID};
+	bool		found;
+
+	args[0] = ObjectIdGetDatum(view);
+	args[1] = CStringGetTextDatum(url);
+	SPI_connect();
+	found = meta_read_as_owner("SELECT 1 FROM pathway.http_sinks WHERE view = $1 AND url = $2",
+							   2, types, args, NULL, 1) > 0;
+	SPI_finish();
+	return found;
+}
+
+void
+meta_http_sink_register(Oid view, const char *url, Datum options, Oid owner)
+{
+	Datum		args[4];
+	Oid			types[4] = {OIDOID, TEXTOID, JSONBOID, OIDOID};
+
+	args[0] = ObjectIdGetDatum(view);
+	args[1] = CStringGetTextDatum(url);
+	args[2] = options;
+	args[3] = ObjectIdGetDatum(owner);
+	SPI_connect();
+	(void) meta_exec_as_owner("INSERT INTO pathway.http_sinks (view, url, options, owner) "
+							  "VALUES ($1, $2, $3, $4)", 4, types, args, NULL, 0);
+	SPI_finish();
+}
+
+uint64
+meta_http_sink_delete(Oid view, const char *url)
+{
+	Datum		args[2];
+	Oid			types[2] = {OIDOID, TEXTOID};
+	char		nulls[2] = "  ";
+	uint64		n;
+
+	args[0] = ObjectIdGetDatum(view);
+	if (url)
+		args[1] = CStringGetTextDatum(url);
+	else
+	{
+		args[1] = (Datum) 0;
+		nulls[1] = 'n';
+	}
+	SPI_connect();
+	n = meta_exec_as_owner("DELETE FROM pathway.http_sinks WHERE view = $1 AND ($2 IS NULL OR url = $2)",
+						   2, types, args, nulls, 0);
+	SPI_finish();
+	return n;
 }

@@ -1,6 +1,7 @@
 /*
  * http.h
- *	  The statements on pathway.http_sources and pathway.http_source_state:
+ *	  The statements on pathway.http_sources and pathway.http_source_state
+ *	  (and the SQL face's on pathway.http_sinks):
  *	  the SQL face's (register, look up: they connect SPI themselves) and the
  *	  engine worker's (load, state: inside its connection).
  */
@@ -20,7 +21,14 @@ extern bool meta_http_source_named(const char *name);
 extern bool meta_source_name_taken(const char *name);
 /* (url NULL: a webhook source) */
 extern void meta_http_source_register(const char *name, Oid relid, const char *url,
-									  const char *format, Datum options, Oid owner);
+									  const char *format, const char *mode, Datum options,
+									  Oid owner);
+
+/* SQL face (connects SPI itself): has view an HTTP sink to url? */
+extern bool meta_http_sink_exists(Oid view, const char *url);
+extern void meta_http_sink_register(Oid view, const char *url, Datum options, Oid owner);
+/* Delete view's HTTP sinks to url (NULL: all of them); how many there were. */
+extern uint64 meta_http_sink_delete(Oid view, const char *url);
 
 /* A row of pathway.http_sources with its state (worker, at catalog load). */
 typedef struct MetaHttpSource

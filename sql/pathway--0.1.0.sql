@@ -473,7 +473,7 @@ COMMENT ON FUNCTION pathway.drop_sink(text, text) IS
     'stop publishing a live view (to one topic, or to all)';
 
 CREATE FUNCTION pathway._sink_state(
-    OUT id bigint, OUT status text, OUT error text, OUT messages bigint)
+    OUT id bigint, OUT status text, OUT error text, OUT messages bigint, OUT failures bigint)
     RETURNS SETOF record LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_sink_state';
 
 CREATE VIEW pathway.sinks AS
@@ -544,8 +544,8 @@ CREATE TABLE pathway.http_sources (
     name        text PRIMARY KEY,   -- the stream table's name as given
     relid       regclass NOT NULL UNIQUE,
     url         text,               -- NULL for a webhook source
-    format      text NOT NULL CHECK (format IN ('json', 'ndjson')),
-    mode        text NOT NULL CHECK (mode IN ('poll', 'webhook')),
+    format      text NOT NULL CHECK (format IN ('json', 'ndjson', 'sse')),
+    mode        text NOT NULL CHECK (mode IN ('poll', 'stream', 'webhook')),
     options     jsonb NOT NULL DEFAULT '{}',
     owner       regrole NOT NULL,
     created_at  timestamptz NOT NULL DEFAULT now(),
@@ -559,7 +559,9 @@ CREATE TRIGGER catalog_changed AFTER INSERT OR UPDATE OR DELETE ON pathway.http_
 -- Where a source's next request starts, written in the epoch transaction
 -- that landed the response it came from: responses landed so far, the
 -- cursor sent with the next request, the next page's URL (Link: rel=next),
--- and the ETag of the last response with the URL it answered.
+-- and the ETag of the last response with the URL it answered.  For a
+-- stream: the batches landed, and (SSE) the id of the last event landed,
+-- sent as Last-Event-ID.
 CREATE TABLE pathway.http_source_state (
     source      text PRIMARY KEY REFERENCES pathway.http_sources ON DELETE CASCADE,
     polls       bigint NOT NULL DEFAULT 0,
@@ -917,3 +919,99 @@ CREATE POLICY source_owner ON pathway.dead_letters FOR ALL TO PUBLIC
            OR EXISTS (SELECT FROM pathway.catalog c
                        WHERE c.relid::oid = pg_catalog.to_regclass(dead_letters.source)::oid
                          AND pg_catalog.pg_has_role(c.owner, 'USAGE')));
+
+-- ---------- HTTP sinks (docs/http.md, "HTTP sinks") ----------
+-- A live view's committed changes POSTed to a URL, through the same outbox
+-- as Kafka sinks: a sink's id comes from the same sequence as a Kafka
+-- sink's, so pathway.sink_outbox.sink names one sink of either kind.  For
+-- an HTTP sink the outbox's "key" is the frontier of the epoch the change
+-- committed in (the batch it goes out with).  The options may hold
+-- secrets (headers): only the extension reads them; pathway.sinks masks
+-- every header value.
+CREATE TABLE pathway.http_sinks (
+    id          bigint PRIMARY KEY DEFAULT nextval('pathway.kafka_sinks_id_seq'),
+    view        regclass NOT NULL,
+    url         text NOT NULL,
+    options     jsonb NOT NULL DEFAULT '{}',
+    owner       regrole NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    snapshot_done boolean NOT NULL DEFAULT false,   -- the view's rows went out
+    UNIQUE (view, url)
+);
+REVOKE ALL ON pathway.http_sinks FROM PUBLIC;
+GRANT SELECT (id, view, url, owner, created_at) ON pathway.http_sinks TO PUBLIC;
+CREATE TRIGGER catalog_changed AFTER INSERT OR UPDATE OR DELETE ON pathway.http_sinks
+    FOR EACH STATEMENT EXECUTE FUNCTION pathway._catalog_changed();
+
+-- The outbox belongs to a sink of either kind: the reference to
+-- kafka_sinks becomes a trigger, and a dropped sink's rows still go with it.
+ALTER TABLE pathway.sink_outbox DROP CONSTRAINT sink_outbox_sink_fkey;
+CREATE FUNCTION pathway._outbox_of_dropped() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+BEGIN
+    DELETE FROM pathway.sink_outbox WHERE sink = OLD.id;
+    RETURN NULL;
+END $$;
+REVOKE ALL ON FUNCTION pathway._outbox_of_dropped() FROM PUBLIC;
+CREATE TRIGGER outbox_go AFTER DELETE ON pathway.kafka_sinks
+    FOR EACH ROW EXECUTE FUNCTION pathway._outbox_of_dropped();
+CREATE TRIGGER outbox_go AFTER DELETE ON pathway.http_sinks
+    FOR EACH ROW EXECUTE FUNCTION pathway._outbox_of_dropped();
+
+-- DROP TABLE of a view's table (directly or by CASCADE) drops its HTTP sinks.
+CREATE FUNCTION pathway._on_sql_drop_http_sink() RETURNS event_trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+BEGIN
+    DELETE FROM pathway.http_sinks s
+     USING pg_event_trigger_dropped_objects() d
+     WHERE d.classid = 'pg_class'::regclass AND d.objsubid = 0 AND d.objid = s.view;
+END $$;
+CREATE EVENT TRIGGER pathway_sql_drop_http_sink ON sql_drop
+    EXECUTE FUNCTION pathway._on_sql_drop_http_sink();
+
+CREATE FUNCTION pathway.create_http_sink(view text, url text, options jsonb DEFAULT '{}')
+    RETURNS void LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_create_http_sink';
+COMMENT ON FUNCTION pathway.create_http_sink(text, text, jsonb) IS
+    'POST every committed change of a live view to a URL (its current rows first), at least once, in order';
+-- It makes the server send data to URLs: a superuser grants it to whom it should.
+REVOKE EXECUTE ON FUNCTION pathway.create_http_sink(text, text, jsonb) FROM PUBLIC;
+COMMENT ON FUNCTION pathway.drop_sink(text, text) IS
+    'stop publishing a live view (to one Kafka topic or HTTP sink URL, or to all its sinks)';
+
+-- pathway.sinks: both kinds; pending = outbox rows waiting, pending_epochs
+-- = the epochs they belong to (each change carries its epoch's frontier).
+CREATE OR REPLACE VIEW pathway.sinks AS
+SELECT k.view::regclass AS view,
+       'kafka'::text AS kind,
+       k.brokers,
+       k.topic,
+       k.format,
+       pathway._mask_options(k.options) AS options,
+       k.owner::regrole::text AS owner,
+       coalesce(s.status, 'starting') AS status,
+       s.error,
+       s.messages,
+       (SELECT count(*) FROM pathway.sink_outbox o WHERE o.sink = k.id) AS pending,
+       NULL::text AS url,
+       (SELECT count(DISTINCT (o.payload::jsonb ->> 'frontier'))
+          FROM pathway.sink_outbox o WHERE o.sink = k.id) AS pending_epochs,
+       s.failures
+  FROM pathway.kafka_sinks k
+  LEFT JOIN pathway._sink_state() s ON s.id = k.id
+UNION ALL
+SELECT h.view::regclass,
+       'http'::text,
+       NULL::text,
+       NULL::text,
+       'json'::text,
+       pathway._mask_http_options(h.options),
+       h.owner::regrole::text,
+       coalesce(s.status, 'starting'),
+       s.error,
+       s.messages,
+       (SELECT count(*) FROM pathway.sink_outbox o WHERE o.sink = h.id),
+       h.url,
+       (SELECT count(DISTINCT o.key) FROM pathway.sink_outbox o WHERE o.sink = h.id),
+       s.failures
+  FROM pathway.http_sinks h
+  LEFT JOIN pathway._sink_state() s ON s.id = h.id;

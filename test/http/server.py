@@ -22,10 +22,37 @@ line ({"path", "query", "headers"}) to DIR/requests.log.  Routes:
   /slow?ms=N          [{"v": 1}] after N ms
   /drop               promises 1000 bytes, sends 10 and closes
   /offsite-link       a page whose Link: rel="next" names another port
+  /slow-body?ms=N     [{"v": 1}] one byte every N ms (default 200)
+  /malformed          200 with a body that is not JSON ('[{"v": 1},')
+  /wrong-type         200 with valid JSON records but Content-Type text/html
+  /stream/NAME?format=sse|ndjson
+                      a stream of the records DIR/stream_NAME holds (one
+                      JSON object a line; the test appends more while it
+                      runs: the connection stays open and sends them as
+                      they come, with a ": ping" comment every second in
+                      SSE).  SSE: record i (from 1) is the event "id: i",
+                      its data split over two data lines when it has a
+                      space, after a comment and an "event:" line; a
+                      Last-Event-ID header starts after that id.  NDJSON:
+                      each connection goes on after the last line the
+                      previous one sent whole (a live feed).  DIR/
+                      stream_NAME_drop holds N: each connection sends N
+                      records, then half of the next one, and drops
+                      (empty or absent: never drops)
   POST /echo          the request's body back
   POST /score         {"score": 2 * the body's "x"} (a number), after
                       DIR/score_delay_ms; 500 when the body has "fail": true
                       (calls from live views)
+  POST /redirect?to=U 307 to U
+  POST /sink/NAME     a receiver for HTTP sinks: appends {"at", "headers",
+                      "body"} (the body as text) to DIR/sink_NAME.log and
+                      answers 200, unless told otherwise by files in DIR:
+                      sink_NAME_fail holds N: the next N requests get 500
+                      (and are logged with "failed": true); sink_NAME_hang_ms
+                      holds MS: every request waits that long before its
+                      answer (longer than the sink's timeout: it hangs);
+                      sink_NAME_status holds a status every request gets;
+                      sink_NAME_answer_bytes holds N: a 200 answer of N bytes
   POST /v1/embeddings an OpenAI-compatible embeddings endpoint: for each
                       input a vector of 16 whole numbers, the count of its
                       words (lower case, letters and digits) that hash
@@ -41,6 +68,8 @@ import hashlib
 import json
 import os
 import re
+import select
+import socket
 import sys
 import threading
 import time
@@ -51,6 +80,7 @@ PORT = int(sys.argv[1])
 DIR = sys.argv[2]
 lock = threading.Lock()
 flaky_counts = {}
+stream_sent = {}  # NDJSON streams: the last record sent whole, by name
 
 
 def read(name, default=None):
@@ -134,6 +164,25 @@ class Handler(BaseHTTPRequestHandler):
         elif p == "/slow":
             time.sleep(int(q.get("ms", "3000")) / 1000)
             self.send(200, b'[{"v": 1}]')
+        elif p.startswith("/stream/"):
+            self.stream(p[len("/stream/"):], q.get("format", "sse"))
+        elif p == "/malformed":
+            self.send(200, b'[{"v": 1},')
+        elif p == "/slow-body":
+            body = b'[{"v": 1}]'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            try:
+                for i in range(len(body)):
+                    self.wfile.write(body[i:i + 1])
+                    self.wfile.flush()
+                    time.sleep(int(q.get("ms", "200")) / 1000)
+            except OSError:
+                pass
+        elif p == "/wrong-type":
+            self.send(200, b'[{"v": 1}]', ctype="text/html")
         elif p == "/drop":
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
@@ -179,6 +228,11 @@ class Handler(BaseHTTPRequestHandler):
                 self.send(500, b'{"error": "failing on purpose"}')
             else:
                 self.send(200, json.dumps({"score": 2 * (req.get("x") or 0)}).encode())
+        elif path.startswith("/sink/"):
+            self.sink(path[len("/sink/"):], line["headers"], body)
+        elif path == "/redirect":
+            q = {k: v[-1] for k, v in parse_qs(urlsplit(self.path).query).items()}
+            self.send(307, b"", {"Location": q.get("to", "/")})
         elif path == "/v1/embeddings":
             delay = int(read("embed_delay_ms", b"0"))
             if delay:
@@ -195,6 +249,109 @@ class Handler(BaseHTTPRequestHandler):
                                            "data": data}).encode())
         else:
             self.send(404, b"{}")
+
+
+    def stream(self, name, fmt):
+        """A long-lived answer: the records of DIR/stream_NAME as SSE or NDJSON."""
+        if not re.fullmatch(r"[A-Za-z0-9_]+", name):
+            self.send(404, b"{}")
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream" if fmt == "sse" else "application/x-ndjson")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        if fmt == "sse":
+            try:
+                nxt = int(self.headers.get("Last-Event-ID", "0")) + 1
+            except ValueError:
+                nxt = 1
+        else:
+            with lock:
+                nxt = stream_sent.get(name, 0) + 1
+        drop = read("stream_%s_drop" % name, b"").strip()
+        drop = int(drop) if drop else None
+        sent, last_ping = 0, time.time()
+        deadline = time.time() + 300
+        try:
+            if fmt == "sse":
+                self.wfile.write(b": hello\n\n")
+                self.wfile.flush()
+            while time.time() < deadline:
+                recs = (read("stream_" + name, b"") or b"").decode().splitlines()
+                if fmt != "sse":
+                    if self.peer_gone():
+                        return  # a feed's records are for the connection that is open
+                    with lock:
+                        nxt = stream_sent.get(name, 0) + 1
+                while nxt <= len(recs):
+                    rec = recs[nxt - 1]
+                    if fmt == "sse":
+                        if " " in rec:
+                            a, b = rec.split(" ", 1)
+                            data = "data: %s\ndata: %s\n" % (a, b)
+                        else:
+                            data = "data: %s\n" % rec
+                        out = (": record %d\nevent: record\nid: %d\n%s\n" % (nxt, nxt, data)).encode()
+                    else:
+                        out = (rec + "\n").encode()
+                    if drop is not None and sent == drop:
+                        self.wfile.write(out[:len(out) // 2])
+                        self.wfile.flush()
+                        self.connection.shutdown(2)
+                        return
+                    self.wfile.write(out)
+                    self.wfile.flush()
+                    if fmt != "sse":
+                        with lock:
+                            stream_sent[name] = nxt
+                    nxt += 1
+                    sent += 1
+                if fmt == "sse" and time.time() - last_ping >= 1:
+                    self.wfile.write(b": ping\n\n")
+                    self.wfile.flush()
+                    last_ping = time.time()
+                time.sleep(0.05)
+        except OSError:
+            pass  # the client went away
+
+    def peer_gone(self):
+        """Has the client closed its end (EOF waiting to be read)?"""
+        r, _, _ = select.select([self.connection], [], [], 0)
+        if not r:
+            return False
+        try:
+            return self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
+
+    def sink(self, name, headers, body):
+        """A receiver: log every request; fail, hang or answer as DIR says."""
+        if not re.fullmatch(r"[A-Za-z0-9_]+", name):
+            self.send(404, b"{}")
+            return
+        hang = int(read("sink_%s_hang_ms" % name, b"0"))
+        status = read("sink_%s_status" % name)
+        with lock:
+            fail = int(read("sink_%s_fail" % name, b"0"))
+            if fail > 0:
+                with open(os.path.join(DIR, "sink_%s_fail" % name), "w") as f:
+                    f.write(str(fail - 1))
+            with open(os.path.join(DIR, "sink_%s.log" % name), "a") as f:
+                f.write(json.dumps({"at": time.time(), "headers": headers,
+                                    "body": body.decode("utf-8", "replace"),
+                                    "failed": fail > 0 or status is not None,
+                                    "hung": hang > 0}) + "\n")
+        if hang:
+            time.sleep(hang / 1000)
+        if fail > 0:
+            self.send(500, b'{"error": "failing on purpose"}')
+        elif status is not None:
+            self.send(int(status), b"{}")
+        else:
+            n = int(read("sink_%s_answer_bytes" % name, b"0"))
+            self.send(200, b'{"ok": true}' if n == 0 else b" " * n)
 
 
 def embed(text):

@@ -133,7 +133,7 @@ expect_error "cursor_param without a cursor is refused" 22023 'needs "cursor_pat
   "SELECT pathway.create_http_source('x', '$U/x', 'json', 'v text', '{\"cursor_param\": \"c\"}')"
 expect_error "a key that is not a column is refused" 42703 'key column "nope"' \
   "SELECT pathway.create_http_source('x', '$U/x', 'json', 'v text', '{\"key\": \"nope\"}')"
-expect_error "mode stream is refused for now" 22023 'mode "stream" is not supported yet' \
+expect_error "mode stream with format json is refused" 22023 'mode "stream" needs format ndjson or sse' \
   "SELECT pathway.create_http_source('x', '$U/x', 'json', 'v text', '{\"mode\": \"stream\"}')"
 expect_error "a reserved column name is refused" 42701 '"http_poll" is reserved' \
   "SELECT pathway.create_http_source('x', '$U/x', 'json', 'http_poll int')"
