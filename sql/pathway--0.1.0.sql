@@ -1015,3 +1015,25 @@ SELECT h.view::regclass,
        s.failures
   FROM pathway.http_sinks h
   LEFT JOIN pathway._sink_state() s ON s.id = h.id;
+
+-- ---------------------------------------------------------------------------
+-- pathway_http (docs/security.md): the role a superuser grants to let a role
+-- make the server send or receive HTTP through the extension: HTTP sources
+-- (poll, stream, webhook), HTTP sinks, and http_request / http_get in plain
+-- queries and live views.  A role of the whole cluster: the first CREATE
+-- EXTENSION creates it (NOLOGIN, no other right), DROP EXTENSION leaves it.
+-- Granting EXECUTE on one of these functions instead still works.
+-- ---------------------------------------------------------------------------
+DO $do$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'pathway_http') THEN
+        CREATE ROLE pathway_http NOLOGIN;
+    END IF;
+END
+$do$;
+GRANT EXECUTE ON FUNCTION pathway.create_http_source(text, text, text, text, jsonb),
+                          pathway.create_webhook_source(text, text, text, jsonb),
+                          pathway.create_http_sink(text, text, jsonb),
+                          pathway.http_request(text, text, jsonb, jsonb),
+                          pathway.http_get(text)
+    TO pathway_http;

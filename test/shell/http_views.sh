@@ -14,7 +14,7 @@
 # pathway.http_allowed_hosts fails the view; a header's token reaches the
 # server but neither the memo, the dead letters nor the server log; a
 # role without EXECUTE on http_request cannot create such a view, nor read
-# the memo.
+# the memo; granted pathway_http it can.
 #
 # Own cluster (settings, a kill -9).
 set -euo pipefail
@@ -44,7 +44,7 @@ engine_pid() { sql -d "$db" -c "SELECT pid FROM pg_stat_activity WHERE applicati
 status_of() { q "SELECT status FROM pathway.views WHERE name = '$1'"; }
 view_is() { [[ $(status_of "$1") == "$2" ]]; }
 
-tap_plan 15
+tap_plan 16
 http_start || tap_bail "the test HTTP server did not start"
 own_cluster_start http_views "log_min_messages = debug1"
 echo "# own cluster $OWN_DIR on port $OWN_PORT, HTTP server on $HTTP_PORT"
@@ -143,5 +143,15 @@ tap_ok "$([[ $got == *"permission denied for function http_request"* ]]; echo $?
   "a role without EXECUTE on http_request cannot create a view that calls it"
 got=$(sql -d "$db" -U "$role" -c "SELECT count(*) FROM pathway.http_cache" 2>&1 || true)
 tap_ok "$([[ $got == *"permission denied for table http_cache"* ]]; echo $?)" "nor read the memo"
+sql -d postgres -c "GRANT pathway_http TO $role" >/dev/null
+before=$(calls)
+sql -d "$db" -U "$role" >/dev/null 2>&1 <<SQL
+INSERT INTO mine VALUES (1, 21), (2, 22);
+SELECT pathway.create_view('mine_scored', \$\$SELECT id, pathway.http_request($score, jsonb_build_object('x', x)) -> 'score' AS s FROM mine\$\$);
+SELECT pathway.sync('mine_scored', '60s');
+SQL
+tap_is "$(sql -d "$db" -U "$role" -F '|' -c "SELECT id, s FROM mine_scored ORDER BY id" | tr '\n' ' ')|$(( $(calls) - before ))" "1|42 2|44 |2" \
+  "granted pathway_http, the role creates the view; its two calls are made as it"
+sql -d postgres -c "REVOKE pathway_http FROM $role" >/dev/null
 
 tap_done
