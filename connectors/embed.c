@@ -23,6 +23,7 @@
 #include "utils/memutils.h"
 
 #include "connectors/embed.h"
+#include "connectors/http_call.h"
 #include "connectors/http_client.h"
 #include "meta/embed.h"
 #include "pathway.h"
@@ -187,26 +188,6 @@ new_call(const char *model, int n, char **inputs)
 	return c;
 }
 
-/* Run k calls at once until all are done (interrupts checked every 100 ms). */
-static void
-run_calls(HttpCall **calls, int k)
-{
-	HttpSync   *volatile sync = http_sync_begin_many(calls, k, 0);
-
-	if (sync == NULL)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("could not start an HTTP request")));
-	PG_TRY();
-	{
-		while (!http_sync_step_many(sync, 100))
-			CHECK_FOR_INTERRUPTS();
-	}
-	PG_FINALLY();
-	{
-		http_sync_end(sync);
-	}
-	PG_END_TRY();
-}
-
 /*
  * Ask the endpoint for m inputs: vecs[i] set, or errors[i] (palloc'd) set
  * for those whose request failed.
@@ -251,7 +232,7 @@ fetch(const char *model, int m, char **inputs, ArrayType **vecs, char **errors)
 
 				cs[r] = new_call(model, Min(bs, m - from), inputs + from);
 			}
-			run_calls(cs, k);
+			http_call_run(cs, k, 0);
 			for (r = 0; r < k; r++)
 			{
 				HttpCall   *c = cs[r];

@@ -198,9 +198,8 @@ interpret(HttpCall *c, Jsonb **answer, char *err, size_t errlen, int *code, bool
 	return true;
 }
 
-/* Run k calls, at most max at once, until all are done. */
-static void
-run_calls(HttpCall **calls, int k, int max)
+void
+http_call_run(struct HttpCall **calls, int k, int max)
 {
 	HttpSync   *volatile sync = http_sync_begin_many(calls, k, max);
 
@@ -235,7 +234,7 @@ http_call_now(HttpRequest *r, bool *isnull)
 		Jsonb	   *a;
 		int			e = 0;
 
-		run_calls(&one, 1, 0);
+		http_call_run(&one, 1, 0);
 		ok = interpret(c, &a, err, sizeof(err), &e, true);
 		answer = a;
 		code = e;
@@ -274,7 +273,7 @@ fetch(int m, HttpRequest **reqs, Jsonb **answers, char **errors, int *statuses)
 	{
 		for (i = 0; i < m; i++)
 			calls[i] = new_call(reqs[i], true);
-		run_calls(calls, m, Max(pathway_http_max_concurrency, 1));
+		http_call_run(calls, m, Max(pathway_http_max_concurrency, 1));
 		for (i = 0; i < m; i++)
 		{
 			char		err[HTTP_ERROR_LEN + 64];

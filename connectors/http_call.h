@@ -62,6 +62,14 @@ extern void http_call_answers(int n, HttpRequest *reqs, const char *view, Jsonb 
  */
 extern bool http_call_memoized(HttpRequest *r, Jsonb **answer);
 
+/*
+ * Run k calls of the HTTP client on one multi handle in this thread, at
+ * most max in flight (0: all at once), until all are done; interrupts are
+ * looked at every 100 ms (an ERROR there ends them all).
+ */
+struct HttpCall;
+extern void http_call_run(struct HttpCall **calls, int k, int max);
+
 /* Set while check_view runs a view's query: calls read the memo first. */
 extern bool http_call_read_memo;
 

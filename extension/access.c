@@ -145,10 +145,25 @@ pathway_apply_view_settings(Datum arr)
 	return nest;
 }
 
-Oid
-pathway_relation_owner(Oid relid)
+void
+pathway_readable_view(Oid relid, const char *name, char **tree, Datum *settings)
 {
-	return relation_owner(relid);
+	if (!meta_view_definition(relid, tree, settings))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a live view", name),
+				 errhint("Live views are listed in pathway.views.")));
+	/* what the answer shows, the caller must be allowed to read */
+	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, get_rel_name(relid));
+}
+
+void
+pathway_become_view_owner(Oid relid, Oid *save_user, int *save_sec)
+{
+	GetUserIdAndSecContext(save_user, save_sec);
+	SetUserIdAndSecContext(relation_owner(relid),
+						   *save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
 }
 
 /*
@@ -183,23 +198,11 @@ pathway_check_view(PG_FUNCTION_ARGS)
 	relid = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(name)),
 							 AccessShareLock, false);
 	InitMaterializedSRF(fcinfo, 0);
-
-	if (!meta_view_definition(relid, &tree, &arr))
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not a live view", name),
-				 errhint("Live views are listed in pathway.views.")));
-
-	/* what the answer shows, the caller must be allowed to read */
-	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
-		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, get_rel_name(relid));
+	pathway_readable_view(relid, name, &tree, &arr);
 
 	/* the creator's settings; names resolved in pg_catalog only */
 	nest = pathway_apply_view_settings(arr);
-
-	GetUserIdAndSecContext(&save_user, &save_sec);
-	SetUserIdAndSecContext(relation_owner(relid),
-						   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+	pathway_become_view_owner(relid, &save_user, &save_sec);
 
 	qtext = pg_get_querydef((Query *) stringToNode(tree), false);
 	vname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),

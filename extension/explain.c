@@ -100,18 +100,9 @@ pathway_explain(PG_FUNCTION_ARGS)
 		rsinfo->returnMode = SFRM_Materialize;
 		MemoryContextSwitchTo(old);
 	}
-	if (!meta_view_definition(relid, &tree, &arr))
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not a live view", name),
-				 errhint("Live views are listed in pathway.views.")));
-	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
-		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, get_rel_name(relid));
-
+	pathway_readable_view(relid, name, &tree, &arr);
 	nest = pathway_apply_view_settings(arr);
-	GetUserIdAndSecContext(&save_user, &save_sec);
-	SetUserIdAndSecContext(pathway_relation_owner(relid),
-						   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+	pathway_become_view_owner(relid, &save_user, &save_sec);
 	plan = plan_view(name, (Query *) stringToNode(tree));
 	SetUserIdAndSecContext(save_user, save_sec);
 	AtEOXact_GUC(false, nest);

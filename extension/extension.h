@@ -19,9 +19,15 @@ extern Oid	pathway_undecodable_member(Oid relid);
 extern void pathway_ensure_replica_identity(Oid relid);
 extern void pathway_check_setup(void);
 
-/* access.c: a view's captured settings applied (a GUC nest level to undo), its owner */
+/*
+ * access.c: a live view's stored query and settings, the caller needing
+ * SELECT on it (errors otherwise); its captured settings applied (a GUC
+ * nest level to undo); the current user switched to its owner, restricted
+ * (SetUserIdAndSecContext(save_user, save_sec) undoes it).
+ */
+extern void pathway_readable_view(Oid relid, const char *name, char **tree, Datum *settings);
 extern int	pathway_apply_view_settings(Datum settings);
-extern Oid	pathway_relation_owner(Oid relid);
+extern void pathway_become_view_owner(Oid relid, Oid *save_user, int *save_sec);
 extern void pathway_note_catalog_change(void);
 extern void pathway_note_extension_created(void);
 
