@@ -480,6 +480,8 @@ flatmap_step(Op *op)
 
 	for (i = 0; i < in->n; i++)
 	{
+		int64		ord = 0;
+
 		ExecStoreMinimalTuple(in->rows[i].tup, op->lslot, false);
 		slot_getallattrs(op->lslot);
 		op->econtext->ecxt_scantuple = op->lslot;
@@ -513,6 +515,11 @@ flatmap_step(Op *op)
 			}
 			if (!any)
 				break;
+			if (op->ordinality)
+			{
+				values[at] = Int64GetDatum(++ord);
+				isnull[at] = false;
+			}
 			zbatch_add(&op->out, zrow_form(op->desc, values, isnull), in->rows[i].weight);
 		}
 		for (f = 0; f < op->nsrfs; f++)

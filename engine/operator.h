@@ -161,6 +161,7 @@ typedef struct Op
 	 * others' columns NULL past their end)
 	 */
 	int			nsrfs;			/* at most ENGINE_FLATMAP_MAX_FUNCTIONS */
+	bool		ordinality;		/* WITH ORDINALITY: a last column numbering them */
 	struct SetExprState **srfs;
 	TupleDesc  *fdescs;
 	TupleTableSlot **fslots;

@@ -77,10 +77,14 @@ replace_param(Node *expr, Param *param, Node *with)
 	return replace_param_mutator(expr, pair);
 }
 
+/*
+ * An expression of the outer query alone (a subquery inside it would be
+ * planned as a key expression: it is not one).
+ */
 static bool
 only_outer_vars(Node *n)
 {
-	return contain_vars_of_level(n, 1) && !contain_vars_of_level(n, 0);
+	return contain_vars_of_level(n, 1) && !contain_vars_of_level(n, 0) && !checkExprHasSubLink(n);
 }
 
 /*

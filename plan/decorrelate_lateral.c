@@ -74,6 +74,7 @@ lateral_parent(PState *ps, Query *q, int rti)
 
 typedef struct ScalarColsCtx
 {
+	PState	   *ps;
 	int			rti;
 	Query	   *sub;
 	int			sublevels;
@@ -94,7 +95,10 @@ scalar_cols_mutator(Node *node, ScalarColsCtx *ctx)
 		SubLink    *sl = makeNode(SubLink);
 
 		if (v->varattno <= 0)
-			elog(ERROR, "pathway: a whole-row reference to a LATERAL aggregate");
+			plan_refuse(ctx->ps->name, "A whole-row reference to a LATERAL global aggregate", "List its columns.");
+		if (ctx->sublevels > 0)
+			plan_refuse(ctx->ps->name, "A LATERAL global aggregate's column read inside a subquery",
+						"Read it in the select list, WHERE or HAVING of the query around the LATERAL subquery.");
 		te = copyObject(list_nth_node(TargetEntry, one->targetList, v->varattno - 1));
 		te->resno = 1;
 		te->resjunk = false;
@@ -118,6 +122,25 @@ scalar_cols_mutator(Node *node, ScalarColsCtx *ctx)
 		return (Node *) r;
 	}
 	return expression_tree_mutator(node, scalar_cols_mutator, ctx);
+}
+
+/* Is target reached from jt through FROM lists and inner joins only? */
+static bool
+inner_path(Node *jt, Node *target)
+{
+	ListCell   *lc;
+
+	if (jt == target)
+		return true;
+	if (IsA(jt, FromExpr))
+	{
+		foreach(lc, ((FromExpr *) jt)->fromlist)
+			if (inner_path(lfirst(lc), target))
+				return true;
+	}
+	else if (IsA(jt, JoinExpr) && ((JoinExpr *) jt)->jointype == JOIN_INNER)
+		return inner_path(((JoinExpr *) jt)->larg, target) || inner_path(((JoinExpr *) jt)->rarg, target);
+	return false;
 }
 
 /* Take rti out of the jointree (its parent is a FromExpr or a JoinExpr with it on the right). */
@@ -175,13 +198,26 @@ lateral_aggregate_as_scalars(PState *ps, Query *q, int rti)
 			   "Without them it is maintained, as correlated scalar subqueries are.");
 	if (IsA(parent, JoinExpr))
 	{
-		Node	   *quals = ((JoinExpr *) parent)->quals;
+		JoinExpr   *j = (JoinExpr *) parent;
+		Node	   *quals = j->quals;
 
 		if (quals != NULL && !(IsA(quals, Const) && !((Const *) quals)->constisnull &&
 							   DatumGetBool(((Const *) quals)->constvalue)))
-			plan_refuse(ps->name, "A JOIN LATERAL over a global aggregate with an ON condition other than true",
-				   "A global aggregate yields one row for every outer row: join it ON true and filter in WHERE.");
+		{
+			/*
+			 * An inner JOIN ... ON cond reached from the top through inner
+			 * joins only: the one row per outer row is kept where cond
+			 * holds, as WHERE cond keeps it.
+			 */
+			if (j->jointype != JOIN_INNER || !inner_path((Node *) q->jointree, parent))
+				plan_refuse(ps->name, "A LEFT JOIN LATERAL over a global aggregate, or one under an outer join, with an ON condition other than true",
+					   "A global aggregate yields one row for every outer row: join it ON true and filter in WHERE.");
+			q->jointree->quals = q->jointree->quals
+				? (Node *) make_andclause(list_make2(q->jointree->quals, quals)) : quals;
+			j->quals = NULL;
+		}
 	}
+	ctx.ps = ps;
 	ctx.rti = rti;
 	ctx.sub = sub;
 	ctx.sublevels = 0;

@@ -41,10 +41,14 @@
 
 #include "plan/internal.h"
 
+/*
+ * An expression of the outer query alone (a subquery inside it would be
+ * planned as a key expression: it is not one).
+ */
 static bool
 only_outer_vars(Node *n)
 {
-	return contain_vars_of_level(n, 1) && !contain_vars_of_level(n, 0);
+	return contain_vars_of_level(n, 1) && !contain_vars_of_level(n, 0) && !checkExprHasSubLink(n);
 }
 
 /* Is c an equality inner = outer, as plan_split_correlation takes it? */

@@ -292,8 +292,6 @@ plan_check_query(PState *ps)
 				{
 					ListCell   *lf;
 
-					if (rte->funcordinality)
-						plan_refuse(ps->name, "WITH ORDINALITY", "Number the rows with row_number() OVER (PARTITION BY ...) instead.");
 					foreach(lf, rte->functions)
 						if (lfirst_node(RangeTblFunction, lf)->funccolnames != NIL)
 							plan_refuse(ps->name, "A function in FROM with a column definition list", NULL);

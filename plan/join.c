@@ -396,9 +396,8 @@ make_flatmap(PState *ps, Op *cur, int rti)
 
 	if (nf > ENGINE_FLATMAP_MAX_FUNCTIONS)
 		plan_refuse(ps->name, psprintf("ROWS FROM with more than %d functions", ENGINE_FLATMAP_MAX_FUNCTIONS), NULL);
-	if (rte->funcordinality)
-		plan_refuse(ps->name, "WITH ORDINALITY on a function in FROM", NULL);
 	op = op_make(OP_FLATMAP, NULL);
+	op->ordinality = rte->funcordinality;
 	op->nsrfs = nf;
 	op->srfs = palloc0(sizeof(struct SetExprState *) * nf);
 	op->fdescs = palloc0(sizeof(TupleDesc) * nf);
@@ -410,7 +409,7 @@ make_flatmap(PState *ps, Op *cur, int rti)
 		op->fdescs[f] = function_desc(ps, lfirst_node(RangeTblFunction, lc)->funcexpr);
 		natts += op->fdescs[f]->natts;
 	}
-	desc = CreateTemplateTupleDesc(natts);
+	desc = CreateTemplateTupleDesc(natts + (op->ordinality ? 1 : 0));
 	for (i = 0; i < nl; i++)
 		TupleDescCopyEntry(desc, i + 1, cur->desc, i + 1);
 	natts = nl;
@@ -425,6 +424,12 @@ make_flatmap(PState *ps, Op *cur, int rti)
 			TupleDescAttr(desc, natts)->attnotnull = false;
 			natts++;
 		}
+	}
+	if (op->ordinality)
+	{
+		/* WITH ORDINALITY: the row's number among its function rows, from 1 */
+		TupleDescInitEntry(desc, natts + 1, "ordinality", INT8OID, -1, 0);
+		natts++;
 	}
 	op->desc = desc;
 	op->left = cur;

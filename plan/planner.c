@@ -232,6 +232,24 @@ pull_up_grouped_scalars(Query *q, ScalarCtx *ctx)
 	q->havingQual = scalar_mutator(q->havingQual, ctx);
 	if (list_length(q->rtable) == before)
 		return;
+	/*
+	 * A global aggregate (no GROUP BY) has one row even over no input: a
+	 * subquery's value outside its aggregates would be read from a row
+	 * that may not be there, so only inside an aggregate is one taken.
+	 */
+	if (q->groupClause == NIL)
+	{
+		List	   *outside = pull_var_clause((Node *) list_make2(q->targetList, q->havingQual),
+											  PVC_INCLUDE_AGGREGATES | PVC_INCLUDE_WINDOWFUNCS |
+											  PVC_INCLUDE_PLACEHOLDERS);
+
+		foreach(lc, outside)
+			if (IsA(lfirst(lc), Var) && ((Var *) lfirst(lc))->varlevelsup == 0 &&
+				((Var *) lfirst(lc))->varno > before)
+				plan_refuse(ctx->ps->name, "A scalar subquery outside the aggregates of a query without GROUP BY",
+							"Compute the aggregate in a subquery in FROM and combine it with the scalar subquery there.");
+		return;
+	}
 	foreach(lc, q->targetList)
 		ref = Max(ref, lfirst_node(TargetEntry, lc)->ressortgroupref);
 	vars = pull_var_clause((Node *) list_make2(q->targetList, q->havingQual),
@@ -303,7 +321,7 @@ pull_up_scalars(PState *ps, Query *q)
 	ctx.in_targets = !q->hasWindowFuncs && !q->setOperations;
 	if (!q->hasAggs && !q->groupClause)
 		q->targetList = (List *) scalar_mutator((Node *) q->targetList, &ctx);
-	else if (q->groupClause && !q->groupingSets)
+	else if (!q->groupingSets)
 		pull_up_grouped_scalars(q, &ctx);
 	q->hasSubLinks = checkExprHasSubLink((Node *) q->targetList) ||
 		checkExprHasSubLink(q->jointree->quals) || checkExprHasSubLink(q->havingQual) ||

@@ -630,6 +630,23 @@ sub gen_from
 		}
 		push @rels, $new;
 	}
+	# a LATERAL global aggregate over the rows so far now and then: one row
+	# for each of them (correlated scalar subqueries, a magic set for an
+	# inequality)
+	if ($depth < $MAX_DEPTH && chance(0.08))
+	{
+		my $rel = base_relation();
+		my @in = scope_of($rel);
+		my @n = cols_of_cat('n', @in);
+		my $c = chance(0.5) ? corr_inequality([scope_of(@rels)], \@in) : corr_equality([scope_of(@rels)], \@in);
+		if (@n && $c)
+		{
+			my ($m, $mt) = @{ pick(@n) };
+			my $a = new_alias();
+			$sql .= ", LATERAL (SELECT count(*) AS lc, max($m) AS lm FROM $rel->{from} WHERE $c) $a";
+			push @rels, { from => '', alias => $a, cols => [['lc', 'big'], ['lm', $mt]] };
+		}
+	}
 	return ($sql, \@rels, \@where);
 }
 
@@ -776,8 +793,11 @@ sub gen_select
 		my @keys = map { pick(@keyable)->[0] } 1 .. rint(1, 2);
 		my %seen;
 		@keys = grep { !$seen{$_}++ } @keys;
+		# (a constant integer would be read as a position: left out, it
+		# orders nothing)
 		my @order = ((map { $_ . pick('', ' DESC') } @keys),
-			(map { $_->[0] . pick('', ' DESC', ' NULLS FIRST', ' DESC NULLS LAST') } @exprs));
+			(map { $_->[0] . pick('', ' DESC', ' NULLS FIRST', ' DESC NULLS LAST') }
+				grep { $_->[0] !~ /^\d+$/ } @exprs));
 		return {
 			sql => 'SELECT DISTINCT ON (' . join(', ', @keys) . ') ' . select_list(@exprs)
 				. " FROM $from$where ORDER BY " . join(', ', @order),

@@ -43,6 +43,16 @@ tap_is "$(sql -c "SELECT e.slot_name = s.slot_name AND e.slot_active AND e.pid =
                       ON s.database = current_database() AND s.slot_name LIKE 'pathway%'")" \
   t "pathway.engine names the worker's active slot and pid"
 
+# first the slot catches up with the WAL earlier tests wrote (restart_lsn
+# moves on at the running-transactions record a checkpoint logs, once the
+# worker confirmed past it): what it keeps below is then the holder's doing
+mark=$(sql -c "SELECT pg_current_wal_lsn()")
+caught_up() {
+  sql -c "INSERT INTO wal_src VALUES (1, 0)" -c "SELECT pathway.sync('wal_v')" -c "CHECKPOINT" >/dev/null
+  [[ $(sql -c "SELECT restart_lsn >= '$mark'::pg_lsn FROM pathway.engine") == t ]]
+}
+wait_until 30 caught_up || true
+
 # a transaction with an xid, held open in another database
 hold_lsn=$(sql -c "SELECT pg_current_wal_lsn()")
 psql -X -q -At -d "$other" -c "BEGIN" \

@@ -6,7 +6,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pathway;
 DROP TABLE IF EXISTS t180_d CASCADE;
 
-SELECT plan(10);
+SELECT plan(11);
 
 CREATE TABLE t180_d (id int, tags text[], doc jsonb, n int);
 INSERT INTO t180_d VALUES
@@ -32,8 +32,9 @@ UPDATE t180_d SET tags = ARRAY['c', 'a', 'a'], n = 1 WHERE id = 1;
 DELETE FROM t180_d WHERE id = 2;
 SELECT pathway.sync();
 SELECT bag_eq('TABLE t180_tags', $$VALUES (1, 'c'), (1, 'a'), (1, 'a')$$, 'an update replaces the row''s function rows');
-SELECT throws_ok($$SELECT pathway.create_view('t180_bad', 'SELECT g, n FROM generate_series(1, 3) WITH ORDINALITY g(g, n)')$$,
-  '0A000', 'cannot maintain view "t180_bad"', 'WITH ORDINALITY is refused');
+INSERT INTO t180_q VALUES ('t180_ord', 'SELECT d.id, t.tag, t.n FROM t180_d d, unnest(d.tags) WITH ORDINALITY t(tag, n)');
+SELECT lives_ok($$SELECT pathway.create_view('t180_ord', (SELECT q FROM t180_q WHERE name = 't180_ord'))$$,
+  'WITH ORDINALITY: each row numbered among its function rows');
 
 INSERT INTO t180_d SELECT g, ARRAY[chr(97 + g % 4), chr(97 + g % 3)], jsonb_build_object('items', jsonb_build_array(g, g % 5), 'k' || (g % 3), g), g % 4
   FROM generate_series(10, 60) g;

@@ -13,7 +13,7 @@ CREATE EXTENSION IF NOT EXISTS pathway;
 
 DROP TABLE IF EXISTS t188_t, t188_u, t188_par, t188_part CASCADE;
 
-SELECT plan(28);
+SELECT plan(33);
 
 CREATE TABLE t188_t (a int PRIMARY KEY, b int, c int);
 CREATE TABLE t188_u (id int PRIMARY KEY, k int, v int);
@@ -51,6 +51,14 @@ SELECT lives_ok($$SELECT pathway.create_view('t188_grouped', $q$
   'correlated and uncorrelated scalars in a grouped select list and HAVING');
 SELECT lives_ok($$SELECT pathway.create_view('t188_inside', 'SELECT k, sum(v * (SELECT count(*) FROM t188_t WHERE t188_t.b < t188_u.v)) AS s FROM t188_u GROUP BY k')$$,
   'a scalar inside an aggregate, correlated by the row');
+SELECT lives_ok($$SELECT pathway.create_view('t188_globalin', 'SELECT count(*) AS n, sum(v * (SELECT count(*) FROM t188_t WHERE t188_t.b < t188_u.v)) AS s FROM t188_u')$$,
+  'a scalar inside the aggregate of a query without GROUP BY');
+SELECT throws_ok($$SELECT pathway.create_view('t188_bad', 'SELECT sum(v) - (SELECT max(v) FROM t188_u) AS d FROM t188_u')$$,
+  '0A000', 'cannot maintain view "t188_bad"', 'a scalar outside the aggregates of a query without GROUP BY: refused with a hint');
+SELECT throws_ok($$SELECT pathway.create_view('t188_bad', 'SELECT a FROM t188_t t WHERE NOT EXISTS (SELECT 1 FROM t188_u u WHERE u.v = (SELECT count(*) FROM t188_u w WHERE w.k = t.c))')$$,
+  '0A000', 'cannot maintain view "t188_bad"', 'a subquery inside a correlation is not taken for a join key: refused, not an internal error');
+SELECT throws_ok($$SELECT pathway.create_view('t188_bad', 'SELECT t.a FROM t188_t t, LATERAL (SELECT count(*) AS n FROM t188_u u WHERE u.k = t.c) s WHERE EXISTS (SELECT 1 FROM t188_u w WHERE w.v = s.n)')$$,
+  '0A000', 'cannot maintain view "t188_bad"', 'a LATERAL aggregate''s column read inside a subquery: refused');
 
 -- ---------------------------------------------------------------- LATERAL global aggregates
 SELECT lives_ok($$SELECT pathway.create_view('t188_lat', $q$
@@ -59,8 +67,10 @@ SELECT lives_ok($$SELECT pathway.create_view('t188_lat', $q$
 SELECT lives_ok($$SELECT pathway.create_view('t188_latleft', $q$
   SELECT t.a, s.n FROM t188_t t LEFT JOIN LATERAL (SELECT count(*) AS n FROM t188_u u WHERE u.k = t.c) s ON true WHERE s.n < 2 $q$)$$,
   'LEFT JOIN LATERAL global aggregate ON true, filtered in WHERE');
-SELECT throws_ok($$SELECT pathway.create_view('t188_bad', 'SELECT t.a FROM t188_t t JOIN LATERAL (SELECT count(*) AS n FROM t188_u u WHERE u.k = t.c) s ON s.n > 1')$$,
-  '0A000', 'cannot maintain view "t188_bad"', 'JOIN LATERAL over a global aggregate ON a condition: refused with a hint');
+SELECT lives_ok($$SELECT pathway.create_view('t188_latcond', 'SELECT t.a, s.n FROM t188_t t JOIN LATERAL (SELECT count(*) AS n FROM t188_u u WHERE u.k = t.c) s ON s.n > 1')$$,
+  'JOIN LATERAL over a global aggregate ON a condition (the condition filters, as in WHERE)');
+SELECT throws_ok($$SELECT pathway.create_view('t188_bad', 'SELECT t.a FROM t188_t t LEFT JOIN LATERAL (SELECT count(*) AS n FROM t188_u u WHERE u.k = t.c) s ON s.n > 1')$$,
+  '0A000', 'cannot maintain view "t188_bad"', 'LEFT JOIN LATERAL over a global aggregate ON a condition: refused with a hint');
 
 -- ---------------------------------------------------------------- no table, set-returning functions
 SELECT lives_ok($$SELECT pathway.create_view('t188_one', 'SELECT 1 AS one, ''x''::text AS s UNION ALL SELECT g, ''g'' FROM generate_series(2, 3) g')$$,
