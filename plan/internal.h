@@ -191,6 +191,10 @@ extern bool plan_time_join_check(const char *name, Query *q, ViewPlan *plan, Tim
 extern Op  *plan_time_join_gate(PState *ps, Op *input, int rti);
 extern void plan_time_join_finish(const char *name, ViewPlan *plan);
 
+/* pullup.c: set-returning functions and scalar subqueries made FROM items */
+extern void plan_pull_up_target_srf(PState *ps, Query *q);
+extern void plan_pull_up_scalars(PState *ps, Query *q);
+
 /* batch.c: calls gathered over a map's batch (pathway.embed, http_request) */
 extern void plan_batch_calls(struct Op *root);
 extern void plan_batch_functions(Oid *embed, Oid *http_request, Oid *http_get);

@@ -1,0 +1,304 @@
+/*
+ * pullup.c
+ *	  What a query level's expressions hold that becomes FROM items before
+ *	  the level is planned: set-returning functions in the select list (one
+ *	  ROWS FROM of them, LATERAL) and scalar subqueries (one-row subqueries
+ *	  cross-joined, correlated ones through decorrelate.c), also in a
+ *	  grouped select list and HAVING.
+ */
+#include "postgres.h"
+
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/tlist.h"
+#include "parser/parse_oper.h"
+#include "rewrite/rewriteManip.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+#include "plan/internal.h"
+
+/* ---------- a set-returning function in the select list ---------- */
+
+typedef struct SrfCtx
+{
+	List	   *found;			/* the set-returning calls */
+	bool		nested;			/* one inside another's arguments */
+} SrfCtx;
+
+static bool
+find_srfs(Node *node, SrfCtx *ctx)
+{
+	if (node == NULL)
+		return false;
+	if ((IsA(node, FuncExpr) && ((FuncExpr *) node)->funcretset) ||
+		(IsA(node, OpExpr) && ((OpExpr *) node)->opretset))
+	{
+		ctx->found = lappend(ctx->found, node);
+		if (expression_returns_set((Node *) (IsA(node, FuncExpr) ? ((FuncExpr *) node)->args
+											 : ((OpExpr *) node)->args)))
+			ctx->nested = true;
+		return false;
+	}
+	return expression_tree_walker(node, find_srfs, (void *) ctx);
+}
+
+/* arg: two lists, calls and what replaces each (found by pointer) */
+static Node *
+replace_srf_mutator(Node *node, void *arg)
+{
+	List	  **pair = arg;
+	ListCell   *lc;
+
+	foreach(lc, pair[0])
+		if (node == lfirst(lc))
+			return (Node *) list_nth(pair[1], foreach_current_index(lc));
+	return expression_tree_mutator(node, replace_srf_mutator, arg);
+}
+
+/*
+ * SELECT id, unnest(tags) FROM t: one set-returning call over the row's
+ * columns is the same as the function in FROM, LATERAL, which is
+ * maintained: each row expands to the function's rows (none: the row is
+ * gone).  Several calls run in lockstep in PostgreSQL (not a cross
+ * product): ROWS FROM of them all, which runs them so.  Calls after
+ * aggregation, nested calls and composite results are refused.
+ */
+void
+plan_pull_up_target_srf(PState *ps, Query *q)
+{
+	SrfCtx		ctx = {NIL, false};
+	Node	   *call;
+	RangeTblEntry *rte;
+	RangeTblFunction *rtf;
+	RangeTblRef *rtr;
+	Var		   *var;
+	List	   *pair[2];
+	Oid			type;
+	ListCell   *lc;
+
+	if (!q->hasTargetSRFs)
+		return;
+	(void) find_srfs((Node *) q->targetList, &ctx);
+	if (ctx.found == NIL || list_length(ctx.found) > ENGINE_FLATMAP_MAX_FUNCTIONS || ctx.nested ||
+		q->hasAggs || q->groupClause || q->groupingSets || q->hasWindowFuncs || q->setOperations)
+		return;					/* refused by plan_check_query */
+	foreach(lc, ctx.found)
+		if (type_is_rowtype(exprType(lfirst(lc))))
+			return;
+	rte = makeNode(RangeTblEntry);
+	rte->rtekind = RTE_FUNCTION;
+	rte->lateral = true;
+	rte->inFromCl = true;
+	rte->eref = makeAlias("srf", NIL);
+	foreach(lc, ctx.found)
+	{
+		rtf = makeNode(RangeTblFunction);
+		rtf->funcexpr = copyObject(lfirst(lc));
+		rtf->funccolcount = 1;
+		rte->functions = lappend(rte->functions, rtf);
+		rte->eref->colnames = lappend(rte->eref->colnames, makeString(psprintf("srf%d", foreach_current_index(lc) + 1)));
+	}
+	q->rtable = lappend(q->rtable, rte);
+	rtr = makeNode(RangeTblRef);
+	rtr->rtindex = list_length(q->rtable);
+	q->jointree->fromlist = lappend(q->jointree->fromlist, rtr);
+	/* in lockstep, as PostgreSQL runs several in a select list: ROWS FROM */
+	pair[0] = ctx.found;
+	pair[1] = NIL;
+	foreach(lc, ctx.found)
+	{
+		call = lfirst(lc);
+		type = exprType(call);
+		var = makeVar(rtr->rtindex, foreach_current_index(lc) + 1, type, exprTypmod(call),
+					  exprCollation(call), 0);
+		pair[1] = lappend(pair[1], var);
+	}
+	q->targetList = (List *) replace_srf_mutator((Node *) q->targetList, pair);
+	q->hasTargetSRFs = false;
+}
+
+typedef struct ScalarCtx
+{
+	PState	   *ps;
+	Query	   *q;
+	bool		in_targets;		/* mutating the select list (not WHERE) */
+} ScalarCtx;
+
+/*
+ * An uncorrelated scalar subquery that is a global aggregate always yields
+ * exactly one row: it becomes a one-row subquery in FROM, cross-joined, and
+ * the expression reads its column.  Any other is made one first, over
+ * pathway.single_value() (NULL for no row, PostgreSQL's error for several).
+ */
+static Node *
+scalar_mutator(Node *node, ScalarCtx *ctx)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, SubLink) && ((SubLink *) node)->subLinkType == EXPR_SUBLINK)
+	{
+		SubLink    *sl = (SubLink *) node;
+		Query	   *sub = (Query *) sl->subselect;
+		TargetEntry *tle;
+		RangeTblEntry *rte;
+		RangeTblRef *rtr;
+		Var		   *v;
+		Query	   *agg;
+
+		if (contain_vars_of_level((Node *) sub, 1))
+		{
+			if (!ctx->in_targets)
+				plan_refuse(ctx->ps->name, "A correlated scalar subquery here",
+					   "Rewrite it as a join with GROUP BY.");
+			return plan_pull_up_correlated_scalar(ctx->ps, ctx->q, sl);
+		}
+		/* (SELECT name FROM dim WHERE id = 5): the value of its only row */
+		agg = plan_scalar_as_aggregate(sub, false);
+		if (agg)
+			sub = agg;
+		if (!sub->hasAggs || sub->groupClause || sub->groupingSets || sub->havingQual ||
+			sub->setOperations || sub->limitCount || sub->limitOffset || sub->cteList)
+			plan_refuse(ctx->ps->name, "A scalar subquery other than a global aggregate",
+				   "A scalar subquery such as (SELECT max(x) FROM t) is maintained; others may yield no row or several.");
+		tle = linitial_node(TargetEntry, sub->targetList);
+		rte = makeNode(RangeTblEntry);
+		rte->rtekind = RTE_SUBQUERY;
+		rte->subquery = copyObject(sub);
+		rte->eref = makeAlias("scalar", list_make1(makeString(tle->resname ? tle->resname : "?column?")));
+		if (agg)
+			rte->eref->colnames = lappend(rte->eref->colnames, makeString("n"));
+		rte->inFromCl = true;
+		ctx->q->rtable = lappend(ctx->q->rtable, rte);
+		rtr = makeNode(RangeTblRef);
+		rtr->rtindex = list_length(ctx->q->rtable);
+		ctx->q->jointree->fromlist = lappend(ctx->q->jointree->fromlist, rtr);
+		v = makeVar(rtr->rtindex, 1, exprType((Node *) tle->expr),
+					exprTypmod((Node *) tle->expr), exprCollation((Node *) tle->expr), 0);
+		if (agg)
+			return (Node *) plan_scalar_checked((Expr *) v,
+												(Expr *) makeVar(rtr->rtindex, 2, INT8OID, -1, InvalidOid, 0));
+		return (Node *) v;
+	}
+	if (IsA(node, Query))
+		return node;
+	return expression_tree_mutator(node, scalar_mutator, (void *) ctx);
+}
+
+/*
+ * A grouped level's select list and HAVING: a scalar subquery's value
+ * (uncorrelated: one value for every row; correlated: through the group's
+ * columns, which is all PostgreSQL lets it read) is the same for every row
+ * of a group, so grouping by it too changes no group, and lets the
+ * expressions around the aggregates read it.  Only what is read outside
+ * an aggregate is grouped by: inside one, a subquery may read the row's
+ * own columns.
+ */
+static void
+pull_up_grouped_scalars(Query *q, ScalarCtx *ctx)
+{
+	int			before = list_length(q->rtable);
+	List	   *vars;
+	ListCell   *lc;
+	Index		ref = 0;
+
+	q->targetList = (List *) scalar_mutator((Node *) q->targetList, ctx);
+	q->havingQual = scalar_mutator(q->havingQual, ctx);
+	if (list_length(q->rtable) == before)
+		return;
+	/*
+	 * A global aggregate (no GROUP BY) has one row even over no input: a
+	 * subquery's value outside its aggregates would be read from a row
+	 * that may not be there, so only inside an aggregate is one taken.
+	 */
+	if (q->groupClause == NIL)
+	{
+		List	   *outside = pull_var_clause((Node *) list_make2(q->targetList, q->havingQual),
+											  PVC_INCLUDE_AGGREGATES | PVC_INCLUDE_WINDOWFUNCS |
+											  PVC_INCLUDE_PLACEHOLDERS);
+
+		foreach(lc, outside)
+			if (IsA(lfirst(lc), Var) && ((Var *) lfirst(lc))->varlevelsup == 0 &&
+				((Var *) lfirst(lc))->varno > before)
+				plan_refuse(ctx->ps->name, "A scalar subquery outside the aggregates of a query without GROUP BY",
+							"Compute the aggregate in a subquery in FROM and combine it with the scalar subquery there.");
+		return;
+	}
+	foreach(lc, q->targetList)
+		ref = Max(ref, lfirst_node(TargetEntry, lc)->ressortgroupref);
+	vars = pull_var_clause((Node *) list_make2(q->targetList, q->havingQual),
+						   PVC_INCLUDE_AGGREGATES | PVC_INCLUDE_WINDOWFUNCS | PVC_INCLUDE_PLACEHOLDERS);
+	foreach(lc, vars)
+	{
+		Var		   *v = lfirst(lc);
+		TargetEntry *te;
+		SortGroupClause *g;
+		ListCell   *lt;
+		bool		have = false;
+		bool		hashable;
+
+		if (!IsA(v, Var) || v->varlevelsup != 0 || v->varno <= before)
+			continue;
+		foreach(lt, q->groupClause)
+		{
+			TargetEntry *gt = get_sortgroupclause_tle(lfirst(lt), q->targetList);
+
+			if (equal(gt->expr, v))
+				have = true;
+		}
+		if (have)
+			continue;
+		te = makeTargetEntry((Expr *) copyObject(v), list_length(q->targetList) + 1, NULL, true);
+		te->ressortgroupref = ++ref;
+		g = makeNode(SortGroupClause);
+		g->tleSortGroupRef = ref;
+		get_sort_group_operators(v->vartype, false, false, false, &g->sortop, &g->eqop, NULL, &hashable);
+		if (!OidIsValid(g->eqop))
+			plan_refuse(ctx->ps->name, psprintf("A scalar subquery of type %s, which has no equality, in a grouped select list or HAVING",
+												format_type_be(v->vartype)), NULL);
+		g->hashable = hashable;
+		q->targetList = lappend(q->targetList, te);
+		q->groupClause = lappend(q->groupClause, g);
+	}
+}
+
+void
+plan_pull_up_scalars(PState *ps, Query *q)
+{
+	ScalarCtx	ctx;
+
+	if (!q->hasSubLinks)
+		return;
+	ctx.ps = ps;
+	ctx.q = q;
+	/*
+	 * WHERE: a conjunct that reads a correlated scalar subquery is applied
+	 * after its LEFT JOIN (with the marks' conditions, plan_apply_marks).
+	 */
+	ctx.in_targets = true;
+	{
+		List	   *keep = NIL;
+		ListCell   *lc;
+
+		foreach(lc, q->jointree->quals ? make_ands_implicit((Expr *) q->jointree->quals) : NIL)
+		{
+			int			before = list_length(ps->correlated);
+			Node	   *c = scalar_mutator(lfirst(lc), &ctx);
+
+			if (list_length(ps->correlated) > before)
+				ps->post_quals = lappend(ps->post_quals, c);
+			else
+				keep = lappend(keep, c);
+		}
+		q->jointree->quals = keep ? (Node *) make_ands_explicit(keep) : NULL;
+	}
+	ctx.in_targets = !q->hasWindowFuncs && !q->setOperations;
+	if (!q->hasAggs && !q->groupClause)
+		q->targetList = (List *) scalar_mutator((Node *) q->targetList, &ctx);
+	else if (!q->groupingSets)
+		pull_up_grouped_scalars(q, &ctx);
+	q->hasSubLinks = checkExprHasSubLink((Node *) q->targetList) ||
+		checkExprHasSubLink(q->jointree->quals) || checkExprHasSubLink(q->havingQual) ||
+		checkExprHasSubLink((Node *) ps->post_quals);
+}
