@@ -231,6 +231,42 @@ make_semi(PState *ps, Node *conj)
 	}
 	else if (sl->subLinkType != ANY_SUBLINK)
 		plan_refuse(ps->name, "EXISTS over a subquery with aggregates or set operations", NULL);
+	else if (sub->setOperations == NULL)
+	{
+		/*
+		 * IN over a grouped subquery: its first columns are the keys, as the
+		 * test converts them (numeric IN (SELECT int ... GROUP BY ...)).
+		 * The converted expressions come first; the columns as they were
+		 * stay, unselected, for the grouping and ordering that name them.
+		 */
+		List	   *tl = NIL;
+		ListCell   *lr;
+		int			resno = 0;
+
+		foreach(lr, rkeys)
+			tl = lappend(tl, makeTargetEntry(copyObject(lfirst(lr)), ++resno, NULL, false));
+		foreach(lc, sub->targetList)
+		{
+			TargetEntry *te = copyObject(lfirst_node(TargetEntry, lc));
+
+			te->resno = ++resno;
+			te->resjunk = true;
+			tl = lappend(tl, te);
+		}
+		sub->targetList = tl;
+	}
+	else
+	{
+		/* a set operation: the keys must already be of the test's types */
+		foreach(lc, rkeys)
+		{
+			TargetEntry *te = list_nth_node(TargetEntry, sub->targetList, foreach_current_index(lc));
+
+			if (exprType(lfirst(lc)) != exprType((Node *) te->expr))
+				plan_refuse(ps->name, "IN over a set operation whose column's type differs from the tested value's",
+							"Cast the set operation's column to the tested value's type.");
+		}
+	}
 	sj->sub = sub;
 	return sj;
 }

@@ -780,6 +780,15 @@ sub gen_select
 	if ($kind eq 'plain' || $kind eq 'distinct')
 	{
 		@exprs = map { [expr_of_cat($_, $depth, $ctes, @scope)] } @cats;
+		# set-returning functions in the select list now and then, two run
+		# in lockstep (as many rows as the longer, NULLs past the shorter's end)
+		my @sn = cols_of_cat('n', @scope);
+		if ($depth == 0 && !$opts->{want} && @sn && chance(0.06))
+		{
+			my ($c, $t) = @{ pick(@sn) };
+			push @exprs, ['generate_series(1, ' . rint(1, 3) . ')', 'int'];
+			push @exprs, ["unnest(ARRAY[$c, $c + 1" . (chance(0.5) ? ", NULL" : '') . '])', $t] if chance(0.7);
+		}
 		my $d = $kind eq 'distinct' ? 'DISTINCT ' : '';
 		my $order = ($depth == 0 && !$opts->{want} && chance(0.05)) ? ' ORDER BY 1' : '';
 		return { sql => "SELECT $d" . select_list(@exprs) . " FROM $from$where$order", cols => [out_cols(@exprs)] };
