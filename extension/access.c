@@ -100,6 +100,22 @@ run_at_clock(const char *sql, bool has_clock, TimestampTz clock)
 	PG_END_TRY();
 }
 
+/*
+ * The query to deparse with every column qualified by its FROM item.  The
+ * deparser leaves columns unqualified in a query whose range table has a
+ * single entry, and then an ORDER BY, DISTINCT ON or GROUP BY column that
+ * an output column's alias shadows (SELECT x.a - x.a AS b ... ORDER BY
+ * x.b) reads the alias when the text is parsed again: another query.  An
+ * unreferenced copy of that entry makes the deparser qualify them.
+ */
+static Query *
+qualified_names(Query *q)
+{
+	if (list_length(q->rtable) == 1)
+		q->rtable = lappend(q->rtable, copyObject(linitial(q->rtable)));
+	return q;
+}
+
 /* The check's statement, with http_request() answering what the view saw: the memo's. */
 static void
 run_reading_memo(const char *sql, bool has_clock, TimestampTz clock)
@@ -204,7 +220,7 @@ pathway_check_view(PG_FUNCTION_ARGS)
 	nest = pathway_apply_view_settings(arr);
 	pathway_become_view_owner(relid, &save_user, &save_sec);
 
-	qtext = pg_get_querydef((Query *) stringToNode(tree), false);
+	qtext = pg_get_querydef(qualified_names((Query *) stringToNode(tree)), false);
 	vname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 									   get_rel_name(relid));
 	qtext = time_filter(relid, name, tree, &vname, qtext, &has_clock, &clock);

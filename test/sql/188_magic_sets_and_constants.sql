@@ -13,7 +13,7 @@ CREATE EXTENSION IF NOT EXISTS pathway;
 
 DROP TABLE IF EXISTS t188_t, t188_u, t188_par, t188_part CASCADE;
 
-SELECT plan(34);
+SELECT plan(36);
 
 CREATE TABLE t188_t (a int PRIMARY KEY, b int, c int);
 CREATE TABLE t188_u (id int PRIMARY KEY, k int, v int);
@@ -81,12 +81,16 @@ SELECT lives_ok($$SELECT pathway.create_view('t188_srfs', 'SELECT a, generate_se
   'two set-returning functions in the select list');
 SELECT lives_ok($$SELECT pathway.create_view('t188_rowsfrom', 'SELECT t.a, x, y FROM t188_t t, ROWS FROM (generate_series(1, t.c), unnest(ARRAY[''p'', ''q''])) r(x, y)')$$,
   'ROWS FROM of two functions');
+SELECT lives_ok($$SELECT pathway.create_view('t188_shadow', 'SELECT DISTINCT ON (x.c2, x.c1) x.c1 - x.c1 AS c2, x.c2 AS c3 FROM (SELECT sum(v) % 5 AS c1, k AS c2 FROM t188_u GROUP BY k) x ORDER BY x.c2 DESC, x.c1')$$,
+  'an ORDER BY and DISTINCT ON over columns that output aliases shadow');
 SELECT lives_ok($$SELECT pathway.create_view('t188_only', 'SELECT id, v FROM ONLY t188_par')$$,
   'ONLY on an inheritance parent');
 SELECT lives_ok($$SELECT pathway.create_view('t188_onlypart', 'SELECT count(*) AS n FROM ONLY t188_part')$$,
   'ONLY on a partitioned table');
 SELECT pathway.sync();
 
+SELECT is((SELECT count(*) FROM pathway.check_view('t188_shadow')) || ' ' || (SELECT count(*) FROM t188_shadow), '0 3',
+  'check_view reads the shadowed columns as the query does (it deparses them qualified): 3 groups of equal sums, 3 rows');
 SELECT results_eq('SELECT id, v FROM t188_only ORDER BY id', $$VALUES (1, 10), (2, 20)$$, 'the parent''s own rows, not the child''s');
 SELECT results_eq('SELECT n FROM t188_onlypart', $$VALUES (0::bigint)$$, 'a partitioned table holds no row of its own');
 SELECT results_eq('SELECT a, r FROM t188_rank ORDER BY a', $$VALUES (1, 0::bigint), (2, 1::bigint), (3, 1::bigint), (4, 0::bigint)$$,
