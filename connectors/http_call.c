@@ -364,16 +364,16 @@ http_call_answers(int n, HttpRequest *reqs, const char *view, Jsonb **answers)
 		statuses = palloc(sizeof(int) * u);
 		fetch(u, miss, got, errors, statuses);
 		/* (a failure that fails the view rolls back its work, memo included) */
-		store(u, miss, got, errors, statuses, !fail_view && view != NULL);
+		store(u, miss, got, errors, statuses, !fail_view);
 		for (i = 0; i < u; i++)
 			if (errors[i])
 			{
-				if (fail_view || view == NULL)
+				if (fail_view)
 					ereport(ERROR,
 							(errcode(ERRCODE_CONNECTION_FAILURE),
 							 errmsg("%s", errors[i]),
 							 errdetail("The request was %s %s.", miss[i]->method, miss[i]->url),
-							 view ? errhint("pathway.http_request_on_error is 'fail' for this view; with 'null' a failed call gives NULL and a dead letter.") : 0));
+							 errhint("pathway.http_request_on_error is 'fail' for this view; with 'null' a failed call gives NULL and a dead letter.")));
 				meta_http_call_dead_letter(view,
 										   miss[i]->body ? psprintf("%s %s %s", miss[i]->method, miss[i]->url, miss[i]->body)
 										   : psprintf("%s %s", miss[i]->method, miss[i]->url),

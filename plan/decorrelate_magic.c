@@ -311,34 +311,32 @@ exists_as_count(SubLink *sl, bool positive)
 	return (Node *) make_opclause(op, BOOLOID, false, (Expr *) expr, (Expr *) zero, InvalidOid, InvalidOid);
 }
 
+/* An EXISTS that a semi-join cannot take: correlated other than by equalities. */
+static bool
+residual_exists(Node *node)
+{
+	SubLink    *sl = (SubLink *) node;
+	Query	   *sub;
+
+	if (!IsA(node, SubLink) || sl->subLinkType != EXISTS_SUBLINK)
+		return false;
+	sub = (Query *) sl->subselect;
+	return !sub->hasAggs && !sub->groupClause && !sub->havingQual && !sub->setOperations &&
+		!sub->limitCount && !sub->limitOffset && !sub->hasWindowFuncs && !sub->hasTargetSRFs &&
+		!sub->groupingSets && plan_correlation_needs_magic(sub);
+}
+
 static Node *
 exists_mutator(Node *node, ExistsCtx *ctx)
 {
 	if (node == NULL)
 		return NULL;
-	if (is_notclause(node) && IsA(get_notclausearg((Expr *) node), SubLink))
-	{
-		SubLink    *sl = (SubLink *) get_notclausearg((Expr *) node);
-		Query	   *sub = (Query *) sl->subselect;
-
-		if (sl->subLinkType == EXISTS_SUBLINK && !sub->hasAggs && !sub->groupClause &&
-			!sub->havingQual && !sub->setOperations && !sub->limitCount && !sub->limitOffset &&
-			!sub->hasWindowFuncs && !sub->hasTargetSRFs && !sub->groupingSets &&
-			plan_correlation_needs_magic(sub))
-			return exists_as_count(sl, false);
-	}
+	if (is_notclause(node) && residual_exists((Node *) get_notclausearg((Expr *) node)))
+		return exists_as_count((SubLink *) get_notclausearg((Expr *) node), false);
+	if (residual_exists(node))
+		return exists_as_count((SubLink *) node, true);
 	if (IsA(node, SubLink))
-	{
-		SubLink    *sl = (SubLink *) node;
-		Query	   *sub = (Query *) sl->subselect;
-
-		if (sl->subLinkType == EXISTS_SUBLINK && !sub->hasAggs && !sub->groupClause &&
-			!sub->havingQual && !sub->setOperations && !sub->limitCount && !sub->limitOffset &&
-			!sub->hasWindowFuncs && !sub->hasTargetSRFs && !sub->groupingSets &&
-			plan_correlation_needs_magic(sub))
-			return exists_as_count(sl, true);
 		return node;			/* the subquery's own subqueries are its level's */
-	}
 	return expression_tree_mutator(node, exists_mutator, ctx);
 }
 

@@ -458,6 +458,7 @@ typedef struct JoinItem
 	int			rti;
 	JoinExpr   *outer;
 	Bitmapset  *rels;
+	double		rows;			/* item_rows, once known (0: not yet) */
 } JoinItem;
 
 static Bitmapset *
@@ -631,6 +632,9 @@ item_rows(PState *ps, JoinItem *it)
 	double		rows = 100000;
 	ListCell   *lc;
 
+	/* (its own conditions stay pending until it is joined: the figure holds) */
+	if (it->rows > 0)
+		return it->rows;
 	if (it->outer == NULL)
 	{
 		RangeTblEntry *rte = rt_fetch(it->rti, ps->query->rtable);
@@ -647,7 +651,8 @@ item_rows(PState *ps, JoinItem *it)
 		if (!bms_is_empty(r) && bms_is_subset(r, it->rels))
 			rows *= 0.25;
 	}
-	return Max(rows, 1);
+	it->rows = Max(rows, 1);
+	return it->rows;
 }
 
 /*
