@@ -5,7 +5,7 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 cluster="$PWD/test/cluster.sh"
-port=${PATHWAY_DEMO_PORT:-55433}
+port=${PATHWAY_DEMO_PORT:-61433}
 dir=/tmp/pathway-demo-$port
 view=revenue_by_region
 query="SELECT r.name AS region, sum(o.amount) AS revenue, count(*) AS orders

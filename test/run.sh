@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
 cluster="$root/test/cluster.sh"
-port=${PATHWAY_TEST_PORT:-55432}
+port=${PATHWAY_TEST_PORT:-61432}
 dir=/tmp/pathway-test-$port
 db=pathway_test
 # Connection settings from the caller's environment must not leak in.

@@ -2,7 +2,7 @@
 # 127.0.0.1.  Sourced, never run; source test/lib/tap.sh first.
 #
 #   http_start        start it on the first free port of PATHWAY_HTTP_PORTS
-#                     (default 55480-55489); sets HTTP_PORT, HTTP_DIR (the
+#                     (default 61480-61489); sets HTTP_PORT, HTTP_DIR (the
 #                     files it serves; write them there), HTTP_URL
 #   http_stop         stop it and remove its files (safe to call twice)
 #   http_requests P   how many requests for path P it got so far
@@ -20,7 +20,7 @@ http_start() {
   local p deadline
   HTTP_DIR=$(mktemp -d "${TMPDIR:-/tmp}/pathway-http.XXXXXX") || return 1
   chmod 755 "$HTTP_DIR"
-  for p in ${PATHWAY_HTTP_PORTS:-55480 55481 55482 55483 55484 55485 55486 55487 55488 55489}; do
+  for p in ${PATHWAY_HTTP_PORTS:-61480 61481 61482 61483 61484 61485 61486 61487 61488 61489}; do
     port_free "$p" || continue
     rm -f "$HTTP_DIR/ready"
     python3 "$HTTP_SERVER" "$p" "$HTTP_DIR" 2>"$HTTP_DIR/server.err" &

@@ -11,7 +11,7 @@
 #   sql [psql args...]         psql -X -q -At -v ON_ERROR_STOP=1 (stdin or -c)
 #   wait_until SECS CMD...     run CMD every 0.2 s until it succeeds or SECS pass
 #   own_cluster_start NAME [conf...]   throwaway cluster on a free port in
-#                              55470-55479; sets OWN_DIR, OWN_PORT and exports
+#                              61470-61479; sets OWN_DIR, OWN_PORT and exports
 #                              PGHOST/PGPORT/PGUSER to point at it
 #   own_cluster_stop           stop and remove it (safe to call twice)
 #   own_cluster_log [N]        its log's last N lines as diagnostics
@@ -155,13 +155,13 @@ own_cluster_start() {
   shift
   OWN_PORT=
   # PATHWAY_OWN_PORTS: another range, so that two checkouts can test at once
-  for p in ${PATHWAY_OWN_PORTS:-55470 55471 55472 55473 55474 55475 55476 55477 55478 55479}; do
+  for p in ${PATHWAY_OWN_PORTS:-61470 61471 61472 61473 61474 61475 61476 61477 61478 61479}; do
     if port_free "$p"; then
       OWN_PORT=$p
       break
     fi
   done
-  [[ -n $OWN_PORT ]] || tap_bail "no free port in 55470-55479"
+  [[ -n $OWN_PORT ]] || tap_bail "no free port in 61470-61479"
   OWN_DIR=/tmp/pathway-crash-$name-$$
   if ! bash "$PATHWAY_CLUSTER" start "$OWN_DIR" "$OWN_PORT" "$@" >&2; then
     tap_bail "could not start a cluster in $OWN_DIR on port $OWN_PORT"

@@ -4,7 +4,7 @@
 # re-adopts its views), then a normal start.  Afterwards every view equals
 # its query and nothing committed is lost or applied twice.
 #
-# Own cluster (never the shared one): a port in 55470-55479.
+# Own cluster (never the shared one): a port in 61470-61479.
 set -euo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
 source "$here/../lib/tap.sh"

@@ -14,7 +14,7 @@
 # point across the restarts: what is produced to it while the server is
 # down lands once it is back.
 #
-# Own cluster (never the shared one): a port in 55470-55479; own Kafka mock.
+# Own cluster (never the shared one): a port in 61470-61479; own Kafka mock.
 set -euo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
 source "$here/../lib/tap.sh"

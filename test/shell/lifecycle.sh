@@ -5,7 +5,7 @@
 # not for one that has not; DROP EXTENSION stops it and removes its
 # replication slot and origin; CREATE EXTENSION again starts it again.
 #
-# Own cluster (it is restarted): a port in 55470-55479.
+# Own cluster (it is restarted): a port in 61470-61479.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
 

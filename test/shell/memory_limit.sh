@@ -9,7 +9,7 @@
 # build used for a while, and a large view once dropped, goes back to the
 # kernel.
 #
-# Own cluster (it is restarted, with its own limit): a port in 55470-55479.
+# Own cluster (it is restarted, with its own limit): a port in 61470-61479.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
 

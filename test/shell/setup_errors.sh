@@ -3,7 +3,7 @@
 # to set: without shared_preload_libraries = 'pathway', and with
 # wal_level = replica.  Nothing is left behind and the server stays up.
 #
-# Own clusters (started with other settings): a port in 55470-55479.
+# Own clusters (started with other settings): a port in 61470-61479.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
 

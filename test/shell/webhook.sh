@@ -17,7 +17,7 @@
 # an address that is taken is logged and bound once it is free.
 #
 # Own cluster (never the shared one); the listener on a free port of
-# PATHWAY_LISTEN_PORTS (default 55490-55499), on 127.0.0.1.
+# PATHWAY_LISTEN_PORTS (default 61490-61499), on 127.0.0.1.
 set -euo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
 source "$here/../lib/tap.sh"
@@ -43,7 +43,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 LPORT=
-for p in ${PATHWAY_LISTEN_PORTS:-55490 55491 55492 55493 55494 55495 55496 55497 55498 55499}; do
+for p in ${PATHWAY_LISTEN_PORTS:-61490 61491 61492 61493 61494 61495 61496 61497 61498 61499}; do
   if port_free "$p"; then LPORT=$p; break; fi
 done
 [[ -n $LPORT ]] || tap_bail "no free port for the listener"
@@ -103,10 +103,14 @@ CREATE TRIGGER slow AFTER INSERT ON slow FOR EACH ROW EXECUTE FUNCTION slow_inse
 SQL
 
 rc=0
-wait_until 30 listener_up || rc=1
-wait_until 30 published lines || rc=1
-wait_until 30 published wrapped || rc=1
+wait_until 60 listener_up || { rc=1; tap_diag "GET $L/metrics did not answer 200"; }
+wait_until 60 published lines || { rc=1; tap_diag "source lines was not published"; }
+wait_until 60 published wrapped || { rc=1; tap_diag "source wrapped was not published"; }
 tap_ok "$rc" "the listener answers and the worker publishes its webhook sources"
+if ((rc)); then
+  tap_diag "listener port $LPORT; listening sockets: $(ss -ltnH 2>/dev/null | awk '{print $4}' | tr '\n' ' ')"
+  own_cluster_log 60
+fi
 
 # ---------------------------------------------------------------- landing
 got=$(post /sources/orders "${auth[@]}" --data '[{"id": 1, "customer": "ann", "amount": 10}, {"id": 2, "customer": "bob", "amount": 5}, {"id": 3, "customer": "ann", "amount": 2.5}]')
@@ -252,7 +256,7 @@ tap_ok "$rc" "an empty pathway.http_listen stops the listener; the setting back 
 
 # an address that is taken: logged, and bound once it is free (the launcher retries)
 TPORT=
-for p in ${PATHWAY_LISTEN_PORTS:-55490 55491 55492 55493 55494 55495 55496 55497 55498 55499}; do
+for p in ${PATHWAY_LISTEN_PORTS:-61490 61491 61492 61493 61494 61495 61496 61497 61498 61499}; do
   if [[ $p != "$LPORT" ]] && port_free "$p"; then TPORT=$p; break; fi
 done
 rc=0
