@@ -59,6 +59,8 @@ typedef struct Landing
 				a_timestamp,
 				a_key;
 	const char *field;			/* the column being converted, for errors */
+	bool		scan_json;		/* no column takes JSON whole: land_json_fields */
+	LandJsonField *fields;		/* its answer, per user column */
 } Landing;
 
 typedef struct DeadLetter
@@ -117,6 +119,16 @@ landing_init(Landing *l, KafkaSource *s, Relation rel)
 		l->typmod[u] = a->atttypmod;
 	}
 	l->field = NULL;
+	/* jsonb and array columns take a value's structure: those read a jsonb */
+	l->scan_json = true;
+	for (i = 0; i < l->nuser; i++)
+	{
+		Oid			type = TupleDescAttr(l->desc, l->user[i] - 1)->atttypid;
+
+		if (type == JSONBOID || OidIsValid(get_element_type(type)))
+			l->scan_json = false;
+	}
+	l->fields = palloc(sizeof(LandJsonField) * Max(l->nuser, 1));
 }
 
 static Datum
@@ -142,15 +154,66 @@ json_field(Landing *l, int u, JsonbValue *v, bool *isnull)
 }
 
 static void
-parse_json(Landing *l, KafkaMessage *m, Datum *values, bool *isnull)
+not_an_object(void)
 {
-	Jsonb	   *jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(payload_text(m))));
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+			 errmsg("message is not a JSON object")));
+}
+
+static void
+field_missing(const char *name)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NOT_NULL_VIOLATION),
+			 errmsg("field \"%s\" is missing", name)));
+}
+
+/*
+ * The wanted fields read straight off the text (no jsonb built), each
+ * converted by its column's input function; false when a field holds an
+ * object or array, which the jsonb path turns into the column's value.
+ */
+static bool
+scan_json(Landing *l, KafkaMessage *m, Datum *values, bool *isnull)
+{
+	LandJsonResult r = land_json_fields(payload_text(m), (int) m->len, l->nuser,
+										l->user_names, l->fields);
 	int			u;
 
+	if (r == LAND_JSON_NOT_OBJECT)
+		not_an_object();
+	if (r == LAND_JSON_NESTED)
+		return false;
+	for (u = 0; u < l->nuser; u++)
+	{
+		LandJsonField *f = &l->fields[u];
+		int			a = l->user[u] - 1;
+
+		if (!f->found)
+			field_missing(l->user_names[u]);
+		isnull[a] = f->isnull;
+		if (!f->isnull)
+		{
+			l->field = l->user_names[u];
+			values[a] = input(l, u, f->text);
+		}
+	}
+	l->field = NULL;
+	return true;
+}
+
+static void
+parse_json(Landing *l, KafkaMessage *m, Datum *values, bool *isnull)
+{
+	Jsonb	   *jb;
+	int			u;
+
+	if (l->scan_json && scan_json(l, m, values, isnull))
+		return;
+	jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(payload_text(m))));
 	if (!JB_ROOT_IS_OBJECT(jb) || JB_ROOT_IS_SCALAR(jb))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("message is not a JSON object")));
+		not_an_object();
 	for (u = 0; u < l->nuser; u++)
 	{
 		const char *name = l->user_names[u];
@@ -158,9 +221,7 @@ parse_json(Landing *l, KafkaMessage *m, Datum *values, bool *isnull)
 
 		l->field = name;
 		if (v == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_NOT_NULL_VIOLATION),
-					 errmsg("field \"%s\" is missing", name)));
+			field_missing(name);
 		values[l->user[u] - 1] = json_field(l, u, v, &isnull[l->user[u] - 1]);
 	}
 	l->field = NULL;
@@ -405,7 +466,7 @@ land_range(Landing *l, int from, int to, MemoryContext cxt, List **changes)
 				if (!c->isnull[a] && !att->attbyval)
 					c->values[a] = datumCopy(c->values[a], false, att->attlen);
 			}
-			land_inserter_insert(&ins, c->values, c->isnull);
+			land_inserter_add(&ins, c->values, c->isnull);
 			ResetPerTupleExprContext(ins.estate);
 			MemoryContextReset(msgcxt);
 			got = lappend(got, c);

@@ -390,6 +390,15 @@ kafka_source_start(const char *name, Oid relid, Oid owner, const char *brokers,
 		rd_kafka_conf_set(conf, "fetch.wait.max.ms", "100", err, sizeof(err)) != RD_KAFKA_CONF_OK ||
 		/* a broker that comes back is found within 2 s, not 10 */
 		rd_kafka_conf_set(conf, "reconnect.backoff.max.ms", "2000", err, sizeof(err)) != RD_KAFKA_CONF_OK ||
+		/*
+		 * librdkafka stops fetching a partition while the consumer queue
+		 * holds queued.min.messages (default 100,000) and looks again only
+		 * some 0.1-0.5 s later: an epoch takes up to pathway.max_epoch_changes
+		 * (100,000) messages, so at the default the queue ran dry after
+		 * every few epochs.  Three epochs' worth keeps it fed (at most
+		 * queued.max.messages.kbytes, 64 MB by default, held either way).
+		 */
+		rd_kafka_conf_set(conf, "queued.min.messages", "300000", err, sizeof(err)) != RD_KAFKA_CONF_OK ||
 		!kafka_conf_apply(conf, options, s, true, err, sizeof(err)) ||
 		rd_kafka_conf_set(conf, "bootstrap.servers", brokers, err, sizeof(err)) != RD_KAFKA_CONF_OK ||
 		rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof(err)) != RD_KAFKA_CONF_OK ||
