@@ -80,10 +80,10 @@ if [[ -z ${PATHWAY_TEST_DIR:-} ]]; then
 fi
 mark=$(log_mark "$log")
 
-tap_plan 64
+tap_plan 66
 
 kafka_start 3 || tap_bail "the Kafka mock did not start"
-for t in j:3 ja:1 c:1 t:1 b:1 d:1 g:3 s:1 lt:1 fresh:2; do
+for t in j:3 ja:1 jx:1 c:1 t:1 b:1 d:1 g:3 s:1 lt:1 fresh:2; do
   kafka_cmd topic "${t%%:*}" "${t#*:}" || tap_bail "could not create topic ${t%%:*}"
 done
 
@@ -125,6 +125,7 @@ SELECT pathway.create_kafka_source('t', '$brokers', 't', 'text');
 SELECT pathway.create_kafka_source('b', '$brokers', 'b', 'bytes', NULL, '{"pathway.max_message_bytes": 300}');
 SELECT pathway.create_kafka_source('d', '$brokers', 'd', 'json', 'id int CHECK (id > 0), name text NOT NULL');
 SELECT pathway.create_kafka_source('g', '$brokers', 'g', 'json', 'k text, v int');
+SELECT pathway.create_kafka_source('jx', '$brokers', 'jx', 'json', 'id int, n numeric, f float8, s text, b bool');
 SELECT pathway.create_kafka_source('s', '$brokers', 's', 'text', NULL,
     '{"sasl.password":"hunter2", "security.protocol":"plaintext"}');
 SQL
@@ -136,6 +137,19 @@ EOF
 produce ja <<'EOF'
 {"id":1,"tags":[1,2,3],"names":["a","b c"]}
 {"id":2,"tags":[],"names":[]}
+EOF
+
+# no jsonb or array column: the fields are read off the text (no jsonb built)
+# and must come out as through jsonb: numbers as numeric prints them, the
+# last of duplicate keys, an object into text as jsonb's text
+produce jx <<'EOF'
+{"id":1e2,"n":1.50,"f":-0,"s":"a\nb\u00e9","b":true}
+{"id":2,"id":3,"s":{"x":1,"a":[2]},"n":null,"f":2.5E-1,"b":false}
+{"id":4,"s":"x","n":1,"f":1,"b":null,"s":"y"}
+{"id":5,"n":1,"f":1,"s":"a\u0000b","b":true}
+{"id":6,"n":1,"f":1,"s":"t","b":true}}
+{"id":1.5e0,"n":1,"f":1,"s":"t","b":true}
+{"id":7,"n":12345678901234567890.123,"f":1e308,"s":"q","b":true,"deep":{"z":[1,{"y":2}]}}
 EOF
 
 # ---------------------------------------------------------------- csv
@@ -216,6 +230,18 @@ tap_is "$(q "SELECT id, tags, names FROM ja ORDER BY id") / dead letters: $(q "S
 if [[ $(q "SELECT count(*) FROM pathway.dead_letters WHERE source = 'ja'") != 0 ]]; then
   tap_diag "$(q "SELECT \"offset\", error FROM pathway.dead_letters WHERE source = 'ja'")"
 fi
+
+tap_is "$(q "SELECT id, n, f, quote_nullable(replace(s, E'\n', '<LF>')), quote_nullable(b) FROM jx ORDER BY kafka_offset")" \
+  "100|1.50|0|'a<LF>bé'|'true'
+3|NULL|0.25|'{\"a\": [2], \"x\": 1}'|'false'
+4|1|1|'y'|NULL
+7|12345678901234567890.123|1e+308|'q'|'true'" \
+  "json read without jsonb: 1e2 into int, -0 into float8 as 0, escapes, the last duplicate key, an object into text as jsonb text, nested unused fields"
+tap_is "$(q "SELECT \"offset\" || ': ' || error FROM pathway.dead_letters WHERE source = 'jx' ORDER BY \"offset\"")" \
+  '3: unsupported Unicode escape sequence
+4: invalid input syntax for type json
+5: column "id": invalid input syntax for type integer: "1.5"' \
+  "json read without jsonb: \\u0000, trailing garbage and a fraction into int are dead letters with jsonb's errors"
 
 # ---------------------------------------------------------------- csv checks
 tap_is "$(q "SELECT id, quote_nullable(replace(a, E'\n', '<LF>')), quote_nullable(b), n FROM c ORDER BY kafka_offset")" \
@@ -331,10 +357,11 @@ d running 108 8
 g running 1200 0
 j running 5 0
 ja running 2 0
+jx running 7 3
 t running 7 2" \
   "pathway.sources: messages and dead letters counted per source"
 tap_is "$(q "SELECT string_agg(source || ' ' || n, ', ' ORDER BY source) FROM (SELECT source, count(*) AS n FROM pathway.dead_letters GROUP BY source) x")" \
-  "b 1, c 4, d 8, t 2" "pathway.dead_letters: exactly the expected rows per source"
+  "b 1, c 4, d 8, jx 3, t 2" "pathway.dead_letters: exactly the expected rows per source"
 ok=0
 for t in j c t b d g; do
   got=$(q "SELECT positions FROM pathway.sources WHERE name = '$t'")
