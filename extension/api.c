@@ -18,6 +18,7 @@
 #include "commands/defrem.h"
 #include "commands/extension.h"
 #include "miscadmin.h"
+#include "replication/origin.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -107,6 +108,40 @@ time_options(FunctionCallInfo fcinfo, const char *name, TimeOptions *o, const ch
 					 errmsg("emit of view \"%s\" must be 'updates' or 'on_close', not '%s'", name, *emit)));
 	}
 	return true;
+}
+
+/*
+ * Run the statement that fills a new view's table with its WAL records
+ * marked with the engine worker's replication origin, as the worker's own
+ * writes of view tables are: its decoder then drops those rows before the
+ * reorder buffer queues them (they are no view's source; the worker reads
+ * the filled table itself when it adopts the view), instead of queuing,
+ * spilling and replaying millions of rows only to ignore them.  Only the
+ * fill is marked: the transaction's commit and whatever else it writes are
+ * decoded as always.  Nothing changes for a session that has an origin of
+ * its own, or before the worker has created its origin.
+ */
+static void
+fill_under_engine_origin(const char *sql)
+{
+	char		name[NAMEDATALEN];
+	RepOriginId save = replorigin_session_origin;
+	RepOriginId engine;
+
+	snprintf(name, sizeof(name), PATHWAY_SLOT_PREFIX "%u", MyDatabaseId);
+	engine = replorigin_by_name(name, true);
+	if (save == InvalidRepOriginId && engine != InvalidRepOriginId)
+		replorigin_session_origin = engine;
+	PG_TRY();
+	{
+		(void) meta_exec(sql, 0, NULL, NULL, NULL, false, 0);
+	}
+	PG_FINALLY();
+	{
+		/* the commit (or abort) record must not carry it: no session to advance */
+		replorigin_session_origin = save;
+	}
+	PG_END_TRY();
 }
 
 Datum
@@ -211,9 +246,8 @@ pathway_create_view(PG_FUNCTION_ARGS)
 	engine_fills = timed || plan_calls_http(plan);
 	if (engine_fills)
 		plan_check_access(name, plan);
-	(void) meta_exec(psprintf("CREATE TABLE %s AS %s\nWITH %s", qname, trim_query(stmt_text),
-							  engine_fills ? "NO DATA" : "DATA"),
-					 0, NULL, NULL, NULL, false, 0);
+	fill_under_engine_origin(psprintf("CREATE TABLE %s AS %s\nWITH %s", qname, trim_query(stmt_text),
+									  engine_fills ? "NO DATA" : "DATA"));
 	relid = RangeVarGetRelid(rv, NoLock, false);
 
 	if (plan->nkeycols > 0)
