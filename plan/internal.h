@@ -4,7 +4,8 @@
  *	  and each file's entry points, grouped by file.  The calls go one way:
  *	  planner.c -> decorrelate.c -> join.c -> expr.c, and agg.c, window.c ->
  *	  expr.c, and decorrelate.c, join.c -> lateral.c -> window.c, expr.c,
- *	  and planner.c -> decorrelate_lateral.c -> decorrelate.c, lateral.c;
+ *	  and planner.c -> decorrelate_lateral.c -> decorrelate.c, lateral.c,
+ *	  and planner.c -> outer_magic.c -> expr.c;
  *	  a nested query level is planned through ps->plan_subquery,
  *	  which planner.c sets, so no lower file calls back into planner.c.
  */
@@ -150,6 +151,9 @@ extern bool plan_correlation_needs_magic(Query *sub);
 extern List *plan_magic_correlation(PState *ps, Query *q, Query *sub, List **outers,
 									List **eqops);
 extern void plan_rewrite_residual_exists(Query *q);
+
+/* outer_magic.c */
+extern void plan_rewrite_outer_joins(Query *q);
 
 /* decorrelate_lateral.c: LATERAL subqueries correlated through equalities */
 extern void plan_decorrelate_laterals(PState *ps, Query *q);

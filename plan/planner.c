@@ -421,6 +421,7 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, bool order_matt
 	ps.order_matters = order_matters || q->hasAggs || q->hasWindowFuncs || q->hasDistinctOn ||
 		limited || q->hasTargetSRFs;
 	preprocess_quals((Node *) q->jointree);
+	plan_rewrite_outer_joins(q);
 	plan_decorrelate_laterals(&ps, q);
 	plan_pull_up_target_srf(&ps, q);
 	plan_rewrite_residual_exists(q);

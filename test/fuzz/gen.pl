@@ -560,6 +560,24 @@ sub join_condition
 			? "$n[int rand @n][0] " . pick('<', '<=', '<>', '>') . " $m[int rand @m][0]"
 			: pred(2, $MAX_DEPTH, [], @ls, @rs);
 	}
+	elsif (($type eq 'LEFT JOIN' || $type eq 'RIGHT JOIN') && chance(0.2))
+	{
+		# a non-equality across the sides, or a condition on the preserved side
+		# (an int or text of the preserved side: the magic set of outer_magic.c)
+		my ($pres, $null) = $type eq 'LEFT JOIN' ? (\@ls, \@rs) : (\@rs, \@ls);
+		my @p = grep { $_->[1] eq 'int' || $_->[1] eq 'text' } @$pres;
+		if (@p && chance(0.6))
+		{
+			my $pc = $p[int rand @p];
+			my @same = grep { $_->[1] eq $pc->[1] } @$null;
+			push @c, "$same[int rand @same][0] " . pick('<', '<=', '<>', '>') . " $pc->[0]" if @same;
+		}
+		elsif (@p)
+		{
+			my $pc = $p[int rand @p];
+			push @c, $pc->[1] eq 'int' ? "$pc->[0] > 2" : "$pc->[0] < 'm'";
+		}
+	}
 	elsif ($type eq 'LEFT JOIN' && chance(0.3))
 	{
 		push @c, pred(2, $MAX_DEPTH, [], @rs);    # on the nullable side
@@ -960,7 +978,7 @@ sub gen_refused
 		"SELECT $ra.id, $ra.g FROM $r->{from} WHERE $ra.k = 1 OR EXISTS (SELECT 1 FROM $s->{from} WHERE $sa.k = $ra.k)",
 		"SELECT $ra.id, (SELECT max($sa.w) FROM $s->{from} WHERE $sa.k = $ra.k) AS c2 FROM $r->{from}",
 		"SELECT $ra.id, $sa.id AS c2 FROM $r->{from} FULL JOIN $s->{from} ON $ra.k = $sa.k AND $ra.g < $sa.h",
-		"SELECT $ra.id, $sa.w FROM $r->{from} LEFT JOIN $s->{from} ON $ra.k = $sa.k AND $ra.id > 3",
+		"SELECT $ra.id, $sa.w FROM $r->{from} LEFT JOIN $s->{from} ON $ra.k = $sa.k AND $ra.v > $sa.w",
 		"SELECT $ra.id FROM $r->{from} WHERE EXISTS (SELECT 1 FROM $s->{from} WHERE $sa.k < $ra.k LIMIT 1)",
 		"SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY $ra.k) AS c1 FROM $r->{from}",
 	);
