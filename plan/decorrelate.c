@@ -788,6 +788,9 @@ plan_extract_marks(PState *ps, Query *q)
 
 	if (!q->hasSubLinks)
 		return;
+	/* conjuncts that read a correlated scalar (pullup.c) are applied after the marks already */
+	foreach(lc, ps->post_quals)
+		lfirst(lc) = mark_mutator(lfirst(lc), &ctx);
 	foreach(lc, q->jointree->quals ? make_ands_implicit((Expr *) q->jointree->quals) : NIL)
 	{
 		before = list_length(ps->marks);
@@ -885,8 +888,10 @@ plan_extract_semis(PState *ps, Query *q)
 			keep = lappend(keep, c);
 	}
 	q->jointree->quals = (Node *) make_ands_explicit(keep);
+	/* (the conjuncts that read a correlated scalar, pullup.c, count too) */
 	q->hasSubLinks = checkExprHasSubLink((Node *) q->targetList) ||
-		checkExprHasSubLink(q->jointree->quals) || checkExprHasSubLink(q->havingQual);
+		checkExprHasSubLink(q->jointree->quals) || checkExprHasSubLink(q->havingQual) ||
+		checkExprHasSubLink((Node *) ps->post_quals);
 	return semis;
 }
 

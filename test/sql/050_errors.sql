@@ -91,11 +91,11 @@ SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.cata
   'nothing left after a materialized view as source');
 
 -- unsupported SQL: 0A000 "cannot maintain view"
-SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT a.id FROM t050_src a LEFT JOIN t050_src2 b ON a.id = b.id AND a.id > 1')$$,
-  '0A000', 'cannot maintain view "t050_bad"', 'LEFT JOIN with a condition on the preserved side: 0A000');
+SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT a.id FROM t050_src a LEFT JOIN t050_src2 b ON a.id = b.id AND a.id IS DISTINCT FROM 1')$$,
+  '0A000', 'cannot maintain view "t050_bad"', 'LEFT JOIN with a condition on the preserved side that is not strict: 0A000');
 SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after LEFT JOIN');
-SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT a.id FROM t050_src a RIGHT JOIN t050_src2 b ON a.id < b.id')$$,
-  '0A000', 'cannot maintain view "t050_bad"', 'RIGHT JOIN on a non-equality: 0A000');
+SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT a.id FROM t050_src a RIGHT JOIN t050_src2 b ON a.id < b.id OR a.x = b.y')$$,
+  '0A000', 'cannot maintain view "t050_bad"', 'RIGHT JOIN on an OR of conditions: 0A000');
 SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after RIGHT JOIN');
 SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT a.id FROM t050_src a FULL JOIN t050_src2 b ON a.id = b.id AND b.id > 0')$$,
   '0A000', 'cannot maintain view "t050_bad"', 'FULL JOIN with a one-sided condition: 0A000');
