@@ -195,6 +195,45 @@ scalar_mutator(Node *node, ScalarCtx *ctx)
  * an aggregate is grouped by: inside one, a subquery may read the row's
  * own columns.
  */
+/*
+ * The pulled-up subqueries' columns (varno > before) that the select list
+ * and HAVING read outside the grouping expressions and outside aggregates:
+ * those must be grouping keys (a scalar correlated with grouped columns has
+ * one value per group, so grouping by it changes no group).  A column read
+ * only inside a grouping expression (GROUP BY (SELECT ...) % 2, a LATERAL
+ * aggregate's column in GROUP BY) must not be one: rows whose expression
+ * agrees would be split by the column's own value.
+ */
+typedef struct UngroupedCtx
+{
+	List	   *grouped;		/* the grouping expressions */
+	List	   *vars;			/* found, distinct */
+	int			before;
+} UngroupedCtx;
+
+static bool
+ungrouped_vars(Node *node, UngroupedCtx *c)
+{
+	ListCell   *lc;
+
+	if (node == NULL)
+		return false;
+	if (IsA(node, Aggref) || IsA(node, GroupingFunc) || IsA(node, WindowFunc))
+		return false;
+	foreach(lc, c->grouped)
+		if (equal(node, lfirst(lc)))
+			return false;
+	if (IsA(node, Var))
+	{
+		Var		   *v = (Var *) node;
+
+		if (v->varlevelsup == 0 && v->varno > c->before && !list_member(c->vars, v))
+			c->vars = lappend(c->vars, v);
+		return false;
+	}
+	return expression_tree_walker(node, ungrouped_vars, c);
+}
+
 static void
 pull_up_grouped_scalars(Query *q, ScalarCtx *ctx)
 {
@@ -227,28 +266,22 @@ pull_up_grouped_scalars(Query *q, ScalarCtx *ctx)
 	}
 	foreach(lc, q->targetList)
 		ref = Max(ref, lfirst_node(TargetEntry, lc)->ressortgroupref);
-	vars = pull_var_clause((Node *) list_make2(q->targetList, q->havingQual),
-						   PVC_INCLUDE_AGGREGATES | PVC_INCLUDE_WINDOWFUNCS | PVC_INCLUDE_PLACEHOLDERS);
+	{
+		UngroupedCtx uc = {NIL, NIL, before};
+
+		foreach(lc, q->groupClause)
+			uc.grouped = lappend(uc.grouped, get_sortgroupclause_tle(lfirst(lc), q->targetList)->expr);
+		(void) ungrouped_vars((Node *) q->targetList, &uc);
+		(void) ungrouped_vars(q->havingQual, &uc);
+		vars = uc.vars;
+	}
 	foreach(lc, vars)
 	{
 		Var		   *v = lfirst(lc);
 		TargetEntry *te;
 		SortGroupClause *g;
-		ListCell   *lt;
-		bool		have = false;
 		bool		hashable;
 
-		if (!IsA(v, Var) || v->varlevelsup != 0 || v->varno <= before)
-			continue;
-		foreach(lt, q->groupClause)
-		{
-			TargetEntry *gt = get_sortgroupclause_tle(lfirst(lt), q->targetList);
-
-			if (equal(gt->expr, v))
-				have = true;
-		}
-		if (have)
-			continue;
 		te = makeTargetEntry((Expr *) copyObject(v), list_length(q->targetList) + 1, NULL, true);
 		te->ressortgroupref = ++ref;
 		g = makeNode(SortGroupClause);
