@@ -735,8 +735,10 @@ in_as_marks(MarkCtx *ctx, SubLink *sl)
 	ynull->arg = (Expr *) copyObject(list_nth_node(TargetEntry, withnull->targetList, param->paramid - 1)->expr);
 	ynull->nulltesttype = IS_NULL;
 	ynull->location = -1;
+	/* one flat AND: the correlation's equalities stay top-level conjuncts */
 	withnull->jointree->quals = withnull->jointree->quals ?
-		(Node *) make_ands_explicit(list_make2(withnull->jointree->quals, ynull)) : (Node *) ynull;
+		(Node *) make_ands_explicit(lappend(make_ands_implicit((Expr *) withnull->jointree->quals), ynull)) :
+		(Node *) ynull;
 	hasnull = make_mark(ctx, exists_of(withnull));
 
 	xnull = makeNode(NullTest);

@@ -1,5 +1,5 @@
 -- IN (subquery) inside expressions: in the select list, under OR, NOT and
--- CASE, correlated or not, three-valued as PostgreSQL has it (true when a
+-- CASE, correlated or not (also with other conditions in the subquery), three-valued as PostgreSQL has it (true when a
 -- row equals, NULL when none does but the tested value is NULL and the
 -- subquery has rows, or the subquery holds a NULL; false otherwise).
 -- Exact rows through NULLs appearing and vanishing on both sides, then the
@@ -9,7 +9,7 @@ CREATE EXTENSION IF NOT EXISTS pathway;
 
 DROP TABLE IF EXISTS t168_t, t168_s CASCADE;
 
-SELECT plan(17);
+SELECT plan(20);
 
 CREATE TABLE t168_t (id int, x int, flag bool);
 CREATE TABLE t168_s (y int, g int);
@@ -28,7 +28,13 @@ SELECT lives_ok($$SELECT pathway.create_view('t168_case', $q$
                   WHEN (x IN (SELECT y FROM t168_s WHERE g > 0)) IS NULL THEN 'unknown'
                   ELSE 'out' END AS c
     FROM t168_t $q$)$$, 'IN under CASE, and its NULL tested');
+SELECT lives_ok($$SELECT pathway.create_view('t168_corr2', $q$
+  SELECT id, x IN (SELECT s.y FROM t168_s s WHERE s.y > 5 AND s.g = t.id) AS isin FROM t168_t t $q$)$$,
+  'a correlated IN whose subquery has another condition too, in the select list');
 SELECT pathway.sync();
+SELECT results_eq('SELECT id, isin FROM t168_corr2 ORDER BY id',
+  $$VALUES (1, true), (2, false), (3, false), (4, false)$$,
+  'correlated with another condition: each row against its own partners; none: false, also for a NULL x');
 
 SELECT results_eq('SELECT id, isin FROM t168_sel ORDER BY id',
   $$VALUES (1, true), (2, false), (3, NULL::bool), (4, false)$$, 'no NULL y: a NULL x gives NULL, the others true or false');
@@ -66,11 +72,11 @@ UPDATE t168_t SET x = x + 1 WHERE id % 3 = 0;
 DELETE FROM t168_s WHERE y % 5 = 0;
 SELECT pathway.sync();
 SELECT is((SELECT count(*) FROM pathway.check_view(v)), 0::bigint, 'after random changes, check_view: ' || v)
-  FROM unnest(ARRAY['t168_sel', 't168_or', 't168_not', 't168_case']) v;
+  FROM unnest(ARRAY['t168_sel', 't168_or', 't168_not', 't168_case', 't168_corr2']) v;
 SELECT is((SELECT count(*) FROM ((TABLE t168_sel EXCEPT ALL SELECT id, x IN (SELECT y FROM t168_s) FROM t168_t)
                           UNION ALL (SELECT id, x IN (SELECT y FROM t168_s) FROM t168_t EXCEPT ALL TABLE t168_sel)) d),
   0::bigint, 'the oracle (EXCEPT ALL both ways): t168_sel');
 
-SELECT pathway.drop_view(v) FROM unnest(ARRAY['t168_sel', 't168_or', 't168_not', 't168_case']) v;
+SELECT pathway.drop_view(v) FROM unnest(ARRAY['t168_sel', 't168_or', 't168_not', 't168_case', 't168_corr2']) v;
 DROP TABLE t168_t, t168_s;
 SELECT * FROM finish();
