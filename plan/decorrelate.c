@@ -359,7 +359,8 @@ correlation_only(SemiJoin *sj, bool nulls_only)
 		nt->nulltesttype = IS_NULL;
 		nt->location = -1;
 		sub->jointree->quals = sub->jointree->quals
-			? (Node *) make_andclause(list_make2(sub->jointree->quals, nt)) : (Node *) nt;
+			? (Node *) make_ands_explicit(lappend(make_ands_implicit((Expr *) sub->jointree->quals), nt))
+			: (Node *) nt;
 	}
 	c->sub = sub;
 	return c;
@@ -382,6 +383,8 @@ plan_apply_not_in(PState *ps, Op *cur, SemiJoin *sj)
 	Op		   *present,
 			   *absent,
 			   *u;
+	SemiJoin   *nulls,
+			   *empty;
 
 	notnull->arg = (Expr *) x;
 	notnull->nulltesttype = IS_NOT_NULL;
@@ -390,9 +393,12 @@ plan_apply_not_in(PState *ps, Op *cur, SemiJoin *sj)
 	isnull->nulltesttype = IS_NULL;
 	isnull->location = -1;
 
+	/* (copies of the subquery first: planning one takes its WHERE's subqueries out) */
+	nulls = correlation_only(sj, true);
+	empty = correlation_only(sj, false);
 	present = plan_apply_semi(ps, filter_on(ps, cur, (Node *) notnull), sj);
-	present = plan_apply_semi(ps, present, correlation_only(sj, true));
-	absent = plan_apply_semi(ps, filter_on(ps, cur, (Node *) isnull), correlation_only(sj, false));
+	present = plan_apply_semi(ps, present, nulls);
+	absent = plan_apply_semi(ps, filter_on(ps, cur, (Node *) isnull), empty);
 	u = op_make(OP_UNION, CreateTupleDescCopy(cur->desc));
 	u->left = present;
 	u->right = absent;
