@@ -198,6 +198,7 @@ extern void plan_time_join_finish(const char *name, ViewPlan *plan);
 /* pullup.c: set-returning functions and scalar subqueries made FROM items */
 extern void plan_pull_up_target_srf(PState *ps, Query *q);
 extern void plan_pull_up_scalars(PState *ps, Query *q);
+extern void plan_wrap_global_aggregate(Query *q);
 
 /* batch.c: calls gathered over a map's batch (pathway.embed, http_request) */
 extern void plan_batch_calls(struct Op *root);

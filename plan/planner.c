@@ -409,6 +409,7 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, bool order_matt
 	bool		all_columns;
 	int			i;
 
+	plan_wrap_global_aggregate(q);
 	(void) ExecCheckRTPerms(q->rtable, true);
 	plan->rtable = list_concat(plan->rtable, q->rtable);
 

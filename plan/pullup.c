@@ -335,3 +335,145 @@ plan_pull_up_scalars(PState *ps, Query *q)
 		checkExprHasSubLink(q->jointree->quals) || checkExprHasSubLink(q->havingQual) ||
 		checkExprHasSubLink((Node *) ps->post_quals);
 }
+
+/* Does node hold a SubLink outside every aggregate? */
+static bool
+sublink_outside_aggs(Node *node, void *unused)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, SubLink))
+		return true;
+	if (IsA(node, Aggref) || IsA(node, GroupingFunc) || IsA(node, WindowFunc))
+		return false;
+	return expression_tree_walker(node, sublink_outside_aggs, unused);
+}
+
+typedef struct AggsOutCtx
+{
+	List	   *aggs;			/* distinct Aggrefs, in order found */
+	bool		bad;			/* a subquery reads this level */
+} AggsOutCtx;
+
+/* node with each Aggref read from column i of the inner query (range table entry 1) */
+static Node *
+aggs_out_mutator(Node *node, AggsOutCtx *c)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Aggref))
+	{
+		ListCell   *lc;
+		int			i = 0;
+
+		foreach(lc, c->aggs)
+		{
+			i++;
+			if (equal(lfirst(lc), node))
+				break;
+		}
+		if (lc == NULL)
+		{
+			c->aggs = lappend(c->aggs, copyObject(node));
+			i = list_length(c->aggs);
+		}
+		return (Node *) makeVar(1, i, exprType(node), exprTypmod(node), exprCollation(node), 0);
+	}
+	if (IsA(node, SubLink))
+	{
+		/* the subquery's own text stays as it is (it reads no column of this level) */
+		SubLink    *sl = (SubLink *) copyObject(node);
+
+		if (contain_vars_of_level(sl->subselect, 1) || contain_aggs_of_level(sl->subselect, 1))
+			c->bad = true;
+		sl->testexpr = aggs_out_mutator(sl->testexpr, c);
+		return (Node *) sl;
+	}
+	return expression_tree_mutator(node, aggs_out_mutator, c);
+}
+
+/*
+ * A global aggregate (aggregates, no GROUP BY) whose select list or HAVING
+ * holds a scalar subquery outside its aggregates, SELECT sum(v) -
+ * (SELECT ...) FROM t: it has one row even over no input, so the query
+ * becomes SELECT <expressions over a1..an> FROM (SELECT agg1 AS a1, ...
+ * FROM t WHERE ...) WHERE <HAVING over a1..an>, whose subqueries are
+ * pulled up as any other level's (the inner query always yields its one
+ * row).  Taken when nothing in the query reads a level above it and the
+ * subqueries read no column of this level (PostgreSQL allows none outside
+ * aggregates here), with no window functions, WITH or set-returning
+ * functions.
+ */
+void
+plan_wrap_global_aggregate(Query *q)
+{
+	Query	   *inner;
+	AggsOutCtx	c = {NIL, false};
+	ListCell   *lc;
+	List	   *tlist = NIL;
+	List	   *colnames = NIL;
+	RangeTblEntry *rte;
+	RangeTblRef *rtr;
+	Node	   *having;
+	int			i = 0;
+
+	if (!q->hasAggs || q->groupClause || q->groupingSets || !q->hasSubLinks ||
+		q->hasWindowFuncs || q->hasTargetSRFs || q->cteList || q->setOperations ||
+		q->hasRecursive)
+		return;
+	if (!sublink_outside_aggs((Node *) q->targetList, NULL) &&
+		!sublink_outside_aggs(q->havingQual, NULL))
+		return;
+	/* nothing reads a level above, nor this level's columns from inside a subquery outside aggregates */
+	if (contain_vars_of_level((Node *) q, 1))
+		return;
+	foreach(lc, q->targetList)
+	{
+		TargetEntry *te = lfirst(lc);
+		List	   *vars = pull_var_clause((Node *) te->expr, PVC_INCLUDE_AGGREGATES |
+										   PVC_INCLUDE_WINDOWFUNCS | PVC_INCLUDE_PLACEHOLDERS);
+
+		ListCell   *lv;
+
+		foreach(lv, vars)
+			if (!IsA(lfirst(lv), Aggref))
+				return;			/* a column outside aggregates: PostgreSQL refuses it anyway */
+	}
+
+	tlist = (List *) aggs_out_mutator((Node *) q->targetList, &c);
+	having = aggs_out_mutator(q->havingQual, &c);
+	if (c.aggs == NIL || c.bad)
+		return;
+
+	inner = makeNode(Query);
+	inner->commandType = CMD_SELECT;
+	inner->querySource = QSRC_ORIGINAL;
+	inner->canSetTag = true;
+	inner->rtable = q->rtable;
+	inner->jointree = q->jointree;
+	inner->hasAggs = true;
+	inner->hasSubLinks = checkExprHasSubLink(q->jointree->quals);
+	foreach(lc, c.aggs)
+	{
+		char	   *name = psprintf("pathway_agg%d", ++i);
+
+		inner->targetList = lappend(inner->targetList,
+									makeTargetEntry((Expr *) lfirst(lc), i, name, false));
+		colnames = lappend(colnames, makeString(name));
+	}
+
+	rte = makeNode(RangeTblEntry);
+	rte->rtekind = RTE_SUBQUERY;
+	rte->subquery = inner;
+	rte->eref = makeAlias("pathway_aggregates", colnames);
+	rte->inFromCl = true;
+	rtr = makeNode(RangeTblRef);
+	rtr->rtindex = 1;
+
+	q->rtable = list_make1(rte);
+	q->jointree = makeFromExpr(list_make1(rtr), having);
+	q->targetList = tlist;
+	q->havingQual = NULL;
+	q->hasAggs = false;
+	q->hasSubLinks = true;
+}
