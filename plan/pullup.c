@@ -452,7 +452,8 @@ plan_wrap_global_aggregate(Query *q)
 	inner->rtable = q->rtable;
 	inner->jointree = q->jointree;
 	inner->hasAggs = true;
-	inner->hasSubLinks = checkExprHasSubLink(q->jointree->quals);
+	inner->hasSubLinks = checkExprHasSubLink(q->jointree->quals) ||
+		checkExprHasSubLink((Node *) c.aggs);
 	foreach(lc, c.aggs)
 	{
 		char	   *name = psprintf("pathway_agg%d", ++i);

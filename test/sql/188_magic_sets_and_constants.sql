@@ -13,7 +13,7 @@ CREATE EXTENSION IF NOT EXISTS pathway;
 
 DROP TABLE IF EXISTS t188_t, t188_u, t188_par, t188_part CASCADE;
 
-SELECT plan(39);
+SELECT plan(41);
 
 CREATE TABLE t188_t (a int PRIMARY KEY, b int, c int);
 CREATE TABLE t188_u (id int PRIMARY KEY, k int, v int);
@@ -55,6 +55,8 @@ SELECT lives_ok($$SELECT pathway.create_view('t188_globalin', 'SELECT count(*) A
   'a scalar inside the aggregate of a query without GROUP BY');
 SELECT lives_ok($$SELECT pathway.create_view('t188_globalout', 'SELECT sum(v) - (SELECT max(v) FROM t188_u) AS d, count(*) AS n FROM t188_u WHERE v > (SELECT min(v) FROM t188_u) HAVING count(*) < (SELECT count(*) + 1 FROM t188_t)')$$,
   'scalars outside the aggregates of a query without GROUP BY (select list, WHERE, HAVING): over the aggregates computed first');
+SELECT lives_ok($$SELECT pathway.create_view('t188_globalboth', 'SELECT sum(v * (SELECT count(*) FROM t188_t WHERE t188_t.b < t188_u.v)) - (SELECT max(v) FROM t188_u) AS d FROM t188_u')$$,
+  'a scalar inside an aggregate and one outside, in one global aggregate');
 SELECT lives_ok($$SELECT pathway.create_view('t188_globalnone', 'SELECT count(*) AS n, sum(v) + (SELECT 1) AS s FROM t188_u WHERE v > 1000')$$,
   'the same over no row');
 SELECT throws_ok($$SELECT pathway.create_view('t188_bad', 'SELECT a FROM t188_t t WHERE NOT EXISTS (SELECT 1 FROM t188_u u WHERE u.v = (SELECT count(*) FROM t188_u w WHERE w.k = t.c))')$$,
@@ -92,6 +94,8 @@ SELECT lives_ok($$SELECT pathway.create_view('t188_onlypart', 'SELECT count(*) A
 SELECT pathway.sync();
 SELECT results_eq('SELECT d, n FROM t188_globalout', $$VALUES (40::bigint, 3::bigint)$$,
   'a global aggregate with scalars outside its aggregates: sum 70 of the rows above the minimum, less the maximum 30; 3 rows');
+SELECT results_eq('SELECT d FROM t188_globalboth', $$VALUES (150::numeric)$$,
+  'inside and outside: 5*0 + 15*1 + 25*3 + 30*3 = 180, less the maximum 30');
 SELECT results_eq('SELECT n, s FROM t188_globalnone', $$VALUES (0::bigint, NULL::bigint)$$,
   'over no row: still its one row, count 0 and the sum NULL, as PostgreSQL gives');
 
