@@ -28,6 +28,8 @@
 
 #include "connectors/land.h"
 
+static void land_inserter_flush(LandInserter *ins);
+
 static Datum
 input(FmgrInfo *infunc, Oid ioparam, int32 typmod, char *text)
 {
@@ -336,7 +338,7 @@ land_inserter_add(LandInserter *ins, Datum *values, bool *isnull)
 		land_inserter_flush(ins);
 }
 
-void
+static void
 land_inserter_flush(LandInserter *ins)
 {
 	ResultRelInfo *rri = ins->rri;
@@ -355,9 +357,8 @@ land_inserter_flush(LandInserter *ins)
 		ExecARInsertTriggers(ins->estate, rri, ins->buf[i], recheck, NULL);
 		list_free(recheck);
 		ResetPerTupleExprContext(ins->estate);
-	}
-	for (i = 0; i < ins->nbuf; i++)
 		ExecClearTuple(ins->buf[i]);
+	}
 	ins->nbuf = 0;
 	ins->bufbytes = 0;
 }

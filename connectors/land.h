@@ -71,13 +71,12 @@ extern void land_inserter_insert(LandInserter *ins, Datum *values, bool *isnull)
 
 /*
  * Insert a row as land_inserter_insert does, written with others in one
- * multi-row heap insert (as COPY does) once enough are buffered, or by
- * land_inserter_flush or land_inserter_end.  values must stay valid until
+ * multi-row heap insert (as COPY does) once enough are buffered, before any
+ * other call on ins, or at land_inserter_end.  values must stay valid until
  * then (their Datums are not copied); an error of any buffered row shows
  * at the write.  The row's constraints are checked at once.
  */
 extern void land_inserter_add(LandInserter *ins, Datum *values, bool *isnull);
-extern void land_inserter_flush(LandInserter *ins);
 
 /*
  * Find (and lock) the row whose values in the unique index indexoid equal

@@ -5,7 +5,7 @@
  *	  planner.c -> decorrelate.c -> join.c -> expr.c, and agg.c, window.c ->
  *	  expr.c, and decorrelate.c, join.c -> lateral.c -> window.c, expr.c,
  *	  and planner.c -> decorrelate_lateral.c -> decorrelate.c, lateral.c,
- *	  and planner.c -> outer_magic.c -> expr.c;
+ *	  and planner.c -> outer_magic.c -> join.c, expr.c;
  *	  a nested query level is planned through ps->plan_subquery,
  *	  which planner.c sets, so no lower file calls back into planner.c.
  */
@@ -134,6 +134,8 @@ extern Op  *plan_build_scope(PState *ps, Node *jt, List *extra_quals, List *vars
 extern Op  *plan_make_join(PState *ps, Op *left, Op *right, Bitmapset *rrels, List *lkeys,
 						   List *rkeys, List *eqops, bool pad_left, bool pad_right);
 extern Op  *plan_make_subquery(PState *ps, int rti);
+extern bool plan_equality_between(Node *c, Bitmapset *lrels, Bitmapset *rrels, Node **lkey,
+								  Node **rkey, Oid *eqop);
 
 /* decorrelate.c: subqueries that read the row around them */
 extern void plan_split_correlation(PState *ps, Query *sub, const char *what, List **outers,

@@ -19,6 +19,7 @@
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/plancat.h"
+#include "optimizer/prep.h"
 #include "parser/parsetree.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -461,21 +462,42 @@ typedef struct JoinItem
 	double		rows;			/* item_rows, once known (0: not yet) */
 } JoinItem;
 
-static Bitmapset *
-jointree_rels(Node *jt)
+/*
+ * Is c an equality between an expression of lrels and one of rrels (a join
+ * key)?  Then *lkey and *rkey are its sides, converted to a common type, and
+ * *eqop the equality.
+ */
+bool
+plan_equality_between(Node *c, Bitmapset *lrels, Bitmapset *rrels, Node **lkey, Node **rkey,
+					  Oid *eqop)
 {
-	Bitmapset  *rels = NULL;
-	ListCell   *lc;
+	OpExpr	   *op = (OpExpr *) c;
+	Node	   *a,
+			   *b;
+	Bitmapset  *ra,
+			   *rb;
 
-	if (IsA(jt, RangeTblRef))
-		return bms_make_singleton(((RangeTblRef *) jt)->rtindex);
-	if (IsA(jt, FromExpr))
-		foreach(lc, ((FromExpr *) jt)->fromlist)
-			rels = bms_join(rels, jointree_rels(lfirst(lc)));
-	else if (IsA(jt, JoinExpr))
-		rels = bms_join(jointree_rels(((JoinExpr *) jt)->larg),
-						jointree_rels(((JoinExpr *) jt)->rarg));
-	return rels;
+	if (!IsA(c, OpExpr) || list_length(op->args) != 2)
+		return false;
+	a = linitial(op->args);
+	b = lsecond(op->args);
+	ra = pull_varnos(NULL, a);
+	rb = pull_varnos(NULL, b);
+	if (bms_is_empty(ra) || bms_is_empty(rb) || !OidIsValid(*eqop = plan_same_type_equality(op, &a, &b)))
+		return false;
+	if (bms_is_subset(ra, lrels) && bms_is_subset(rb, rrels))
+	{
+		*lkey = a;
+		*rkey = b;
+		return true;
+	}
+	if (bms_is_subset(rb, lrels) && bms_is_subset(ra, rrels))
+	{
+		*lkey = b;
+		*rkey = a;
+		return true;
+	}
+	return false;
 }
 
 /* Inner joins and FROM lists flatten into one scope; outer joins do not. */
@@ -514,7 +536,7 @@ flatten_scope(Node *jt, List **items, List **quals)
 	{
 		it = palloc0(sizeof(JoinItem));
 		it->outer = (JoinExpr *) jt;
-		it->rels = jointree_rels(jt);
+		it->rels = get_relids_in_jointree(jt, false);
 		*items = lappend(*items, it);
 	}
 	else
@@ -554,8 +576,8 @@ build_outer(PState *ps, JoinExpr *j, List *vars, ViewPlan *plan)
 	}
 	else if (j->jointype != JOIN_LEFT && !full)
 		plan_refuse(ps->name, "This kind of join", NULL);
-	lrels = jointree_rels(larg);
-	rrels = jointree_rels(rarg);
+	lrels = get_relids_in_jointree(larg, false);
+	rrels = get_relids_in_jointree(rarg, false);
 
 	/* LEFT JOIN LATERAL (... ORDER BY ... LIMIT k) ON true */
 	if (!full && IsA(rarg, RangeTblRef) && plan_lateral_of(ps, ((RangeTblRef *) rarg)->rtindex))
@@ -580,36 +602,24 @@ build_outer(PState *ps, JoinExpr *j, List *vars, ViewPlan *plan)
 			rquals = lappend(rquals, c);
 			continue;
 		}
-		if (IsA(c, OpExpr) && list_length(((OpExpr *) c)->args) == 2)
 		{
-			OpExpr	   *op = (OpExpr *) c;
-			Node	   *a = linitial(op->args);
-			Node	   *b = lsecond(op->args);
-			Bitmapset  *ra = pull_varnos(NULL, a);
-			Bitmapset  *rb = pull_varnos(NULL, b);
-			Oid			eqop = plan_same_type_equality(op, &a, &b);
+			Node	   *lkey,
+					   *rkey;
+			Oid			eqop;
 
-			if (OidIsValid(eqop) && !bms_is_empty(ra) && !bms_is_empty(rb))
+			if (plan_equality_between(c, lrels, rrels, &lkey, &rkey, &eqop))
 			{
-				if (bms_is_subset(ra, lrels) && bms_is_subset(rb, rrels))
-				{
-					lkeys = lappend(lkeys, a);
-					rkeys = lappend(rkeys, b);
-					eqops = lappend_oid(eqops, eqop);
-					continue;
-				}
-				if (bms_is_subset(rb, lrels) && bms_is_subset(ra, rrels))
-				{
-					lkeys = lappend(lkeys, b);
-					rkeys = lappend(rkeys, a);
-					eqops = lappend_oid(eqops, eqop);
-					continue;
-				}
+				lkeys = lappend(lkeys, lkey);
+				rkeys = lappend(rkeys, rkey);
+				eqops = lappend_oid(eqops, eqop);
+				continue;
 			}
 		}
+		/* (LEFT and RIGHT joins whose conditions outer_magic.c can take come here rewritten) */
 		plan_refuse(ps->name, full ? "A FULL JOIN condition other than equalities between its two sides"
 			   : "An outer join condition other than equalities between its sides or conditions on its nullable side",
-			   "Move a condition on the preserved side to WHERE, or rewrite the join.");
+			   full ? "Rewrite the join." :
+			   "Compare integer, text, date or timestamp columns in conditions without OR, coalesce or IS DISTINCT FROM, or rewrite the join.");
 	}
 
 	left = plan_build_scope(ps, larg, NIL, vars, plan, &lrels);

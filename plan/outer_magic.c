@@ -39,38 +39,13 @@
 #include "nodes/nodeFuncs.h"
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
+#include "optimizer/prep.h"
 #include "parser/parse_oper.h"
 #include "parser/parsetree.h"
 #include "rewrite/rewriteManip.h"
 #include "utils/lsyscache.h"
 
 #include "plan/internal.h"
-
-/* The rtis of a join tree's items. */
-static Bitmapset *
-tree_rels(Node *jt)
-{
-	if (IsA(jt, RangeTblRef))
-		return bms_make_singleton(((RangeTblRef *) jt)->rtindex);
-	if (IsA(jt, JoinExpr))
-	{
-		JoinExpr   *j = (JoinExpr *) jt;
-		Bitmapset  *r = bms_union(tree_rels(j->larg), tree_rels(j->rarg));
-
-		/* (a merged column of USING is a Var of the join's own entry) */
-		return j->rtindex > 0 ? bms_add_member(r, j->rtindex) : r;
-	}
-	if (IsA(jt, FromExpr))
-	{
-		Bitmapset  *r = NULL;
-		ListCell   *lc;
-
-		foreach(lc, ((FromExpr *) jt)->fromlist)
-			r = bms_union(r, tree_rels(lfirst(lc)));
-		return r;
-	}
-	return NULL;
-}
 
 /* Does node read a level above the one it starts at (*depth 0)? */
 static bool
@@ -132,26 +107,12 @@ tables_only(Query *q, Bitmapset *rels)
 static bool
 join_takes(Node *c, Bitmapset *arels, Bitmapset *brels)
 {
-	Bitmapset  *r = pull_varnos(NULL, c);
-	OpExpr	   *op;
-	Node	   *a,
-			   *b;
-	Bitmapset  *ra,
-			   *rb;
+	Node	   *akey,
+			   *bkey;
+	Oid			eqop;
 
-	if (bms_is_subset(r, brels))
-		return true;
-	if (!IsA(c, OpExpr) || list_length(((OpExpr *) c)->args) != 2)
-		return false;
-	op = (OpExpr *) copyObject(c);
-	a = linitial(op->args);
-	b = lsecond(op->args);
-	ra = pull_varnos(NULL, a);
-	rb = pull_varnos(NULL, b);
-	if (!OidIsValid(plan_same_type_equality(op, &a, &b)) || bms_is_empty(ra) || bms_is_empty(rb))
-		return false;
-	return (bms_is_subset(ra, arels) && bms_is_subset(rb, brels)) ||
-		(bms_is_subset(rb, arels) && bms_is_subset(ra, brels));
+	return bms_is_subset(pull_varnos(NULL, c), brels) ||
+		plan_equality_between(c, arels, brels, &akey, &bkey, &eqop);
 }
 
 /* A type whose equal values are identical, and its collation deterministic. */
@@ -302,7 +263,7 @@ rewrite_join(Query *q, JoinExpr *j, Node *aside, Node *bside)
 	brte = rt_fetch(b_rti, q->rtable);
 	if ((brte->rtekind != RTE_RELATION && brte->rtekind != RTE_SUBQUERY) || !copyable(brte))
 		return;
-	arels = tree_rels(aside);
+	arels = get_relids_in_jointree(aside, true);	/* (USING's merged columns: the join's own entry) */
 	brels = bms_make_singleton(b_rti);
 	if (!tables_only(q, arels))
 		return;
