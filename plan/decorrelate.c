@@ -358,9 +358,7 @@ correlation_only(SemiJoin *sj, bool nulls_only)
 		nt->arg = test->expr;
 		nt->nulltesttype = IS_NULL;
 		nt->location = -1;
-		sub->jointree->quals = sub->jointree->quals
-			? (Node *) make_ands_explicit(lappend(make_ands_implicit((Expr *) sub->jointree->quals), nt))
-			: (Node *) nt;
+		sub->jointree->quals = plan_and(sub->jointree->quals, list_make1(nt));
 	}
 	c->sub = sub;
 	return c;
@@ -741,10 +739,8 @@ in_as_marks(MarkCtx *ctx, SubLink *sl)
 	ynull->arg = (Expr *) copyObject(list_nth_node(TargetEntry, withnull->targetList, param->paramid - 1)->expr);
 	ynull->nulltesttype = IS_NULL;
 	ynull->location = -1;
-	/* one flat AND: the correlation's equalities stay top-level conjuncts */
-	withnull->jointree->quals = withnull->jointree->quals ?
-		(Node *) make_ands_explicit(lappend(make_ands_implicit((Expr *) withnull->jointree->quals), ynull)) :
-		(Node *) ynull;
+	/* (the correlation's equalities stay top-level conjuncts) */
+	withnull->jointree->quals = plan_and(withnull->jointree->quals, list_make1(ynull));
 	hasnull = make_mark(ctx, exists_of(withnull));
 
 	xnull = makeNode(NullTest);

@@ -212,8 +212,7 @@ lateral_aggregate_as_scalars(PState *ps, Query *q, int rti)
 			if (j->jointype != JOIN_INNER || !inner_path((Node *) q->jointree, parent))
 				plan_refuse(ps->name, "A LEFT JOIN LATERAL over a global aggregate, or one under an outer join, with an ON condition other than true",
 					   "A global aggregate yields one row for every outer row: join it ON true and filter in WHERE.");
-			q->jointree->quals = q->jointree->quals
-				? (Node *) make_andclause(list_make2(q->jointree->quals, quals)) : quals;
+			q->jointree->quals = plan_and(q->jointree->quals, make_ands_implicit((Expr *) quals));
 			j->quals = NULL;
 		}
 	}
@@ -349,15 +348,13 @@ plan_decorrelate_laterals(PState *ps, Query *q)
 		{
 			JoinExpr   *j = (JoinExpr *) parent;
 
-			j->quals = j->quals ? (Node *) make_andclause(lappend(list_make1(j->quals), make_ands_explicit(conds)))
-				: (Node *) make_ands_explicit(conds);
+			j->quals = plan_and(j->quals, conds);
 		}
 		else
 		{
 			FromExpr   *f = (FromExpr *) parent;
 
-			f->quals = f->quals ? (Node *) make_andclause(lappend(list_make1(f->quals), make_ands_explicit(conds)))
-				: (Node *) make_ands_explicit(conds);
+			f->quals = plan_and(f->quals, conds);
 		}
 		rte->lateral = false;
 	}

@@ -27,6 +27,19 @@
 
 #include "plan/internal.h"
 
+/*
+ * quals AND conds as one flat AND (NULL for nothing): the conjuncts that
+ * later steps take apart (join keys, semi-joins, correlations) stay at the
+ * top, never inside an AND of their own.
+ */
+Node *
+plan_and(Node *quals, List *conds)
+{
+	List	   *all = list_concat_copy(make_ands_implicit((Expr *) quals), conds);
+
+	return all == NIL ? NULL : (Node *) make_ands_explicit(all);
+}
+
 void
 plan_refuse(const char *name, const char *what, const char *hint)
 {
