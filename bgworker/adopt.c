@@ -132,6 +132,7 @@ adopt_step(LiveView *v, MemoryContext chunk_cxt)
 	MemoryContext old = MemoryContextSwitchTo(chunk_cxt);
 	Op		   *root = v->plan->root;
 
+	engine_hold_tag = 0;		/* rows held for calls: the view has nothing yet */
 	graph_step(root);
 	adopt_result_add(v, &root->out);
 	MemoryContextSwitchTo(old);

@@ -26,6 +26,14 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
+/*
+ * May the view whose work runs hold a map's batch while its calls run?  Not
+ * a view whose results depend on when rows come (time options, temporal
+ * filters) or whose loop must reach its fixed point within the step.
+ */
+static bool hold_allowed = false;
+static Oid	hold_view = InvalidOid;
+
 static void
 embed_hook(void **state, int n, Datum *inputs, bool *innulls, Datum *models, bool *mnulls)
 {
@@ -85,10 +93,12 @@ embed_hook(void **state, int n, Datum *inputs, bool *innulls, Datum *models, boo
 
 /*
  * The HTTP calls of a batch: each distinct request the memo does not hold
- * yet, all at once (at most pathway.http_max_concurrency in flight).  A row
- * whose method or URL is NULL is left to its call, which refuses it.
+ * yet, all at once (at most pathway.http_max_concurrency in flight), left
+ * running when the view may hold its batch (false: not ready), else waited
+ * for.  A row whose method or URL is NULL is left to its call, which
+ * refuses it.
  */
-static void
+static bool
 http_hook(EngineCallKind kind, int n, Datum **args, bool **nulls)
 {
 	HttpRequest *reqs = palloc(sizeof(HttpRequest) * n);
@@ -119,26 +129,37 @@ http_hook(EngineCallKind kind, int n, Datum **args, bool **nulls)
 			m++;
 	}
 	if (m == 0)
-		return;
-	answers = palloc(sizeof(Jsonb *) * m);
-	http_call_answers(m, reqs, embed_current_view ? embed_current_view : "?", answers);
+		return true;
+	answers = palloc0(sizeof(Jsonb *) * m);
+	if (hold_allowed)
+	{
+		if (!http_call_answers_async(m, reqs, embed_current_view ? embed_current_view : "?",
+									 hold_view, answers))
+			return false;
+	}
+	else
+		http_call_answers(m, reqs, embed_current_view ? embed_current_view : "?", answers);
 	for (i = 0; i < m; i++)
 		http_call_memo_put(reqs[i].digest, answers[i]);
+	return true;
 }
 
-static void
+static bool
 batch_hook(EngineCallKind kind, void **state, int n, Datum **args, bool **nulls)
 {
 	if (kind == ENGINE_CALL_EMBED)
+	{
 		embed_hook(state, n, args[0], nulls[0], args[1], nulls[1]);
-	else
-		http_hook(kind, n, args, nulls);
+		return true;
+	}
+	return http_hook(kind, n, args, nulls);
 }
 
 void
 worker_embed_init(void)
 {
 	engine_batch_hook = batch_hook;
+	http_call_async_init(worker_wake_pipe[1]);
 }
 
 /* Before a view's work: its name for dead letters, an empty memo. */
@@ -146,6 +167,22 @@ void
 worker_embed_begin(LiveView *v)
 {
 	embed_current_view = v ? v->name : NULL;
+	hold_view = v ? v->relid : InvalidOid;
+	hold_allowed = v && v->plan && v->plan->clock == NULL && v->plan->temporal == NULL &&
+		!graph_has_kind(v->plan->root, OP_ITERATE);
 	embed_memo_reset();
 	http_call_memo_reset();
+}
+
+/*
+ * Does a view hold rows for calls that are all done (its next step takes
+ * them)?  *held: it holds rows at all.
+ */
+bool
+worker_calls_ready(LiveView *v, bool *held)
+{
+	uint64		tag;
+
+	*held = v->plan && graph_held_rows(v->plan->root, &tag) > 0;
+	return *held && !http_call_async_waiting(v->relid);
 }

@@ -22,6 +22,7 @@
 
 #include "bgworker/internal.h"
 #include "bgworker/memory.h"
+#include "connectors/http_call.h"
 #include "connectors/kafka_sink.h"
 #include "connectors/kafka_source.h"
 #include "connectors/table_source.h"
@@ -108,6 +109,11 @@ apply_view(LiveView *v, List *txns, XLogRecPtr upto, ZBatch *written)
 	plan_check_access(v->name, v->plan);
 	checking_access = false;
 	feed_view(v, txns);
+	/*
+	 * A batch a map holds for its calls: the view has then applied what
+	 * came before this epoch (an adopting view: nothing yet)
+	 */
+	engine_hold_tag = v->adopting ? 0 : worker_frontier;
 	/* a temporal filter: the epoch's clock, rows entering and leaving with it */
 	if (v->plan->temporal)
 		op_temporal_set_now(v->plan->temporal, epoch_clock);
@@ -362,6 +368,16 @@ epoch_run(void)
 	foreach(lc, worker_views)
 		if (((LiveView *) lfirst(lc))->adopting)
 			work = true;
+	/* a view's calls done: the rows it holds for them go on */
+	(void) http_call_async_collect();
+	foreach(lc, worker_views)
+	{
+		LiveView   *v = lfirst(lc);
+		bool		held;
+
+		if ((v->state == PVS_RUNNING || v->adopting) && worker_calls_ready(v, &held))
+			work = true;
+	}
 	/* rows of temporal filters whose moment came: an epoch without writes */
 	epoch_clock = Max(epoch_clock, GetCurrentTimestamp());
 	foreach(lc, worker_views)

@@ -111,6 +111,7 @@ extern XLogRecPtr worker_frontier;
 /* embed.c: pathway.embed's batched calls */
 extern void worker_embed_init(void);
 extern void worker_embed_begin(LiveView *v);
+extern bool worker_calls_ready(LiveView *v, bool *held);
 
 extern void worker_load_http_sources(void);
 extern int	worker_http_poll(void);

@@ -49,6 +49,8 @@ typedef struct PathwayViewShm
 	Oid			relid;
 	char		label[2 * NAMEDATALEN + 8];	/* "schema.name" (the listener's /metrics) */
 	PathwayViewState state;
+	XLogRecPtr	frontier;		/* the view has applied every transaction before it (Invalid: none yet) */
+	int64		held_rows;		/* rows waiting for their HTTP calls' answers */
 	int64		state_rows;
 	int64		state_bytes;
 	int64		rows_written;

@@ -69,13 +69,13 @@ view_rows(PathwayDb *db, Tuplestorestate *store, TupleDesc desc)
 	for (i = 0; i < db->nviews; i++)
 	{
 		PathwayViewShm *v = &db->views[i];
-		Datum		values[14];
-		bool		nulls[14] = {0};
+		Datum		values[15];
+		bool		nulls[15] = {0};
 
 		values[0] = ObjectIdGetDatum(v->relid);
 		values[1] = CStringGetTextDatum(names[v->state]);
-		values[2] = LSNGetDatum(db->frontier);
-		nulls[2] = (v->state != PVS_RUNNING);
+		values[2] = LSNGetDatum(v->frontier);
+		nulls[2] = (v->state != PVS_RUNNING || XLogRecPtrIsInvalid(v->frontier));
 		values[3] = TimestampTzGetDatum(db->last_epoch);
 		nulls[3] = (db->last_epoch == 0);
 		values[4] = Int64GetDatum(v->epochs);
@@ -89,6 +89,7 @@ view_rows(PathwayDb *db, Tuplestorestate *store, TupleDesc desc)
 		values[12] = Int64GetDatum(v->build_total);
 		nulls[11] = nulls[12] = (v->state != PVS_STARTING);
 		values[13] = Int64GetDatum(db->epochs);
+		values[14] = Int64GetDatum(v->held_rows);
 		tuplestore_putvalues(store, desc, values, nulls);
 	}
 }
@@ -371,8 +372,8 @@ append_metric(StringInfo b, MetricKind m, XLogRecPtr flushed)
 						appendStringInfo(b, "%lld\n", (long long) v->epochs);
 						break;
 					case M_VIEW_BACKLOG:
-						appendStringInfo(b, "%lld\n", (long long) (v->state == PVS_RUNNING && flushed > db->frontier ?
-																	 flushed - db->frontier : 0));
+						appendStringInfo(b, "%lld\n", (long long) (v->state == PVS_RUNNING && flushed > v->frontier ?
+																	 flushed - v->frontier : 0));
 						break;
 					case M_VIEW_STATE_BYTES:
 						appendStringInfo(b, "%lld\n", (long long) v->state_bytes);

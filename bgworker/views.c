@@ -195,6 +195,41 @@ reset_stats(void)
 	worker_db->reset_requested = false;
 }
 
+/*
+ * What a view has applied: the frontier, unless a map holds rows for its
+ * calls (then what came before the oldest of them) or a live view it reads
+ * is behind.  depth: a bound on the reading chain (views read only older
+ * views, so it never cycles).
+ */
+static XLogRecPtr
+view_frontier(LiveView *v, int64 *held, int depth)
+{
+	uint64		tag;
+	XLogRecPtr	f = worker_frontier;
+	int64		h;
+	ListCell   *lc;
+
+	*held = 0;
+	if (v->plan == NULL)
+		return f;
+	h = graph_held_rows(v->plan->root, &tag);
+	if (h > 0)
+	{
+		*held = h;
+		f = Min(f, (XLogRecPtr) tag);
+	}
+	if (depth < 32)
+		foreach(lc, v->plan->relids)
+		{
+			LiveView   *up = worker_view_by_relid(lfirst_oid(lc));
+			int64		uh;
+
+			if (up && up != v)
+				f = Min(f, view_frontier(up, &uh, depth + 1));
+		}
+	return f;
+}
+
 /* Caller holds the lock. */
 static void
 publish_view(LiveView *v, PathwayViewShm *s)
@@ -202,6 +237,7 @@ publish_view(LiveView *v, PathwayViewShm *s)
 	int			i;
 
 	s->relid = v->relid;
+	s->frontier = view_frontier(v, &s->held_rows, 0);
 	strlcpy(s->label, v->label ? v->label : v->name, sizeof(s->label));
 	s->state = v->state;
 	s->state_rows = (v->plan ? graph_state_rows(v->plan->root) : 0) +

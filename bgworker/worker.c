@@ -53,6 +53,7 @@
 #include "bgworker/memory.h"
 #include "bgworker/shmem.h"
 #include "bgworker/worker.h"
+#include "connectors/http_call.h"
 #include "connectors/http_sink.h"
 #include "connectors/kafka_sink.h"
 #include "connectors/table_source.h"
@@ -271,7 +272,6 @@ pathway_worker_main(Datum arg)
 	worker_cxt = AllocSetContextCreate(TopMemoryContext, "pathway worker", ALLOCSET_DEFAULT_SIZES);
 	worker_batch_cxt = AllocSetContextCreate(TopMemoryContext, "pathway epoch", ALLOCSET_DEFAULT_SIZES);
 	memory_init(worker_cxt, worker_batch_cxt);
-	worker_embed_init();
 	snprintf(slot_name, sizeof(slot_name), PATHWAY_SLOT_PREFIX "%u", dboid);
 	snprintf(origin_name, sizeof(origin_name), PATHWAY_SLOT_PREFIX "%u", dboid);
 	pathway_in_worker = true;
@@ -287,6 +287,7 @@ pathway_worker_main(Datum arg)
 	table_source_set_filter(worker_change_wanted);
 	worker_webhook_open();
 	ereport(LOG, (errmsg("pathway: engine worker started")));
+	worker_embed_init();
 
 	for (;;)
 	{
@@ -332,7 +333,7 @@ pathway_worker_main(Datum arg)
 			/* (and the HTTP client's thread when an answer came, for sources and sinks); */
 			/* the listener hands webhook requests to our socket */
 			bool		sources = worker_sources != NIL || worker_http_sources != NIL ||
-				worker_sinks != NIL;
+				worker_sinks != NIL || http_call_async_busy();
 
 			worker_webhook_wait(Min(sources ? Min(pathway_naptime_ms, 1000) : pathway_naptime_ms,
 									epoch_clock_views() ? pathway_clock_interval_ms : INT_MAX),

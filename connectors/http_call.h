@@ -57,6 +57,31 @@ extern Datum http_call_now(HttpRequest *r, bool *isnull);
 extern void http_call_answers(int n, HttpRequest *reqs, const char *view, Jsonb **answers);
 
 /*
+ * The same without waiting (the engine worker, a view that may hold its
+ * batch): true with every answer as http_call_answers gives it, or false
+ * while some are not there yet.  The requests the memo lacks are started
+ * in the HTTP client's thread (at most pathway.http_max_concurrency run
+ * at once, for all views together) and the view viewid waits on them; an
+ * answer that came is memoized (a failure dead-lettered, or the ERROR of
+ * 'fail') by the first view that asks again, and forgotten.
+ */
+extern bool http_call_answers_async(int n, HttpRequest *reqs, const char *view, Oid viewid,
+									Jsonb **answers);
+
+/* The worker's wake pipe, written by the HTTP client's thread when a call is done. */
+extern void http_call_async_init(int wake_fd);
+
+/*
+ * Take the calls done since the last time (a view waits on fewer) and
+ * start queued ones; true if any was done.
+ */
+extern bool http_call_async_collect(void);
+
+/* Does a view wait on a call that is not done?  Are calls queued or running? */
+extern bool http_call_async_waiting(Oid view);
+extern bool http_call_async_busy(void);
+
+/*
  * The memoized answer of r, if there is one (check_view: the view's query
  * sees what the view saw).
  */

@@ -28,6 +28,7 @@
 /* The takers of done calls: each takes only its own (http_client_take_done_of). */
 #define HTTP_QUEUE_SOURCES 0	/* the default (calls are zeroed) */
 #define HTTP_QUEUE_SINKS 1
+#define HTTP_QUEUE_VIEWS 2	/* live views' calls (http_call.c) */
 
 typedef struct HttpCall
 {

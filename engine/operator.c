@@ -78,12 +78,14 @@ source_step(Op *op)
 }
 
 EngineBatchHook engine_batch_hook = NULL;
+uint64		engine_hold_tag = 0;
 
 /*
  * The batched calls' arguments over the rows that pass (pass[i]), handed to
  * the hook call by call, in the current (the step's) memory context.
+ * False: some call's answers are not ready.
  */
-static void
+static bool
 map_batch_calls(Op *op, ZBatch *in, bool *pass)
 {
 	ExprContext *econtext = op->econtext;
@@ -91,6 +93,7 @@ map_batch_calls(Op *op, ZBatch *in, bool *pass)
 	bool	   *nulls[ENGINE_CALL_MAX_ARGS];
 	int16		len[ENGINE_CALL_MAX_ARGS];
 	bool		byval[ENGINE_CALL_MAX_ARGS];
+	bool		ready = true;
 	int			a,
 				c,
 				i,
@@ -130,16 +133,46 @@ map_batch_calls(Op *op, ZBatch *in, bool *pass)
 			ResetExprContext(econtext);
 			n++;
 		}
-		if (n > 0)
-			engine_batch_hook((EngineCallKind) op->batched_kind[c], &op->batched_state[c], n,
-							  args, nulls);
+		/* (every call asked, also after one is not ready: all start at once) */
+		if (n > 0 &&
+			!engine_batch_hook((EngineCallKind) op->batched_kind[c], &op->batched_state[c], n,
+							   args, nulls))
+			ready = false;
 	}
+	return ready;
 }
 
-static void
-map_step(Op *op)
+/*
+ * The filter over a batch (*pass: the rows it keeps, palloc'd), then the
+ * batched calls of those rows; false when their answers are not ready.
+ */
+static bool
+map_ask(Op *op, ZBatch *in, bool **pass)
 {
-	ZBatch	   *in = &op->left->out;
+	ExprContext *econtext = op->econtext;
+	bool		ready;
+	int			i;
+
+	*pass = palloc(sizeof(bool) * Max(in->n, 1));
+	for (i = 0; i < in->n; i++)
+	{
+		ExecStoreMinimalTuple(in->rows[i].tup, op->lslot, false);
+		econtext->ecxt_scantuple = op->lslot;
+		(*pass)[i] = !op->qual || ExecQual(op->qual, econtext);
+		ResetExprContext(econtext);
+	}
+	ready = map_batch_calls(op, in, *pass);
+	econtext->ecxt_scantuple = op->lslot;
+	return ready;
+}
+
+/*
+ * One batch through the map into op->out; false (nothing added) when its
+ * batched calls' answers are not ready.
+ */
+static bool
+map_run(Op *op, ZBatch *in)
+{
 	ExprContext *econtext = op->econtext;
 	Datum		values[MaxTupleAttributeNumber];
 	bool		isnull[MaxTupleAttributeNumber];
@@ -148,19 +181,11 @@ map_step(Op *op)
 				j;
 
 	econtext->ecxt_scantuple = op->lslot;
-	if (op->nbatched > 0 && op->exprs && engine_batch_hook && in->n > 0)
+	if (op->nbatched > 0 && op->exprs && engine_batch_hook && in->n > 0 &&
+		!map_ask(op, in, &pass))
 	{
-		/* the filter first, then the batched calls of the rows it keeps */
-		pass = palloc(sizeof(bool) * in->n);
-		for (i = 0; i < in->n; i++)
-		{
-			ExecStoreMinimalTuple(in->rows[i].tup, op->lslot, false);
-			econtext->ecxt_scantuple = op->lslot;
-			pass[i] = !op->qual || ExecQual(op->qual, econtext);
-			ResetExprContext(econtext);
-		}
-		map_batch_calls(op, in, pass);
-		econtext->ecxt_scantuple = op->lslot;
+		pfree(pass);
+		return false;
 	}
 	for (i = 0; i < in->n; i++)
 	{
@@ -185,6 +210,63 @@ map_step(Op *op)
 	if (pass)
 		pfree(pass);
 	op->rows_in += in->n;
+	return true;
+}
+
+/* Keep a copy of the batch, after those held already, in the operator's context. */
+static void
+map_hold(Op *op, ZBatch *in)
+{
+	MemoryContext parent = GetMemoryChunkContext(op);
+	MemoryContext cxt = AllocSetContextCreate(parent, "pathway held batch", ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	HeldBatch  *h = palloc(sizeof(HeldBatch));
+	int			i;
+
+	h->cxt = cxt;
+	h->tag = engine_hold_tag;
+	zbatch_init(&h->rows);
+	for (i = 0; i < in->n; i++)
+		zbatch_add(&h->rows, heap_copy_minimal_tuple(in->rows[i].tup), in->rows[i].weight);
+	MemoryContextSwitchTo(parent);
+	op->held = lappend(op->held, h);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * A map whose calls may not be ready holds its batch (and every later one,
+ * so that changes keep their order) until the hook has the answers.
+ */
+static void
+map_step(Op *op)
+{
+	ZBatch	   *in = &op->left->out;
+
+	if (op->nbatched == 0 || op->exprs == NULL || engine_batch_hook == NULL)
+		(void) map_run(op, in);
+	else
+	{
+		if (in->n > 0 && op->held != NIL)
+		{
+			bool	   *pass;
+
+			/* behind held rows: its calls start now, its rows wait their turn */
+			(void) map_ask(op, in, &pass);
+			pfree(pass);
+			map_hold(op, in);
+		}
+		else if (in->n > 0 && !map_run(op, in))
+			map_hold(op, in);
+		while (op->held != NIL)
+		{
+			HeldBatch  *h = linitial(op->held);
+
+			if (!map_run(op, &h->rows))
+				break;
+			op->held = list_delete_first(op->held);
+			MemoryContextDelete(h->cxt);
+		}
+	}
 	op->rows_out += op->out.n;
 }
 
@@ -739,6 +821,12 @@ op_state_bytes(Op *op)
 		s += op_lateral_bytes(op);
 	if (op->temporal)
 		s += MemoryContextMemAllocated(op->temporal->cxt, true);
+	{
+		ListCell   *lc;
+
+		foreach(lc, op->held)
+			s += MemoryContextMemAllocated(((HeldBatch *) lfirst(lc))->cxt, true);
+	}
 	return s;
 }
 
@@ -788,6 +876,40 @@ graph_state_rows(Op *root)
 	for (i = 0; i < n; i++)
 		rows += op_state_rows(ops[i]);
 	return rows;
+}
+
+int64
+graph_held_rows(Op *root, uint64 *oldest_tag)
+{
+	Op		   *ops[MAX_GRAPH_OPS];
+	int			n = graph_operators(root, ops, MAX_GRAPH_OPS);
+	int64		rows = 0;
+	int			i;
+	ListCell   *lc;
+
+	*oldest_tag = PG_UINT64_MAX;
+	for (i = 0; i < n; i++)
+		foreach(lc, ops[i]->held)
+		{
+			HeldBatch  *h = lfirst(lc);
+
+			rows += h->rows.n;
+			*oldest_tag = Min(*oldest_tag, h->tag);
+		}
+	return rows;
+}
+
+bool
+graph_has_kind(Op *root, OpKind kind)
+{
+	Op		   *ops[MAX_GRAPH_OPS];
+	int			n = graph_operators(root, ops, MAX_GRAPH_OPS);
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (ops[i]->kind == kind)
+			return true;
+	return false;
 }
 
 /* The operators of a graph, sources first (post-order); at most max. */

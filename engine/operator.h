@@ -144,6 +144,13 @@ typedef struct Op
 	ExprState **batched_args;	/* nbatched * ENGINE_CALL_MAX_ARGS */
 	void	  **batched_state;
 
+	/*
+	 * Input batches whose calls' answers are not ready yet (the hook said
+	 * so), oldest first (HeldBatch *): the map takes them, in order, once
+	 * the hook has their answers, before any later batch.
+	 */
+	List	   *held;
+
 	/* OP_JOIN */
 	bool		pad_left;		/* LEFT/FULL: left rows without a match, NULL-padded */
 	bool		pad_right;		/* FULL: right rows without a match */
@@ -223,12 +230,35 @@ typedef enum EngineCallKind
  * Run by a map before its expressions, once per batched call, with the
  * argument values of the rows that passed the filter (NULLs included):
  * args[a][i], nulls[a][i] for the call's a-th argument and the i-th row;
- * the hook makes the answers ready for the calls that follow.  It may
- * raise an ERROR.  NULL: calls are made one by one when evaluated.
+ * the hook makes the answers ready for the calls that follow and returns
+ * true, or returns false when they are not ready yet (the calls go on
+ * without the caller): the map then holds the batch and asks again at its
+ * next step.  It may raise an ERROR.  NULL: calls are made one by one
+ * when evaluated.
  */
-typedef void (*EngineBatchHook) (EngineCallKind kind, void **state, int n,
+typedef bool (*EngineBatchHook) (EngineCallKind kind, void **state, int n,
 								 Datum **args, bool **nulls);
 extern EngineBatchHook engine_batch_hook;
+
+/* A map's batch held for its calls' answers, with the caller's tag of when. */
+typedef struct HeldBatch
+{
+	ZBatch		rows;			/* copies, in cxt */
+	MemoryContext cxt;
+	uint64		tag;			/* engine_hold_tag when it was held */
+} HeldBatch;
+
+/* Set by the caller before a step: what a batch held in it is tagged with. */
+extern uint64 engine_hold_tag;
+
+/*
+ * Rows held by the maps of a graph for their calls (0: none), and the
+ * smallest tag among their batches.
+ */
+extern int64 graph_held_rows(Op *root, uint64 *oldest_tag);
+
+/* Has the graph an operator of this kind? */
+extern bool graph_has_kind(Op *root, OpKind kind);
 
 extern Op  *op_make(OpKind kind, TupleDesc desc);
 extern void op_init_reduce(Op *op, MemoryContext cxt);

@@ -36,10 +36,11 @@ typedef enum SyncState
 
 /*
  * Where the wait stands.  Caller holds pathway_shm->lock.  A failed view
- * (any of them, for sync() of every view) is reported in *failed.
+ * (any of them, for sync() of every view) is reported in *failed; one that
+ * holds rows for its HTTP calls while the engine is past target, in *held.
  */
 static SyncState
-sync_state(PathwayDb *db, XLogRecPtr target, List *relids, Oid *failed)
+sync_state(PathwayDb *db, XLogRecPtr target, List *relids, Oid *failed, Oid *held)
 {
 	ListCell   *lc;
 	int			i;
@@ -59,6 +60,12 @@ sync_state(PathwayDb *db, XLogRecPtr target, List *relids, Oid *failed)
 				return SYNC_FAILED;
 			}
 			ready = (db->views[i].state != PVS_STARTING);
+			/* a view applies later what waits for its calls' answers */
+			if (ready && db->views[i].frontier < target && db->frontier >= target)
+			{
+				*held = r;
+				ready = false;
+			}
 		}
 		if (!ready)
 			return SYNC_WAIT;
@@ -192,6 +199,7 @@ pathway_sync(PG_FUNCTION_ARGS)
 	PathwayDb  *db;
 	bool		failed = false;
 	Oid			failed_relid = InvalidOid;
+	Oid			held_relid = InvalidOid;
 	char	   *source = NULL;
 	uint64		catalog_gen;
 	SourceTicket *tickets;
@@ -261,7 +269,8 @@ pathway_sync(PG_FUNCTION_ARGS)
 		char		behind_error[PATHWAY_SOURCE_ERROR] = "";
 
 		LWLockAcquire(pathway_shm->lock, LW_SHARED);
-		state = sync_state(db, target, relids, &failed_relid);
+		held_relid = InvalidOid;
+		state = sync_state(db, target, relids, &failed_relid, &held_relid);
 		if (state == SYNC_DONE && db->catalog_gen_loaded < catalog_gen)
 			state = SYNC_WAIT;
 		behind = tickets_waiting(db, tickets, ntickets, behind_error, &untaken);
@@ -301,6 +310,9 @@ pathway_sync(PG_FUNCTION_ARGS)
 							   behind_name, behind_error[0] ? ": " : "", behind_error) :
 					 errdetail("Kafka source \"%s\" has not landed what its brokers held at the call%s%s.",
 							   behind_name, behind_error[0] ? ": " : "", behind_error)
+					 : OidIsValid(held_relid) ?
+					 errdetail("Live view \"%s\" waits for the answers of its HTTP calls.",
+							   get_rel_name(held_relid))
 					 : errdetail("Applied up to %X/%X, waiting for %X/%X.",
 								 LSN_FORMAT_ARGS(at), LSN_FORMAT_ARGS(target)),
 					 errhint("Check pathway.views and the server log.")));

@@ -215,7 +215,8 @@ CREATE FUNCTION pathway._view_state(
     OUT relid oid, OUT state text, OUT frontier pg_lsn, OUT last_epoch timestamptz,
     OUT epochs bigint, OUT state_rows bigint, OUT state_bytes bigint, OUT rows_written bigint,
     OUT last_epoch_ms float8, OUT avg_epoch_ms float8, OUT max_epoch_ms float8,
-    OUT build_rows_done bigint, OUT build_rows_total bigint, OUT db_epochs bigint)
+    OUT build_rows_done bigint, OUT build_rows_total bigint, OUT db_epochs bigint,
+    OUT held_rows bigint)
     RETURNS SETOF record LANGUAGE c AS 'MODULE_PATHNAME', 'pathway_view_state';
 CREATE FUNCTION pathway._op_state(
     OUT relid oid, OUT ordinal int, OUT operator text, OUT rows_in bigint, OUT rows_out bigint,
@@ -818,7 +819,9 @@ SELECT c.relid::regclass::text AS name,
        c.emit,
        -- rows ignored since the view was built: "late rows" in pathway.stats
        (SELECT sum(o.rows_in - o.rows_out) FROM pathway._op_state() o
-         WHERE o.relid = c.relid AND o.operator LIKE '% late rows')::bigint AS late_rows
+         WHERE o.relid = c.relid AND o.operator LIKE '% late rows')::bigint AS late_rows,
+       -- rows of a map waiting for the answers of their HTTP calls (docs/http.md)
+       s.held_rows
   FROM pathway.catalog c
   LEFT JOIN pathway._view_state() s ON s.relid = c.relid
   LEFT JOIN pathway.view_times t ON t.relid = c.relid

@@ -130,7 +130,7 @@ if (( ${#shell_files[@]} > 0 )); then
   echo
   echo "==> shell: ${#shell_files[@]} file(s) in test/shell"
   rc=0
-  prove --exec bash --timer --failures --comments \
+  prove --exec bash --timer --failures --comments ${PATHWAY_TEST_VERBOSE:+--verbose} \
     "${shell_files[@]}" 2>&1 | tee "$work/shell.out" || rc=$?
   read -r p f < <(count_results "$work/shell.out" "${#shell_files[@]}" "$rc")
   (( rc == 0 && f == 0 )) || status=1

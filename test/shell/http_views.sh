@@ -14,7 +14,12 @@
 # pathway.http_allowed_hosts fails the view; a header's token reaches the
 # server but neither the memo, the dead letters nor the server log; a
 # role without EXECUTE on http_request cannot create such a view, nor read
-# the memo; granted pathway_http it can.
+# the memo; granted pathway_http it can.  A slow endpoint (4 s a call)
+# delays only the views that call it and those that read them: another
+# view's sync() returns while the calls run, the calling view's frontier
+# stays behind with its rows held (pathway.views), its sync() waits, and
+# changes made meanwhile (an update to a new input, a delete) are applied
+# after the held rows, in order, so both views end exact.
 #
 # Own cluster (settings, a kill -9).
 set -euo pipefail
@@ -44,7 +49,7 @@ engine_pid() { sql -d "$db" -c "SELECT pid FROM pg_stat_activity WHERE applicati
 status_of() { q "SELECT status FROM pathway.views WHERE name = '$1'"; }
 view_is() { [[ $(status_of "$1") == "$2" ]]; }
 
-tap_plan 16
+tap_plan 20
 http_start || tap_bail "the test HTTP server did not start"
 own_cluster_start http_views "log_min_messages = debug1"
 echo "# own cluster $OWN_DIR on port $OWN_PORT, HTTP server on $HTTP_PORT"
@@ -115,6 +120,40 @@ SQL
 wait_until 60 view_is strict_scored failed
 tap_is "$(status_of strict_scored)|$(q "SELECT error LIKE '%HTTP status 500%' FROM pathway.views WHERE name = 'strict_scored'")|$(status_of risky_scored)" "failed|t|running" \
   "with http_request_on_error = 'fail' the view fails with the call's error; the other views go on"
+
+# ---------------------------------------------------------------- a slow endpoint delays only its views
+sql -d "$db" >/dev/null <<SQL
+CREATE TABLE events (id int PRIMARY KEY, x int);
+CREATE TABLE tally_src (id int PRIMARY KEY);
+SELECT pathway.create_view('tally', 'SELECT count(*) AS n FROM tally_src');
+SELECT pathway.create_view('slow_scored', \$\$SELECT id, pathway.http_request($score, jsonb_build_object('x', x)) -> 'score' AS score FROM events\$\$);
+SELECT pathway.create_view('slow_total', 'SELECT count(*) AS n, sum(score::int) AS total FROM slow_scored');
+SQL
+sql -d "$db" -c "SELECT pathway.sync('tally', '60s'), pathway.sync('slow_total', '60s')" >/dev/null
+echo 4000 >"$HTTP_DIR/score_delay_ms"
+before=$(calls)
+t0=$(date +%s%N)
+sql -d "$db" -c "INSERT INTO events VALUES (1, 700001), (2, 700002)" -c "INSERT INTO tally_src VALUES (1)" >/dev/null
+sql -d "$db" -c "SELECT pathway.sync('tally', '10s')" >/dev/null
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+got=$(q "SELECT (SELECT n FROM tally), (SELECT count(*) FROM slow_scored), (SELECT n FROM slow_total),
+                (SELECT held_rows FROM pathway.views WHERE name = 'slow_scored'),
+                (SELECT frontier FROM pathway.views WHERE name = 'slow_scored') < (SELECT frontier FROM pathway.views WHERE name = 'tally'),
+                (SELECT frontier FROM pathway.views WHERE name = 'slow_total') < (SELECT frontier FROM pathway.views WHERE name = 'tally')")
+tap_is "$got|$((ms < 3000))" "1|0|0|2|t|t|1" \
+  "with calls of 4 s in flight another view is synced at once; the calling view and the view over it hold their rows, their frontier behind ($ms ms)"
+got=$(sql -d "$db" -c "SELECT pathway.sync('slow_scored', '500ms')" 2>&1 || true)
+tap_ok "$([[ $got == *"pathway.sync timed out"* && $got == *'Live view "slow_scored" waits for the answers of its HTTP calls'* ]]; echo $?)" \
+  "sync() of the calling view waits for the calls, and says so when it times out"
+sql -d "$db" -c "UPDATE events SET x = 700003 WHERE id = 1" -c "DELETE FROM events WHERE id = 2" >/dev/null
+sql -d "$db" -c "SELECT pathway.sync('slow_total', '60s')" >/dev/null
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+tap_is "$(q "SELECT id, score FROM slow_scored")|$(q "SELECT n, total FROM slow_total")|$(q "SELECT held_rows FROM pathway.views WHERE name = 'slow_scored'")|$(( $(calls) - before ))|$((ms < 7800))" \
+  "1|1400006|1|1400006|0|3|1" \
+  "an update and a delete made while the calls ran apply after the held rows, in order; one call per distinct input; the update's call ran beside the first ones, not after them ($ms ms, two calls in a row take 8 s)"
+tap_is "$(q "SELECT count(*) FROM pathway.check_view('slow_scored')")|$(q "SELECT count(*) FROM pathway.check_view('slow_total')")|$(q "SELECT count(*) FROM pathway.check_view('tally')")" \
+  "0|0|0" "check_view: all three equal their queries"
+echo 20 >"$HTTP_DIR/score_delay_ms"
 
 # ---------------------------------------------------------------- a call under CASE, a refused URL
 before=$(calls)
