@@ -78,6 +78,7 @@ typedef struct ScalarColsCtx
 	int			rti;
 	Query	   *sub;
 	int			sublevels;
+	Node	   *guard;			/* LEFT JOIN LATERAL ... ON guard: a column is NULL where it is not true */
 } ScalarColsCtx;
 
 /* x.col (the LATERAL subquery's column) as (SELECT <its expression> FROM ...). */
@@ -110,6 +111,24 @@ scalar_cols_mutator(Node *node, ScalarColsCtx *ctx)
 		sl->subLinkType = EXPR_SUBLINK;
 		sl->subselect = (Node *) one;
 		sl->location = -1;
+		if (ctx->guard)
+		{
+			/* the row padded with NULLs where the ON condition is not true */
+			CaseExpr   *c = makeNode(CaseExpr);
+			CaseWhen   *w = makeNode(CaseWhen);
+			Expr	   *e = te->expr;
+
+			w->expr = (Expr *) copyObject(ctx->guard);
+			w->result = (Expr *) sl;
+			w->location = -1;
+			c->casetype = exprType((Node *) e);
+			c->casecollid = exprCollation((Node *) e);
+			c->args = list_make1(w);
+			c->defresult = (Expr *) makeNullConst(exprType((Node *) e), exprTypmod((Node *) e),
+												  exprCollation((Node *) e));
+			c->location = -1;
+			return (Node *) c;
+		}
 		return (Node *) sl;
 	}
 	if (IsA(node, Query))
@@ -182,7 +201,10 @@ drop_from_jointree(Node *jt, int rti)
  * is (SELECT count(*) FROM s WHERE ...), a correlated scalar subquery
  * (decorrelate.c, through a magic set when the correlation is not only
  * equalities), and x leaves FROM.  In [LEFT] JOIN LATERAL (...) ON true
- * the same; another ON condition could pad the row with NULLs: refused.
+ * the same; an inner join's ON condition filters as WHERE does; a LEFT
+ * join's pads the row with NULLs where it is not true, so there x.n is
+ * CASE WHEN cond THEN (SELECT count(*) ...) END (cond with x's columns as
+ * scalars too).
  */
 static void
 lateral_aggregate_as_scalars(PState *ps, Query *q, int rti)
@@ -196,6 +218,11 @@ lateral_aggregate_as_scalars(PState *ps, Query *q, int rti)
 		sub->groupingSets || sub->hasWindowFuncs || sub->hasTargetSRFs || sub->cteList)
 		plan_refuse(ps->name, "A LATERAL global aggregate with HAVING, set operations, LIMIT, window or set-returning functions",
 			   "Without them it is maintained, as correlated scalar subqueries are.");
+	ctx.ps = ps;
+	ctx.rti = rti;
+	ctx.sub = sub;
+	ctx.sublevels = 0;
+	ctx.guard = NULL;
 	if (IsA(parent, JoinExpr))
 	{
 		JoinExpr   *j = (JoinExpr *) parent;
@@ -204,22 +231,27 @@ lateral_aggregate_as_scalars(PState *ps, Query *q, int rti)
 		if (quals != NULL && !(IsA(quals, Const) && !((Const *) quals)->constisnull &&
 							   DatumGetBool(((Const *) quals)->constvalue)))
 		{
-			/*
-			 * An inner JOIN ... ON cond reached from the top through inner
-			 * joins only: the one row per outer row is kept where cond
-			 * holds, as WHERE cond keeps it.
-			 */
-			if (j->jointype != JOIN_INNER || !inner_path((Node *) q->jointree, parent))
-				plan_refuse(ps->name, "A LEFT JOIN LATERAL over a global aggregate, or one under an outer join, with an ON condition other than true",
-					   "A global aggregate yields one row for every outer row: join it ON true and filter in WHERE.");
-			q->jointree->quals = plan_and(q->jointree->quals, make_ands_implicit((Expr *) quals));
-			j->quals = NULL;
+			if (j->jointype == JOIN_LEFT)
+			{
+				/* (the guard's own reads of x are scalars, unguarded) */
+				ctx.guard = scalar_cols_mutator(quals, &ctx);
+				j->quals = NULL;
+			}
+			else
+			{
+				/*
+				 * An inner JOIN ... ON cond reached from the top through
+				 * inner joins only: the one row per outer row is kept where
+				 * cond holds, as WHERE cond keeps it.
+				 */
+				if (!inner_path((Node *) q->jointree, parent))
+					plan_refuse(ps->name, "An inner JOIN LATERAL over a global aggregate under an outer join, with an ON condition other than true",
+						   "A global aggregate yields one row for every outer row: join it ON true and filter in WHERE.");
+				q->jointree->quals = plan_and(q->jointree->quals, make_ands_implicit((Expr *) quals));
+				j->quals = NULL;
+			}
 		}
 	}
-	ctx.ps = ps;
-	ctx.rti = rti;
-	ctx.sub = sub;
-	ctx.sublevels = 0;
 	q->targetList = (List *) scalar_cols_mutator((Node *) q->targetList, &ctx);
 	q->jointree = (FromExpr *) drop_from_jointree((Node *) q->jointree, rti);
 	q->jointree = (FromExpr *) scalar_cols_mutator((Node *) q->jointree, &ctx);

@@ -650,7 +650,7 @@ sub gen_from
 	}
 	# a LATERAL global aggregate over the rows so far now and then: one row
 	# for each of them (correlated scalar subqueries, a magic set for an
-	# inequality)
+	# inequality), in a comma list or as a LEFT JOIN ON a condition
 	if ($depth < $MAX_DEPTH && chance(0.08))
 	{
 		my $rel = base_relation();
@@ -661,7 +661,23 @@ sub gen_from
 		{
 			my ($m, $mt) = @{ pick(@n) };
 			my $a = new_alias();
-			$sql .= ", LATERAL (SELECT count(*) AS lc, max($m) AS lm FROM $rel->{from} WHERE $c) $a";
+			my $sub = "LATERAL (SELECT count(*) AS lc, max($m) AS lm FROM $rel->{from} WHERE $c) $a";
+			if (chance(0.4))
+			{
+				# LEFT JOIN ... ON a condition: NULLs where it is not true
+				my $on = "$a.lc > " . int(rand(3));
+				my @outer_n = cols_of_cat('n', scope_of(@rels));
+				if (@outer_n && chance(0.5))
+				{
+					my ($oc) = @{ pick(@outer_n) };
+					$on = "($on OR $oc > " . int(rand(20)) . ")";
+				}
+				$sql .= " LEFT JOIN $sub ON $on";
+			}
+			else
+			{
+				$sql .= ", $sub";
+			}
 			push @rels, { from => '', alias => $a, cols => [['lc', 'big'], ['lm', $mt]] };
 		}
 	}

@@ -3,7 +3,8 @@
 -- outer values, NULLs included), TPC-H Q21's EXISTS with an equality and an
 -- inequality, scalar subqueries in HAVING (TPC-H Q11) and in a grouped
 -- select list (uncorrelated, correlated by the group, inside an aggregate),
--- LATERAL global aggregates, views that read no table, several
+-- LATERAL global aggregates (a LEFT JOIN LATERAL ON a condition too), views
+-- that read no table, several
 -- set-returning functions in a select list (lockstep) and ROWS FROM, ONLY
 -- on an inheritance parent and on a partitioned table.
 -- Exact rows, then random changes and the oracle (check_view) on every
@@ -13,7 +14,7 @@ CREATE EXTENSION IF NOT EXISTS pathway;
 
 DROP TABLE IF EXISTS t188_t, t188_u, t188_par, t188_part CASCADE;
 
-SELECT plan(41);
+SELECT plan(43);
 
 CREATE TABLE t188_t (a int PRIMARY KEY, b int, c int);
 CREATE TABLE t188_u (id int PRIMARY KEY, k int, v int);
@@ -75,8 +76,11 @@ SELECT lives_ok($$SELECT pathway.create_view('t188_latleft', $q$
   'LEFT JOIN LATERAL global aggregate ON true, filtered in WHERE');
 SELECT lives_ok($$SELECT pathway.create_view('t188_latcond', 'SELECT t.a, s.n FROM t188_t t JOIN LATERAL (SELECT count(*) AS n FROM t188_u u WHERE u.k = t.c) s ON s.n > 1')$$,
   'JOIN LATERAL over a global aggregate ON a condition (the condition filters, as in WHERE)');
-SELECT throws_ok($$SELECT pathway.create_view('t188_bad', 'SELECT t.a FROM t188_t t LEFT JOIN LATERAL (SELECT count(*) AS n FROM t188_u u WHERE u.k = t.c) s ON s.n > 1')$$,
-  '0A000', 'cannot maintain view "t188_bad"', 'LEFT JOIN LATERAL over a global aggregate ON a condition: refused with a hint');
+SELECT lives_ok($$SELECT pathway.create_view('t188_latpad', $q$
+  SELECT t.a, s.n, s.m FROM t188_t t LEFT JOIN LATERAL (SELECT count(*) AS n, max(u.v) AS m FROM t188_u u WHERE u.v < t.b) s ON s.n > 1 OR t.a = 4 $q$)$$,
+  'LEFT JOIN LATERAL over a global aggregate ON a condition: NULLs where it is not true');
+SELECT throws_ok($$SELECT pathway.create_view('t188_bad', 'SELECT t.a FROM t188_u w LEFT JOIN (t188_t t JOIN LATERAL (SELECT count(*) AS n FROM t188_u u WHERE u.k = t.c) s ON s.n > 1) ON w.k = t.a')$$,
+  '0A000', 'cannot maintain view "t188_bad"', 'an inner JOIN LATERAL over a global aggregate ON a condition, under an outer join: refused');
 
 -- ---------------------------------------------------------------- no table, set-returning functions
 SELECT lives_ok($$SELECT pathway.create_view('t188_one', 'SELECT 1 AS one, ''x''::text AS s UNION ALL SELECT g, ''g'' FROM generate_series(2, 3) g')$$,
@@ -113,6 +117,9 @@ SELECT results_eq($$SELECT k, s, n, d FROM t188_grouped ORDER BY k NULLS LAST$$,
   'grouped select list and HAVING');
 SELECT results_eq('SELECT a, n, m FROM t188_lat ORDER BY a',
   $$VALUES (1, 1::bigint, 5), (2, 2::bigint, 15), (3, 2::bigint, 15), (4, 0::bigint, NULL)$$, 'LATERAL global aggregate');
+SELECT results_eq('SELECT a, n, m FROM t188_latpad ORDER BY a',
+  $$VALUES (1, NULL::bigint, NULL::int), (2, 2::bigint, 15), (3, 2::bigint, 15), (4, 0::bigint, NULL)$$,
+  'LEFT JOIN LATERAL ... ON a condition: the aggregate where it holds (reading the aggregate and the outer row), NULLs elsewhere');
 SELECT results_eq('SELECT one, s FROM t188_one ORDER BY one', $$VALUES (1, 'x'), (2, 'g'), (3, 'g')$$, 'the constant view');
 SELECT results_eq('SELECT a, g, u FROM t188_srfs WHERE a = 2 ORDER BY u NULLS LAST, g NULLS LAST',
   $$VALUES (2, 2, 2), (2, NULL, 2), (2, 1, 20)$$, 'lockstep: as many rows as the longest, NULLs past the end of the shorter');
