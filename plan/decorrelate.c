@@ -470,6 +470,107 @@ subquery_rte(Query *sub, List *colnames)
 }
 
 /*
+ * (SELECT max(v) FROM s WHERE s.k = t.k GROUP BY s.g) or (SELECT DISTINCT
+ * s.x FROM s WHERE s.k = t.k): it may yield several rows.  The subquery is
+ * grouped (or made distinct) by its side of the equalities too, and read
+ * through (SELECT w.v FROM (<it>) w WHERE w.k = t.k), which the caller
+ * takes as any plain correlated scalar: its only row's value, NULL without
+ * one, PostgreSQL's error for several.  The grouping per key changes no
+ * group: the equalities kept only rows of one key in each.  Returns sub as
+ * it is when it is not of that kind (the caller refuses it).
+ */
+static Query *
+grouped_scalar_wrapped(PState *ps, Query *sub)
+{
+	List	   *outers,
+			   *inners,
+			   *eqops,
+			   *conds = NIL,
+			   *colnames = NIL;
+	ListCell   *lo,
+			   *li,
+			   *le,
+			   *lc;
+	Query	   *w;
+	RangeTblRef *rtr;
+	TargetEntry *val = NULL;
+	int			resno;
+	Index		ref = 0;
+
+	if (!(sub->groupClause || sub->distinctClause) || sub->hasDistinctOn || sub->groupingSets ||
+		sub->setOperations || sub->cteList || sub->hasWindowFuncs || sub->hasSubLinks ||
+		sub->hasTargetSRFs || sub->limitCount || sub->limitOffset || plan_correlation_needs_magic(sub))
+		return sub;
+	/* (a hidden column made visible would change what DISTINCT compares) */
+	if (sub->distinctClause)
+		foreach(lc, sub->targetList)
+			if (lfirst_node(TargetEntry, lc)->resjunk)
+				return sub;
+	plan_split_correlation(ps, sub, "A scalar subquery", &outers, &inners, &eqops);
+	if (contain_vars_of_level((Node *) sub, 1))
+		plan_refuse(ps->name, "An outer reference in a scalar subquery with GROUP BY or DISTINCT other than an equality in its WHERE", NULL);
+	foreach(lc, sub->targetList)
+	{
+		TargetEntry *te = lfirst_node(TargetEntry, lc);
+
+		ref = Max(ref, te->ressortgroupref);
+		if (!te->resjunk && val == NULL)
+			val = te;
+	}
+	/* w reads its columns by number: the grouping keys not selected become columns too */
+	foreach(lc, sub->targetList)
+		lfirst_node(TargetEntry, lc)->resjunk = false;
+	sub->sortClause = NIL;
+	resno = list_length(sub->targetList);
+	forthree(lo, outers, li, inners, le, eqops)
+	{
+		Node	   *in = lfirst(li);
+		Node	   *outer = copyObject(lfirst(lo));
+		TargetEntry *te;
+		SortGroupClause *g = makeNode(SortGroupClause);
+		bool		hashable;
+
+		resno++;
+		te = makeTargetEntry((Expr *) in, resno, psprintf("pathway_key%d", resno), false);
+		te->ressortgroupref = ++ref;
+		g->tleSortGroupRef = ref;
+		get_sort_group_operators(exprType(in), false, true, false,
+								 &g->sortop, &g->eqop, NULL, &hashable);
+		g->hashable = hashable;
+		if (sub->groupClause)
+			sub->groupClause = lappend(sub->groupClause, g);
+		if (sub->distinctClause)
+			sub->distinctClause = lappend(sub->distinctClause, copyObject(g));
+		sub->targetList = lappend(sub->targetList, te);
+		/* (the outer side back one level up: it is read from inside w) */
+		IncrementVarSublevelsUp(outer, 1, 0);
+		conds = lappend(conds, make_opclause(lfirst_oid(le), BOOLOID, false,
+											 (Expr *) makeVar(1, resno, exprType(in), exprTypmod(in),
+															  exprCollation(in), 0),
+											 (Expr *) outer, InvalidOid, exprCollation(in)));
+	}
+	foreach(lc, sub->targetList)
+	{
+		TargetEntry *te = lfirst_node(TargetEntry, lc);
+
+		colnames = lappend(colnames, makeString(te->resname ? te->resname : "?column?"));
+	}
+	w = makeNode(Query);
+	w->commandType = CMD_SELECT;
+	w->querySource = QSRC_ORIGINAL;
+	w->canSetTag = true;
+	w->rtable = list_make1(subquery_rte(sub, colnames));
+	rtr = makeNode(RangeTblRef);
+	rtr->rtindex = 1;
+	w->jointree = makeFromExpr(list_make1(rtr), conds ? (Node *) make_ands_explicit(conds) : NULL);
+	w->targetList = list_make1(makeTargetEntry((Expr *) makeVar(1, val->resno, exprType((Node *) val->expr),
+																exprTypmod((Node *) val->expr),
+																exprCollation((Node *) val->expr), 0),
+												1, val->resname, false));
+	return w;
+}
+
+/*
  * (SELECT agg(...) FROM s WHERE s.k = t.k AND ...) in the select list:
  * a global aggregate correlated through equalities.  It becomes
  *
@@ -537,6 +638,9 @@ plan_pull_up_correlated_scalar(PState *ps, Query *q, SubLink *sl)
 		return (Node *) makeVar(ref->rtindex, val->resno, exprType((Node *) val->expr),
 								exprTypmod((Node *) val->expr), exprCollation((Node *) val->expr), 0);
 	}
+
+	/* GROUP BY or DISTINCT: through a plain subquery over it */
+	sub = grouped_scalar_wrapped(ps, sub);
 
 	/* (SELECT d.name FROM dim d WHERE d.id = t.k): the value of its only row */
 	agg = plan_scalar_as_aggregate(sub, true);

@@ -342,7 +342,9 @@ sub expr_of_cat
 
 # A scalar subquery that is a global aggregate (maintained as a one-row join),
 # correlated with the scope now and then: by an equality (a grouped LEFT
-# JOIN) or by an inequality (a magic set).
+# JOIN; sometimes also grouped, or DISTINCT, by the inner side of the
+# equality: a subquery that could yield several rows) or by an inequality
+# (a magic set).
 sub scalar_subquery
 {
 	my ($depth, $ctes, $cat, @scope) = @_;
@@ -356,6 +358,17 @@ sub scalar_subquery
 		push @conds, $c if $c;
 	}
 	my $where = @conds ? ' WHERE ' . join(' AND ', @conds) : '';
+	my $group = '';
+	# now and then grouped (or DISTINCT) by the inner side of an equality:
+	# one group per outer row still, through the several-rows plan
+	if (@conds && $conds[-1] =~ /^\S+ = (\w+\.\w+)$/ && chance(0.3))
+	{
+		my $inner = $1;
+		my ($icat) = map { cat_of($_->[1]) } grep { $_->[0] eq $inner } @in;
+		return ("(SELECT DISTINCT $inner FROM $rel->{from}$where)", $icat eq 't' ? 'text' : 'int')
+			if chance(0.3) && defined $icat && $icat eq $cat && $cat eq 't';
+		$group = " GROUP BY $inner";
+	}
 	my ($agg, $t);
 	if ($cat eq 't' && cols_of_cat('t', @in))
 	{
@@ -372,7 +385,7 @@ sub scalar_subquery
 			2 => sub { (pick('min', 'max') . "($c)", $ct) },
 		)->();
 	}
-	return ("(SELECT $agg FROM $rel->{from}$where)", $t);
+	return ("(SELECT $agg FROM $rel->{from}$where$group)", $t);
 }
 
 # ---- predicates
