@@ -88,6 +88,56 @@ only_outer_vars(Node *n)
 }
 
 /*
+ * An uncorrelated subquery with aggregates, grouping, set operations, a
+ * LIMIT or WITH, as SELECT w.c1, ... FROM (sub) w: a plain SELECT over a
+ * FROM item, which IN and NOT IN take apart like any other (the subquery
+ * itself planned as any subquery in FROM is).  NULL when sub reads the
+ * query around it or has none of these.
+ */
+static Query *
+uncorrelated_as_from(Query *sub)
+{
+	Query	   *w;
+	RangeTblEntry *rte;
+	RangeTblRef *rtr;
+	List	   *names = NIL;
+	ListCell   *lc;
+
+	if (!(sub->hasAggs || sub->groupClause || sub->havingQual || sub->setOperations ||
+		  sub->limitCount || sub->limitOffset || sub->hasDistinctOn || sub->hasWindowFuncs ||
+		  sub->cteList) ||
+		contain_vars_of_level((Node *) sub, 1) || sub->hasRecursive)
+		return NULL;
+	w = makeNode(Query);
+	w->commandType = CMD_SELECT;
+	w->querySource = QSRC_ORIGINAL;
+	w->canSetTag = true;
+	foreach(lc, sub->targetList)
+	{
+		TargetEntry *t = lfirst_node(TargetEntry, lc);
+
+		names = lappend(names, makeString(t->resname ? pstrdup(t->resname) : "?column?"));
+		if (!t->resjunk)
+			w->targetList = lappend(w->targetList,
+									makeTargetEntry((Expr *) makeVar(1, t->resno, exprType((Node *) t->expr),
+																	 exprTypmod((Node *) t->expr),
+																	 exprCollation((Node *) t->expr), 0),
+													list_length(w->targetList) + 1,
+													t->resname ? pstrdup(t->resname) : NULL, false));
+	}
+	rte = makeNode(RangeTblEntry);
+	rte->rtekind = RTE_SUBQUERY;
+	rte->subquery = copyObject(sub);
+	rte->eref = makeAlias("pathway_in", names);
+	rte->inFromCl = true;
+	w->rtable = list_make1(rte);
+	rtr = makeNode(RangeTblRef);
+	rtr->rtindex = 1;
+	w->jointree = makeFromExpr(list_make1(rtr), NULL);
+	return w;
+}
+
+/*
  * Take a WHERE conjunct of the form [NOT] EXISTS (subquery) or x IN
  * (subquery) apart: the subquery's correlated equalities and the IN test
  * become join keys; what is left of the subquery is planned on its own.
@@ -114,9 +164,14 @@ make_semi(PState *ps, Node *conj)
 	{
 		Query	   *s = (Query *) sl->subselect;
 
+		Query	   *w = uncorrelated_as_from(s);
+
 		sj->not_in = true;
 		if (is_andclause(sl->testexpr))
 			plan_refuse(ps->name, "NOT IN with a row of several columns", "Use NOT EXISTS.");
+		/* NOT IN (SELECT max(y) FROM s GROUP BY g): over the subquery as a FROM item */
+		if (w)
+			sl->subselect = (Node *) (s = w);
 		if (s->hasAggs || s->groupClause || s->havingQual || s->setOperations ||
 			s->limitCount || s->limitOffset || s->hasDistinctOn)
 			plan_refuse(ps->name, "NOT IN over a subquery with aggregates, set operations or LIMIT",
@@ -831,6 +886,16 @@ in_as_marks(MarkCtx *ctx, SubLink *sl)
 					"Use EXISTS with the equalities.");
 	if (!func_strict(get_opcode(op->opno)))
 		plan_refuse(ctx->ps->name, "IN (subquery) inside an expression with an operator that is not strict", NULL);
+	{
+		/* x IN (SELECT max(y) FROM s GROUP BY g): over the subquery as a FROM item */
+		Query	   *w = uncorrelated_as_from(sub);
+
+		if (w)
+		{
+			sl = copyObject(sl);
+			sl->subselect = (Node *) (sub = w);
+		}
+	}
 	if (sub->hasAggs || sub->groupClause || sub->havingQual || sub->setOperations ||
 		sub->limitCount || sub->limitOffset || sub->hasWindowFuncs || sub->cteList)
 		plan_refuse(ctx->ps->name, "IN (subquery) inside an expression over a subquery with aggregates, set operations, WITH or LIMIT",
