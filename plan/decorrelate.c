@@ -180,6 +180,14 @@ make_semi(PState *ps, Node *conj)
 	if (sl->subLinkType != EXISTS_SUBLINK && sl->subLinkType != ANY_SUBLINK)
 		plan_refuse(ps->name, "A subquery in an expression other than [NOT] EXISTS or IN in WHERE", NULL);
 	sub = copyObject((Query *) sl->subselect);
+	/* uncorrelated, with WITH, LIMIT, OFFSET or window functions: over it as a FROM item */
+	if (sub->cteList || sub->limitCount || sub->limitOffset || sub->hasWindowFuncs)
+	{
+		Query	   *w = uncorrelated_as_from(sub);
+
+		if (w)
+			sub = w;
+	}
 	if (sub->cteList)
 		plan_refuse(ps->name, "WITH inside a subquery in WHERE", NULL);
 	if (sub->limitCount || sub->limitOffset || sub->hasWindowFuncs)

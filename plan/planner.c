@@ -351,6 +351,37 @@ order_vars_mutator(Node *node, void *context)
 	return expression_tree_mutator(node, order_vars_mutator, context);
 }
 
+/*
+ * EXISTS (SELECT ... LIMIT n) with n at least 1 (or LIMIT ALL) and no
+ * OFFSET: whether a row exists depends neither on the limit nor on the
+ * order, so both go (and the subquery is then a plain one).
+ */
+static bool
+exists_limit_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, SubLink) && ((SubLink *) node)->subLinkType == EXISTS_SUBLINK &&
+		IsA(((SubLink *) node)->subselect, Query))
+	{
+		Query	   *sub = (Query *) ((SubLink *) node)->subselect;
+		Node	   *lim = sub->limitCount ? eval_const_expressions(NULL, copyObject(sub->limitCount)) : NULL;
+
+		if (lim && sub->limitOffset == NULL && IsA(lim, Const) &&
+			((Const *) lim)->consttype == INT8OID &&
+			(((Const *) lim)->constisnull || DatumGetInt64(((Const *) lim)->constvalue) >= 1))
+		{
+			sub->limitCount = NULL;
+			sub->limitOption = LIMIT_OPTION_DEFAULT;
+			if (!sub->hasDistinctOn)
+				sub->sortClause = NIL;
+		}
+	}
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, exists_limit_walker, context, 0);
+	return expression_tree_walker(node, exists_limit_walker, context);
+}
+
 static Node *
 prepare_qual(Node *qual)
 {
@@ -410,6 +441,7 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, bool order_matt
 	int			i;
 
 	plan_wrap_global_aggregate(q);
+	(void) query_tree_walker(q, exists_limit_walker, NULL, 0);
 	(void) ExecCheckRTPerms(q->rtable, true);
 	plan->rtable = list_concat(plan->rtable, q->rtable);
 

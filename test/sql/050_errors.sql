@@ -112,8 +112,8 @@ SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.cata
 SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT id FROM t050_src WHERE (id, id) NOT IN (SELECT id, id FROM t050_src2)')$$,
   '0A000', 'cannot maintain view "t050_bad"', 'NOT IN of a row: 0A000');
 SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after IN (subquery)');
-SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT id FROM t050_src s WHERE EXISTS (SELECT 1 FROM t050_src2 b WHERE b.id < s.id LIMIT 1)')$$,
-  '0A000', 'cannot maintain view "t050_bad"', 'EXISTS with LIMIT correlated by a non-equality: 0A000');
+SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT id FROM t050_src s WHERE EXISTS (SELECT 1 FROM t050_src2 b WHERE b.id < s.id LIMIT 1 OFFSET 1)')$$,
+  '0A000', 'cannot maintain view "t050_bad"', 'EXISTS with OFFSET correlated by a non-equality: 0A000');
 SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after EXISTS');
 SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT id, (SELECT max(y) FROM t050_src2 b WHERE b.id < t050_src.id GROUP BY b.y) AS m FROM t050_src')$$,
   '0A000', 'cannot maintain view "t050_bad"', 'a grouped scalar subquery correlated by a non-equality (it may yield several rows): 0A000');
@@ -121,8 +121,8 @@ SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.cata
 SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT id FROM (SELECT id FROM t050_src LIMIT 3) s')$$,
   '0A000', 'cannot maintain view "t050_bad"', 'subquery in FROM with LIMIT and no ORDER BY: 0A000');
 SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after a subquery in FROM');
-SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT id FROM t050_src WHERE id IN (SELECT row_number() OVER (ORDER BY id) FROM t050_src2)')$$,
-  '0A000', 'cannot maintain view "t050_bad"', 'window function in a subquery in WHERE: 0A000');
+SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT id FROM t050_src WHERE id IN (SELECT row_number() OVER (ORDER BY id) FROM t050_src2 b WHERE b.id = t050_src.x)')$$,
+  '0A000', 'cannot maintain view "t050_bad"', 'window function in a correlated subquery in WHERE: 0A000');
 SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after a window function');
 SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT id FROM t050_src LIMIT 1')$$,
   '0A000', 'cannot maintain view "t050_bad"', 'LIMIT without ORDER BY: 0A000');
@@ -133,8 +133,8 @@ SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.cata
 SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT x, rank() OVER (PARTITION BY t ORDER BY random()) AS r FROM t050_src')$$,
   '0A000', 'cannot maintain view "t050_bad"', 'rank() OVER a volatile order: 0A000');
 SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after rank()');
-SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT x, id FROM t050_src WHERE EXISTS (SELECT 1 FROM t050_src2 ORDER BY y FETCH FIRST 1 ROW WITH TIES)')$$,
-  '0A000', 'cannot maintain view "t050_bad"', 'FETCH FIRST in a subquery in WHERE: 0A000');
+SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT x, id FROM t050_src WHERE x IN (SELECT y FROM t050_src2 b WHERE b.id = t050_src.id ORDER BY y FETCH FIRST 1 ROW WITH TIES)')$$,
+  '0A000', 'cannot maintain view "t050_bad"', 'FETCH FIRST in a correlated subquery in WHERE: 0A000');
 SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after FETCH FIRST');
 SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'WITH RECURSIVE w(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM w WHERE n < 3) SELECT n, random() AS r FROM w')$$,
   '0A000', 'cannot maintain view "t050_bad"', 'a volatile function over a WITH RECURSIVE that reads no table: 0A000');
@@ -172,8 +172,8 @@ SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.cata
 SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT x FROM t050_src WHERE x > 0 OR (x, id) IN (SELECT id, id FROM t050_src2)')$$,
   '0A000', 'cannot maintain view "t050_bad"', 'IN (subquery) of a row of two columns under OR: 0A000');
 SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after IN (subquery)');
-SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT x, id IN (SELECT max(id) FROM t050_src2) AS b FROM t050_src')$$,
-  '0A000', 'cannot maintain view "t050_bad"', 'IN (subquery) over an aggregate in the select list: 0A000');
+SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT x, id IN (SELECT max(id) FROM t050_src2 b WHERE b.y = t050_src.x) AS b FROM t050_src')$$,
+  '0A000', 'cannot maintain view "t050_bad"', 'IN (subquery) over a correlated aggregate in the select list: 0A000');
 SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after IN in the select list');
 SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT id FROM t050_tmp')$$,
   '0A000', 'cannot maintain view "t050_bad"', 'temporary table: 0A000');

@@ -2,14 +2,17 @@
 -- set operation or ORDER BY ... LIMIT: taken as a plain SELECT over the
 -- subquery as a FROM item, so NOT IN in WHERE and IN inside an expression
 -- (the select list, OR, CASE) are three-valued as PostgreSQL has them
--- (NULLs on both sides).  Exact rows, then random changes and the oracle.
+-- (NULLs on both sides); IN and EXISTS in WHERE over an uncorrelated
+-- subquery with window functions, LIMIT or OFFSET likewise.  EXISTS (...
+-- LIMIT n) with n >= 1 and no OFFSET is EXISTS without the limit.  Exact rows, then random changes and the
+-- oracle.
 -- A correlated one stays refused (160).  Autocommit; cleans up.
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pathway;
 
 DROP TABLE IF EXISTS t209_t, t209_s CASCADE;
 
-SELECT plan(11);
+SELECT plan(17);
 
 CREATE TABLE t209_t (id int PRIMARY KEY, x int);
 CREATE TABLE t209_s (id int PRIMARY KEY, g int, y int);
@@ -26,8 +29,20 @@ SELECT lives_ok($$SELECT pathway.create_view('t209_top', $q$SELECT id, CASE WHEN
   'IN over ORDER BY ... LIMIT under CASE');
 SELECT lives_ok($$SELECT pathway.create_view('t209_not_in_agg', 'SELECT id FROM t209_t WHERE x NOT IN (SELECT max(y) FROM t209_s)')$$,
   'NOT IN over a global aggregate');
+SELECT lives_ok($$SELECT pathway.create_view('t209_exists_limit', 'SELECT id FROM t209_t t WHERE EXISTS (SELECT 1 FROM t209_s s WHERE s.y < t.x ORDER BY s.y LIMIT 1)')$$,
+  'EXISTS (... ORDER BY ... LIMIT 1) correlated by a non-equality: the limit does not change whether a row exists');
+SELECT lives_ok($$SELECT pathway.create_view('t209_in_window', 'SELECT id FROM t209_t WHERE id IN (SELECT row_number() OVER (ORDER BY y NULLS LAST, id) FROM t209_s WHERE g = 1)')$$,
+  'IN in WHERE over a window function');
+SELECT lives_ok($$SELECT pathway.create_view('t209_exists_offset', 'SELECT id FROM t209_t WHERE x > 6 AND EXISTS (SELECT 1 FROM t209_s ORDER BY id OFFSET 3)')$$,
+  'uncorrelated EXISTS with OFFSET in WHERE');
 
 SELECT pathway.sync();
+SELECT results_eq('SELECT id FROM t209_in_window ORDER BY id', $$VALUES (1), (2)$$,
+  'IN over the row numbers of group 1 (two rows)');
+SELECT results_eq('SELECT id FROM t209_exists_offset ORDER BY id', $$VALUES (1), (2)$$,
+  'EXISTS over four rows past an OFFSET of 3: true');
+SELECT results_eq('SELECT id FROM t209_exists_limit ORDER BY id', $$VALUES (1), (2), (4)$$,
+  'EXISTS with LIMIT: the rows with some smaller y');
 SELECT results_eq('SELECT id, f FROM t209_in_list ORDER BY id', $$VALUES (1, true), (2, NULL), (3, NULL), (4, true)$$,
   'IN over the groups'' maxima (10, 5, NULL): a NULL among them makes a miss NULL');
 SELECT results_eq('SELECT id FROM t209_not_in ORDER BY id', $$VALUES (2)$$,
