@@ -272,7 +272,8 @@ sub base_relation
 	return { from => "$t $a", alias => $a, cols => $TABLE{$t}, table => $t };
 }
 
-# A FROM item: a table, a WITH query, or a generated query.
+# A FROM item: a table (ONLY now and then), a WITH query, a generated
+# query, or a VALUES list.
 sub gen_relation
 {
 	my ($depth, $ctes) = @_;
@@ -288,7 +289,18 @@ sub gen_relation
 		my $a = new_alias();
 		return { from => "($q->{sql}) $a", alias => $a, cols => $q->{cols} };
 	}
-	return base_relation();
+	# now and then rows that read no table (a VALUES list), or ONLY a table
+	if (chance(0.04))
+	{
+		my $a = new_alias();
+		my @rows = map { '(' . (chance(0.15) ? 'NULL' : const_of('int')) . '::int, ' .
+			(chance(0.15) ? 'NULL' : const_of('text')) . '::text)' } 1 .. rint(1, 3);
+		return { from => '(VALUES ' . join(', ', @rows) . ") $a(k, g)", alias => $a,
+				 cols => [[k => 'int'], [g => 'text']] };
+	}
+	my $rel = base_relation();
+	$rel->{from} = "ONLY $rel->{from}" if chance(0.05);
+	return $rel;
 }
 
 # ---- expressions
@@ -622,6 +634,7 @@ sub gen_from
 	my $sql = $rels[0]{from};
 	my @where;
 	my $crossed = 0;
+	my $comma = 0;		# (a JOIN after a comma sees only the item before it)
 	for my $j (2 .. $n)
 	{
 		my $new = gen_relation($depth, $ctes);
@@ -631,6 +644,7 @@ sub gen_from
 		if ($type eq 'CROSS JOIN' || $type eq ',')
 		{
 			$crossed = 1;
+			$comma = 1 if $type eq ',';
 			$sql .= $type eq ',' ? ", $new->{from}" : " CROSS JOIN $new->{from}";
 			if ($type eq ',' && chance(0.6))
 			{
@@ -675,7 +689,7 @@ sub gen_from
 			my ($m, $mt) = @{ pick(@n) };
 			my $a = new_alias();
 			my $sub = "LATERAL (SELECT count(*) AS lc, max($m) AS lm FROM $rel->{from} WHERE $c) $a";
-			if (chance(0.4))
+			if (!$comma && chance(0.4))
 			{
 				# LEFT JOIN ... ON a condition: NULLs where it is not true
 				my $on = "$a.lc > " . int(rand(3));
