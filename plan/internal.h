@@ -202,6 +202,7 @@ extern void plan_time_join_finish(const char *name, ViewPlan *plan);
 extern void plan_pull_up_target_srf(PState *ps, Query *q);
 extern void plan_pull_up_scalars(PState *ps, Query *q);
 extern void plan_wrap_global_aggregate(Query *q);
+extern void plan_wrap_aggregate_srf(Query *q);
 
 /* batch.c: calls gathered over a map's batch (pathway.embed, http_request) */
 extern void plan_batch_calls(struct Op *root);

@@ -441,6 +441,7 @@ plan_query(const char *name, Query *q, ViewPlan *plan, bool top, bool order_matt
 	int			i;
 
 	plan_wrap_global_aggregate(q);
+	plan_wrap_aggregate_srf(q);
 	(void) query_tree_walker(q, exists_limit_walker, NULL, 0);
 	(void) ExecCheckRTPerms(q->rtable, true);
 	plan->rtable = list_concat(plan->rtable, q->rtable);

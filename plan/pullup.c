@@ -119,6 +119,167 @@ plan_pull_up_target_srf(PState *ps, Query *q)
 	q->hasTargetSRFs = false;
 }
 
+/* ---------- set-returning functions after aggregation ---------- */
+
+typedef struct SrfSplitCtx
+{
+	List	   *inner;			/* the inner level's new columns (expressions) */
+	int			base;			/* columns the inner level has before them */
+} SrfSplitCtx;
+
+/*
+ * An expression of a select list that calls set-returning functions, for
+ * the level above: each call kept, every part without one (its arguments,
+ * what surrounds it) a column of the level below.
+ */
+static Node *
+srf_split_mutator(Node *node, SrfSplitCtx *ctx)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, List))
+	{
+		List	   *out = NIL;
+		ListCell   *lc;
+
+		foreach(lc, (List *) node)
+			out = lappend(out, srf_split_mutator(lfirst(lc), ctx));
+		return (Node *) out;
+	}
+	if (!expression_returns_set(node))
+	{
+		if (IsA(node, Const))
+			return copyObject(node);
+		ctx->inner = lappend(ctx->inner, copyObject(node));
+		return (Node *) makeVar(1, ctx->base + list_length(ctx->inner), exprType(node), exprTypmod(node),
+								exprCollation(node), 0);
+	}
+	if (IsA(node, FuncExpr) && ((FuncExpr *) node)->funcretset)
+	{
+		FuncExpr   *f = copyObject((FuncExpr *) node);
+
+		f->args = (List *) srf_split_mutator((Node *) f->args, ctx);
+		return (Node *) f;
+	}
+	if (IsA(node, OpExpr) && ((OpExpr *) node)->opretset)
+	{
+		OpExpr	   *o = copyObject((OpExpr *) node);
+
+		o->args = (List *) srf_split_mutator((Node *) o->args, ctx);
+		return (Node *) o;
+	}
+	return expression_tree_mutator(node, srf_split_mutator, ctx);
+}
+
+/*
+ * SELECT g, generate_series(1, count(*)) FROM t GROUP BY g: PostgreSQL
+ * runs the functions over the aggregated (or windowed) rows.  The level
+ * becomes SELECT x.g, generate_series(1, x.c) FROM (SELECT g, count(*) AS
+ * c FROM t GROUP BY g) x, whose functions are pulled up as those of any
+ * level; DISTINCT, ORDER BY and LIMIT stay above (they apply to the
+ * expanded rows).  Taken when the level reads no level above it and has no
+ * WITH or set operation, and no call is nested in another (refused as
+ * before).
+ */
+void
+plan_wrap_aggregate_srf(Query *q)
+{
+	SrfCtx		found = {NIL, false};
+	SrfSplitCtx ctx = {NIL, 0};
+	Query	   *inner;
+	List	   *outer_tl = NIL;
+	List	   *inner_tl = NIL;
+	List	   *names = NIL;
+	ListCell   *lc;
+	RangeTblEntry *rte;
+	RangeTblRef *rtr;
+
+	if (!q->hasTargetSRFs || !(q->hasAggs || q->groupClause || q->groupingSets || q->hasWindowFuncs || q->havingQual) ||
+		q->setOperations || q->cteList || q->hasRecursive || contain_vars_of_level((Node *) q, 1))
+		return;
+	(void) find_srfs((Node *) q->targetList, &found);
+	if (found.found == NIL || found.nested)
+		return;
+
+	/* the inner level: the columns without calls first, as they were */
+	foreach(lc, q->targetList)
+	{
+		TargetEntry *te = lfirst_node(TargetEntry, lc);
+
+		if (expression_returns_set((Node *) te->expr))
+			continue;
+		inner_tl = lappend(inner_tl, flatCopyTargetEntry(te));
+	}
+	ctx.base = list_length(inner_tl);
+	foreach(lc, q->targetList)
+	{
+		TargetEntry *te = lfirst_node(TargetEntry, lc);
+		TargetEntry *out = flatCopyTargetEntry(te);
+
+		if (expression_returns_set((Node *) te->expr))
+			out->expr = (Expr *) srf_split_mutator((Node *) te->expr, &ctx);
+		else
+		{
+			int			at = 0;
+			ListCell   *li;
+
+			foreach(li, inner_tl)
+				if (((TargetEntry *) lfirst(li))->resno == te->resno)
+					at = foreach_current_index(li) + 1;
+			out->expr = (Expr *) makeVar(1, at, exprType((Node *) te->expr), exprTypmod((Node *) te->expr),
+										 exprCollation((Node *) te->expr), 0);
+		}
+		outer_tl = lappend(outer_tl, out);
+	}
+	foreach(lc, ctx.inner)
+		inner_tl = lappend(inner_tl, makeTargetEntry((Expr *) lfirst(lc), list_length(inner_tl) + 1,
+													 psprintf("pathway_srf_arg%d", foreach_current_index(lc) + 1), false));
+	foreach(lc, inner_tl)
+	{
+		TargetEntry *te = lfirst_node(TargetEntry, lc);
+
+		te->resno = foreach_current_index(lc) + 1;
+		te->resjunk = false;
+		names = lappend(names, makeString(te->resname ? te->resname : psprintf("pathway_col%d", te->resno)));
+	}
+
+	inner = makeNode(Query);
+	inner->commandType = CMD_SELECT;
+	inner->querySource = QSRC_ORIGINAL;
+	inner->canSetTag = true;
+	inner->rtable = q->rtable;
+	inner->jointree = q->jointree;
+	inner->targetList = inner_tl;
+	inner->groupClause = q->groupClause;
+	inner->groupingSets = q->groupingSets;
+	inner->groupDistinct = q->groupDistinct;
+	inner->havingQual = q->havingQual;
+	inner->windowClause = q->windowClause;
+	inner->hasAggs = q->hasAggs;
+	inner->hasWindowFuncs = q->hasWindowFuncs;
+	inner->hasSubLinks = q->hasSubLinks;
+
+	rte = makeNode(RangeTblEntry);
+	rte->rtekind = RTE_SUBQUERY;
+	rte->subquery = inner;
+	rte->eref = makeAlias("pathway_grouped", names);
+	rte->inFromCl = true;
+	rtr = makeNode(RangeTblRef);
+	rtr->rtindex = 1;
+
+	q->rtable = list_make1(rte);
+	q->jointree = makeFromExpr(list_make1(rtr), NULL);
+	q->targetList = outer_tl;
+	q->groupClause = NIL;
+	q->groupingSets = NIL;
+	q->groupDistinct = false;
+	q->havingQual = NULL;
+	q->windowClause = NIL;
+	q->hasAggs = false;
+	q->hasWindowFuncs = false;
+	q->hasSubLinks = false;
+}
+
 typedef struct ScalarCtx
 {
 	PState	   *ps;

@@ -905,6 +905,15 @@ sub gen_select
 	my %seen;
 	my @k = grep { !$seen{$_}++ } map { $_->[0] } @keys;
 	my $having = chance(0.25) ? gen_having(@scope) : '';
+	# set-returning functions over the groups now and then (run after the
+	# aggregation, over its rows)
+	my @gn = cols_of_cat('n', @scope);
+	if ($kind eq 'group' && $depth == 0 && !$opts->{want} && @gn && chance(0.08))
+	{
+		my ($c, $t) = @{ pick(@gn) };
+		push @exprs, chance(0.5) ? ['generate_series(1, (count(*) % 3)::int)', 'int']
+			: ["unnest(array_agg($c ORDER BY $c))", $t];
+	}
 	return { sql => 'SELECT ' . select_list(@exprs) . " FROM $from$where$having", cols => [out_cols(@exprs)] }
 		unless @k;
 	if ($kind eq 'gsets')
