@@ -41,16 +41,6 @@
 
 #include "plan/internal.h"
 
-/*
- * An expression of the outer query alone (a subquery inside it would be
- * planned as a key expression: it is not one).
- */
-static bool
-only_outer_vars(Node *n)
-{
-	return contain_vars_of_level(n, 1) && !contain_vars_of_level(n, 0) && !checkExprHasSubLink(n);
-}
-
 /* Is c an equality inner = outer, as plan_split_correlation takes it? */
 static bool
 is_key_equality(Node *c)
@@ -65,9 +55,9 @@ is_key_equality(Node *c)
 		return false;
 	a = linitial(op->args);
 	b = lsecond(op->args);
-	if (only_outer_vars(a) && !contain_vars_of_level(b, 1))
+	if (plan_only_outer_vars(a) && !contain_vars_of_level(b, 1))
 		outer = a, in = b;
-	else if (only_outer_vars(b) && !contain_vars_of_level(a, 1))
+	else if (plan_only_outer_vars(b) && !contain_vars_of_level(a, 1))
 		outer = b, in = a;
 	if (outer == NULL)
 		return false;

@@ -139,14 +139,17 @@ extern bool plan_equality_between(Node *c, Bitmapset *lrels, Bitmapset *rrels, N
 								  Node **rkey, Oid *eqop);
 
 /* decorrelate.c: subqueries that read the row around them */
-extern void plan_split_correlation(PState *ps, Query *sub, const char *what, List **outers,
-								   List **inners, List **eqops);
+extern bool plan_only_outer_vars(Node *n);	/* the outer query's columns alone, no subquery */
 extern List *plan_extract_semis(PState *ps, Query *q);
 extern void plan_extract_marks(PState *ps, Query *q);
-extern Node *plan_pull_up_correlated_scalar(PState *ps, Query *q, SubLink *sl);
 extern Op  *plan_apply_semi(PState *ps, Op *cur, SemiJoin *sj);
 extern Op  *plan_apply_not_in(PState *ps, Op *cur, SemiJoin *sj);
 extern Op  *plan_apply_marks(PState *ps, Op *cur);
+
+/* decorrelate_scalar.c: correlated scalar subqueries, and the correlation rule */
+extern void plan_split_correlation(PState *ps, Query *sub, const char *what, List **outers,
+								   List **inners, List **eqops);
+extern Node *plan_pull_up_correlated_scalar(PState *ps, Query *q, SubLink *sl);
 extern Op  *plan_apply_correlated(PState *ps, Op *cur, CorrelatedScalar *cs);
 
 /* decorrelate_magic.c: correlations other than equalities, through a magic set */
