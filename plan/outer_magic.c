@@ -24,8 +24,9 @@
  *     meets no row of B, as the plain equality of the join back gives;
  *   - each oi is a column of a type whose equal values are identical
  *     (integers, text of a deterministic collation, dates, timestamps,
- *     booleans, uuid): M keeps one value per class of equal values, and
- *     the condition must not tell them apart;
+ *     booleans, uuid), or a numeric read only as an operand of btree
+ *     comparisons: M keeps one value per class of equal values, and the
+ *     condition must not tell them apart;
  *   - B is a table or a subquery, A a table, a subquery or a join of
  *     them, none reading anything outside itself (nothing LATERAL, no
  *     outer reference), and the condition holds no subquery, volatile
@@ -146,7 +147,35 @@ typedef struct OuterRepointCtx
 	List	   *ovars;			/* distinct Vars of A, in order found */
 	int			m_rti;			/* their replacement: columns of M */
 	bool		bad;
+	bool		compared;		/* the Var at hand is an operand of a btree comparison */
 } OuterRepointCtx;
+
+/*
+ * numeric: equal values (1.0, 1.00) differ in their scale, which arithmetic
+ * can show (a quotient's digits), but no comparison with another value
+ * does: taken where it is an operand of a btree comparison itself.
+ */
+static bool
+equal_class_type(Var *v, bool compared)
+{
+	return compared && v->vartype == NUMERICOID;
+}
+
+/* An operator of a btree operator family (<, <=, =, >=, >, and <> as its negator)? */
+static bool
+btree_comparison(OpExpr *op)
+{
+	List	   *interp;
+	Oid			neg;
+
+	if (list_length(op->args) != 2)
+		return false;
+	interp = get_op_btree_interpretation(op->opno);
+	if (interp != NIL)
+		return true;
+	neg = get_negator(op->opno);
+	return OidIsValid(neg) && get_op_btree_interpretation(neg) != NIL;
+}
 
 /* cond with A's Vars read from M (collecting them) */
 static Node *
@@ -161,7 +190,7 @@ repoint_mutator(Node *node, OuterRepointCtx *ctx)
 		ListCell   *lc;
 		int			i = 0;
 
-		if (v->varattno <= 0 || !identity_type(v))
+		if (v->varattno <= 0 || !(identity_type(v) || equal_class_type(v, ctx->compared)))
 		{
 			ctx->bad = true;
 			return node;
@@ -178,7 +207,31 @@ repoint_mutator(Node *node, OuterRepointCtx *ctx)
 		return (Node *) makeVar(ctx->m_rti, list_length(ctx->ovars), v->vartype, v->vartypmod,
 								v->varcollid, 0);
 	}
-	return expression_tree_mutator(node, repoint_mutator, ctx);
+	if (IsA(node, OpExpr) && btree_comparison((OpExpr *) node))
+	{
+		OpExpr	   *op = (OpExpr *) copyObject(node);
+		ListCell   *lc;
+
+		/* (only the operands themselves: deeper, the flag is off again) */
+		foreach(lc, op->args)
+		{
+			bool		save = ctx->compared;
+
+			ctx->compared = IsA(lfirst(lc), Var);
+			lfirst(lc) = repoint_mutator(lfirst(lc), ctx);
+			ctx->compared = save;
+		}
+		return (Node *) op;
+	}
+	{
+		bool		save = ctx->compared;
+		Node	   *r;
+
+		ctx->compared = false;
+		r = expression_tree_mutator(node, repoint_mutator, ctx);
+		ctx->compared = save;
+		return r;
+	}
 }
 
 /* SELECT DISTINCT ovars FROM <A's tree> (the query's range table, copied) */

@@ -7,15 +7,18 @@
 -- distinct values the condition reads are joined with the nullable side
 -- (a magic set) and the result joined back on them.  NULLs on either side,
 -- duplicates, rows gaining and losing partners; exact rows, then the oracle.
--- What stays refused: a numeric (equal values that differ) or a
--- condition that is not strict in the preserved side (coalesce, OR).
+-- A numeric of the preserved side is taken where the condition only
+-- compares it (equal values of different scales meet the same rows).
+-- What stays refused: a numeric in arithmetic (equal values whose results
+-- differ) or a condition that is not strict in the preserved side
+-- (coalesce, OR).
 -- Autocommit; cleans up.
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pathway;
 
 DROP TABLE IF EXISTS t112_t, t112_s, t112_u CASCADE;
 
-SELECT plan(18);
+SELECT plan(21);
 
 CREATE TABLE t112_t (id int, k int, b int, x int, flag bool, name text COLLATE "C", n numeric);
 CREATE TABLE t112_s (id int, k int, b int, x int, name text COLLATE "C", n numeric);
@@ -100,8 +103,30 @@ SELECT is((SELECT count(*) FROM t112_lt), (SELECT count(*) FROM t112_t t LEFT JO
   'the oracle compared something: as many rows as the query');
 
 SELECT throws_ok($$SELECT pathway.create_view('t112_numeric', $q$
-  SELECT t.id, s.id AS sid FROM t112_t t LEFT JOIN t112_s s ON s.n < t.n $q$)$$,
-  '0A000', NULL, 'numeric (equal values that differ) stays refused');
+  SELECT t.id, s.id AS sid FROM t112_t t LEFT JOIN t112_s s ON s.n < t.n / 3 $q$)$$,
+  '0A000', NULL, 'a numeric of the preserved side in arithmetic (equal values whose quotients differ) stays refused');
+
+-- a numeric compared as it is: equal values of different scales (2.0, 2.00)
+-- meet the same rows
+DELETE FROM t112_t;
+DELETE FROM t112_s;
+INSERT INTO t112_t VALUES (1, 1, 1, 1, true, 'a', 2.0), (2, 1, 1, 1, true, 'a', 2.00), (3, 1, 1, 1, true, 'a', NULL),
+                          (4, 1, 1, 1, true, 'a', 0.5);
+INSERT INTO t112_s VALUES (10, 1, 1, 1, 'a', 1.5), (11, 1, 1, 1, 'a', 2.000), (12, 1, 1, 1, 'a', NULL), (13, 1, 1, 1, 'a', 0.75);
+SELECT lives_ok($$SELECT pathway.create_view('t112_num', $q$
+  SELECT t.id, t.n::text AS tn, s.id AS sid FROM t112_t t LEFT JOIN t112_s s ON s.n < t.n AND s.n * 2 >= t.n $q$)$$,
+  'LEFT JOIN on numeric comparisons: taken');
+SELECT pathway.sync('t112_num');
+SELECT results_eq('SELECT id, tn, sid FROM t112_num ORDER BY id, sid',
+  $$VALUES (1, '2.0', 10), (2, '2.00', 10), (3, NULL, NULL), (4, '0.5', NULL)$$,
+  'each row of the preserved side keeps its own value (and scale) and meets the rows its comparisons admit');
+INSERT INTO t112_t VALUES (5, 1, 1, 1, true, 'a', 2.000), (6, 1, 1, 1, true, 'a', 1.0);
+INSERT INTO t112_s VALUES (14, 1, 1, 1, 'a', 1.00), (15, 1, 1, 1, 'a', 1.9);
+DELETE FROM t112_t WHERE id = 1;
+UPDATE t112_s SET n = 0.5 WHERE id = 13;
+SELECT pathway.sync('t112_num');
+SELECT is((SELECT count(*) FROM pathway.check_view('t112_num')), 0::bigint,
+  'after changes among equal values of different scales, the view equals its query');
 SELECT throws_ok($$SELECT pathway.create_view('t112_nonstrict', $q$
   SELECT t.id, s.id AS sid FROM t112_t t LEFT JOIN t112_s s ON s.b < coalesce(t.b, 0) $q$)$$,
   '0A000', NULL, 'a condition not strict in the preserved side stays refused');
@@ -110,6 +135,6 @@ SELECT throws_ok($$SELECT pathway.create_view('t112_or', $q$
   '0A000', NULL, 'an OR (true with a NULL on one side) stays refused');
 
 SELECT pathway.drop_view(v) FROM unnest(ARRAY['t112_lt', 't112_keyed', 't112_pres', 't112_right', 't112_chain',
-                                              't112_text', 't112_rank', 't112_subs', 't112_grouped']) v;
+                                              't112_text', 't112_rank', 't112_subs', 't112_grouped', 't112_num']) v;
 DROP TABLE t112_t, t112_s, t112_u;
 SELECT * FROM finish();
