@@ -86,7 +86,7 @@ uint64		engine_hold_tag = 0;
  * False: some call's answers are not ready.
  */
 static bool
-map_batch_calls(Op *op, ZBatch *in, bool *pass)
+map_batch_calls(Op *op, ZBatch *in, bool *pass, int from, int to)
 {
 	ExprContext *econtext = op->econtext;
 	Datum	   *args[ENGINE_CALL_MAX_ARGS];
@@ -104,7 +104,7 @@ map_batch_calls(Op *op, ZBatch *in, bool *pass)
 		args[a] = palloc(sizeof(Datum) * Max(in->n, 1));
 		nulls[a] = palloc(sizeof(bool) * Max(in->n, 1));
 	}
-	for (c = 0; c < op->nbatched; c++)
+	for (c = from; c < to; c++)
 	{
 		ExprState **ae = &op->batched_args[c * ENGINE_CALL_MAX_ARGS];
 
@@ -143,8 +143,10 @@ map_batch_calls(Op *op, ZBatch *in, bool *pass)
 }
 
 /*
- * The filter over a batch (*pass: the rows it keeps, palloc'd), then the
- * batched calls of those rows; false when their answers are not ready.
+ * The calls of the filter's first conjunct over every row (the filter then
+ * finds their answers), the filter (*pass: the rows it keeps, palloc'd),
+ * then the select list's calls over those rows; false when some answers
+ * are not ready.
  */
 static bool
 map_ask(Op *op, ZBatch *in, bool **pass)
@@ -154,6 +156,13 @@ map_ask(Op *op, ZBatch *in, bool **pass)
 	int			i;
 
 	*pass = palloc(sizeof(bool) * Max(in->n, 1));
+	if (op->nbatched_qual > 0)
+	{
+		memset(*pass, true, sizeof(bool) * Max(in->n, 1));
+		/* (not ready: the filter would make its calls itself, one by one) */
+		if (!map_batch_calls(op, in, *pass, 0, op->nbatched_qual))
+			return false;
+	}
 	for (i = 0; i < in->n; i++)
 	{
 		ExecStoreMinimalTuple(in->rows[i].tup, op->lslot, false);
@@ -161,17 +170,18 @@ map_ask(Op *op, ZBatch *in, bool **pass)
 		(*pass)[i] = !op->qual || ExecQual(op->qual, econtext);
 		ResetExprContext(econtext);
 	}
-	ready = map_batch_calls(op, in, *pass);
+	ready = map_batch_calls(op, in, *pass, op->nbatched_qual, op->nbatched);
 	econtext->ecxt_scantuple = op->lslot;
 	return ready;
 }
 
 /*
  * One batch through the map into op->out; false (nothing added) when its
- * batched calls' answers are not ready.
+ * batched calls' answers are not ready.  copy: the batch's rows go away
+ * after this (a held batch), so a row passed through is copied.
  */
 static bool
-map_run(Op *op, ZBatch *in)
+map_run(Op *op, ZBatch *in, bool copy)
 {
 	ExprContext *econtext = op->econtext;
 	Datum		values[MaxTupleAttributeNumber];
@@ -181,8 +191,7 @@ map_run(Op *op, ZBatch *in)
 				j;
 
 	econtext->ecxt_scantuple = op->lslot;
-	if (op->nbatched > 0 && op->exprs && engine_batch_hook && in->n > 0 &&
-		!map_ask(op, in, &pass))
+	if (op->nbatched > 0 && engine_batch_hook && in->n > 0 && !map_ask(op, in, &pass))
 	{
 		pfree(pass);
 		return false;
@@ -198,7 +207,7 @@ map_run(Op *op, ZBatch *in)
 			continue;
 		}
 		if (op->exprs == NULL)
-			zbatch_add(&op->out, r->tup, r->weight);
+			zbatch_add(&op->out, copy ? heap_copy_minimal_tuple(r->tup) : r->tup, r->weight);
 		else
 		{
 			for (j = 0; j < op->nexprs; j++)
@@ -242,8 +251,8 @@ map_step(Op *op)
 {
 	ZBatch	   *in = &op->left->out;
 
-	if (op->nbatched == 0 || op->exprs == NULL || engine_batch_hook == NULL)
-		(void) map_run(op, in);
+	if (op->nbatched == 0 || engine_batch_hook == NULL)
+		(void) map_run(op, in, false);
 	else
 	{
 		if (in->n > 0 && op->held != NIL)
@@ -255,13 +264,13 @@ map_step(Op *op)
 			pfree(pass);
 			map_hold(op, in);
 		}
-		else if (in->n > 0 && !map_run(op, in))
+		else if (in->n > 0 && !map_run(op, in, false))
 			map_hold(op, in);
 		while (op->held != NIL)
 		{
 			HeldBatch  *h = linitial(op->held);
 
-			if (!map_run(op, &h->rows))
+			if (!map_run(op, &h->rows, true))
 				break;
 			op->held = list_delete_first(op->held);
 			MemoryContextDelete(h->cxt);

@@ -140,6 +140,7 @@ typedef struct Op
 	 * expressions (NULL past the call's own), and a pointer the hook keeps.
 	 */
 	int			nbatched;
+	int			nbatched_qual;	/* the first ones: the filter's first conjunct's, over every row */
 	int		   *batched_kind;	/* EngineCallKind */
 	ExprState **batched_args;	/* nbatched * ENGINE_CALL_MAX_ARGS */
 	void	  **batched_state;

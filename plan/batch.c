@@ -2,13 +2,16 @@
  * batch.c
  *	  Calls a map gathers over its whole batch before evaluating its rows:
  *	  pathway.embed(input, model), pathway.http_request(method, url, body,
- *	  headers) and pathway.http_get(url) in a select list.  The map then
+ *	  headers) and pathway.http_get(url) in a select list, and in the first
+ *	  conjunct of a filter (which every row evaluates; its calls are asked
+ *	  for every row of the batch before the filter runs).  The map then
  *	  hands the arguments of all its rows to engine_batch_hook at once (the
  *	  engine worker makes few requests, or many at once, for them), and each
- *	  call, when evaluated, finds its answer ready.  A call elsewhere (a filter, a join condition, an ORDER BY
- *	  of a LATERAL subquery) is made when evaluated, one by one: the same
- *	  answer, more requests; so is a call under CASE, COALESCE, AND/OR,
- *	  whose arguments not every row evaluates.
+ *	  call, when evaluated, finds its answer ready.  A call elsewhere (a
+ *	  later conjunct, a join condition, an ORDER BY of a LATERAL subquery)
+ *	  is made when evaluated, one by one: the same answer, more requests; so
+ *	  is a call under CASE, COALESCE, AND/OR, whose arguments not every row
+ *	  evaluates.
  */
 #include "postgres.h"
 
@@ -102,11 +105,15 @@ plan_batch_calls(Op *root)
 		Op		   *op = ops[i];
 		ListCell   *lc;
 
-		if (op->kind != OP_MAP || op->exprs == NULL)
+		if (op->kind != OP_MAP || (op->exprs == NULL && op->qual == NULL))
 			continue;
 		bf.calls = NIL;
 		bf.kinds = NIL;
-		for (j = 0; j < op->nexprs; j++)
+		/* the filter's first conjunct: evaluated for every row (the others only for some) */
+		if (op->qual && IsA(op->qual->expr, List) && list_length((List *) op->qual->expr) > 0)
+			(void) find_calls(linitial((List *) op->qual->expr), &bf);
+		op->nbatched_qual = list_length(bf.calls);
+		for (j = 0; op->exprs && j < op->nexprs; j++)
 			(void) find_calls((Node *) op->exprs[j]->expr, &bf);
 		if (bf.calls == NIL)
 			continue;
