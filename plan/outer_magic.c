@@ -289,10 +289,13 @@ subquery_rte(Query *sub, char *name, List *colnames)
 /*
  * Rewrite join j (LEFT, or RIGHT with its sides swapped in the reading)
  * if its condition needs it and may be rewritten.  aside/bside are its
- * preserved and nullable sides.
+ * preserved and nullable sides.  full: a FULL join, whose B rows without
+ * a partner are kept too: P is then B LEFT JOIN M ON cond(M, B) (itself
+ * rewritten so when its level is planned), whose rows without a match
+ * have NULL values and so meet no row of A at the join back.
  */
 static void
-rewrite_join(Query *q, JoinExpr *j, Node *aside, Node *bside)
+rewrite_join(Query *q, JoinExpr *j, Node *aside, Node *bside, bool full)
 {
 	int			b_rti;
 	RangeTblEntry *brte;
@@ -322,8 +325,16 @@ rewrite_join(Query *q, JoinExpr *j, Node *aside, Node *bside)
 		return;
 	conds = make_ands_implicit((Expr *) j->quals);
 	foreach(lc, conds)
-		if (!join_takes(lfirst(lc), arels, brels))
+	{
+		Node	   *akey,
+				   *bkey;
+		Oid			eqop;
+
+		/* (a FULL join takes equalities between the sides only) */
+		if (full ? !plan_equality_between(lfirst(lc), arels, brels, &akey, &bkey, &eqop)
+			: !join_takes(lfirst(lc), arels, brels))
 			needed = true;
+	}
 	if (!needed)
 		return;
 	if (checkExprHasSubLink(j->quals) || contain_volatile_functions(j->quals) ||
@@ -362,9 +373,24 @@ rewrite_join(Query *q, JoinExpr *j, Node *aside, Node *bside)
 			mcols = lappend(mcols, makeString(psprintf("pathway_o%d", i)));
 		p->rtable = lappend(p->rtable, subquery_rte(m, "pathway_magic", mcols));
 	}
-	p->jointree = makeFromExpr(list_make2(makeNode(RangeTblRef), makeNode(RangeTblRef)), pcond);
-	((RangeTblRef *) linitial(p->jointree->fromlist))->rtindex = b_rti;
-	((RangeTblRef *) lsecond(p->jointree->fromlist))->rtindex = ctx.m_rti;
+	if (full)
+	{
+		JoinExpr   *pj = makeNode(JoinExpr);
+
+		pj->jointype = JOIN_LEFT;
+		pj->larg = (Node *) makeNode(RangeTblRef);
+		pj->rarg = (Node *) makeNode(RangeTblRef);
+		((RangeTblRef *) pj->larg)->rtindex = b_rti;
+		((RangeTblRef *) pj->rarg)->rtindex = ctx.m_rti;
+		pj->quals = pcond;
+		p->jointree = makeFromExpr(list_make1(pj), NULL);
+	}
+	else
+	{
+		p->jointree = makeFromExpr(list_make2(makeNode(RangeTblRef), makeNode(RangeTblRef)), pcond);
+		((RangeTblRef *) linitial(p->jointree->fromlist))->rtindex = b_rti;
+		((RangeTblRef *) lsecond(p->jointree->fromlist))->rtindex = ctx.m_rti;
+	}
 	natts = list_length(brte->eref->colnames);
 	for (i = 1; i <= natts; i++)
 	{
@@ -443,9 +469,11 @@ walk(Query *q, Node *jt)
 		walk(q, j->larg);
 		walk(q, j->rarg);
 		if (j->jointype == JOIN_LEFT)
-			rewrite_join(q, j, j->larg, j->rarg);
+			rewrite_join(q, j, j->larg, j->rarg, false);
 		else if (j->jointype == JOIN_RIGHT)
-			rewrite_join(q, j, j->rarg, j->larg);
+			rewrite_join(q, j, j->rarg, j->larg, false);
+		else if (j->jointype == JOIN_FULL)
+			rewrite_join(q, j, j->larg, j->rarg, true);
 	}
 }
 

@@ -97,8 +97,8 @@ SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.cata
 SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT a.id FROM t050_src a RIGHT JOIN t050_src2 b ON a.id < b.id OR a.x = b.y')$$,
   '0A000', 'cannot maintain view "t050_bad"', 'RIGHT JOIN on an OR of conditions: 0A000');
 SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after RIGHT JOIN');
-SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT a.id FROM t050_src a FULL JOIN t050_src2 b ON a.id = b.id AND b.id > 0')$$,
-  '0A000', 'cannot maintain view "t050_bad"', 'FULL JOIN with a one-sided condition: 0A000');
+SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT a.id FROM t050_src a FULL JOIN t050_src2 b ON a.id = b.id AND coalesce(b.id, 0) > a.x')$$,
+  '0A000', 'cannot maintain view "t050_bad"', 'FULL JOIN with a condition not strict in one side: 0A000');
 SELECT ok(to_regclass('t050_bad') IS NULL AND (SELECT count(*) FROM pathway.catalog) = :t050_base, 'nothing left after FULL JOIN');
 SELECT throws_ok($$SELECT pathway.create_view('t050_bad', 'SELECT id FROM t050_src UNION SELECT id FROM t050_src2 LIMIT 1')$$,
   '0A000', 'cannot maintain view "t050_bad"', 'UNION with LIMIT and no ORDER BY: 0A000');

@@ -1,7 +1,7 @@
 -- Outer joins whose condition is not only equalities between the sides:
 -- a non-equality (s.b < t.b), an equality next to one (s.k = t.k AND
 -- s.x <> t.x), a condition on the preserved side (ON t.flag AND ...),
--- RIGHT JOIN, a join as the preserved side, subqueries on either side
+-- RIGHT JOIN, FULL JOIN, a join as the preserved side, subqueries on either side
 -- (one grouped), text compared under a
 -- deterministic collation, a count over such a join.  The preserved side's
 -- distinct values the condition reads are joined with the nullable side
@@ -18,7 +18,7 @@ CREATE EXTENSION IF NOT EXISTS pathway;
 
 DROP TABLE IF EXISTS t112_t, t112_s, t112_u CASCADE;
 
-SELECT plan(21);
+SELECT plan(26);
 
 CREATE TABLE t112_t (id int, k int, b int, x int, flag bool, name text COLLATE "C", n numeric);
 CREATE TABLE t112_s (id int, k int, b int, x int, name text COLLATE "C", n numeric);
@@ -127,6 +127,37 @@ UPDATE t112_s SET n = 0.5 WHERE id = 13;
 SELECT pathway.sync('t112_num');
 SELECT is((SELECT count(*) FROM pathway.check_view('t112_num')), 0::bigint,
   'after changes among equal values of different scales, the view equals its query');
+
+-- FULL JOIN on an equality and other conditions: B LEFT JOIN the magic set,
+-- joined back
+DELETE FROM t112_t;
+DELETE FROM t112_s;
+INSERT INTO t112_t VALUES (1, 1, 10, 1, true, 'a', 1), (2, 1, NULL, 2, true, 'a', 1), (3, 2, 3, 3, true, 'a', 1);
+INSERT INTO t112_s VALUES (10, 1, 5, 1, 'a', 1), (11, 1, 15, 2, 'a', 1), (12, 2, NULL, 3, 'a', 1), (13, 2, 1, 4, 'a', 1);
+SELECT lives_ok($$SELECT pathway.create_view('t112_full', $q$
+  SELECT t.id, s.id AS sid FROM t112_t t FULL JOIN t112_s s ON s.k = t.k AND s.b < t.b $q$)$$,
+  'FULL JOIN on an equality and an inequality (PostgreSQL needs the equality for a FULL JOIN)');
+SELECT lives_ok($$SELECT pathway.create_view('t112_full_keyed', $q$
+  SELECT t.id, s.id AS sid FROM t112_t t FULL JOIN t112_s s ON s.k = t.k AND s.x <> t.x $q$)$$,
+  'FULL JOIN on an equality and a non-equality');
+SELECT pathway.sync('t112_full');
+SELECT pathway.sync('t112_full_keyed');
+SELECT results_eq('SELECT id, sid FROM t112_full ORDER BY id NULLS LAST, sid NULLS LAST',
+  $$VALUES (1, 10), (2, NULL), (3, 13), (NULL, 11), (NULL, 12)$$,
+  'pairs, rows of either side without a partner padded (a NULL b meets nothing)');
+SELECT results_eq('SELECT id, sid FROM t112_full_keyed ORDER BY id NULLS LAST, sid NULLS LAST',
+  $$VALUES (1, 11), (2, 10), (3, 13), (NULL, 12)$$,
+  'keyed pairs with a different x; s 12 (k 2, x 3) meets only t 3, whose x is 3: padded');
+INSERT INTO t112_t SELECT i, i % 3, CASE WHEN i % 5 = 0 THEN NULL ELSE (i * 7) % 20 END, i % 4, true, 'a', 1 FROM generate_series(4, 30) i;
+INSERT INTO t112_s SELECT i, CASE WHEN i % 7 = 0 THEN NULL ELSE i % 3 END, (i * 3) % 20, i % 4, 'a', 1 FROM generate_series(14, 40) i;
+UPDATE t112_t SET b = b + 3 WHERE id % 3 = 0;
+DELETE FROM t112_s WHERE id % 4 = 1;
+UPDATE t112_s SET x = x + 1 WHERE id % 5 = 2;
+DELETE FROM t112_t WHERE id % 6 = 1;
+SELECT pathway.sync('t112_full');
+SELECT pathway.sync('t112_full_keyed');
+SELECT is((SELECT count(*) FROM pathway.check_view('t112_full')) + (SELECT count(*) FROM pathway.check_view('t112_full_keyed')), 0::bigint,
+  'both FULL JOIN views equal their queries after random changes');
 SELECT throws_ok($$SELECT pathway.create_view('t112_nonstrict', $q$
   SELECT t.id, s.id AS sid FROM t112_t t LEFT JOIN t112_s s ON s.b < coalesce(t.b, 0) $q$)$$,
   '0A000', NULL, 'a condition not strict in the preserved side stays refused');
@@ -135,6 +166,7 @@ SELECT throws_ok($$SELECT pathway.create_view('t112_or', $q$
   '0A000', NULL, 'an OR (true with a NULL on one side) stays refused');
 
 SELECT pathway.drop_view(v) FROM unnest(ARRAY['t112_lt', 't112_keyed', 't112_pres', 't112_right', 't112_chain',
-                                              't112_text', 't112_rank', 't112_subs', 't112_grouped', 't112_num']) v;
+                                              't112_text', 't112_rank', 't112_subs', 't112_grouped', 't112_num',
+                                              't112_full', 't112_full_keyed']) v;
 DROP TABLE t112_t, t112_s, t112_u;
 SELECT * FROM finish();
