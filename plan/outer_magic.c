@@ -13,7 +13,10 @@
  *	      ON A.o1 = P.o1 AND ... AND A.on = P.on
  *
  * Each row of A meets exactly the rows of B its own values meet, once each
- * (M is distinct), and a row that meets none is padded with NULLs.  B's
+ * (M is distinct), and a row that meets none is padded with NULLs.  A FULL
+ * join (on an equality and other conditions) takes P = B LEFT JOIN M ON
+ * cond(M, B): a row of B without a partner has NULL values in P, meets no
+ * row of A at the join back, and is padded as the FULL join pads it.  B's
  * range table entry becomes P in place, its columns first, so every
  * reference to B's columns reads P's unchanged.  The equalities of the
  * condition become join keys of B with M (join.c finds them), the rest a
