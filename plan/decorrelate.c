@@ -137,31 +137,6 @@ uncorrelated_as_from(Query *sub)
 	return w;
 }
 
-/* Add exprs to sub's GROUP BY (unselected columns of its own). */
-static void
-group_by_too(Query *sub, List *exprs)
-{
-	Index		ref = 0;
-	ListCell   *lc;
-
-	foreach(lc, sub->targetList)
-		ref = Max(ref, lfirst_node(TargetEntry, lc)->ressortgroupref);
-	foreach(lc, exprs)
-	{
-		Node	   *e = lfirst(lc);
-		TargetEntry *te = makeTargetEntry((Expr *) copyObject(e), list_length(sub->targetList) + 1, NULL, true);
-		SortGroupClause *g = makeNode(SortGroupClause);
-		bool		hashable;
-
-		te->ressortgroupref = ++ref;
-		g->tleSortGroupRef = ref;
-		get_sort_group_operators(exprType(e), false, true, false, &g->sortop, &g->eqop, NULL, &hashable);
-		g->hashable = hashable;
-		sub->targetList = lappend(sub->targetList, te);
-		sub->groupClause = lappend(sub->groupClause, g);
-	}
-}
-
 /*
  * Take a WHERE conjunct of the form [NOT] EXISTS (subquery) or x IN
  * (subquery) apart: the subquery's correlated equalities and the IN test
@@ -302,7 +277,9 @@ make_semi(PState *ps, Node *conj)
 		if (!sub->groupClause || sub->groupingSets || sub->setOperations ||
 			sub->limitCount || sub->limitOffset)
 			plan_refuse(ps->name, "A correlated subquery with aggregates but no GROUP BY, set operations or LIMIT", NULL);
-		group_by_too(sub, corr_inners);
+		foreach(lc, corr_inners)
+			plan_add_group_key(sub, makeTargetEntry((Expr *) copyObject(lfirst(lc)),
+													list_length(sub->targetList) + 1, NULL, true));
 	}
 	sub->jointree->quals = (Node *) make_ands_explicit(keep);
 	if (contain_vars_of_level((Node *) sub, 1))

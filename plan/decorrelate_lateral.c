@@ -303,13 +303,11 @@ plan_decorrelate_laterals(PState *ps, Query *q)
 				   *outers,
 				   *inners,
 				   *eqops;
-		ListCell   *lc,
-				   *lo,
+		ListCell   *lo,
 				   *li,
 				   *le;
 		Node	   *parent;
 		int			resno;
-		Index		ref = 0;
 
 		if (rte->rtekind != RTE_SUBQUERY || !rte->lateral)
 			continue;
@@ -337,11 +335,6 @@ plan_decorrelate_laterals(PState *ps, Query *q)
 		parent = lateral_parent(ps, q, rti);
 
 		resno = list_length(sub->targetList);
-		if (sub->groupClause || sub->distinctClause)
-		{
-			foreach(lc, sub->targetList)
-				ref = Max(ref, lfirst_node(TargetEntry, lc)->ressortgroupref);
-		}
 		plan_split_correlation(ps, sub, "A LATERAL subquery", &outers, &inners, &eqops);
 		forthree(lo, outers, li, inners, le, eqops)
 		{
@@ -354,21 +347,9 @@ plan_decorrelate_laterals(PState *ps, Query *q)
 			resno++;
 			te = makeTargetEntry((Expr *) in, resno, psprintf("lateral_key%d", resno), false);
 			if (sub->groupClause || sub->distinctClause)
-			{
-				SortGroupClause *g = makeNode(SortGroupClause);
-				bool		hashable;
-
-				te->ressortgroupref = ++ref;
-				g->tleSortGroupRef = ref;
-				get_sort_group_operators(exprType(in), false, true, false,
-										 &g->sortop, &g->eqop, NULL, &hashable);
-				g->hashable = hashable;
-				if (sub->groupClause)
-					sub->groupClause = lappend(sub->groupClause, g);
-				if (sub->distinctClause)
-					sub->distinctClause = lappend(sub->distinctClause, copyObject(g));
-			}
-			sub->targetList = lappend(sub->targetList, te);
+				plan_add_group_key(sub, te);
+			else
+				sub->targetList = lappend(sub->targetList, te);
 			rte->eref->colnames = lappend(rte->eref->colnames, makeString(te->resname));
 			kv = makeVar(rti, resno, exprType(in), exprTypmod(in), exprCollation(in), 0);
 			conds = lappend(conds, make_opclause(eqop, BOOLOID, false, (Expr *) kv, (Expr *) outer,

@@ -113,7 +113,6 @@ grouped_scalar_wrapped(PState *ps, Query *sub)
 	RangeTblRef *rtr;
 	TargetEntry *val = NULL;
 	int			resno;
-	Index		ref = 0;
 
 	if (!(sub->groupClause || sub->distinctClause) || sub->hasDistinctOn || sub->groupingSets ||
 		sub->setOperations || sub->cteList || sub->hasWindowFuncs || sub->hasSubLinks ||
@@ -131,7 +130,6 @@ grouped_scalar_wrapped(PState *ps, Query *sub)
 	{
 		TargetEntry *te = lfirst_node(TargetEntry, lc);
 
-		ref = Max(ref, te->ressortgroupref);
 		if (!te->resjunk && val == NULL)
 			val = te;
 	}
@@ -144,22 +142,9 @@ grouped_scalar_wrapped(PState *ps, Query *sub)
 	{
 		Node	   *in = lfirst(li);
 		Node	   *outer = copyObject(lfirst(lo));
-		TargetEntry *te;
-		SortGroupClause *g = makeNode(SortGroupClause);
-		bool		hashable;
 
 		resno++;
-		te = makeTargetEntry((Expr *) in, resno, psprintf("pathway_key%d", resno), false);
-		te->ressortgroupref = ++ref;
-		g->tleSortGroupRef = ref;
-		get_sort_group_operators(exprType(in), false, true, false,
-								 &g->sortop, &g->eqop, NULL, &hashable);
-		g->hashable = hashable;
-		if (sub->groupClause)
-			sub->groupClause = lappend(sub->groupClause, g);
-		if (sub->distinctClause)
-			sub->distinctClause = lappend(sub->distinctClause, copyObject(g));
-		sub->targetList = lappend(sub->targetList, te);
+		plan_add_group_key(sub, makeTargetEntry((Expr *) in, resno, psprintf("pathway_key%d", resno), false));
 		/* (the outer side back one level up: it is read from inside w) */
 		IncrementVarSublevelsUp(outer, 1, 0);
 		conds = lappend(conds, make_opclause(lfirst_oid(le), BOOLOID, false,

@@ -16,6 +16,7 @@
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
 #include "parser/parse_coerce.h"
+#include "parser/parse_oper.h"
 #include "parser/parsetree.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -38,6 +39,33 @@ plan_and(Node *quals, List *conds)
 	List	   *all = list_concat_copy(make_ands_implicit((Expr *) quals), conds);
 
 	return all == NIL ? NULL : (Node *) make_ands_explicit(all);
+}
+
+/*
+ * te (an expression of sub's rows) as one more column of sub and one more
+ * key of its GROUP BY and of its DISTINCT, whichever it has: a correlation
+ * taken out of sub's WHERE comes back as a column per group or row.
+ */
+void
+plan_add_group_key(Query *sub, TargetEntry *te)
+{
+	SortGroupClause *g = makeNode(SortGroupClause);
+	Index		ref = 0;
+	bool		hashable;
+	ListCell   *lc;
+
+	foreach(lc, sub->targetList)
+		ref = Max(ref, lfirst_node(TargetEntry, lc)->ressortgroupref);
+	te->ressortgroupref = ref + 1;
+	g->tleSortGroupRef = ref + 1;
+	get_sort_group_operators(exprType((Node *) te->expr), false, true, false,
+							 &g->sortop, &g->eqop, NULL, &hashable);
+	g->hashable = hashable;
+	if (sub->groupClause)
+		sub->groupClause = lappend(sub->groupClause, g);
+	if (sub->distinctClause)
+		sub->distinctClause = lappend(sub->distinctClause, copyObject(g));
+	sub->targetList = lappend(sub->targetList, te);
 }
 
 void

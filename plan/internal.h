@@ -114,6 +114,7 @@ typedef struct RepointCtx
 
 /* expr.c: checks, layout and re-pointing, keys, captured settings */
 extern Node *plan_and(Node *quals, List *conds);
+extern void plan_add_group_key(Query *sub, TargetEntry *te);
 extern void plan_refuse(const char *name, const char *what, const char *hint);
 extern bool plan_has_row_security(Oid relid);
 extern void plan_check_query(PState *ps);

@@ -119,6 +119,30 @@ plan_pull_up_target_srf(PState *ps, Query *q)
 	q->hasTargetSRFs = false;
 }
 
+/*
+ * q becomes a level over inner, its only FROM item (alias, colnames), with
+ * quals as its WHERE: what a grouped or aggregated level computes first.
+ */
+static void
+level_over(Query *q, Query *inner, const char *alias, List *colnames, Node *quals)
+{
+	RangeTblEntry *rte = makeNode(RangeTblEntry);
+	RangeTblRef *rtr = makeNode(RangeTblRef);
+
+	inner->commandType = CMD_SELECT;
+	inner->querySource = QSRC_ORIGINAL;
+	inner->canSetTag = true;
+	rte->rtekind = RTE_SUBQUERY;
+	rte->subquery = inner;
+	rte->eref = makeAlias(alias, colnames);
+	rte->inFromCl = true;
+	rtr->rtindex = 1;
+	q->rtable = list_make1(rte);
+	q->jointree = makeFromExpr(list_make1(rtr), quals);
+	q->havingQual = NULL;
+	q->hasAggs = false;
+}
+
 /* ---------- set-returning functions after aggregation ---------- */
 
 typedef struct SrfSplitCtx
@@ -191,8 +215,6 @@ plan_wrap_aggregate_srf(Query *q)
 	List	   *inner_tl = NIL;
 	List	   *names = NIL;
 	ListCell   *lc;
-	RangeTblEntry *rte;
-	RangeTblRef *rtr;
 
 	if (!q->hasTargetSRFs || !(q->hasAggs || q->groupClause || q->groupingSets || q->hasWindowFuncs || q->havingQual) ||
 		q->setOperations || q->cteList || q->hasRecursive || contain_vars_of_level((Node *) q, 1))
@@ -244,9 +266,6 @@ plan_wrap_aggregate_srf(Query *q)
 	}
 
 	inner = makeNode(Query);
-	inner->commandType = CMD_SELECT;
-	inner->querySource = QSRC_ORIGINAL;
-	inner->canSetTag = true;
 	inner->rtable = q->rtable;
 	inner->jointree = q->jointree;
 	inner->targetList = inner_tl;
@@ -259,23 +278,12 @@ plan_wrap_aggregate_srf(Query *q)
 	inner->hasWindowFuncs = q->hasWindowFuncs;
 	inner->hasSubLinks = q->hasSubLinks;
 
-	rte = makeNode(RangeTblEntry);
-	rte->rtekind = RTE_SUBQUERY;
-	rte->subquery = inner;
-	rte->eref = makeAlias("pathway_grouped", names);
-	rte->inFromCl = true;
-	rtr = makeNode(RangeTblRef);
-	rtr->rtindex = 1;
-
-	q->rtable = list_make1(rte);
-	q->jointree = makeFromExpr(list_make1(rtr), NULL);
+	level_over(q, inner, "pathway_grouped", names, NULL);
 	q->targetList = outer_tl;
 	q->groupClause = NIL;
 	q->groupingSets = NIL;
 	q->groupDistinct = false;
-	q->havingQual = NULL;
 	q->windowClause = NIL;
-	q->hasAggs = false;
 	q->hasWindowFuncs = false;
 	q->hasSubLinks = false;
 }
@@ -573,8 +581,6 @@ plan_wrap_global_aggregate(Query *q)
 	ListCell   *lc;
 	List	   *tlist = NIL;
 	List	   *colnames = NIL;
-	RangeTblEntry *rte;
-	RangeTblRef *rtr;
 	Node	   *having;
 	int			i = 0;
 
@@ -607,9 +613,6 @@ plan_wrap_global_aggregate(Query *q)
 		return;
 
 	inner = makeNode(Query);
-	inner->commandType = CMD_SELECT;
-	inner->querySource = QSRC_ORIGINAL;
-	inner->canSetTag = true;
 	inner->rtable = q->rtable;
 	inner->jointree = q->jointree;
 	inner->hasAggs = true;
@@ -623,19 +626,7 @@ plan_wrap_global_aggregate(Query *q)
 									makeTargetEntry((Expr *) lfirst(lc), i, name, false));
 		colnames = lappend(colnames, makeString(name));
 	}
-
-	rte = makeNode(RangeTblEntry);
-	rte->rtekind = RTE_SUBQUERY;
-	rte->subquery = inner;
-	rte->eref = makeAlias("pathway_aggregates", colnames);
-	rte->inFromCl = true;
-	rtr = makeNode(RangeTblRef);
-	rtr->rtindex = 1;
-
-	q->rtable = list_make1(rte);
-	q->jointree = makeFromExpr(list_make1(rtr), having);
+	level_over(q, inner, "pathway_aggregates", colnames, having);
 	q->targetList = tlist;
-	q->havingQual = NULL;
-	q->hasAggs = false;
 	q->hasSubLinks = true;
 }
