@@ -462,6 +462,10 @@ pull_up_grouped_scalars(Query *q, ScalarCtx *ctx)
 		g->hashable = hashable;
 		q->targetList = lappend(q->targetList, te);
 		q->groupClause = lappend(q->groupClause, g);
+		/* (in every grouping set: one more item of the list whose product the sets are) */
+		if (q->groupingSets)
+			q->groupingSets = lappend(q->groupingSets,
+									  makeGroupingSet(GROUPING_SET_SIMPLE, list_make1_int(ref), -1));
 	}
 }
 
@@ -498,8 +502,21 @@ plan_pull_up_scalars(PState *ps, Query *q)
 	ctx.in_targets = !q->hasWindowFuncs && !q->setOperations;
 	if (!q->hasAggs && !q->groupClause)
 		q->targetList = (List *) scalar_mutator((Node *) q->targetList, &ctx);
-	else if (!q->groupingSets)
+	else
+	{
+		int			correlated = list_length(ps->correlated);
+
 		pull_up_grouped_scalars(q, &ctx);
+		/*
+		 * GROUPING SETS, ROLLUP, CUBE: a set that leaves a column out reads
+		 * it as NULL, also in a subquery correlated with it, but the value
+		 * pulled up is computed per input row: only uncorrelated subqueries
+		 * (one value, in every set) are taken.
+		 */
+		if (q->groupingSets && list_length(ps->correlated) > correlated)
+			plan_refuse(ps->name, "A correlated scalar subquery in a query with GROUPING SETS, ROLLUP or CUBE",
+						"Compute the grouping in a subquery in FROM and read the scalar subquery outside it.");
+	}
 	q->hasSubLinks = checkExprHasSubLink((Node *) q->targetList) ||
 		checkExprHasSubLink(q->jointree->quals) || checkExprHasSubLink(q->havingQual) ||
 		checkExprHasSubLink((Node *) ps->post_quals);
