@@ -134,6 +134,7 @@ adopt_step(LiveView *v, MemoryContext chunk_cxt)
 
 	engine_hold_tag = 0;		/* rows held for calls: the view has nothing yet */
 	graph_step(root);
+	worker_note_held(v);
 	adopt_result_add(v, &root->out);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(chunk_cxt);

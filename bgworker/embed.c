@@ -27,12 +27,22 @@ cmp_str(const void *a, const void *b)
 }
 
 /*
- * May the view whose work runs hold a map's batch while its calls run?  Not
- * a view whose results depend on when rows come (time options, temporal
- * filters) or whose loop must reach its fixed point within the step.
+ * The view whose work runs, and whether it may hold a map's batch while
+ * its calls run (asked when a call needs it: -1 not yet).  Not a view whose
+ * results depend on when rows come (time options, temporal filters) or
+ * whose loop must reach its fixed point within the step.
  */
-static bool hold_allowed = false;
-static Oid	hold_view = InvalidOid;
+static LiveView *hold_view = NULL;
+static int	hold_allowed = -1;
+
+static bool
+may_hold(void)
+{
+	if (hold_allowed < 0)
+		hold_allowed = hold_view && hold_view->plan && hold_view->plan->clock == NULL &&
+			hold_view->plan->temporal == NULL && !graph_has_kind(hold_view->plan->root, OP_ITERATE);
+	return hold_allowed;
+}
 
 static void
 embed_hook(void **state, int n, Datum *inputs, bool *innulls, Datum *models, bool *mnulls)
@@ -131,10 +141,10 @@ http_hook(EngineCallKind kind, int n, Datum **args, bool **nulls)
 	if (m == 0)
 		return true;
 	answers = palloc0(sizeof(Jsonb *) * m);
-	if (hold_allowed)
+	if (may_hold())
 	{
 		if (!http_call_answers_async(m, reqs, embed_current_view ? embed_current_view : "?",
-									 hold_view, answers))
+									 hold_view->relid, answers))
 			return false;
 	}
 	else
@@ -167,22 +177,22 @@ void
 worker_embed_begin(LiveView *v)
 {
 	embed_current_view = v ? v->name : NULL;
-	hold_view = v ? v->relid : InvalidOid;
-	hold_allowed = v && v->plan && v->plan->clock == NULL && v->plan->temporal == NULL &&
-		!graph_has_kind(v->plan->root, OP_ITERATE);
+	hold_view = v;
+	hold_allowed = -1;
 	embed_memo_reset();
 	http_call_memo_reset();
 }
 
-/*
- * Does a view hold rows for calls that are all done (its next step takes
- * them)?  *held: it holds rows at all.
- */
-bool
-worker_calls_ready(LiveView *v, bool *held)
+/* After a step of a view's graph: the rows its maps hold, and the oldest's tag. */
+void
+worker_note_held(LiveView *v)
 {
-	uint64		tag;
+	v->held_rows = v->plan ? graph_held_rows(v->plan->root, &v->held_tag) : 0;
+}
 
-	*held = v->plan && graph_held_rows(v->plan->root, &tag) > 0;
-	return *held && !http_call_async_waiting(v->relid);
+/* Does a view hold rows for calls that are all done (its next step takes them)? */
+bool
+worker_calls_ready(LiveView *v)
+{
+	return v->held_rows > 0 && !http_call_async_waiting(v->relid);
 }

@@ -118,6 +118,7 @@ apply_view(LiveView *v, List *txns, XLogRecPtr upto, ZBatch *written)
 	if (v->plan->temporal)
 		op_temporal_set_now(v->plan->temporal, epoch_clock);
 	graph_step(root);
+	worker_note_held(v);
 	/* a view with time options: its clock moves between epochs */
 	if (v->plan->clock)
 		op_time_advance(v->plan->clock);
@@ -373,9 +374,8 @@ epoch_run(void)
 	foreach(lc, worker_views)
 	{
 		LiveView   *v = lfirst(lc);
-		bool		held;
 
-		if ((v->state == PVS_RUNNING || v->adopting) && worker_calls_ready(v, &held))
+		if ((v->state == PVS_RUNNING || v->adopting) && worker_calls_ready(v))
 			work = true;
 	}
 	/* rows of temporal filters whose moment came: an epoch without writes */

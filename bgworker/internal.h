@@ -83,6 +83,10 @@ typedef struct LiveView
 	bool		status_dirty;	/* catalog status must be written */
 	char	   *error;
 
+	/* rows its maps hold for HTTP calls, as of its last step (worker_note_held) */
+	int64		held_rows;
+	uint64		held_tag;		/* engine_hold_tag of the oldest */
+
 	/* this epoch's changes of the view's table, for views that read it (worker_batch_cxt) */
 	ZBatch	   *delta;
 } LiveView;
@@ -111,7 +115,8 @@ extern XLogRecPtr worker_frontier;
 /* embed.c: pathway.embed's batched calls */
 extern void worker_embed_init(void);
 extern void worker_embed_begin(LiveView *v);
-extern bool worker_calls_ready(LiveView *v, bool *held);
+extern void worker_note_held(LiveView *v);
+extern bool worker_calls_ready(LiveView *v);
 
 extern void worker_load_http_sources(void);
 extern int	worker_http_poll(void);

@@ -40,6 +40,7 @@ worker_view_free_state(LiveView *v)
 	v->adopting = false;
 	v->has_snap = false;
 	v->initial = NULL;
+	v->held_rows = 0;
 }
 
 void
@@ -202,30 +203,22 @@ reset_stats(void)
  * views, so it never cycles).
  */
 static XLogRecPtr
-view_frontier(LiveView *v, int64 *held, int depth)
+view_frontier(LiveView *v, int depth)
 {
-	uint64		tag;
 	XLogRecPtr	f = worker_frontier;
-	int64		h;
 	ListCell   *lc;
 
-	*held = 0;
 	if (v->plan == NULL)
 		return f;
-	h = graph_held_rows(v->plan->root, &tag);
-	if (h > 0)
-	{
-		*held = h;
-		f = Min(f, (XLogRecPtr) tag);
-	}
+	if (v->held_rows > 0)
+		f = Min(f, (XLogRecPtr) v->held_tag);
 	if (depth < 32)
 		foreach(lc, v->plan->relids)
 		{
 			LiveView   *up = worker_view_by_relid(lfirst_oid(lc));
-			int64		uh;
 
 			if (up && up != v)
-				f = Min(f, view_frontier(up, &uh, depth + 1));
+				f = Min(f, view_frontier(up, depth + 1));
 		}
 	return f;
 }
@@ -237,7 +230,8 @@ publish_view(LiveView *v, PathwayViewShm *s)
 	int			i;
 
 	s->relid = v->relid;
-	s->frontier = view_frontier(v, &s->held_rows, 0);
+	s->frontier = view_frontier(v, 0);
+	s->held_rows = v->held_rows;
 	strlcpy(s->label, v->label ? v->label : v->name, sizeof(s->label));
 	s->state = v->state;
 	s->state_rows = (v->plan ? graph_state_rows(v->plan->root) : 0) +

@@ -665,30 +665,10 @@ plan_scalar_as_aggregate(Query *sub, bool correlated)
 	if (correlated)
 		return NULL;
 	{
-		Query	   *w = makeNode(Query);
-		RangeTblEntry *rte = makeNode(RangeTblEntry);
-		RangeTblRef *rtr = makeNode(RangeTblRef);
-		List	   *names = NIL;
-		Var		   *v;
+		Query	   *w = plan_select_over(sub, "scalar", NULL);
+		Var		   *v = makeVar(1, tle->resno, exprType((Node *) tle->expr), exprTypmod((Node *) tle->expr),
+								exprCollation((Node *) tle->expr), 0);
 
-		foreach(lc, sub->targetList)
-		{
-			TargetEntry *t = lfirst_node(TargetEntry, lc);
-
-			names = lappend(names, makeString(t->resname ? pstrdup(t->resname) : "?column?"));
-		}
-		rte->rtekind = RTE_SUBQUERY;
-		rte->subquery = sub;
-		rte->eref = makeAlias("scalar", names);
-		rte->inFromCl = true;
-		rtr->rtindex = 1;
-		v = makeVar(1, tle->resno, exprType((Node *) tle->expr), exprTypmod((Node *) tle->expr),
-					exprCollation((Node *) tle->expr), 0);
-		w->commandType = CMD_SELECT;
-		w->querySource = QSRC_ORIGINAL;
-		w->canSetTag = true;
-		w->rtable = list_make1(rte);
-		w->jointree = makeFromExpr(list_make1(rtr), NULL);
 		w->targetList = list_make2(makeTargetEntry(single_value_call((Expr *) v), 1, "v", false),
 								   makeTargetEntry(count_star(), 2, "n", false));
 		w->hasAggs = true;

@@ -97,44 +97,12 @@ plan_only_outer_vars(Node *n)
 static Query *
 uncorrelated_as_from(Query *sub)
 {
-	Query	   *w;
-	RangeTblEntry *rte;
-	RangeTblRef *rtr;
-	List	   *names = NIL;
-	ListCell   *lc;
-
 	if (!(sub->hasAggs || sub->groupClause || sub->havingQual || sub->setOperations ||
 		  sub->limitCount || sub->limitOffset || sub->hasDistinctOn || sub->hasWindowFuncs ||
 		  sub->cteList) ||
 		contain_vars_of_level((Node *) sub, 1) || sub->hasRecursive)
 		return NULL;
-	w = makeNode(Query);
-	w->commandType = CMD_SELECT;
-	w->querySource = QSRC_ORIGINAL;
-	w->canSetTag = true;
-	foreach(lc, sub->targetList)
-	{
-		TargetEntry *t = lfirst_node(TargetEntry, lc);
-
-		names = lappend(names, makeString(t->resname ? pstrdup(t->resname) : "?column?"));
-		if (!t->resjunk)
-			w->targetList = lappend(w->targetList,
-									makeTargetEntry((Expr *) makeVar(1, t->resno, exprType((Node *) t->expr),
-																	 exprTypmod((Node *) t->expr),
-																	 exprCollation((Node *) t->expr), 0),
-													list_length(w->targetList) + 1,
-													t->resname ? pstrdup(t->resname) : NULL, false));
-	}
-	rte = makeNode(RangeTblEntry);
-	rte->rtekind = RTE_SUBQUERY;
-	rte->subquery = copyObject(sub);
-	rte->eref = makeAlias("pathway_in", names);
-	rte->inFromCl = true;
-	w->rtable = list_make1(rte);
-	rtr = makeNode(RangeTblRef);
-	rtr->rtindex = 1;
-	w->jointree = makeFromExpr(list_make1(rtr), NULL);
-	return w;
+	return plan_select_over(copyObject(sub), "pathway_in", NULL);
 }
 
 /*

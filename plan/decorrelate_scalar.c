@@ -103,14 +103,12 @@ grouped_scalar_wrapped(PState *ps, Query *sub)
 	List	   *outers,
 			   *inners,
 			   *eqops,
-			   *conds = NIL,
-			   *colnames = NIL;
+			   *conds = NIL;
 	ListCell   *lo,
 			   *li,
 			   *le,
 			   *lc;
 	Query	   *w;
-	RangeTblRef *rtr;
 	TargetEntry *val = NULL;
 	int			resno;
 
@@ -152,20 +150,7 @@ grouped_scalar_wrapped(PState *ps, Query *sub)
 															  exprCollation(in), 0),
 											 (Expr *) outer, InvalidOid, exprCollation(in)));
 	}
-	foreach(lc, sub->targetList)
-	{
-		TargetEntry *te = lfirst_node(TargetEntry, lc);
-
-		colnames = lappend(colnames, makeString(te->resname ? te->resname : "?column?"));
-	}
-	w = makeNode(Query);
-	w->commandType = CMD_SELECT;
-	w->querySource = QSRC_ORIGINAL;
-	w->canSetTag = true;
-	w->rtable = list_make1(subquery_rte(sub, colnames));
-	rtr = makeNode(RangeTblRef);
-	rtr->rtindex = 1;
-	w->jointree = makeFromExpr(list_make1(rtr), conds ? (Node *) make_ands_explicit(conds) : NULL);
+	w = plan_select_over(sub, "scalar", conds ? (Node *) make_ands_explicit(conds) : NULL);
 	w->targetList = list_make1(makeTargetEntry((Expr *) makeVar(1, val->resno, exprType((Node *) val->expr),
 																exprTypmod((Node *) val->expr),
 																exprCollation((Node *) val->expr), 0),

@@ -42,6 +42,46 @@ plan_and(Node *quals, List *conds)
 }
 
 /*
+ * SELECT x.c1, ... FROM (sub) x WHERE quals: sub's visible columns read
+ * from it as the only FROM item (alias x).  The caller may change the
+ * select list; sub itself is taken, not copied.
+ */
+Query *
+plan_select_over(Query *sub, const char *alias, Node *quals)
+{
+	Query	   *w = makeNode(Query);
+	RangeTblEntry *rte = makeNode(RangeTblEntry);
+	RangeTblRef *rtr = makeNode(RangeTblRef);
+	List	   *names = NIL;
+	ListCell   *lc;
+
+	foreach(lc, sub->targetList)
+	{
+		TargetEntry *t = lfirst_node(TargetEntry, lc);
+
+		names = lappend(names, makeString(t->resname ? pstrdup(t->resname) : "?column?"));
+		if (!t->resjunk)
+			w->targetList = lappend(w->targetList,
+									makeTargetEntry((Expr *) makeVar(1, t->resno, exprType((Node *) t->expr),
+																	 exprTypmod((Node *) t->expr),
+																	 exprCollation((Node *) t->expr), 0),
+													list_length(w->targetList) + 1,
+													t->resname ? pstrdup(t->resname) : NULL, false));
+	}
+	rte->rtekind = RTE_SUBQUERY;
+	rte->subquery = sub;
+	rte->eref = makeAlias(alias, names);
+	rte->inFromCl = true;
+	rtr->rtindex = 1;
+	w->commandType = CMD_SELECT;
+	w->querySource = QSRC_ORIGINAL;
+	w->canSetTag = true;
+	w->rtable = list_make1(rte);
+	w->jointree = makeFromExpr(list_make1(rtr), quals);
+	return w;
+}
+
+/*
  * te (an expression of sub's rows) as one more column of sub and one more
  * key of its GROUP BY and of its DISTINCT, whichever it has: a correlation
  * taken out of sub's WHERE comes back as a column per group or row.

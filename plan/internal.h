@@ -115,6 +115,7 @@ typedef struct RepointCtx
 /* expr.c: checks, layout and re-pointing, keys, captured settings */
 extern Node *plan_and(Node *quals, List *conds);
 extern void plan_add_group_key(Query *sub, TargetEntry *te);
+extern Query *plan_select_over(Query *sub, const char *alias, Node *quals);
 extern void plan_refuse(const char *name, const char *what, const char *hint);
 extern bool plan_has_row_security(Oid relid);
 extern void plan_check_query(PState *ps);
